@@ -1,0 +1,110 @@
+"""The kiosk config model: what passes, and where and why what fails."""
+
+import pytest
+
+from kiosk.config import (
+    ConfigError, KioskConfig, config_from_text, dump_config, load_config, normalise_pin, peek_support_contact,
+    room_entropy_bits,
+)
+
+GOOD = """\
+server: https://konferenz.example.org   # the city's Jitsi server
+room: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y
+resident: Erna Müller
+language: de
+"""
+
+
+def problems(text):
+    with pytest.raises(ConfigError) as info:
+        config_from_text(text, "kiosk.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+def test_minimal_config_and_derived_values():
+    config = config_from_text(GOOD)
+    assert config.domain == "konferenz.example.org"
+    assert config.first_name == "Erna"
+    assert config.room_url == "https://konferenz.example.org/palim-7q2m4k9x3c8v5b1n6z0r4t7w2y"
+    assert config.jitsi.resolution == 360 and config.language == "de"
+
+
+def test_dump_round_trips():
+    config = config_from_text(GOOD + "tls_pins: ['AB:" + "cd" * 30 + ":EF']\njitsi: {resolution: 240}\n")
+    assert config_from_text(dump_config(config)) == config
+    assert config.tls_pins == ("ab" + "cd" * 30 + "ef",)
+
+
+@pytest.mark.parametrize("text, expected", [
+    (GOOD.replace("https", "http"),
+     "kiosk.yaml:1:9: server: must use https (plain http is only allowed for 127.0.0.1 and localhost)"),
+    (GOOD.replace("example.org", "example.org/room"),
+     "kiosk.yaml:1:9: server: must be the server's address only, without a path, query or login"),
+    (GOOD.replace("room: palim-", "room: palim "), "kiosk.yaml:2:7: room: may only use letters, digits, '-' and '_'"
+                                                   " (1 to 128 characters)"),
+    (GOOD.replace("Erna Müller", "yes"),
+     "kiosk.yaml:3:11: resident: must be text, but YAML read the unquoted 'yes' as a yes/no value; put it in quotes"),
+    (GOOD.replace("language: de", "languag: de"), "kiosk.yaml:4:1: languag: unknown key 'languag' (check the spelling)"),
+    (GOOD.replace("language: de", "language: fr"), "kiosk.yaml:4:11: language: must be 'de', 'en', 'tr', 'ru' or 'pl'"),
+    (GOOD.replace("resident: Erna Müller\n", ""), "kiosk.yaml:1:1: 'resident' is missing"),
+    (GOOD + "jitsi:\n  resolution: 1080\n", "kiosk.yaml:6:15: jitsi.resolution: must be 180, 240, 360, 480 or 720"),
+    (GOOD + "admin_pin_hash: '1234'\n", "kiosk.yaml:5:17: admin_pin_hash: must be a hash made by 'palim-kiosk "
+                                         "--hash-pin' (scrypt$...), never the PIN itself"),
+    (GOOD + "room: other\n", "kiosk.yaml:5:1: room: this key appears twice"),
+    ("server: [unclosed\n", "kiosk.yaml:2:1: not valid YAML: expected ',' or ']', but got '<stream end>'"),
+    ("", "kiosk.yaml:1:1: the file is empty"),
+    ("- a\n- b\n", "kiosk.yaml:1:1: the config must be a mapping of keys to values"),
+])
+def test_problems_point_at_line_and_column(text, expected):
+    assert problems(text) == [expected]
+
+
+def test_every_problem_is_reported_at_once():
+    found = problems("server: ftp://x\nroom: 'a b'\nresident: 12\nlanguag: de\n")
+    assert [p.split(":")[1] for p in found] == ["1", "2", "3", "4"]
+
+
+def test_missing_and_unreadable_files(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"resident: M\xfcller\n")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_config(bad)
+
+
+def test_support_contact_is_found_even_in_a_broken_config(tmp_path):
+    path = tmp_path / "kiosk.yaml"
+    path.write_text("support_contact: 'Stadt IT, 07223 935-000'\nserver: nonsense\n")
+    assert peek_support_contact(path) == "Stadt IT, 07223 935-000"
+    path.write_text(": : :")
+    assert peek_support_contact(path) is None
+
+
+def test_loopback_http_is_allowed_for_tests_and_demo():
+    config = config_from_text(GOOD.replace("https://konferenz.example.org", "http://127.0.0.1:8080"))
+    assert config.domain == "127.0.0.1:8080"
+
+
+@pytest.mark.parametrize("value", ["abc", "zz" * 32, "sha256:" + "a" * 63])
+def test_bad_pins(value):
+    with pytest.raises(ValueError):
+        normalise_pin(value)
+
+
+@pytest.mark.parametrize("room, ok", [
+    ("palim-7q2m4k9x3c8v5b1n6z0r4t7w2y", True),
+    ("oma-erna", False),
+    ("grandmother-erna-mueller-room-twelve-in-buehl", False),
+    ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", False),
+    ("Xk3_9fQ2-LmN8pRt4vWz7yB1cD", True),
+])
+def test_room_entropy(room, ok):
+    assert (room_entropy_bits(room) >= 128) is ok
+
+
+def test_model_is_frozen():
+    config = config_from_text(GOOD)
+    with pytest.raises(Exception):
+        config.room = "x"  # type: ignore[misc]
+    assert isinstance(config, KioskConfig)
