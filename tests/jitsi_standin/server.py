@@ -1,0 +1,407 @@
+"""A loopback HTTPS stand-in for the city's Jitsi server, speaking the public IFrame API contract."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import http.server
+import ipaddress
+import json
+import logging
+import os
+import re
+import shutil
+import socket
+import ssl
+import tempfile
+import threading
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+log = logging.getLogger(__name__)
+
+CERT_FILE = "standin-cert.pem"
+KEY_FILE = "standin-key.pem"
+# A room is one path segment; dots are excluded so /favicon.ico and friends get a 404, not a room page.
+_ROOM_RE = re.compile(r"^/([^/.]+)$")
+_MAX_BODY = 1 << 20
+_MAX_POLL_WAIT = 5.0
+_TLS_HANDSHAKE_TIMEOUT = 10.0
+_CERT_DAYS = 90
+
+
+def _static(name: str) -> bytes:
+    """Read one file of the static folder shipped next to this module."""
+    return resources.files(__package__).joinpath("static", name).read_bytes()
+
+
+def _generate_cert(cert_path: Path, key_path: Path) -> None:
+    """Write a fresh self-signed ECDSA certificate for 127.0.0.1 and localhost."""
+    # Imported here: only test and demo code needs cryptography, and only when a certificate must be made.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Palim Jitsi stand-in (loopback only)")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    public_key = key.public_key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))  # tolerate small clock differences
+        .not_valid_after(now + datetime.timedelta(days=_CERT_DAYS))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        # A self-signed leaf used as its own trust anchor: strict verifiers want these extensions present.
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    os.chmod(key_path, 0o600)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _cert_still_usable(cert_path: Path, key_path: Path) -> bool:
+    """Tell whether a stored certificate exists and stays valid for at least another day."""
+    if not (cert_path.is_file() and key_path.is_file()):
+        return False
+    from cryptography import x509
+
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    except ValueError:
+        return False
+    remaining = cert.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)
+    return remaining > datetime.timedelta(days=1)
+
+
+class _TLSServer(http.server.ThreadingHTTPServer):
+    """ThreadingHTTPServer that does the TLS handshake in the per-request thread."""
+
+    daemon_threads = True
+    # Long polls may be in flight at stop(); they are daemon threads and are woken anyway.
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], standin: StandinServer, context: ssl.SSLContext) -> None:
+        self.standin = standin
+        self.ssl_context = context
+        super().__init__(address, _Handler)
+
+    def finish_request(self, request: socket.socket, client_address: Any) -> None:
+        """Wrap the accepted socket in TLS here, so a stalled client cannot block the accept loop."""
+        request.settimeout(_TLS_HANDSHAKE_TIMEOUT)
+        try:
+            tls = self.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            # Browsers probe and drop connections while they decide about a self-signed certificate.
+            log.debug("TLS handshake with %s failed: %s", client_address, exc)
+            return
+        try:
+            tls.settimeout(None)
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Log a failed request quietly; clients hanging up mid-response are normal here."""
+        log.debug("request from %s failed", client_address, exc_info=True)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Routes the stand-in's few endpoints."""
+
+    server: _TLSServer
+    server_version = "PalimJitsiStandin/1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (signature fixed by the base class)
+        """Send access logs to logging instead of stderr."""
+        log.debug("%s " + format, self.address_string(), *args)
+
+    def _send(self, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8") -> None:
+        """Send a complete response that no cache may keep."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _send_json(self, status: int, value: Any) -> None:
+        """Send a JSON response."""
+        self._send(status, json.dumps(value).encode(), "application/json")
+
+    def do_GET(self) -> None:  # noqa: N802 (name fixed by the base class)
+        """Serve the API script, room pages, the test host page and the poll endpoint."""
+        standin = self.server.standin
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query)
+        if parts.path != "/_standin/poll":  # polls arrive every second and would drown everything else
+            standin._record_request(parts.path)
+
+        if parts.path == "/external_api.js":
+            if standin.delay_external_api > 0:
+                time.sleep(standin.delay_external_api)
+            status = standin.external_api_status
+            if status != 200:
+                self._send(status, f"external_api.js unavailable (injected {status})\n".encode())
+                return
+            self._send(200, _static("external_api.js"), "text/javascript; charset=utf-8")
+        elif parts.path == "/_standin/poll":
+            room = query.get("room", [""])[0]
+            if not room:
+                self._send_json(400, {"error": "room missing"})
+                return
+            try:
+                wait = min(float(query.get("wait", ["0"])[0]) / 1000.0, _MAX_POLL_WAIT)
+            except ValueError:
+                wait = 0.0
+            self._send_json(200, {"events": standin._take_events(room, wait)})
+        elif parts.path == "/_standin/room.js":
+            self._send(200, _static("room.js"), "text/javascript; charset=utf-8")
+        elif parts.path == "/_standin/host.html":
+            self._send(200, _static("host.html"), "text/html; charset=utf-8")
+        elif _ROOM_RE.match(parts.path) and not parts.path.startswith("/_"):
+            self._send(200, _static("room.html"), "text/html; charset=utf-8")
+        else:
+            self._send(404, b"not found\n")
+
+    do_HEAD = do_GET
+
+    def do_POST(self) -> None:  # noqa: N802 (name fixed by the base class)
+        """Accept a report from a room page."""
+        standin = self.server.standin
+        path = urlsplit(self.path).path
+        standin._record_request(path)
+        if path != "/_standin/report":
+            self._send(404, b"not found\n")
+            return
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            length = -1
+        if not 0 < length <= _MAX_BODY:
+            self._send_json(400, {"error": "bad Content-Length"})
+            return
+        try:
+            report = json.loads(self.rfile.read(length))
+        except (ValueError, UnicodeDecodeError):
+            self._send_json(400, {"error": "body is not JSON"})
+            return
+        if not isinstance(report, dict):
+            self._send_json(400, {"error": "report must be a JSON object"})
+            return
+        standin._add_report(report)
+        self._send_json(200, {"ok": True})
+
+
+class StandinServer:
+    """Loopback HTTPS server that pretends to be a Jitsi deployment for tests and demos."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, cert_dir: str | os.PathLike[str] | None = None):
+        if host != "127.0.0.1":
+            # The stand-in has no authentication at all: it must never be reachable from the network.
+            raise ValueError("the Jitsi stand-in binds to 127.0.0.1 only")
+        self.host = host
+        self.port = port
+        self._cert_dir = Path(cert_dir) if cert_dir is not None else None
+        self._tmp_dir: str | None = None
+        self.cert_path: Path | None = None
+        self.key_path: Path | None = None
+        self.cert_sha256 = ""
+        self.external_api_status = 200
+        self.delay_external_api = 0.0
+        self._cond = threading.Condition()
+        self._reports: list[dict[str, Any]] = []
+        self._requests: list[str] = []
+        self._events: dict[str, list[dict[str, Any]]] = {}
+        self._stopping = False
+        self._httpd: _TLSServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def start(self) -> StandinServer:
+        """Create or reuse the certificate, bind, and serve in a daemon thread."""
+        if self._httpd is not None:
+            raise RuntimeError("stand-in already started")
+        if self._cert_dir is None:
+            self._tmp_dir = tempfile.mkdtemp(prefix="jitsi-standin-")
+            directory = Path(self._tmp_dir)
+        else:
+            directory = self._cert_dir
+            directory.mkdir(parents=True, exist_ok=True)
+        self.cert_path = directory / CERT_FILE
+        self.key_path = directory / KEY_FILE
+        if not _cert_still_usable(self.cert_path, self.key_path):
+            _generate_cert(self.cert_path, self.key_path)
+        der = ssl.PEM_cert_to_DER_cert(self.cert_path.read_text())
+        self.cert_sha256 = hashlib.sha256(der).hexdigest()
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.cert_path, self.key_path)
+        self._stopping = False
+        self._httpd = _TLSServer((self.host, self.port), self, context)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="jitsi-standin", daemon=True
+        )
+        self._thread.start()
+        log.info("Jitsi stand-in serving %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, wake pending long polls and remove a temporary certificate."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        httpd.shutdown()
+        httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._tmp_dir is not None:
+            shutil.rmtree(self._tmp_dir, ignore_errors=True)
+            self._tmp_dir = None
+
+    def __enter__(self) -> StandinServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- addresses -------------------------------------------------------------------------------------------
+
+    @property
+    def domain(self) -> str:
+        """The IFrame API's domain argument: host and port, no scheme."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """Base URL without a trailing slash."""
+        return f"https://{self.domain}"
+
+    def host_page_url(self, room: str, *, cross_origin: bool = True, **params: str) -> str:
+        """URL of the test-only embedding page; cross_origin serves it from localhost so the iframe is foreign."""
+        # The kiosk's own page (palim://kiosk) is cross-origin to Jitsi; localhost vs 127.0.0.1 reproduces that.
+        base = f"https://localhost:{self.port}" if cross_origin else self.url
+        query = {"room": room, "domain": self.domain, **params}
+        return f"{base}/_standin/host.html?{urlencode(query)}"
+
+    # -- recording -------------------------------------------------------------------------------------------
+
+    @property
+    def reports(self) -> list[dict[str, Any]]:
+        """Snapshot of the reports posted by room pages, oldest first."""
+        with self._cond:
+            return list(self._reports)
+
+    @property
+    def requests(self) -> list[str]:
+        """Snapshot of request paths seen (without query; poll requests are left out), oldest first."""
+        with self._cond:
+            return list(self._requests)
+
+    def clear(self) -> None:
+        """Forget reports, requests and undelivered events."""
+        with self._cond:
+            self._reports.clear()
+            self._requests.clear()
+            self._events.clear()
+
+    def wait_for_report(
+        self, type: str, timeout: float = 10, predicate: Callable[[dict[str, Any]], bool] | None = None  # noqa: A002
+    ) -> dict[str, Any]:
+        """Return the first report (seen or future) of this type that satisfies predicate; TimeoutError if none."""
+        deadline = time.monotonic() + timeout
+
+        def find() -> dict[str, Any] | None:
+            for report in self._reports:
+                if report.get("type") == type and (predicate is None or predicate(report)):
+                    return report
+            return None
+
+        with self._cond:
+            while (found := find()) is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"no {type!r} report within {timeout} s; reports so far: {json.dumps(self._reports)}"
+                    )
+                self._cond.wait(remaining)
+            return found
+
+    def _record_request(self, path: str) -> None:
+        with self._cond:
+            self._requests.append(path)
+
+    def _add_report(self, report: dict[str, Any]) -> None:
+        with self._cond:
+            self._reports.append(report)
+            self._cond.notify_all()
+
+    # -- remote control --------------------------------------------------------------------------------------
+
+    def send(self, room: str, event_name: str, payload: dict[str, Any] | None = None, *, raw: bool = False) -> None:
+        """Queue an event for the room page to emit as if Jitsi sent it ("family-hangup" ends the call).
+
+        errorOccurred payloads are nested under "error" as Jitsi's API.js does, unless raw is true or the payload
+        already has an "error" key.
+        """
+        if event_name == "errorOccurred" and not raw and payload is not None and "error" not in payload:
+            payload = {"error": payload}
+        with self._cond:
+            self._events.setdefault(room, []).append({"name": event_name, "data": payload})
+            self._cond.notify_all()
+
+    def _take_events(self, room: str, wait: float) -> list[dict[str, Any]]:
+        """Hand out the queued events of one room, waiting up to wait seconds for the first one."""
+        deadline = time.monotonic() + wait
+        with self._cond:
+            while not self._events.get(room) and not self._stopping:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            return self._events.pop(room, [])

@@ -1,0 +1,281 @@
+/* The stand-in's room page: joins "the conference" with the local camera and microphone and speaks the
+ * IFrame API towards its parent. Written from the public contract; no Jitsi code. */
+(function () {
+    'use strict';
+
+    var TAG = 'palim-jitsi-standin';  // must match external_api.js
+    var POLL_WAIT_MS = 1000;          // the server holds a poll this long when nothing is queued
+    var RETRY_MS = 200;
+
+    var room = decodeURIComponent(location.pathname.slice(1));
+    var query = new URLSearchParams(location.search);
+    var params = parseHash(location.hash);
+    var config = params.config;
+    var embedded = window.parent !== window;
+    var participantId = Math.random().toString(16).slice(2, 10);
+    var stream = null;
+    var audioMuted = Boolean(config.startWithAudioMuted);
+    var videoMuted = Boolean(config.startWithVideoMuted);
+    var remoteParticipants = {};
+    var left = false;
+    var reportChain = Promise.resolve();
+
+    /* Jitsi reads "#config.a.b=<JSON>&…" by splitting on "&" and "=" and decoding each value with
+     * decodeURIComponent; URLSearchParams would also turn "+" into a space, hiding encoding bugs of the embedder. */
+    function parseHash(hash) {
+        var result = { config: {}, interfaceConfig: {}, userInfo: {} };
+        hash.replace(/^#/, '').split('&').forEach(function (pair) {
+            if (!pair) {
+                return;
+            }
+            var eq = pair.indexOf('=');
+            var key = eq < 0 ? pair : pair.slice(0, eq);
+            var raw = eq < 0 ? '' : pair.slice(eq + 1);
+            var path = key.split('.');
+            var root = path.shift();
+            if (!(root in result) || path.length === 0) {
+                return;
+            }
+            var value;
+            try {
+                value = JSON.parse(decodeURIComponent(raw));
+            } catch (error) {
+                value = decodeURIComponent(raw);  // Jitsi keeps a value that is not JSON as a string
+            }
+            var target = result[root];
+            path.slice(0, -1).forEach(function (part) {
+                if (typeof target[part] !== 'object' || target[part] === null) {
+                    target[part] = {};
+                }
+                target = target[part];
+            });
+            target[path[path.length - 1]] = value;
+        });
+        return result;
+    }
+
+    function report(entry) {
+        entry.room = room;
+        var body = JSON.stringify(entry);
+        // Chained, so the server records reports in the order the page made them.
+        reportChain = reportChain.then(function () {
+            return fetch('/_standin/report', {
+                method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body, keepalive: true
+            });
+        }).catch(function () { /* the server may be gone at teardown */ });
+        return reportChain;
+    }
+
+    function post(message) {
+        if (!embedded) {
+            return;
+        }
+        message.tag = TAG;
+        // The embedder's origin is not known (palim://kiosk in production); the data carries no secrets.
+        window.parent.postMessage(message, '*');
+    }
+
+    function emit(name, data) {
+        post({ kind: 'event', name: name, data: data });
+    }
+
+    function setStatus(text) {
+        document.getElementById('status').textContent = text;
+    }
+
+    function stopTracks() {
+        if (stream) {
+            stream.getTracks().forEach(function (track) { track.stop(); });
+        }
+    }
+
+    function describeTrack(track) {
+        var settings = track.getSettings ? track.getSettings() : {};
+        return {
+            kind: track.kind, readyState: track.readyState, enabled: track.enabled, muted: track.muted,
+            label: track.label, width: settings.width || null, height: settings.height || null
+        };
+    }
+
+    function setMuted(kind, muted) {
+        if (stream) {
+            stream.getTracks().forEach(function (track) {
+                if (track.kind === kind) {
+                    track.enabled = !muted;
+                }
+            });
+        }
+    }
+
+    function gumErrorType(name) {
+        // Jitsi's track error names as seen by embedders in cameraError / micError.
+        if (name === 'NotAllowedError' || name === 'SecurityError') {
+            return 'gum.permission_denied';
+        }
+        if (name === 'NotFoundError') {
+            return 'gum.not_found';
+        }
+        if (name === 'OverconstrainedError') {
+            return 'gum.constraint_failed';
+        }
+        return 'gum.general';
+    }
+
+    function leave(reason) {
+        if (left) {
+            return;
+        }
+        left = true;
+        stopTracks();
+        setStatus('You have left the meeting');
+        emit('videoConferenceLeft', { roomName: room });
+        report({ type: 'left', reason: reason });
+        // Jitsi says readyToClose once its own hang-up work is done, shortly after leaving.
+        setTimeout(function () { emit('readyToClose'); }, 100);
+    }
+
+    function runCommand(name, args) {
+        report({ type: 'command', name: name, args: args });
+        if (name === 'hangup') {
+            leave('hangup');
+        } else if (name === 'toggleAudio') {
+            audioMuted = !audioMuted;
+            setMuted('audio', audioMuted);
+            emit('audioMuteStatusChanged', { muted: audioMuted });
+        } else if (name === 'toggleVideo') {
+            videoMuted = !videoMuted;
+            setMuted('video', videoMuted);
+            emit('videoMuteStatusChanged', { muted: videoMuted });
+        } else if (name === 'overwriteConfig' && args[0] && typeof args[0] === 'object') {
+            Object.assign(config, args[0]);
+        }
+        // Anything else is recorded above and otherwise ignored, like an unknown command in Jitsi.
+    }
+
+    function answer(name, args) {
+        report({ type: 'function', name: name, args: args });
+        if (name === 'isAudioMuted') {
+            return audioMuted;
+        }
+        if (name === 'isVideoMuted') {
+            return videoMuted;
+        }
+        if (name === 'getNumberOfParticipants') {
+            return left ? 0 : 1 + Object.keys(remoteParticipants).length;
+        }
+        if (name === 'setAudioOutputDevice') {
+            return true;
+        }
+        return undefined;
+    }
+
+    function onRemoteEvent(event) {
+        if (left) {
+            return;
+        }
+        if (event.name === 'family-hangup') {
+            leave('family-hangup');
+            return;
+        }
+        var data = event.data === null ? undefined : event.data;
+        if (event.name === 'participantJoined' && data && data.id) {
+            remoteParticipants[data.id] = true;
+        } else if (event.name === 'participantLeft' && data && data.id) {
+            delete remoteParticipants[data.id];
+        }
+        report({ type: 'emitted', name: event.name, data: data === undefined ? null : data });
+        emit(event.name, data);
+    }
+
+    function poll() {
+        if (left) {
+            return;
+        }
+        fetch('/_standin/poll?room=' + encodeURIComponent(room) + '&wait=' + POLL_WAIT_MS, { cache: 'no-store' })
+            .then(function (response) {
+                if (!response.ok) {
+                    throw new Error('poll answered ' + response.status);
+                }
+                return response.json();
+            })
+            .then(function (body) {
+                body.events.forEach(onRemoteEvent);
+                setTimeout(poll, 0);
+            })
+            .catch(function () { setTimeout(poll, RETRY_MS); });
+    }
+
+    window.addEventListener('message', function (event) {
+        // Commands are only taken from the page that embeds us.
+        var message = event.data;
+        if (!embedded || event.source !== window.parent || !message || message.tag !== TAG) {
+            return;
+        }
+        if (message.kind === 'command') {
+            runCommand(message.name, message.args || []);
+        } else if (message.kind === 'request') {
+            post({ kind: 'response', id: message.id, result: answer(message.name, message.args || []) });
+        }
+    });
+
+    function acquireMedia() {
+        var constraints = { audio: !config.startWithAudioMuted, video: !config.startWithVideoMuted };
+        report({ type: 'media-requested', constraints: constraints });
+        if (!constraints.audio && !constraints.video) {
+            report({ type: 'media', tracks: [] });
+            return Promise.resolve();
+        }
+        return navigator.mediaDevices.getUserMedia(constraints).then(function (acquired) {
+            stream = acquired;
+            if (left) {  // hung up while the permission was pending
+                stopTracks();
+                return;
+            }
+            document.getElementById('local').srcObject = stream;
+            document.getElementById('family').srcObject = stream;
+            report({ type: 'media', tracks: stream.getTracks().map(describeTrack) });
+        }, function (error) {
+            var name = (error && error.name) || 'Error';
+            var message = (error && error.message) || String(error);
+            report({ type: 'media-error', name: name, message: message });
+            // Like Jitsi: tell the embedder which device failed, then join without it.
+            var payload = { type: gumErrorType(name), message: message };
+            if (constraints.video) {
+                emit('cameraError', payload);
+            }
+            if (constraints.audio) {
+                emit('micError', payload);
+            }
+        });
+    }
+
+    document.getElementById('caption').textContent = 'Stand-in Jitsi room ' + room;
+    document.title = 'Stand-in Jitsi room ' + room;
+    post({ kind: 'ready' });
+    report({
+        type: 'loaded',
+        config: config,
+        interfaceConfig: params.interfaceConfig,
+        userInfo: params.userInfo,
+        lang: query.get('lang'),
+        jwt: query.get('jwt'),
+        embedded: embedded,
+        // Chromium tells a frame its ancestors' origins; the stand-in accepts any parent, so null is fine too.
+        parent_origin: (location.ancestorOrigins && location.ancestorOrigins.length) ?
+            location.ancestorOrigins[0] : null
+    });
+    emit('browserSupport', { supported: true });
+    poll();
+    acquireMedia().then(function () {
+        if (left) {
+            return;
+        }
+        setStatus('');
+        var joined = {
+            roomName: room, id: participantId, displayName: params.userInfo.displayName || '',
+            avatarURL: '', breakoutRoom: false, visitor: false
+        };
+        emit('videoConferenceJoined', joined);
+        report({ type: 'joined', roomName: room, id: participantId, displayName: joined.displayName });
+    });
+}());
