@@ -1,0 +1,418 @@
+"""The device list: load YAML with positions, validate, and resolve each device's kiosk config."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kiosk.config import (
+    MIN_ROOM_BITS,
+    JitsiOptions,
+    KioskConfig,
+    Problem,
+    explain_errors,
+    format_path,
+    parse_yaml,
+    room_entropy_bits,
+)
+
+HOSTNAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+HOME_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?$")
+MAC = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+# Fields whose value a home or the defaults may supply when the device does not.
+INHERITED = ("server", "language", "support_contact", "tls_pins", "admin_pin_hash")
+INLINE_SECRET_KEYS = ("psk", "password", "passphrase", "key")
+
+
+def _hhmm(value: str) -> str:
+    if not HHMM.match(value):
+        raise ValueError('must be a time like "03:30"')
+    return value
+
+
+class _Strict(BaseModel):
+    # strict: YAML's surprises (yes -> True, 0123 -> 83) must be refused, not converted.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Wifi(_Strict):
+    """A home's Wi-Fi; the password is referenced, never written here."""
+
+    ssid: str = Field(min_length=1)
+    psk_env: str | None = None
+    psk_file: str | None = None
+    hidden: bool = False
+
+    @field_validator("ssid")
+    @classmethod
+    def _ssid(cls, value: str) -> str:
+        if len(value.encode("utf-8")) > 32 or any(ord(c) < 32 for c in value):
+            raise ValueError("must be at most 32 bytes of text without control characters")
+        return value
+
+    @field_validator("psk_env")
+    @classmethod
+    def _env(cls, value: str | None) -> str | None:
+        if value is not None and not ENV_NAME.match(value):
+            raise ValueError("must be the name of an environment variable, like EBH_WIFI_PSK")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Wifi":
+        if (self.psk_env is None) == (self.psk_file is None):
+            raise ValueError("needs exactly one of psk_env (an environment variable) or psk_file (a secrets file)")
+        return self
+
+
+class Match(_Strict):
+    """How a device recognises itself: a network card's MAC or the DMI serial number."""
+
+    mac: str | None = None
+    serial: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("mac")
+    @classmethod
+    def _mac(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip().lower().replace("-", ":")
+        if not MAC.match(text):
+            raise ValueError("must be a MAC address like 3c:52:82:1a:2b:3c")
+        return text
+
+    @model_validator(mode="after")
+    def _one(self) -> "Match":
+        if (self.mac is None) == (self.serial is None):
+            raise ValueError("needs exactly one of mac or serial")
+        return self
+
+
+class _Settings(_Strict):
+    """Settings shared by defaults, homes and devices; the kiosk's model validates their values."""
+
+    server: str | None = None
+    language: str | None = None
+    support_contact: str | None = None
+    tls_pins: list[str] | None = None
+    admin_pin_hash: str | None = None
+    jitsi: JitsiOptions = JitsiOptions()
+
+
+class Defaults(_Settings):
+    """Settings every home and device starts from."""
+
+    reboot_time: str = "03:30"
+
+    @field_validator("reboot_time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        return _hhmm(value)
+
+
+class Home(_Settings):
+    """A care home."""
+
+    name: str = Field(min_length=1, max_length=80)
+    wifi: Wifi | None = None
+    reboot_time: str | None = None
+
+    @field_validator("reboot_time")
+    @classmethod
+    def _time(cls, value: str | None) -> str | None:
+        return None if value is None else _hhmm(value)
+
+
+class Device(_Settings):
+    """One donated laptop or tablet."""
+
+    id: str
+    home: str
+    resident: str
+    room: str | None = None
+    match: Match
+    label: str | None = Field(default=None, max_length=80)
+    donor: str | None = Field(default=None, max_length=120)
+    greeting_name: str | None = None
+
+
+class DeviceList(_Strict):
+    """The whole file."""
+
+    version: Literal[1]
+    defaults: Defaults = Defaults()
+    homes: dict[str, Home]
+    devices: list[Device]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything one device needs, resolved from device, home and defaults."""
+
+    index: int
+    device: Device
+    home_key: str
+    home: Home
+    config: KioskConfig
+    reboot_time: str
+
+    @property
+    def id(self) -> str:
+        return self.device.id
+
+
+@dataclass
+class Loaded:
+    """A validated device list with its source positions."""
+
+    file: str
+    model: DeviceList
+    doc: Any  # kiosk.config.YamlDocument
+    targets: list[Target]
+
+    def target(self, device_id: str) -> Target | None:
+        """The target with this id, or None."""
+        return next((t for t in self.targets if t.id == device_id), None)
+
+
+class DeviceListError(Exception):
+    """The device list cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_text(text: str, file: str, *, require_rooms: bool = True) -> Loaded:
+    """Validate device-list text; raise DeviceListError with every problem, in file order."""
+    doc = parse_yaml(text, file)
+    if doc.data is None:
+        raise DeviceListError(doc.problems or [Problem(file, 1, 1, "", "the file is empty")])
+    if not isinstance(doc.data, dict):
+        raise DeviceListError(doc.problems + [doc.problem((), "the device list must be a mapping with "
+                                                              "version, defaults, homes and devices")])
+    problems = list(doc.problems)
+    problems += _inline_secrets(doc)
+    try:
+        model = DeviceList.model_validate(doc.data)
+    except ValidationError as exc:
+        problems += [p for p in explain_errors(exc, doc) if p not in problems]
+        raise DeviceListError(_ordered(problems)) from None
+    targets, cross = _cross_check(model, doc, require_rooms)
+    problems += cross
+    if problems:
+        raise DeviceListError(_ordered(problems))
+    return Loaded(file, model, doc, targets)
+
+
+def load_file(path: str | Path, *, require_rooms: bool = True) -> Loaded:
+    """Read and validate a device list file; unreadable files become a problem too."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DeviceListError([Problem(str(path), 1, 1, "", "the file does not exist")]) from None
+    except IsADirectoryError:
+        raise DeviceListError([Problem(str(path), 1, 1, "", "this is a directory, not a device list")]) from None
+    except PermissionError:
+        raise DeviceListError([Problem(str(path), 1, 1, "", "permission denied reading the file")]) from None
+    except UnicodeDecodeError as exc:
+        raise DeviceListError([Problem(str(path), 1, 1, "", f"the file is not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:
+        raise DeviceListError([Problem(str(path), 1, 1, "", f"the file cannot be read: {exc.strerror}")]) from None
+    return load_text(text, str(path), require_rooms=require_rooms)
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    unique = list(dict.fromkeys(problems))  # a home's mistake shows once, not once per device
+    return sorted(unique, key=lambda p: (p.line, p.col))
+
+
+def _inline_secrets(doc: Any) -> list[Problem]:
+    """A password typed into the file is refused with the reason, not just 'unknown key'."""
+    out = []
+    homes = doc.data.get("homes")
+    if isinstance(homes, dict):
+        for key, home in homes.items():
+            wifi = home.get("wifi") if isinstance(home, dict) else None
+            if isinstance(wifi, dict):
+                for name in INLINE_SECRET_KEYS:
+                    if name in wifi:
+                        out.append(doc.problem(("homes", key, "wifi", name),
+                                               "Wi-Fi passwords never go in this file: use psk_env (an environment "
+                                               "variable) or psk_file (a secrets file)", at_key=True))
+    return out
+
+
+# --------------------------------------------------------------------------- cross-checks
+
+
+class _Remap:
+    """Lets explain_errors point at whichever level (device, home, defaults) a field came from."""
+
+    def __init__(self, doc: Any, device_path: tuple, sources: dict[str, tuple]):
+        self.doc, self.device_path, self.sources = doc, device_path, sources
+        self.scalars = _ScalarView(self)
+
+    def map(self, path: tuple) -> tuple:
+        if path and path[0] in self.sources:
+            return self.sources[path[0]] + path[1:]
+        return self.device_path + path
+
+    def problem(self, path: tuple, message: str, at_key: bool = False) -> Problem:
+        return self.doc.problem(self.map(path), message, at_key)
+
+
+class _ScalarView:
+    def __init__(self, remap: _Remap):
+        self.remap = remap
+
+    def __contains__(self, path: tuple) -> bool:
+        return self.remap.map(path) in self.remap.doc.scalars
+
+    def __getitem__(self, path: tuple) -> str:
+        return self.remap.doc.scalars[self.remap.map(path)]
+
+
+def _cross_check(model: DeviceList, doc: Any, require_rooms: bool) -> tuple[list[Target], list[Problem]]:
+    problems: list[Problem] = []
+    for key in model.homes:
+        if not HOME_KEY.match(key):
+            problems.append(doc.problem(("homes", key), "a home's key must be lower-case letters, digits and '-' "
+                                                        "(it names the Wi-Fi connection file)", at_key=True))
+    for level, settings in [(("defaults",), model.defaults)] + [(("homes", k), h) for k, h in model.homes.items()]:
+        if settings.server is not None and not settings.server.startswith("https://"):
+            problems.append(doc.problem(level + ("server",), "must use https, like https://konferenz.example.org"))
+    seen: dict[str, dict[str, int]] = {"id": {}, "room": {}, "mac": {}, "serial": {}}
+    targets = []
+    for index, device in enumerate(model.devices):
+        here = ("devices", index)
+        if not HOSTNAME.match(device.id):
+            problems.append(doc.problem(here + ("id",), "must be a valid hostname: lower-case letters, digits and "
+                                                        "'-', 1 to 63 characters, not starting or ending with '-'"))
+        for kind, value, path in (("id", device.id, ("id",)), ("room", device.room, ("room",)),
+                                  ("mac", device.match.mac, ("match", "mac")),
+                                  ("serial", device.match.serial, ("match", "serial"))):
+            if value is None:
+                continue
+            first = seen[kind].setdefault(value, index)
+            if first != index:
+                other = model.devices[first].id
+                line = doc.locate(("devices", first))[0]
+                what = "this id" if kind == "id" else f"this {kind}"
+                problems.append(doc.problem(here + path, f"{what} is already used by device '{other}' (line {line})"))
+        if device.room is None:
+            if require_rooms:
+                problems.append(doc.problem(here, f"device '{device.id}' has no room yet; "
+                                                  f"run 'palim-provision rooms {doc.file} --fill'"))
+        elif (bits := room_entropy_bits(device.room)) < MIN_ROOM_BITS:
+            problems.append(doc.problem(here + ("room",), f"the room name is guessable (about {bits:.0f} random bits, "
+                                                          f"at least {MIN_ROOM_BITS} needed): anyone could join; "
+                                                          f"remove it and run 'palim-provision rooms FILE --fill'"))
+        home = model.homes.get(device.home)
+        if home is None:
+            known = ", ".join(sorted(model.homes)) or "none"
+            problems.append(doc.problem(here + ("home",), f"home '{device.home}' is not listed under homes "
+                                                          f"(known: {known})"))
+            continue
+        target, errors = _resolve(index, device, device.home, home, model.defaults, doc)
+        problems += errors
+        if target is not None:
+            targets.append(target)
+    return targets, problems
+
+
+def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: Defaults,
+             doc: Any) -> tuple[Target | None, list[Problem]]:
+    """Merge device over home over defaults and validate the result with the kiosk's own model."""
+    here = ("devices", index)
+    levels = ((here, device), (("homes", home_key), home), (("defaults",), defaults))
+    data: dict[str, Any] = {"resident": device.resident, "room": device.room or "palim-placeholder"}
+    sources: dict[str, tuple] = {}
+    for name in INHERITED:
+        for path, settings in levels:
+            value = getattr(settings, name)
+            if value is not None:
+                data[name], sources[name] = value, path + (name,)
+                break
+    if "server" not in data:
+        return None, [doc.problem(here, "no server: set 'server' under defaults, the home or the device")]
+    if device.greeting_name is not None:
+        data["greeting_name"] = device.greeting_name
+    jitsi: dict[str, Any] = {}
+    for _, settings in reversed(levels):
+        jitsi.update(settings.jitsi.model_dump(exclude_unset=True))
+    data["jitsi"] = JitsiOptions(**jitsi)
+    if "tls_pins" in data:
+        data["tls_pins"] = tuple(data["tls_pins"])
+    try:
+        config = KioskConfig.model_validate(data)
+    except ValidationError as exc:
+        return None, explain_errors(exc, _Remap(doc, here, sources))
+    reboot = home.reboot_time or defaults.reboot_time
+    return Target(index, device, home_key, home, config, reboot), []
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+WPA_PSK = re.compile(r"^[\x20-\x7e]{8,63}$|^[0-9a-fA-F]{64}$")
+
+
+def resolve_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str] | None = None,
+                    base_dir: Path | None = None) -> tuple[dict[str, str], list[Problem]]:
+    """Read the Wi-Fi passwords the given devices need: home key -> PSK. Values are never put in messages."""
+    env = os.environ if env is None else env
+    base_dir = Path(loaded.file).parent if base_dir is None else base_dir
+    psks: dict[str, str] = {}
+    problems: list[Problem] = []
+    for home_key in dict.fromkeys(t.home_key for t in targets):
+        wifi = loaded.model.homes[home_key].wifi
+        if wifi is None:
+            continue
+        path = ("homes", home_key, "wifi")
+        if wifi.psk_env is not None:
+            value, where = env.get(wifi.psk_env), path + ("psk_env",)
+            if value is None:
+                problems.append(loaded.doc.problem(where, f"the environment variable {wifi.psk_env} is not set "
+                                                          f"(it must hold the Wi-Fi password)"))
+                continue
+            source = f"${wifi.psk_env}"
+        else:
+            where = path + ("psk_file",)
+            secret_path = base_dir / wifi.psk_file
+            try:
+                value = secret_path.read_text(encoding="utf-8").rstrip("\r\n")
+            except FileNotFoundError:
+                problems.append(loaded.doc.problem(where, f"the secrets file {secret_path} does not exist"))
+                continue
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = getattr(exc, "strerror", None) or str(exc)
+                problems.append(loaded.doc.problem(where, f"the secrets file {secret_path} cannot be read: {reason}"))
+                continue
+            source = f"the secrets file {secret_path}"
+        if not WPA_PSK.match(value):
+            problems.append(loaded.doc.problem(where, f"the Wi-Fi password in {source} must be 8 to 63 plain "
+                                                      f"characters or 64 hex digits (it has {len(value)} characters)"))
+            continue
+        psks[home_key] = value
+    return psks, _ordered(problems)
+
+
+def summary(loaded: Loaded) -> str:
+    """One line: what the file holds."""
+    missing = sum(1 for t in loaded.targets if t.device.room is None)
+    extra = f", {missing} without a room" if missing else ""
+    return (f"{loaded.file}: valid: {len(loaded.targets)} devices in {len(loaded.model.homes)} homes{extra}")
+
+
+__all__ = ["DeviceList", "Device", "Home", "Wifi", "Match", "Target", "Loaded", "DeviceListError", "load_text",
+           "load_file", "resolve_secrets", "summary", "format_path"]
