@@ -37,6 +37,13 @@ def _hhmm(value: str) -> str:
     return value
 
 
+def _one_line(value: str) -> str:
+    # These end up in comments of generated files: a line break would inject lines into them.
+    if not value.strip() or any(ord(c) < 32 for c in value):
+        raise ValueError("must be plain text on one line")
+    return value.strip()
+
+
 class _Strict(BaseModel):
     # strict: YAML's surprises (yes -> True, 0123 -> 83) must be refused, not converted.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -123,6 +130,11 @@ class Home(_Settings):
     wifi: Wifi | None = None
     reboot_time: str | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _one_line(value)
+
     @field_validator("reboot_time")
     @classmethod
     def _time(cls, value: str | None) -> str | None:
@@ -140,6 +152,11 @@ class Device(_Settings):
     label: str | None = Field(default=None, max_length=80)
     donor: str | None = Field(default=None, max_length=120)
     greeting_name: str | None = None
+
+    @field_validator("label", "donor")
+    @classmethod
+    def _line(cls, value: str | None) -> str | None:
+        return None if value is None else _one_line(value)
 
 
 class DeviceList(_Strict):

@@ -1,0 +1,326 @@
+"""Apply a bundle to a root: compare, show masked diffs, write atomically with backups, run the live steps."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .bundle import Bundle, BundleFile
+from .steps import Runner, SkipRunner, StepResult
+
+BACKUP_DIR = "var/backups/palim-provision"
+_SECRET_LINE = re.compile(r"^(\s*(?:psk|password|passphrase|wep-key\d)\s*=).*$")
+
+
+@dataclass
+class Change:
+    """How one bundle file compares with what the root holds."""
+
+    file: BundleFile
+    dest: Path
+    status: str  # "new", "changed", "unchanged"
+    reasons: list[str] = field(default_factory=list)
+    old: bytes | None = None
+    uid: int | None = None
+    gid: int | None = None
+    owner_note: str = ""
+
+
+@dataclass
+class Report:
+    """What an apply did, in order, for the operator."""
+
+    device: str
+    root: Path
+    dry_run: bool
+    changes: list[Change] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    created_dirs: list[str] = field(default_factory=list)
+    backups: list[str] = field(default_factory=list)
+    backup_dir: Path | None = None
+    steps: list[StepResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def changed(self) -> list[Change]:
+        return [c for c in self.changes if c.status != "unchanged"]
+
+    def summary(self) -> str:
+        """'N changed, M unchanged' (or what would change in a dry run)."""
+        n, m = len(self.changed), len(self.changes) - len(self.changed)
+        verb = "would change" if self.dry_run else "changed"
+        return f"{n} {verb}, {m} unchanged"
+
+    def lines(self) -> list[str]:
+        """The report as lines of text; never contains a secret."""
+        out = [f"device {self.device} into {self.root}{' (dry run: nothing written)' if self.dry_run else ''}"]
+        for change in self.changes:
+            why = f" ({', '.join(change.reasons)})" if change.reasons else ""
+            state = change.status if change.status == "unchanged" else f"{change.status}{why}"
+            written = "" if self.dry_run or change.status == "unchanged" or change.file.path in self.written else \
+                " NOT WRITTEN"
+            out.append(f"  {state:<40} {change.file.path}{written}")
+        for change in self.changes:
+            if change.owner_note:
+                out.append(f"  owner: {change.file.path}: {change.owner_note}")
+        for result in self.steps:
+            detail = f": {result.detail}" if result.detail else ""
+            out.append(f"  step {result.status}: {result.step.title}{detail}")
+        if self.backups:
+            out.append(f"  backups of {len(self.backups)} replaced file(s) in {self.backup_dir}")
+        if self.error:
+            out.append(f"FAILED: {self.error}")
+            out.append(f"  written before the failure: {', '.join(self.written) or 'nothing'}")
+            pending = [c.file.path for c in self.changed if c.file.path not in self.written]
+            out.append(f"  left as they were: {', '.join(pending) or 'nothing'}")
+        out.append(self.summary())
+        return out
+
+
+class ApplyError(Exception):
+    """Applying stopped part-way; the report says what was done."""
+
+    def __init__(self, report: Report):
+        super().__init__(report.error)
+        self.report = report
+
+
+# --------------------------------------------------------------------------- owners
+
+
+class Owners:
+    """Resolves user and group names against the root's own /etc/passwd and /etc/group."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the account files again (after the kiosk user was created)."""
+        self.users = self._read("passwd")
+        self.groups = self._read("group")
+
+    def _read(self, name: str) -> dict[str, int]:
+        ids = {"root": 0}  # root is uid/gid 0 everywhere, even in a bare staging tree
+        try:
+            for line in (self.root / "etc" / name).read_text(encoding="utf-8").splitlines():
+                parts = line.split(":")
+                if len(parts) >= 3 and parts[2].isdigit():
+                    ids.setdefault(parts[0], int(parts[2]))
+        except OSError:
+            pass
+        return ids
+
+    def resolve(self, file: BundleFile) -> tuple[int | None, int | None, str]:
+        """uid, gid (None when unknown) and a note when the intended owner cannot be set."""
+        uid, gid = self.users.get(file.owner), self.groups.get(file.group)
+        missing = ([f"user '{file.owner}'"] if uid is None else []) + ([f"group '{file.group}'"] if gid is None else [])
+        if missing:
+            return None, None, (f"{' and '.join(missing)} not in {self.root}/etc yet; left owned by root, intended "
+                                f"owner {file.owner}:{file.group} is in the manifest")
+        if os.geteuid() != 0:
+            return None, None, f"not running as root, so owner {file.owner}:{file.group} was not set"
+        return uid, gid, ""
+
+
+# --------------------------------------------------------------------------- planning and diffs
+
+
+def inside(root: Path, path: str) -> Path:
+    """The path of a device file under the root."""
+    return root / path.lstrip("/")
+
+
+def plan(bundle: Bundle, root: Path, owners: Owners | None = None) -> list[Change]:
+    """Compare every file of the bundle with the root; reads only."""
+    owners = owners or Owners(root)
+    changes = []
+    for file in bundle.files:
+        dest = inside(root, file.path)
+        uid, gid, note = owners.resolve(file)
+        change = Change(file, dest, "new", uid=uid, gid=gid, owner_note=note)
+        try:
+            st = dest.lstat()
+            old = dest.read_bytes() if stat.S_ISREG(st.st_mode) else None
+        except FileNotFoundError:
+            changes.append(change)
+            continue
+        change.old = old
+        change.status = "changed"
+        if old is None:
+            change.reasons.append("not a regular file")
+        elif old != file.content:
+            change.reasons.append("content")
+        if stat.S_IMODE(st.st_mode) != file.mode:
+            change.reasons.append(f"mode {stat.S_IMODE(st.st_mode):04o} -> {file.mode:04o}")
+        if uid is not None and (st.st_uid, st.st_gid) != (uid, gid):
+            change.reasons.append(f"owner {st.st_uid}:{st.st_gid} -> {file.owner}:{file.group}")
+        if not change.reasons:
+            change.status = "unchanged"
+        changes.append(change)
+    return changes
+
+
+def mask(text: str, secrets: tuple[str, ...], label: str = "hidden") -> str:
+    """Text with secret values and password lines replaced, fit to print."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "********")
+    return "\n".join(_SECRET_LINE.sub(rf"\1<{label}>", line) for line in text.split("\n"))
+
+
+def diff(change: Change) -> str:
+    """A unified diff of one change, secrets masked; empty when the content is the same."""
+    if change.status == "unchanged" or (change.old is not None and change.old == change.file.content):
+        return ""
+    try:
+        old = change.old.decode("utf-8") if change.old is not None else ""
+        new = change.file.content.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"Binary content of {change.file.path} differs\n"
+    secret_file = bool(change.file.secrets)
+    old_lines = set(old.splitlines())
+    # A changed password shows as a changed line without showing either password.
+    changed_secret = secret_file and any(_SECRET_LINE.match(line) and line not in old_lines
+                                         for line in new.splitlines())
+    old_m = mask(old, change.file.secrets, "hidden, old" if changed_secret else "hidden") if secret_file else old
+    new_m = mask(new, change.file.secrets, "hidden, new" if changed_secret else "hidden") if secret_file else new
+    src = "/dev/null" if change.old is None else f"a{change.file.path}"
+    return "".join(difflib.unified_diff(old_m.splitlines(keepends=True), new_m.splitlines(keepends=True),
+                                        src, f"b{change.file.path}"))
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(dest: Path, content: bytes, mode: int, uid: int | None = None, gid: int | None = None) -> None:
+    """Write a whole file or nothing: temp file beside it, fsync, rename over the old one."""
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".palim-tmp")
+    try:
+        # Mode and owner before the content: a secret is never readable by anyone else, not even for a moment.
+        os.fchmod(fd, mode)
+        if uid is not None:
+            os.fchown(fd, uid, gid)
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, dest)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(dest.parent)
+
+
+def _make_dirs(root: Path, dest: Path, report: Report) -> None:
+    missing = []
+    parent = dest.parent
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o755)
+        os.chmod(directory, 0o755)  # mkdir's mode is cut by the umask
+        report.created_dirs.append("/" + str(directory.relative_to(root)))
+
+
+def _backup(root: Path, change: Change, report: Report, stamp: str) -> None:
+    if report.backup_dir is None:
+        report.backup_dir = root / BACKUP_DIR / stamp
+        report.backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(report.backup_dir.parent, 0o700)  # backups hold old secrets
+    target = report.backup_dir / change.file.path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    shutil.copy2(change.dest, target, follow_symlinks=False)
+    report.backups.append(change.file.path)
+
+
+def is_live(root: Path) -> bool:
+    """True when the root is this running system."""
+    return root.resolve() == Path("/")
+
+
+def apply_bundle(bundle: Bundle, root: Path, *, dry_run: bool = False, runner: Runner | None = None,
+                 now: datetime | None = None) -> Report:
+    """Bring the root in line with the bundle; raise ApplyError (with the report) when something fails."""
+    root = Path(root)
+    live = is_live(root)
+    runner = runner or SkipRunner()
+    report = Report(bundle.device_id, root, dry_run)
+    before = [s for s in bundle.steps if s.before_files]
+    after = [s for s in bundle.steps if not s.before_files]
+    if dry_run:
+        report.changes = plan(bundle, root)
+        reason = "dry run" if live else "dry run, staging root"
+        report.steps = [StepResult(s, "skipped", reason) for s in bundle.steps]
+        return report
+    if not _run_steps(before, runner, report):
+        report.changes = plan(bundle, root)
+        raise ApplyError(report)
+    owners = Owners(root)
+    report.changes = plan(bundle, root, owners)
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S.%fZ")
+    for change in report.changed:
+        try:
+            _make_dirs(root, change.dest, report)
+            if change.old is not None or change.dest.is_symlink():
+                _backup(root, change, report, stamp)
+            write_atomic(change.dest, change.file.content, change.file.mode, change.uid, change.gid)
+        except OSError as exc:
+            report.error = f"writing {change.file.path} failed: {exc.strerror or exc}"
+            raise ApplyError(report) from None
+        report.written.append(change.file.path)
+    if not _run_steps(after, runner, report):
+        raise ApplyError(report)
+    _fix_owners(report, owners)
+    return report
+
+
+def _run_steps(steps: list, runner: Runner, report: Report) -> bool:
+    for step in steps:
+        result = runner.run(step)
+        report.steps.append(result)
+        if result.status == "failed":
+            report.error = f"step '{step.title}' failed: {result.detail}"
+            return False
+    return True
+
+
+def _fix_owners(report: Report, owners: Owners) -> None:
+    """Owners that did not exist before the steps ran (the kiosk user) are set now."""
+    pending = [c for c in report.changes if c.uid is None and c.owner_note]
+    if not pending:
+        return
+    owners.reload()
+    for change in pending:
+        uid, gid, note = owners.resolve(change.file)
+        if uid is None:
+            continue
+        try:
+            os.chown(change.dest, uid, gid)
+        except OSError as exc:
+            change.owner_note = f"could not set owner {change.file.owner}:{change.file.group}: {exc.strerror}"
+            continue
+        change.uid, change.gid, change.owner_note = uid, gid, ""

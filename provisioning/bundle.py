@@ -1,0 +1,123 @@
+"""A device's bundle: a pure function from a resolved device to the files (and steps) it needs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from string import Template
+
+from kiosk.config import DEFAULT_CONFIG_PATH, dump_config
+
+from .devicelist import Target
+from .steps import Step, device_steps
+
+KIOSK_USER = "kiosk"
+KIOSK_HOME = "/var/lib/palim-kiosk"
+KIOSK_BIN = "/opt/palim-kiosk/venv/bin/palim-kiosk"
+UNIT = "palim-kiosk.service"
+PAM_NAME = "palim-kiosk"
+SYSUSERS = "/etc/sysusers.d/palim-kiosk.conf"
+MANIFEST = "/var/lib/palim-provision/manifest.json"
+# uuid5 namespace so a device's Wi-Fi connection keeps its UUID across runs (idempotent applies).
+NM_NAMESPACE = uuid.UUID("6f1f3c1e-5a0b-4b8e-9d43-7d0a2f6c1b55")
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    """One file for the device: where, what, and whose."""
+
+    path: str  # absolute path on the device
+    content: bytes
+    mode: int
+    owner: str = "root"
+    group: str = "root"
+    secrets: tuple[str, ...] = ()  # values never shown in diffs or logs
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Everything one device gets."""
+
+    device_id: str
+    files: tuple[BundleFile, ...]
+    steps: tuple[Step, ...]
+
+    def manifest(self) -> dict:
+        """Path, mode, owner and sha256 of every file, plus the live-system steps."""
+        return {
+            "device": self.device_id,
+            "files": [{"path": f.path, "mode": f"{f.mode:04o}", "owner": f"{f.owner}:{f.group}", "sha256": f.sha256}
+                      for f in self.files],
+            "steps": [s.title for s in self.steps],
+        }
+
+
+@lru_cache(maxsize=None)
+def _template(name: str) -> Template:
+    return Template(resources.files(__package__).joinpath("templates", name).read_text(encoding="utf-8"))
+
+
+def _render(name: str, **values: str) -> bytes:
+    # substitute (not safe_substitute): a template asking for a value we did not give is a bug, not a blank.
+    return _template(name).substitute(values).encode("utf-8")
+
+
+def keyfile_escape(value: str) -> str:
+    """Escape a value the way GLib's key files read it back."""
+    out = value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    return "\\s" + out[1:] if out.startswith(" ") else out
+
+
+def upgrade_time(reboot_time: str) -> str:
+    """An hour before the reboot window, so a needed reboot happens the same night."""
+    hours, minutes = map(int, reboot_time.split(":"))
+    total = (hours * 60 + minutes - 60) % (24 * 60)
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = None) -> Bundle:
+    """The files and steps for one device. `psk` is the home's Wi-Fi password (None for a cabled home)."""
+    device, home = target.device, target.home
+    config_text = (f"# Kiosk config for {device.id}, rendered by palim-provision: edit the device list, not this file.\n"
+                   + dump_config(target.config))
+    files = [
+        BundleFile(str(DEFAULT_CONFIG_PATH), config_text.encode("utf-8"), 0o640, "root", KIOSK_USER),
+        BundleFile(f"/etc/systemd/system/{UNIT}",
+                   _render("palim-kiosk.service", device_id=device.id, kiosk_bin=KIOSK_BIN,
+                           config_path=str(DEFAULT_CONFIG_PATH), user=KIOSK_USER, pam_name=PAM_NAME), 0o644),
+        BundleFile(f"/etc/pam.d/{PAM_NAME}", _render("pam-palim-kiosk"), 0o644),
+        BundleFile(SYSUSERS, _render("sysusers-palim-kiosk.conf", user=KIOSK_USER, home=KIOSK_HOME), 0o644),
+        BundleFile("/etc/systemd/logind.conf.d/palim-kiosk.conf", _render("logind-palim-kiosk.conf"), 0o644),
+        BundleFile("/etc/systemd/sleep.conf.d/palim-kiosk.conf", _render("sleep-palim-kiosk.conf"), 0o644),
+        BundleFile("/etc/apt/apt.conf.d/20auto-upgrades", _render("20auto-upgrades"), 0o644),
+        BundleFile("/etc/apt/apt.conf.d/52palim-unattended-upgrades",
+                   _render("52palim-unattended-upgrades", reboot_time=target.reboot_time), 0o644),
+        BundleFile("/etc/systemd/system/apt-daily-upgrade.timer.d/palim.conf",
+                   _render("apt-daily-upgrade-palim.conf", reboot_time=target.reboot_time,
+                           upgrade_time=upgrade_time(target.reboot_time)), 0o644),
+        BundleFile("/etc/hostname", f"{device.id}\n".encode(), 0o644),
+    ]
+    if home.wifi is not None:
+        if psk is None:
+            raise ValueError(f"the Wi-Fi password for home '{target.home_key}' is needed to render {device.id}")
+        connection = f"palim-{target.home_key}"
+        files.append(BundleFile(
+            f"/etc/NetworkManager/system-connections/{connection}.nmconnection",
+            _render("wifi.nmconnection", home_name=home.name, connection_id=connection,
+                    uuid=str(uuid.uuid5(NM_NAMESPACE, f"{device.id}/{home.wifi.ssid}")),
+                    ssid=keyfile_escape(home.wifi.ssid), hidden="true" if home.wifi.hidden else "false",
+                    psk=keyfile_escape(psk)),
+            0o600, secrets=(psk, keyfile_escape(psk))))
+    steps = device_steps(device.id, UNIT, SYSUSERS, kiosk_source)
+    draft = Bundle(device.id, tuple(files), steps)
+    # The manifest holds hashes of secret-bearing files, so only root may read it.
+    manifest = BundleFile(MANIFEST, (json.dumps(draft.manifest(), indent=2) + "\n").encode(), 0o600)
+    return Bundle(device.id, tuple(files) + (manifest,), steps)

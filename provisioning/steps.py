@@ -1,0 +1,102 @@
+"""Steps that are not files (packages, user, units, hostname), behind one small interface."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# Runtime packages on Debian 12: the compositor, XWayland for stray X clients, fonts for every language the kiosk
+# speaks, audio through PipeWire's PulseAudio service (QtWebEngine talks PulseAudio), and the libraries the PyPI
+# QtWebEngine wheels load (measured in shared/qtwebengine-facts.md).
+PACKAGES = (
+    "cage", "xwayland", "fonts-dejavu-core", "fonts-noto-core", "pipewire-audio", "network-manager",
+    "unattended-upgrades", "python3-venv",
+    "libgl1", "libegl1", "libxkbcommon0", "libfontconfig1", "libdbus-1-3", "libnss3", "libnspr4",
+    "libxcomposite1", "libxdamage1", "libxrandr2", "libxtst6", "libasound2", "libxkbfile1",
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command run on the live system, in order; each is safe to run again."""
+
+    title: str
+    commands: tuple[tuple[str, ...], ...]
+    env: tuple[tuple[str, str], ...] = ()
+    before_files: bool = False  # packages first, so their postinst cannot overwrite the files we write
+
+
+@dataclass
+class StepResult:
+    """What became of a step."""
+
+    step: Step
+    status: str  # "done", "skipped", "failed"
+    detail: str = ""
+
+
+class Runner(Protocol):
+    """Carries out steps; a staging root gets one that only lists them."""
+
+    def run(self, step: Step) -> StepResult: ...
+
+
+@dataclass
+class SkipRunner:
+    """For a staging --root: nothing is run, every step is reported as skipped."""
+
+    reason: str = "staging root: not the live system"
+
+    def run(self, step: Step) -> StepResult:
+        return StepResult(step, "skipped", self.reason)
+
+
+@dataclass
+class SystemRunner:
+    """Runs steps with subprocess on the live system; stops a step at its first failing command."""
+
+    timeout_s: int = 1800
+    log: list[str] = field(default_factory=list)
+
+    def run(self, step: Step) -> StepResult:
+        env = {**os.environ, **dict(step.env)}
+        for argv in step.commands:
+            self.log.append(" ".join(argv))
+            try:
+                proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=self.timeout_s)
+            except FileNotFoundError:
+                return StepResult(step, "failed", f"{argv[0]} is not installed")
+            except subprocess.TimeoutExpired:
+                return StepResult(step, "failed", f"{' '.join(argv)} took longer than {self.timeout_s} s")
+            if proc.returncode != 0:
+                tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+                return StepResult(step, "failed", f"{' '.join(argv)} exited with {proc.returncode}: "
+                                                  + " | ".join(tail))
+        return StepResult(step, "done")
+
+
+def device_steps(hostname: str, unit: str, sysusers_conf: str, kiosk_source: str | None,
+                 venv: str = "/opt/palim-kiosk/venv") -> tuple[Step, ...]:
+    """The live-system steps for one device, in the order they must run."""
+    apt_env = (("DEBIAN_FRONTEND", "noninteractive"),)
+    steps = [
+        Step("install runtime packages (apt)", (("apt-get", "update"),
+                                               ("apt-get", "install", "-y", "--no-install-recommends", *PACKAGES)),
+             apt_env, before_files=True),
+    ]
+    if kiosk_source is not None:
+        steps.append(Step(f"install the kiosk into {venv} from {kiosk_source}",
+                          (("python3", "-m", "venv", venv),
+                           (f"{venv}/bin/pip", "install", "--upgrade", "--quiet", kiosk_source)),
+                          before_files=True))
+    steps += [
+        Step("create the kiosk user (systemd-sysusers)", (("systemd-sysusers", sysusers_conf),)),
+        Step("reload systemd units", (("systemctl", "daemon-reload"),)),
+        Step(f"enable {unit}", (("systemctl", "enable", unit),)),
+        Step("boot into graphical.target", (("systemctl", "set-default", "graphical.target"),)),
+        Step(f"set the hostname to {hostname}", (("hostnamectl", "set-hostname", hostname),)),
+        Step("let NetworkManager read the Wi-Fi connection", (("nmcli", "connection", "reload"),)),
+    ]
+    return tuple(steps)
