@@ -1,0 +1,171 @@
+"""Start-up: arguments, the environment Chromium needs, and wiring the window together."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from kiosk import __version__
+from kiosk.config import DEFAULT_CONFIG_PATH, ConfigError, KioskConfig, load_config, peek_support_contact
+
+log = logging.getLogger("kiosk")
+
+# Chromium switches the kiosk adds to whatever operators and tests already pass.
+KIOSK_SWITCHES = (
+    "--disable-pinch",  # no zooming the video away with two fingers
+    "--overscroll-history-navigation=0",  # no swipe-back
+    "--autoplay-policy=no-user-gesture-required",  # the family's voice plays; the tap was on a native button
+)
+
+EPILOG = """\
+examples:
+  palim-kiosk                                  start fullscreen with /etc/palim-kiosk/kiosk.yaml
+  palim-kiosk --config examples/kiosk-demo.yaml --windowed
+  palim-kiosk --hash-pin                       make an admin_pin_hash for the staff exit
+"""
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="palim-kiosk", description="The Palim care-home video call kiosk.",
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH,
+                        help=f"the device's config file (default: {DEFAULT_CONFIG_PATH})")
+    parser.add_argument("--windowed", action="store_true", help="a normal window instead of fullscreen (demos)")
+    parser.add_argument("--size", default="1280x800", metavar="WxH",
+                        help="window size with --windowed (default: 1280x800)")
+    parser.add_argument("--hash-pin", action="store_true", help="ask for a staff PIN and print its hash, then exit")
+    parser.add_argument("--version", action="version", version=f"palim-kiosk {__version__}")
+    args = parser.parse_args(argv)
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        if not (320 <= width <= 7680 and 240 <= height <= 4320):
+            raise ValueError
+    except ValueError:
+        parser.error(f"--size must look like 1280x800, not {args.size!r}")
+    args.width, args.height = width, height
+    return args
+
+
+def add_chromium_switches(environ: dict) -> None:
+    """Append the kiosk's switches to QTWEBENGINE_CHROMIUM_FLAGS, keeping what is there."""
+    current = environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
+    names = {flag.split("=", 1)[0] for flag in current}
+    extra = [flag for flag in KIOSK_SWITCHES if flag.split("=", 1)[0] not in names]
+    environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join(current + extra)
+
+
+def hash_pin_interactively() -> int:
+    """Ask twice for a PIN without echo and print the hash for the config."""
+    from kiosk.staff import hash_pin
+
+    try:
+        first = getpass.getpass("Staff PIN (4-12 digits): ")
+        second = getpass.getpass("Same PIN again: ")
+    except (EOFError, KeyboardInterrupt):
+        print("\nno PIN given", file=sys.stderr)
+        return 2
+    if first != second:
+        print("the two PINs differ; nothing printed", file=sys.stderr)
+        return 2
+    try:
+        print(f"admin_pin_hash: '{hash_pin(first)}'")
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+def read_config(path: Path) -> tuple[KioskConfig | None, str | None]:
+    """The config, or None and the support contact to show; every problem is logged with its line."""
+    try:
+        return load_config(path), None
+    except ConfigError as exc:
+        log.error("the device is not set up: %d problem(s) in %s", len(exc.problems), path)
+        for problem in exc.problems:
+            log.error("%s", problem)
+        return None, peek_support_contact(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the kiosk until staff end it."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(levelname)s: %(message)s", stream=sys.stderr)
+    if args.hash_pin:
+        return hash_pin_interactively()
+    if os.geteuid() == 0 and not os.environ.get("QTWEBENGINE_DISABLE_SANDBOX"):
+        print("palim-kiosk: refusing to run as root: Chromium's sandbox needs an unprivileged user "
+              "(the device runs it as 'kiosk'; tests may set QTWEBENGINE_DISABLE_SANDBOX=1)", file=sys.stderr)
+        return 2
+    add_chromium_switches(os.environ)
+
+    from kiosk.web import scheme  # Qt is imported only from here on
+
+    scheme.register()
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from kiosk import sdnotify
+    from kiosk.ui.style import Metrics
+    from kiosk.ui.window import KioskWindow
+
+    app = QApplication([sys.argv[0] or "palim-kiosk"])
+    app.setApplicationName("palim-kiosk")
+    app.setQuitOnLastWindowClosed(False)
+    # SIGTERM from systemd: leave the call cleanly instead of dying mid-call.
+    signal.signal(signal.SIGTERM, lambda *_: app.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: app.exit(0))
+    wake = QTimer(interval=500)  # let Python see signals while Qt's loop runs; idle cost is negligible
+    wake.timeout.connect(lambda: None)
+    wake.start()
+
+    state = {"window": None}
+
+    def open_window() -> None:
+        config, contact = read_config(args.config)
+        screen = app.primaryScreen().geometry()
+        width, height = (args.width, args.height) if args.windowed else (screen.width(), screen.height())
+        window = KioskWindow(Metrics(width, height), config, args.config, contact)
+        window.home_shown.connect(lambda: sdnotify.notify("READY=1\nSTATUS=home screen shown"))
+        window.quit_requested.connect(app.exit)
+        window.reload_requested.connect(reload)
+        if args.windowed:
+            window.resize(width, height)
+            window.show()
+        else:
+            # Without a window manager showFullScreen() keeps the old size: set the screen's geometry first.
+            window.setGeometry(screen)
+            window.showFullScreen()
+        if config is None:
+            sdnotify.notify("READY=1\nSTATUS=not set up: see the journal")
+        state["window"] = window
+
+    def reload() -> None:
+        log.info("reloading the config by staff request")
+        old = state["window"]
+        old.shutdown()
+        old.close()
+        old.deleteLater()
+        open_window()
+
+    open_window()
+    interval = sdnotify.watchdog_interval_ms()
+    if interval:
+        # Pinged from the GUI thread on purpose: a frozen event loop stops the pings and systemd restarts us.
+        watchdog = QTimer(interval=interval)
+        watchdog.timeout.connect(lambda: sdnotify.notify("WATCHDOG=1"))
+        watchdog.start()
+    code = app.exec()
+    state["window"].shutdown()
+    state["window"].close()
+    state["window"].deleteLater()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

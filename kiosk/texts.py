@@ -1,0 +1,52 @@
+"""Every sentence the resident and staff read, in plain German first."""
+
+from __future__ import annotations
+
+from kiosk.callflow import Trouble
+
+CALL_BUTTON = "Familie anrufen"
+HANGUP_BUTTON = "Auflegen"
+CANCEL_BUTTON = "Abbrechen"
+BACK_BUTTON = "Zurück"
+CONNECTING = "Verbinde mit Ihrer Familie …"
+CONNECTING_HINT = "Einen Moment bitte."
+ENDING = "Der Anruf ist beendet."
+ENDING_HINT = "Auf Wiedersehen!"
+TROUBLE = {
+    Trouble.CONNECT_FAILED: ("Die Verbindung klappt gerade nicht.", "Wir versuchen es gleich noch einmal."),
+    Trouble.CONNECTION_LOST: ("Die Verbindung ist kurz weg.", "Das Gerät kommt gleich wieder zurück."),
+    Trouble.RENDERER_CRASHED: ("Eine kurze Störung.", "Gleich geht es weiter."),
+}
+SETUP_NEEDED = "Dieses Gerät ist noch nicht eingerichtet."
+SETUP_CONTACT = "Bitte wenden Sie sich an: {contact}"
+SETUP_NO_CONTACT = "Bitte sagen Sie dem Personal Bescheid."
+
+PIN_TITLE = "Personal: PIN eingeben"
+PIN_WRONG = "Falsche PIN."
+PIN_LOCKED = "Zu viele Versuche. Gesperrt für {minutes} Min."
+PIN_OK = "OK"
+PIN_DELETE = "⌫"
+
+SERVICE_TITLE = "Service"
+SERVICE_VERSION = "Version"
+SERVICE_CONFIG = "Konfiguration"
+SERVICE_SERVER = "Server"
+SERVICE_ROOM = "Raum"
+SERVICE_REACHABLE = "Server erreichbar"
+SERVICE_CHECKING = "wird geprüft …"
+SERVICE_YES = "ja"
+SERVICE_NO = "nein: {reason}"
+SERVICE_RELOAD = "Neu laden"
+SERVICE_QUIT = "Kiosk beenden"
+
+WEEKDAY_FORMAT = "dddd, d. MMMM yyyy"
+TIME_FORMAT = "HH:mm 'Uhr'"
+
+
+def greeting(hour: int, name: str) -> str:
+    """A greeting that fits the time of day, which also helps orientation."""
+    if 5 <= hour < 11:
+        return f"Guten Morgen, {name}"
+    if 11 <= hour < 18:
+        return f"Guten Tag, {name}"
+    return f"Guten Abend, {name}"

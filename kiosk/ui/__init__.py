@@ -1,0 +1,1 @@
+"""Native screens and their style."""

@@ -1,0 +1,282 @@
+"""The native screens: home, message, call, PIN pad, service."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from PyQt6.QtCore import QDateTime, QLocale, QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QPainter, QPixmap
+from PyQt6.QtSvg import QSvgRenderer
+from PyQt6.QtWidgets import (
+    QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
+)
+
+from kiosk import texts
+from kiosk.ui.style import Metrics
+
+PLATFORM_NAME = "Palim! Palim!"
+
+
+def _label(text: str, name: str, *, wrap: bool = True, align=Qt.AlignmentFlag.AlignCenter) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setWordWrap(wrap)
+    label.setAlignment(align)
+    return label
+
+
+def _button(text: str, name: str, accessible: str | None = None) -> QPushButton:
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.setAccessibleName(accessible or text)
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no focus rings, no keyboard activation by accident
+    button.setAutoDefault(False)
+    return button
+
+
+def logo_pixmap(height: int) -> QPixmap:
+    """The platform's logo rendered from SVG at a given height."""
+    data = resources.files("kiosk.ui").joinpath("logo.svg").read_bytes()
+    renderer = QSvgRenderer(data)
+    size = renderer.defaultSize()
+    width = max(1, round(size.width() * height / max(1, size.height())))
+    pixmap = QPixmap(QSize(width, height))
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    renderer.render(painter)
+    painter.end()
+    return pixmap
+
+
+class Screen(QWidget):
+    """A full-window screen with the kiosk's background."""
+
+    def __init__(self, metrics: Metrics, object_name: str = "screen", parent=None):
+        super().__init__(parent)
+        self.metrics = metrics
+        self.setObjectName(object_name)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+
+
+class HomeScreen(Screen):
+    """Greeting, date and time, and the one big call button."""
+
+    call_tapped = pyqtSignal()
+
+    def __init__(self, metrics: Metrics, first_name: str, parent=None):
+        super().__init__(metrics, parent=parent)
+        self._first_name = first_name
+        self._locale = QLocale(QLocale.Language.German, QLocale.Country.Germany)
+        m = metrics
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(m.px(4), m.px(3), m.px(4), m.px(3))
+        layout.setSpacing(m.px(1.5))
+
+        header = QHBoxLayout()
+        self.logo = QLabel()
+        self.logo.setPixmap(logo_pixmap(m.px(7)))
+        self.logo.setAccessibleName(PLATFORM_NAME)
+        header.addWidget(self.logo)
+        header.addWidget(_label(PLATFORM_NAME, "brand", wrap=False, align=Qt.AlignmentFlag.AlignVCenter))
+        header.addStretch(1)
+        self.clock = _label("", "clock", wrap=False, align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        header.addWidget(self.clock)
+        layout.addLayout(header)
+
+        self.greeting = _label("", "greeting")
+        self.date = _label("", "date")
+        layout.addWidget(self.greeting)
+        layout.addWidget(self.date)
+        layout.addSpacing(m.px(1))
+
+        self.call_button = _button(texts.CALL_BUTTON, "callButton")
+        self.call_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.call_button.setMinimumSize(round(m.width * 0.78), m.px(50))
+        self.call_button.clicked.connect(self.call_tapped)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.call_button, 8)
+        row.addStretch(1)
+        layout.addLayout(row, 1)
+
+        self.status = _label("", "small")
+        layout.addWidget(self.status)
+
+        self._tick = QTimer(self)
+        self._tick.setSingleShot(True)
+        self._tick.timeout.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, now: QDateTime | None = None) -> None:
+        """Show the time, then wake once at the next full minute (no polling in between)."""
+        now = now or QDateTime.currentDateTime()
+        self.greeting.setText(texts.greeting(now.time().hour(), self._first_name))
+        self.date.setText(self._locale.toString(now.date(), texts.WEEKDAY_FORMAT))
+        self.clock.setText(self._locale.toString(now.time(), texts.TIME_FORMAT))
+        self._tick.start(max(200, (60 - now.time().second()) * 1000 - now.time().msec()))
+
+
+class MessageScreen(Screen):
+    """A headline, a calm hint and at most one button."""
+
+    button_tapped = pyqtSignal()
+
+    def __init__(self, metrics: Metrics, parent=None):
+        super().__init__(metrics, parent=parent)
+        m = metrics
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(m.px(8), m.px(8), m.px(8), m.px(8))
+        layout.addStretch(2)
+        self.headline = _label("", "headline")
+        self.hint = _label("", "hint")
+        layout.addWidget(self.headline)
+        layout.addSpacing(m.px(2))
+        layout.addWidget(self.hint)
+        layout.addStretch(2)
+        self.button = _button("", "secondary")
+        self.button.setMinimumSize(round(m.width * 0.35), m.px(14))
+        self.button.clicked.connect(self.button_tapped)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addStretch(1)
+
+    def show_message(self, headline: str, hint: str = "", button: str | None = None) -> None:
+        """Set what the screen says."""
+        self.headline.setText(headline)
+        self.hint.setText(hint)
+        self.hint.setVisible(bool(hint))
+        self.button.setText(button or "")
+        self.button.setAccessibleName(button or "")
+        self.button.setVisible(button is not None)
+
+
+class CallScreen(Screen):
+    """The video, and below it the big red Auflegen button that is always there."""
+
+    hangup_tapped = pyqtSignal()
+
+    def __init__(self, metrics: Metrics, call_view: QWidget, parent=None):
+        super().__init__(metrics, "darkScreen", parent)
+        m = metrics
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(call_view, 1)
+        bar = QWidget()
+        bar.setObjectName("hangupBar")
+        bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        bar.setFixedHeight(m.px(18))
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(0, m.px(2), 0, 0)  # flush with the bottom edge: the bottom-centre point is the button
+        self.hangup_button = _button(texts.HANGUP_BUTTON, "hangupButton")
+        self.hangup_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.hangup_button.setFixedWidth(round(m.width * 0.5))
+        self.hangup_button.clicked.connect(self.hangup_tapped)
+        row.addStretch(1)
+        row.addWidget(self.hangup_button)
+        row.addStretch(1)
+        layout.addWidget(bar)
+
+
+class PinPadScreen(Screen):
+    """Big digits for staff; the PIN is checked by the window's PinLock."""
+
+    submitted = pyqtSignal(str)
+    cancelled = pyqtSignal()
+
+    def __init__(self, metrics: Metrics, parent=None):
+        super().__init__(metrics, parent=parent)
+        m = metrics
+        self._digits = ""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(m.px(4), m.px(3), m.px(4), m.px(3))
+        layout.addWidget(_label(texts.PIN_TITLE, "hint"))
+        self.dots = _label("", "pinDots")
+        self.message = _label("", "small")
+        layout.addWidget(self.dots)
+        layout.addWidget(self.message)
+        grid = QGridLayout()
+        grid.setSpacing(m.px(1.5))
+        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", texts.PIN_DELETE, "0", texts.PIN_OK]
+        self.keys: dict[str, QPushButton] = {}
+        for index, key in enumerate(keys):
+            name = {texts.PIN_DELETE: "Löschen", texts.PIN_OK: "PIN bestätigen"}.get(key, key)
+            button = _button(key, "pinKey", name)
+            button.setMinimumSize(m.px(22), m.px(11))
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            button.clicked.connect(lambda _=False, k=key: self._press(k))
+            grid.addWidget(button, index // 3, index % 3)
+            self.keys[key] = button
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addLayout(grid, 3)
+        row.addStretch(1)
+        layout.addLayout(row, 1)
+        cancel = _button(texts.CANCEL_BUTTON, "secondary")
+        cancel.setMinimumHeight(m.px(10))
+        cancel.clicked.connect(self.cancelled)
+        layout.addWidget(cancel, 0, Qt.AlignmentFlag.AlignHCenter)
+
+    def reset(self, message: str = "") -> None:
+        """Clear the digits and show a message."""
+        self._digits = ""
+        self.dots.setText("")
+        self.message.setText(message)
+
+    def _press(self, key: str) -> None:
+        if key == texts.PIN_OK:
+            digits, self._digits = self._digits, ""
+            self.dots.setText("")
+            self.submitted.emit(digits)
+            return
+        if key == texts.PIN_DELETE:
+            self._digits = self._digits[:-1]
+        elif len(self._digits) < 12:
+            self._digits += key
+        self.dots.setText("●" * len(self._digits))
+
+
+class ServiceScreen(Screen):
+    """What staff need to see and do: version, config, server check, reload, quit."""
+
+    reload_tapped = pyqtSignal()
+    quit_tapped = pyqtSignal()
+    back_tapped = pyqtSignal()
+
+    def __init__(self, metrics: Metrics, parent=None):
+        super().__init__(metrics, parent=parent)
+        m = metrics
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(m.px(5), m.px(4), m.px(5), m.px(4))
+        layout.addWidget(_label(texts.SERVICE_TITLE, "headline", align=Qt.AlignmentFlag.AlignLeft))
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(m.px(3))
+        self.values: dict[str, QLabel] = {}
+        for row, key in enumerate((texts.SERVICE_VERSION, texts.SERVICE_CONFIG, texts.SERVICE_SERVER,
+                                   texts.SERVICE_ROOM, texts.SERVICE_REACHABLE)):
+            grid.addWidget(_label(key, "info", align=Qt.AlignmentFlag.AlignLeft), row, 0)
+            value = _label("", "info", align=Qt.AlignmentFlag.AlignLeft)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+            grid.addWidget(value, row, 1)
+            self.values[key] = value
+        grid.setColumnStretch(1, 1)
+        layout.addLayout(grid)
+        layout.addStretch(1)
+        row = QHBoxLayout()
+        row.setSpacing(m.px(3))
+        for text, name, signal in ((texts.BACK_BUTTON, "secondary", self.back_tapped),
+                                   (texts.SERVICE_RELOAD, "secondary", self.reload_tapped),
+                                   (texts.SERVICE_QUIT, "danger", self.quit_tapped)):
+            button = _button(text, name)
+            button.setMinimumHeight(m.px(12))
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            button.clicked.connect(signal)
+            row.addWidget(button)
+        layout.addLayout(row)
+
+    def set_value(self, key: str, value: str) -> None:
+        """Fill one line of the table."""
+        self.values[key].setText(value)

@@ -1,0 +1,265 @@
+"""The kiosk window: feeds events to the CallFlow and carries out the effects it returns."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from PyQt6.QtCore import QCryptographicHash, QEvent, QObject, QRect, Qt, QTimer, QUrl, pyqtSignal
+from PyQt6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
+from PyQt6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
+
+from kiosk import __version__, callflow, texts
+from kiosk.callflow import CallFlow, Screen, Timing
+from kiosk.config import KioskConfig
+from kiosk.staff import CornerTaps, PinLock
+from kiosk.ui.screens import CallScreen, HomeScreen, MessageScreen, PinPadScreen, ServiceScreen
+from kiosk.ui.style import Metrics, stylesheet
+from kiosk.web.callview import CallView
+from kiosk.web.policy import certificate_pinned
+
+log = logging.getLogger(__name__)
+flow_log = logging.getLogger("kiosk.flow")
+
+STAFF_IDLE_MS = 90_000  # a PIN pad or service screen left alone returns home by itself
+CORNER_PERCENT = 14  # the hidden corner: this share of the screen height, in the top-left
+
+
+class KioskWindow(QMainWindow):
+    """One window, one screen at a time; the CallFlow decides which."""
+
+    home_shown = pyqtSignal()
+    quit_requested = pyqtSignal(int)
+    reload_requested = pyqtSignal()
+
+    def __init__(self, metrics: Metrics, config: KioskConfig | None, config_path: Path,
+                 support_contact: str | None = None, parent=None):
+        super().__init__(parent)
+        self.metrics = metrics
+        self.config = config
+        self.config_path = config_path
+        self.setWindowTitle("Palim Kiosk")
+        self.setStyleSheet(stylesheet(metrics))
+        self._closing = False
+        self._announced_home = False
+        self._timers: dict[str, QTimer] = {}
+        self._stack = QStackedWidget()
+        self.setCentralWidget(self._stack)
+        self.message = MessageScreen(metrics)
+        self._stack.addWidget(self.message)
+        self._screen_name = ""
+        self.flow: CallFlow | None = None
+        self.call_view: CallView | None = None
+        self.corner = CornerTaps()
+        self.pin_lock = PinLock(config.admin_pin_hash if config else None)
+        self._staff_idle = QTimer(self, singleShot=True, interval=STAFF_IDLE_MS)
+        self._staff_idle.timeout.connect(self._leave_staff)
+        self._network = QNetworkAccessManager(self)
+        if config is None:
+            self._show_setup_needed(support_contact)
+        else:
+            self._build(config)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    # ------------------------------------------------------------------ building
+
+    def _build(self, config: KioskConfig) -> None:
+        self.flow = CallFlow(Timing(connect=float(config.jitsi.connect_timeout_s)))
+        self.call_view = CallView(config)
+        self.home = HomeScreen(self.metrics, config.first_name)
+        self.call = CallScreen(self.metrics, self.call_view)
+        self.pin_pad = PinPadScreen(self.metrics)
+        self.service = ServiceScreen(self.metrics)
+        for screen in (self.home, self.call, self.pin_pad, self.service):
+            self._stack.addWidget(screen)
+        self.home.call_tapped.connect(lambda: self.feed(callflow.CallTapped()))
+        self.call.hangup_tapped.connect(lambda: self.feed(callflow.HangupTapped()))
+        self.message.button_tapped.connect(self._message_button)
+        self.call_view.page_event.connect(lambda cid, name, data: self.feed(callflow.PageEvent(cid, name, data)))
+        self.call_view.ready.connect(lambda: self.feed(callflow.WebReady(time.monotonic())))
+        self.call_view.crashed.connect(lambda *_: self.feed(callflow.RendererCrashed(time.monotonic())))
+        self.pin_pad.submitted.connect(self._pin_submitted)
+        self.pin_pad.cancelled.connect(self._leave_staff)
+        self.service.back_tapped.connect(self._leave_staff)
+        self.service.reload_tapped.connect(self.reload_requested)
+        self.service.quit_tapped.connect(self._quit_by_staff)
+        self._show(Screen.HOME)
+
+    def _show_setup_needed(self, contact: str | None) -> None:
+        hint = texts.SETUP_CONTACT.format(contact=contact) if contact else texts.SETUP_NO_CONTACT
+        self.message.show_message(texts.SETUP_NEEDED, hint)
+        self._set_screen(self.message, "setup")
+
+    # ------------------------------------------------------------------ the flow
+
+    def feed(self, event: callflow.Event) -> None:
+        """Hand one event to the flow and carry out its effects."""
+        if self.flow is None:
+            return
+        for effect in self.flow.handle(event):
+            self._apply(effect)
+
+    def _apply(self, effect: callflow.Effect) -> None:
+        view = self.call_view
+        match effect:
+            case callflow.Show(screen=screen, trouble=trouble):
+                self._show(screen, trouble)
+            case callflow.JoinCall(call_id=call_id):
+                view.join(call_id)
+            case callflow.HangupCall(call_id=call_id):
+                view.hangup(call_id)
+            case callflow.DisposeCall(call_id=call_id):
+                view.dispose(call_id)
+            case callflow.StartTimer(name=name, seconds=seconds):
+                self._timer(name).start(round(seconds * 1000))
+            case callflow.StopTimer(name=name):
+                if name in self._timers:
+                    self._timers[name].stop()
+            case callflow.RebuildWeb():
+                view.rebuild()
+            case callflow.Log(level=level, message=message):
+                flow_log.log(logging.getLevelName(level.upper()), message)
+
+    def _timer(self, name: str) -> QTimer:
+        if name not in self._timers:
+            timer = QTimer(self, singleShot=True)
+            timer.timeout.connect(lambda: self.feed(callflow.TimerFired(name)))
+            self._timers[name] = timer
+        return self._timers[name]
+
+    def _message_button(self) -> None:
+        state = self.flow.state if self.flow else None
+        self.feed(callflow.HangupTapped() if state is callflow.State.CONNECTING else callflow.HomeTapped())
+
+    def _show(self, screen: Screen, trouble: callflow.Trouble | None = None) -> None:
+        if screen is Screen.HOME:
+            self.home.refresh()
+            self._set_screen(self.home, "home")
+            if not self._announced_home:
+                self._announced_home = True
+                log.info("home screen shown for %s", self.config.resident)
+                self.home_shown.emit()
+        elif screen is Screen.IN_CALL:
+            self._set_screen(self.call, "in_call")
+        elif screen is Screen.CONNECTING:
+            self.message.show_message(texts.CONNECTING, texts.CONNECTING_HINT, texts.CANCEL_BUTTON)
+            self._set_screen(self.message, "connecting")
+        elif screen is Screen.ENDING:
+            self.message.show_message(texts.ENDING, texts.ENDING_HINT)
+            self._set_screen(self.message, "ending")
+        elif screen is Screen.TROUBLE:
+            headline, hint = texts.TROUBLE[trouble or callflow.Trouble.CONNECT_FAILED]
+            self.message.show_message(headline, hint, texts.BACK_BUTTON)
+            self._set_screen(self.message, "trouble")
+
+    def _set_screen(self, widget: QWidget, name: str) -> None:
+        self._stack.setCurrentWidget(widget)
+        self._screen_name = name
+
+    @property
+    def screen_name(self) -> str:
+        """Which screen is showing: home, connecting, in_call, ending, trouble, setup, pin or service."""
+        return self._screen_name
+
+    # ------------------------------------------------------------------ staff access
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.MouseButtonPress and self._screen_name in ("home", "setup"):
+            if isinstance(obj, QWidget) and obj.window() is self:
+                pos = self.mapFromGlobal(event.globalPosition().toPoint())
+                size = self.metrics.px(CORNER_PERCENT)
+                if self.corner.tap(time.monotonic(), QRect(0, 0, size, size).contains(pos)):
+                    self._open_pin_pad()
+        elif self._screen_name in ("pin", "service") and event.type() in (
+                QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
+            self._staff_idle.start()
+        return False
+
+    def _open_pin_pad(self) -> None:
+        if not self.pin_lock.enabled or self.flow is None or self.flow.state is not callflow.State.IDLE:
+            return  # no PIN configured means no exit
+        locked = self.pin_lock.seconds_locked(time.monotonic())
+        self.pin_pad.reset(texts.PIN_LOCKED.format(minutes=max(1, round(locked / 60))) if locked else "")
+        self._set_screen(self.pin_pad, "pin")
+        self._staff_idle.start()
+        log.info("staff PIN pad opened")
+
+    def _pin_submitted(self, pin: str) -> None:
+        now = time.monotonic()
+        if self.pin_lock.check(pin, now):
+            log.info("staff PIN accepted: service screen")
+            self._open_service()
+            return
+        locked = self.pin_lock.seconds_locked(now)
+        log.warning("staff PIN refused%s", " (pad locked)" if locked else "")
+        self.pin_pad.reset(texts.PIN_LOCKED.format(minutes=max(1, round(locked / 60))) if locked else texts.PIN_WRONG)
+
+    def _open_service(self) -> None:
+        config = self.config
+        self.service.set_value(texts.SERVICE_VERSION, __version__)
+        self.service.set_value(texts.SERVICE_CONFIG, str(self.config_path))
+        self.service.set_value(texts.SERVICE_SERVER, config.server)
+        self.service.set_value(texts.SERVICE_ROOM, config.room)
+        self.service.set_value(texts.SERVICE_REACHABLE, texts.SERVICE_CHECKING)
+        self._set_screen(self.service, "service")
+        self._staff_idle.start()
+        self._check_server()
+
+    def _check_server(self) -> None:
+        request = QNetworkRequest(QUrl(f"{self.config.server}/external_api.js"))
+        request.setTransferTimeout(8000)
+        reply = self._network.get(request)
+        reply.sslErrors.connect(lambda errors: self._pinned_ssl(reply))
+        reply.finished.connect(lambda: self._server_checked(reply))
+
+    def _pinned_ssl(self, reply: QNetworkReply) -> None:
+        chain = reply.sslConfiguration().peerCertificateChain()
+        leaf = bytes(chain[0].digest(QCryptographicHash.Algorithm.Sha256).toHex()).decode() if chain else ""
+        url = reply.url()
+        if leaf and certificate_pinned(url.host(), url.port(), leaf, self.config.server, self.config.tls_pins):
+            reply.ignoreSslErrors()
+
+    def _server_checked(self, reply: QNetworkReply) -> None:
+        status = reply.attribute(QNetworkRequest.Attribute.HttpStatusCodeAttribute)
+        if reply.error() == QNetworkReply.NetworkError.NoError:
+            result = f"{texts.SERVICE_YES} (HTTP {status})"
+        else:
+            result = texts.SERVICE_NO.format(reason=reply.errorString())
+        log.info("server check: %s", result)
+        self.service.set_value(texts.SERVICE_REACHABLE, result)
+        reply.deleteLater()
+
+    def _leave_staff(self) -> None:
+        self._staff_idle.stop()
+        if self._screen_name in ("pin", "service"):
+            self._show(Screen.HOME)
+
+    def _quit_by_staff(self) -> None:
+        log.info("kiosk ended by staff")
+        self.quit_requested.emit(0)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def shutdown(self) -> None:
+        """Leave cleanly: no call left open, pages deleted before their profile."""
+        self._closing = True
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        for timer in self._timers.values():
+            timer.stop()
+        if self.call_view is not None:
+            if self.flow is not None and self.flow.state is not callflow.State.IDLE:
+                self.call_view.dispose(self.flow.call_id)
+            self.call_view.shutdown()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        # A compositor's close request (or Alt+F4) must not end the kiosk: only staff can.
+        if self._closing:
+            event.accept()
+        else:
+            log.warning("close request ignored")
+            event.ignore()

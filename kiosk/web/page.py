@@ -1,0 +1,133 @@
+"""The locked-down profile and page: deny by default, log every refusal."""
+
+from __future__ import annotations
+
+import logging
+
+from PyQt6.QtCore import QCryptographicHash, QUrl
+from PyQt6.QtWebEngineCore import (
+    QWebEngineCertificateError, QWebEngineDownloadRequest, QWebEnginePage, QWebEnginePermission, QWebEngineProfile,
+    QWebEngineSettings, QWebEngineUrlRequestInfo, QWebEngineUrlRequestInterceptor,
+)
+
+from kiosk.config import KioskConfig
+from kiosk.web import policy
+from kiosk.web.scheme import SCHEME, PalimSchemeHandler
+
+log = logging.getLogger(__name__)
+
+_Attr = QWebEngineSettings.WebAttribute
+# Settings of the kiosk's page: what a resident cannot reach by accident, and media that plays without a gesture
+# (the tap happens on a native button, never inside the page).
+SETTINGS = {
+    _Attr.JavascriptCanOpenWindows: False,
+    _Attr.JavascriptCanAccessClipboard: False,
+    _Attr.JavascriptCanPaste: False,
+    _Attr.PlaybackRequiresUserGesture: False,
+    _Attr.ErrorPageEnabled: False,  # never show Chromium's error pages; the kiosk shows its own screens
+    _Attr.FullScreenSupportEnabled: False,
+    _Attr.ScreenCaptureEnabled: False,
+    _Attr.PluginsEnabled: False,
+    _Attr.PdfViewerEnabled: False,
+    _Attr.LocalContentCanAccessRemoteUrls: False,
+    _Attr.LocalContentCanAccessFileUrls: False,
+    _Attr.AllowRunningInsecureContent: False,
+    _Attr.AllowGeolocationOnInsecureOrigins: False,
+    _Attr.AllowWindowActivationFromJavaScript: False,
+    _Attr.HyperlinkAuditingEnabled: False,
+    _Attr.DnsPrefetchEnabled: False,
+    _Attr.NavigateOnDropEnabled: False,
+    _Attr.ShowScrollBars: False,
+    _Attr.SpatialNavigationEnabled: False,
+    _Attr.FocusOnNavigationEnabled: False,
+    _Attr.WebRTCPublicInterfacesOnly: False,  # Jitsi on a city LAN needs local ICE candidates
+}
+
+
+class RequestFilter(QWebEngineUrlRequestInterceptor):
+    """Blocks every sub-resource that is not the call page's, the server's, data: or blob:."""
+
+    def __init__(self, server: str, parent=None):
+        super().__init__(parent)
+        self._server = server
+
+    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802 (Qt override; IO thread)
+        url = info.requestUrl().toString()
+        if not policy.request_allowed(url, self._server):
+            log.warning("blocked request to %s", info.requestUrl().toDisplayString(QUrl.UrlFormattingOption.RemoveQuery))
+            info.block(True)
+
+
+def build_profile(config: KioskConfig, parent=None) -> QWebEngineProfile:
+    """An off-the-record profile: nothing of a call is written to the device's disk."""
+    profile = QWebEngineProfile(parent)
+    profile.setPersistentPermissionsPolicy(QWebEngineProfile.PersistentPermissionsPolicy.AskEveryTime)
+    profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
+    settings = profile.settings()
+    for attribute, value in SETTINGS.items():
+        settings.setAttribute(attribute, value)
+    handler = PalimSchemeHandler(profile)
+    profile.installUrlSchemeHandler(SCHEME, handler)
+    interceptor = RequestFilter(config.server, profile)
+    profile.setUrlRequestInterceptor(interceptor)
+    profile.downloadRequested.connect(_refuse_download)
+    # Qt does not own the handler and interceptor through the profile: keep them alive with it.
+    profile._palim_keep = (handler, interceptor)  # type: ignore[attr-defined]
+    return profile
+
+
+def _refuse_download(download: QWebEngineDownloadRequest) -> None:
+    log.warning("download refused: %s", download.url().toDisplayString(QUrl.UrlFormattingOption.RemoveQuery))
+    download.cancel()
+
+
+class LockedPage(QWebEnginePage):
+    """The call page: only the local page and the configured server, nothing else."""
+
+    def __init__(self, profile: QWebEngineProfile, config: KioskConfig, parent=None):
+        super().__init__(profile, parent)
+        self._config = config
+        self.permissionRequested.connect(self._on_permission)
+        self.certificateError.connect(self._on_certificate_error)
+        self.newWindowRequested.connect(lambda request: log.warning(
+            "new window refused: %s", request.requestedUrl().toDisplayString(QUrl.UrlFormattingOption.RemoveQuery)))
+
+    def acceptNavigationRequest(self, url: QUrl, kind, is_main_frame: bool) -> bool:  # noqa: N802 (Qt override)
+        allowed = policy.navigation_allowed(url.toString(), is_main_frame, self._config.server)
+        if not allowed:
+            log.warning("navigation blocked (%s frame): %s", "main" if is_main_frame else "sub",
+                        url.toDisplayString(QUrl.UrlFormattingOption.RemoveQuery))
+        return allowed
+
+    def createWindow(self, kind):  # noqa: N802 (Qt override)
+        log.warning("window.open / target=_blank refused")
+        return None
+
+    def javaScriptConsoleMessage(self, level, message: str, line: int, source: str) -> None:  # noqa: N802
+        # Jitsi is chatty; only the call page's own messages are worth the journal.
+        if source.startswith(f"{SCHEME.decode()}:"):
+            log.info("call page: %s (%s:%d)", message, source, line)
+
+    def _on_permission(self, permission: QWebEnginePermission) -> None:
+        feature = permission.permissionType().name
+        origin = permission.origin().toString()
+        decision, reason = policy.permission_decision(feature, origin, self._config.server)
+        if decision is policy.Decision.GRANT:
+            log.info("permission granted: %s", reason)
+            permission.grant()
+        else:
+            log.warning("permission denied: %s", reason)
+            permission.deny()
+
+    def _on_certificate_error(self, error: QWebEngineCertificateError) -> None:
+        url = error.url()
+        chain = error.certificateChain()
+        leaf = bytes(chain[0].digest(QCryptographicHash.Algorithm.Sha256).toHex()).decode() if chain else ""
+        if leaf and policy.certificate_pinned(url.host(), url.port(), leaf, self._config.server,
+                                              self._config.tls_pins):
+            log.info("certificate of %s accepted by its pin", url.host())
+            error.acceptCertificate()
+            return
+        log.error("certificate rejected for %s: %s (leaf sha256 %s)", url.host(), error.description(),
+                  leaf or "unknown")
+        error.rejectCertificate()

@@ -1,0 +1,92 @@
+// The kiosk's call page: creates the Jitsi IFrame API on request and reports its events to Python.
+"use strict";
+
+const EVENTS = [
+  "videoConferenceJoined", "videoConferenceLeft", "readyToClose", "participantJoined", "participantLeft",
+  "errorOccurred", "cameraError", "micError", "suspendDetected", "browserSupport", "peerConnectionFailure",
+];
+
+let kiosk = null;
+let api = null;
+let apiCallId = 0;
+let wantedCallId = 0;
+let apiScript = null;  // {src, promise}
+
+function send(callId, name, payload) {
+  let text = "{}";
+  try { text = JSON.stringify(payload === undefined ? {} : payload); } catch (e) { text = "{}"; }
+  kiosk.event(callId, name, text);
+}
+
+function loadApi(src) {
+  if (apiScript && apiScript.src === src) return apiScript.promise;
+  const element = document.createElement("script");
+  element.src = src;
+  const promise = new Promise((resolve, reject) => {
+    element.onload = () => window.JitsiMeetExternalAPI
+      ? resolve() : reject(new Error("external_api.js has no JitsiMeetExternalAPI"));
+    element.onerror = () => reject(new Error("external_api.js could not be loaded"));
+  });
+  apiScript = {src, promise};
+  // A failed load must be tried afresh next time, not remembered.
+  promise.catch(() => { element.remove(); if (apiScript && apiScript.promise === promise) apiScript = null; });
+  document.head.appendChild(element);
+  return promise;
+}
+
+function dispose() {
+  if (!api) return;
+  const old = api;
+  api = null;
+  apiCallId = 0;
+  try { old.dispose(); } catch (e) { console.log("dispose failed: " + e); }
+  document.getElementById("call").replaceChildren();
+}
+
+async function join(callId, options) {
+  dispose();
+  wantedCallId = callId;
+  try {
+    await loadApi(options.scriptUrl);
+  } catch (e) {
+    if (wantedCallId === callId) send(callId, "loadFailed", {reason: String(e.message)});
+    return;
+  }
+  if (wantedCallId !== callId) return;  // hung up or replaced while the script loaded
+  const settings = {
+    roomName: options.roomName,
+    parentNode: document.getElementById("call"),
+    width: "100%",
+    height: "100%",
+    lang: options.lang,
+    userInfo: options.userInfo,
+    configOverwrite: options.configOverwrite,
+    interfaceConfigOverwrite: options.interfaceConfigOverwrite,
+  };
+  try {
+    api = new window.JitsiMeetExternalAPI(options.domain, settings);
+  } catch (e) {
+    send(callId, "loadFailed", {reason: "JitsiMeetExternalAPI: " + e});
+    return;
+  }
+  apiCallId = callId;
+  for (const name of EVENTS) api.addListener(name, (payload) => send(callId, name, payload));
+}
+
+function onCommand(text) {
+  const command = JSON.parse(text);
+  if (command.op === "join") {
+    join(command.callId, command.options);
+  } else if (command.op === "hangup") {
+    if (api && apiCallId === command.callId) api.executeCommand("hangup", false);
+  } else if (command.op === "dispose") {
+    if (wantedCallId === command.callId) wantedCallId = 0;
+    if (api && apiCallId === command.callId) dispose();
+  }
+}
+
+new QWebChannel(qt.webChannelTransport, (channel) => {
+  kiosk = channel.objects.kiosk;
+  kiosk.command.connect(onCommand);
+  kiosk.ready();
+});

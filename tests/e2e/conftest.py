@@ -1,0 +1,98 @@
+"""The real kiosk window against the loopback Jitsi stand-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+import pytest
+from PyQt6.QtCore import QCoreApplication, QEvent, QPoint, Qt
+
+from kiosk.config import config_from_text
+from kiosk.staff import hash_pin
+from kiosk.ui.style import Metrics
+from kiosk.ui.window import KioskWindow
+from tests.jitsi_standin.server import StandinServer
+
+ROOM = "palim-7q2m4k9x3c8v5b1n6z0r4t7w2y"
+STAFF_PIN = "2468"
+PIN_HASH = hash_pin(STAFF_PIN)
+SIZE = (1280, 800)
+
+
+@pytest.fixture(scope="session")
+def server():
+    """One stand-in for the whole run; tests clear what they look at."""
+    with StandinServer() as standin:
+        yield standin
+
+
+def config_text(server: StandinServer, **extra: str) -> str:
+    """A kiosk config for the stand-in, with its certificate pinned."""
+    lines = [f"server: {server.url}", f"room: {ROOM}", "resident: Erna Müller",
+             f"tls_pins: ['{server.cert_sha256}']", f"admin_pin_hash: '{PIN_HASH}'",
+             "jitsi: {connect_timeout_s: 15}"]
+    lines += [f"{key}: {value}" for key, value in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+def make_window(qtbot, config, path: Path, size=SIZE) -> KioskWindow:
+    """A shown kiosk window of a fixed size."""
+    window = KioskWindow(Metrics(*size), config, path)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def close_window(window: KioskWindow) -> None:
+    """Shut down the way the app does; pages go before their profile."""
+    window.shutdown()
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+
+
+@pytest.fixture
+def kiosk(qtbot, server, tmp_path):
+    """A kiosk window whose call page is loaded and ready for a tap."""
+    server.clear()
+    window = make_window(qtbot, config_from_text(config_text(server)), tmp_path / "kiosk.yaml")
+    qtbot.waitUntil(lambda: window.call_view.is_ready, timeout=20000)
+    yield window
+    close_window(window)
+
+
+def wait_report(qtbot, server: StandinServer, kind: str, predicate=None, timeout=15000) -> dict:
+    """Wait for a room report without blocking Qt's event loop (QtWebEngine's browser side runs on it)."""
+    found: list[dict] = []
+
+    def check() -> bool:
+        for report in server.reports:
+            if report.get("type") == kind and (predicate is None or predicate(report)):
+                found.append(report)
+                return True
+        return False
+
+    try:
+        qtbot.waitUntil(check, timeout=timeout)
+    except AssertionError:
+        raise AssertionError(f"no {kind!r} report; reports: {server.reports}") from None
+    return found[0]
+
+
+def tap(qtbot, widget) -> None:
+    """A tap: press and release inside the widget."""
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def tap_at(qtbot, window, point: QPoint) -> None:
+    """A tap at a window position, delivered to whatever widget is there."""
+    target = window.childAt(point) or window
+    qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=target.mapFrom(window, point))
+
+
+def renderer_processes() -> list[psutil.Process]:
+    """QtWebEngineProcess children of this test process."""
+    return [p for p in psutil.Process().children(recursive=True) if "QtWebEngineProcess" in p.name()
+            or any("QtWebEngineProcess" in part for part in p.cmdline()[:1])]

@@ -1,0 +1,39 @@
+"""One tap from home into the room and back, through real QtWebEngine and the stand-in."""
+
+from PyQt6.QtCore import QPoint
+
+from tests.e2e.conftest import ROOM, tap, wait_report
+
+
+def test_tap_joins_the_room_with_media_and_hangup_returns_home(qtbot, kiosk, server):
+    assert kiosk.screen_name == "home"
+    tap(qtbot, kiosk.home.call_button)
+    qtbot.waitUntil(lambda: kiosk.screen_name == "in_call", timeout=20000)
+
+    loaded = wait_report(qtbot, server, "loaded")
+    assert loaded["room"] == ROOM
+    assert loaded["userInfo"]["displayName"] == "Erna Müller"
+    assert loaded["config"]["prejoinConfig"] == {"enabled": False}
+    assert loaded["config"]["toolbarButtons"] == []
+    assert loaded["lang"] == "de"
+    media = wait_report(qtbot, server, "media")
+    kinds = {t["kind"]: t for t in media["tracks"]}
+    assert set(kinds) == {"audio", "video"}
+    assert all(t["readyState"] == "live" and t["enabled"] for t in kinds.values())
+
+    w, h = kiosk.width(), kiosk.height()
+    button = kiosk.call.hangup_button
+    assert button.isVisible()
+    assert button.geometry().translated(button.parentWidget().mapTo(kiosk, QPoint(0, 0))).contains(
+        QPoint(w // 2, h - 1))
+
+    tap(qtbot, button)
+    wait_report(qtbot, server, "command", lambda r: r["name"] == "hangup" and r["args"] == [False])
+    qtbot.waitUntil(lambda: kiosk.screen_name == "home", timeout=10000)
+
+
+def test_family_ending_the_call_returns_home(qtbot, kiosk, server):
+    tap(qtbot, kiosk.home.call_button)
+    qtbot.waitUntil(lambda: kiosk.screen_name == "in_call", timeout=20000)
+    server.send(ROOM, "family-hangup")
+    qtbot.waitUntil(lambda: kiosk.screen_name == "home", timeout=10000)
