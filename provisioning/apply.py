@@ -257,6 +257,27 @@ def _backup(root: Path, change: Change, report: Report, stamp: str) -> None:
     report.backups.append(change.file.path)
 
 
+# Firmware fills the serial field with these when the maker did not: they identify nothing.
+_NO_SERIAL = {"", "0", "none", "default string", "to be filled by o.e.m.", "system serial number", "not specified",
+              "not applicable", "123456789"}
+
+
+def local_identity(dmi: Path = Path("/sys/class/dmi/id")) -> tuple[set[str], str | None]:
+    """This machine's MAC addresses (psutil) and DMI serial number (None when unreadable or a placeholder)."""
+    import psutil
+
+    macs = set()
+    for name, addresses in psutil.net_if_addrs().items():
+        for address in addresses:
+            if address.family == psutil.AF_LINK and address.address and address.address != "00:00:00:00:00:00":
+                macs.add(address.address.lower().replace("-", ":"))
+    try:
+        serial = (dmi / "product_serial").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        serial = ""
+    return macs, (None if serial.lower() in _NO_SERIAL else serial)
+
+
 def is_live(root: Path) -> bool:
     """True when the root is this running system."""
     return root.resolve() == Path("/")

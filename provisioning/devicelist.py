@@ -424,6 +424,14 @@ def resolve_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str
     return psks, _ordered(problems)
 
 
+def match_targets(targets: list[Target], macs: set[str], serial: str | None) -> list[Target]:
+    """The devices whose match fits this machine's MAC addresses or serial number."""
+    return [t for t in targets
+            if (t.device.match.mac is not None and t.device.match.mac in macs)
+            or (t.device.match.serial is not None and serial is not None
+                and t.device.match.serial.strip().lower() == serial.strip().lower())]
+
+
 def summary(loaded: Loaded) -> str:
     """One line: what the file holds."""
     missing = sum(1 for t in loaded.targets if t.device.room is None)
@@ -432,4 +440,4 @@ def summary(loaded: Loaded) -> str:
 
 
 __all__ = ["DeviceList", "Device", "Home", "Wifi", "Match", "Target", "Loaded", "DeviceListError", "load_text",
-           "load_file", "resolve_secrets", "summary", "format_path"]
+           "load_file", "resolve_secrets", "match_targets", "summary", "format_path"]

@@ -1,0 +1,292 @@
+"""palim-provision: validate the device list, fill in rooms, render bundles, apply one to a device."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .apply import ApplyError, apply_bundle, diff, is_live, write_atomic
+from .bundle import render_bundle
+from .devicelist import DeviceListError, Loaded, Target, load_file, match_targets, resolve_secrets, summary
+from .rooms import RoomsError, fill_rooms, generate_room
+from .steps import SkipRunner, SystemRunner
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+MAIN_EPILOG = """\
+examples:
+  palim-provision validate devices.yaml
+  palim-provision rooms devices.yaml --fill
+  EBH_WIFI_PSK=... palim-provision render devices.yaml --device ebh-01 --out /tmp/bundles
+  EBH_WIFI_PSK=... palim-provision apply devices.yaml --dry-run
+  EBH_WIFI_PSK=... palim-provision apply devices.yaml --device ebh-01 --root /
+
+exit codes: 0 ok, 2 the input is wrong (nothing was changed), 1 something failed while writing or applying.
+"""
+
+VALIDATE_EPILOG = """\
+examples:
+  palim-provision validate devices.yaml
+  palim-provision validate devices.yaml --skip-secrets    # on a desk without the Wi-Fi passwords
+
+Every problem is shown at once as FILE:LINE:COL: path: message. Exit 0 when valid, 2 otherwise.
+"""
+
+ROOMS_EPILOG = """\
+examples:
+  palim-provision rooms devices.yaml            # which devices lack a room or have a guessable one
+  palim-provision rooms devices.yaml --fill     # write new rooms into the file, comments kept
+  palim-provision rooms --new 3                 # just print three fresh room names
+
+--fill keeps a copy of the old file as FILE.palim-bak; running it again changes nothing.
+"""
+
+RENDER_EPILOG = """\
+examples:
+  palim-provision render devices.yaml --device ebh-01 --out /tmp/bundles
+  palim-provision render devices.yaml --out /tmp/bundles      # every device
+
+Writes OUT/<id>/ with the device's files at their paths and OUT/<id>/manifest.json (path, mode, owner, sha256).
+The Wi-Fi keyfiles hold the password: keep OUT private.
+"""
+
+APPLY_EPILOG = """\
+examples:
+  palim-provision apply devices.yaml --dry-run                 # which device am I, what would change
+  palim-provision apply devices.yaml                           # on the device itself, as root
+  palim-provision apply devices.yaml --device ebh-01 --root /srv/staging/ebh-01
+
+Without --device the device recognises itself by a MAC address or the DMI serial number.
+With --root / it also installs packages, creates the kiosk user, enables the unit and sets the hostname;
+with any other root those steps are listed as skipped.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its sub-commands."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="palim-provision", formatter_class=fmt, epilog=MAIN_EPILOG,
+                                     description="Turn a freshly installed Debian 12 device into a Palim kiosk, "
+                                                 "from one YAML device list.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("validate", help="check the device list and show every problem", formatter_class=fmt,
+                       epilog=VALIDATE_EPILOG, description="Check the device list and show every problem at once.")
+    p.add_argument("file", metavar="FILE", help="the device list (YAML)")
+    p.add_argument("--skip-secrets", action="store_true",
+                   help="do not check that the Wi-Fi passwords can be read here")
+
+    p = sub.add_parser("rooms", help="list missing rooms, or fill them in", formatter_class=fmt,
+                       epilog=ROOMS_EPILOG, description="Room names: unguessable, generated, written into the list.")
+    p.add_argument("file", metavar="FILE", nargs="?", help="the device list (YAML)")
+    p.add_argument("--fill", action="store_true", help="write generated rooms for devices that lack one")
+    p.add_argument("--new", type=int, metavar="N", help="print N fresh room names and exit")
+
+    p = sub.add_parser("render", help="write device bundles into a directory", formatter_class=fmt,
+                       epilog=RENDER_EPILOG, description="Render the files a device needs into a directory.")
+    p.add_argument("file", metavar="FILE", help="the device list (YAML)")
+    p.add_argument("--device", metavar="ID", help="only this device (default: all)")
+    p.add_argument("--out", metavar="DIR", required=True, help="where to write the bundles")
+
+    p = sub.add_parser("apply", help="make this device (or a staging root) match its bundle", formatter_class=fmt,
+                       epilog=APPLY_EPILOG, description="Apply a device's bundle: diffs, atomic writes, backups.")
+    p.add_argument("file", metavar="FILE", help="the device list (YAML)")
+    p.add_argument("--device", metavar="ID", help="the device's id (default: recognise by MAC or serial)")
+    p.add_argument("--root", metavar="DIR", default="/", help="the root to write into (default: /)")
+    p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    p.add_argument("--kiosk-source", metavar="DIR",
+                   help="the Palim project to pip install into /opt/palim-kiosk/venv (default: the one running)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return {"validate": cmd_validate, "rooms": cmd_rooms, "render": cmd_render, "apply": cmd_apply}[
+            args.command](args)
+    except DeviceListError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        noun = "problem" if len(exc.problems) == 1 else "problems"
+        print(f"{len(exc.problems)} {noun}; nothing was changed", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _err(message: str, code: int) -> int:
+    print(f"palim-provision: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    loaded = load_file(args.file)
+    if not args.skip_secrets:
+        _, problems = resolve_secrets(loaded, loaded.targets)
+        if problems:
+            raise DeviceListError(problems)
+    print(summary(loaded) + ("" if args.skip_secrets else ", every Wi-Fi password readable"))
+    return EXIT_OK
+
+
+def cmd_rooms(args: argparse.Namespace) -> int:
+    if args.new is not None:
+        if not 1 <= args.new <= 10000:
+            return _err("--new takes a number from 1 to 10000", EXIT_INVALID)
+        print("\n".join(generate_room() for _ in range(args.new)))
+        return EXIT_OK
+    if args.file is None:
+        return _err("rooms needs FILE (or --new N)", EXIT_INVALID)
+    path = Path(args.file)
+    text = _read_text(path)
+    if not args.fill:
+        loaded = load_file(path, require_rooms=False)
+        missing = [t.id for t in loaded.targets if t.device.room is None]
+        for device_id in missing:
+            print(f"{device_id}: no room yet")
+        print(f"{len(missing)} of {len(loaded.targets)} devices without a room"
+              + (f"; run 'palim-provision rooms {path} --fill'" if missing else ""))
+        return EXIT_OK
+    try:
+        new_text, added = fill_rooms(text)
+    except RoomsError as exc:
+        return _err(f"{path}: {exc}", EXIT_INVALID)
+    if not added:
+        print(f"every device in {path} already has a room; nothing changed")
+        return EXIT_OK
+    backup = path.with_name(path.name + ".palim-bak")
+    try:
+        st = path.stat()
+        write_atomic(backup, text.encode("utf-8"), st.st_mode & 0o7777)
+        write_atomic(path, new_text.encode("utf-8"), st.st_mode & 0o7777,
+                     st.st_uid if os.geteuid() == 0 else None, st.st_gid)
+    except OSError as exc:
+        return _err(f"could not write {path}: {exc.strerror or exc}; the file is unchanged", EXIT_FAILED)
+    for item in added:
+        print(f"{path}:{item.line}: {item.device}: room {item.room}")
+    print(f"added {len(added)} room(s) to {path} (the old file is {backup})")
+    return EXIT_OK
+
+
+def _read_text(path: Path) -> str:
+    # Reading through load_file's checks gives the same plain-words messages for every command.
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        load_file(path, require_rooms=False)
+        raise
+
+
+def _pick(loaded: Loaded, device_id: str | None) -> list[Target]:
+    if device_id is None:
+        return loaded.targets
+    target = loaded.target(device_id)
+    if target is None:
+        known = [t.id for t in loaded.targets]
+        shown = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
+        raise _Invalid(f"{loaded.file}: no device with id '{device_id}' (known: {shown or 'none'})")
+    return [target]
+
+
+class _Invalid(Exception):
+    """A user mistake found outside the device list itself."""
+
+
+def _project_source() -> str | None:
+    source = Path(__file__).resolve().parent.parent
+    return str(source) if (source / "pyproject.toml").is_file() else None
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    loaded = load_file(args.file)
+    try:
+        targets = _pick(loaded, args.device)
+    except _Invalid as exc:
+        return _err(str(exc), EXIT_INVALID)
+    psks, problems = resolve_secrets(loaded, targets)
+    if problems:
+        raise DeviceListError(problems)
+    out = Path(args.out)
+    source = _project_source()
+    try:
+        for target in targets:
+            bundle = render_bundle(target, psks.get(target.home_key), source)
+            base = out / target.id
+            if base.exists():
+                shutil.rmtree(base)  # a bundle is the whole tree: files of an older render must not linger
+            for file in bundle.files:
+                dest = base / file.path.lstrip("/")
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(dest, file.content, file.mode)
+            manifest = base / "manifest.json"
+            write_atomic(manifest, (json.dumps(bundle.manifest(), indent=2) + "\n").encode(), 0o600)
+            print(f"rendered {target.id}: {len(bundle.files)} files in {base} (manifest {manifest})")
+    except OSError as exc:
+        where = exc.filename or out
+        return _err(f"could not write {where}: {exc.strerror or exc}", EXIT_FAILED)
+    return EXIT_OK
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    loaded = load_file(args.file)
+    root = Path(args.root)
+    if not root.is_dir():
+        return _err(f"--root {root} is not a directory", EXIT_INVALID)
+    try:
+        target = _pick(loaded, args.device)[0] if args.device else _recognise(loaded)
+    except _Invalid as exc:
+        return _err(str(exc), EXIT_INVALID)
+    psks, problems = resolve_secrets(loaded, [target])
+    if problems:
+        raise DeviceListError(problems)
+    live = is_live(root)
+    source = args.kiosk_source or _project_source()
+    if live and source is None and not args.dry_run:
+        return _err("cannot find the Palim project to install the kiosk from; give --kiosk-source DIR", EXIT_INVALID)
+    bundle = render_bundle(target, psks.get(target.home_key), source if live else None)
+    runner = SystemRunner() if live else SkipRunner()
+    try:
+        report = apply_bundle(bundle, root, dry_run=args.dry_run, runner=runner)
+    except ApplyError as exc:
+        _print_diffs(exc.report)
+        print("\n".join(exc.report.lines()))
+        hint = " (are you root?)" if exc.report.error and "Permission denied" in exc.report.error else ""
+        return _err(f"applying {target.id} failed{hint}; see above for what was done", EXIT_FAILED)
+    except OSError as exc:
+        return _err(f"cannot read {exc.filename or root}: {exc.strerror or exc}", EXIT_FAILED)
+    _print_diffs(report)
+    print("\n".join(report.lines()))
+    return EXIT_OK
+
+
+def _print_diffs(report) -> None:
+    for change in report.changed:
+        text = diff(change)
+        if text:
+            print(text, end="" if text.endswith("\n") else "\n")
+
+
+def _recognise(loaded: Loaded) -> Target:
+    from .apply import local_identity
+
+    macs, serial = local_identity()
+    found = match_targets(loaded.targets, macs, serial)
+    seen = f"MAC {', '.join(sorted(macs)) or 'none'}; serial {serial or 'unknown'}"
+    if not found:
+        raise _Invalid(f"this device ({seen}) matches no device in {loaded.file}; give --device ID")
+    if len(found) > 1:
+        names = ", ".join(t.id for t in found)
+        raise _Invalid(f"this device ({seen}) matches several devices in {loaded.file}: {names}; give --device ID")
+    print(f"this device is {found[0].id} ({seen})")
+    return found[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
