@@ -209,18 +209,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         standin = self.server.standin
         path = urlsplit(self.path).path
         standin._record_request(path)
-        if path != "/_standin/report":
-            self._send(404, b"not found\n")
-            return
         try:
             length = int(self.headers.get("Content-Length", "0"))
         except ValueError:
             length = -1
-        if not 0 < length <= _MAX_BODY:
-            self._send_json(400, {"error": "bad Content-Length"})
+        if not 0 <= length <= _MAX_BODY:
+            self.close_connection = True
+            self._send_json(413 if length > _MAX_BODY else 400, {"error": "bad Content-Length"})
+            return
+        # Read the body even when it will be refused: closing with unread data makes TCP reset the connection,
+        # and the client then sees no response at all.
+        body = self.rfile.read(length)
+        if path != "/_standin/report":
+            self._send(404, b"not found\n")
             return
         try:
-            report = json.loads(self.rfile.read(length))
+            report = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             self._send_json(400, {"error": "body is not JSON"})
             return

@@ -1,0 +1,54 @@
+"""Run the Jitsi stand-in in the foreground: python -m tests.jitsi_standin [--port 8443] [--cert-dir DIR]."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from tests.jitsi_standin.server import StandinServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the stand-in, print how to point a kiosk at it, and serve until Ctrl-C or SIGTERM."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.jitsi_standin",
+        description="Loopback HTTPS stand-in for a Jitsi server (tests and demos only; binds 127.0.0.1).",
+    )
+    parser.add_argument("--port", type=int, default=8443, help="TCP port on 127.0.0.1 (0 picks a free one)")
+    parser.add_argument(
+        "--cert-dir", help="keep the self-signed certificate here, so the pin stays the same across runs"
+    )
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+    # Handlers instead of catching KeyboardInterrupt: a signal can then never land inside the server's code.
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    server = StandinServer(port=args.port, cert_dir=args.cert_dir)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        print(f"Jitsi stand-in listening on {server.url}  (IFrame API domain: {server.domain})")
+        print(f"tls_pins: {json.dumps([server.cert_sha256])}")
+        print(
+            "NOTE: this is a loopback stand-in for tests and demos, NOT a real Jitsi server: "
+            "nobody else can join, the 'family' tile mirrors your own camera. Ctrl-C stops it.",
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    print("stand-in stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
