@@ -159,6 +159,15 @@ class Device(_Settings):
         return None if value is None else _one_line(value)
 
 
+class _Top(_Strict):
+    """The file's outline; homes and devices are checked one by one."""
+
+    version: Literal[1]
+    defaults: Any = None
+    homes: dict[str, Any]
+    devices: list[Any]
+
+
 class DeviceList(_Strict):
     """The whole file."""
 
@@ -218,14 +227,32 @@ def load_text(text: str, file: str, *, require_rooms: bool = True) -> Loaded:
         raise DeviceListError(doc.problems + [doc.problem((), "the device list must be a mapping with "
                                                               "version, defaults, homes and devices")])
     problems = list(doc.problems)
-    problems += _inline_secrets(doc)
-    try:
-        model = DeviceList.model_validate(doc.data)
-    except ValidationError as exc:
-        problems += [p for p in explain_errors(exc, doc) if p not in problems]
-        raise DeviceListError(_ordered(problems)) from None
-    targets, cross = _cross_check(model, doc, require_rooms)
-    problems += cross
+    inline = _inline_secrets(doc)
+    problems += inline
+    hidden = {p.path for p in inline}  # 'unknown key psk' would only repeat what the secret message says
+
+    def check(model: type[BaseModel], data: Any, prefix: tuple) -> Any:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            problems.extend(p for p in explain_errors(exc, doc, prefix) if p.path not in hidden)
+            return None
+
+    # Each part on its own, so one broken device does not hide the problems of the others.
+    check(_Top, doc.data, ())
+    raw_homes = doc.data.get("homes") if isinstance(doc.data.get("homes"), dict) else {}
+    raw_devices = doc.data.get("devices") if isinstance(doc.data.get("devices"), list) else []
+    raw_defaults = doc.data.get("defaults")
+    defaults = check(Defaults, {} if raw_defaults is None else raw_defaults, ("defaults",))
+    homes = {key: home for key, value in raw_homes.items()
+             if (home := check(Home, value, ("homes", key))) is not None}
+    devices = {index: device for index, value in enumerate(raw_devices)
+               if (device := check(Device, value, ("devices", index))) is not None}
+    model = DeviceList.model_construct(version=1, defaults=defaults or Defaults(), homes=homes,
+                                       devices=list(devices.values()))
+    targets, cross = _cross_check(model, devices, set(raw_homes), doc, require_rooms)
+    # Without valid defaults every device would seem to lack a server: report the defaults, not 10,000 echoes.
+    problems += cross if defaults is not None else [p for p in cross if "no server" not in p.message]
     if problems:
         raise DeviceListError(_ordered(problems))
     return Loaded(file, model, doc, targets)
@@ -299,7 +326,8 @@ class _ScalarView:
         return self.remap.doc.scalars[self.remap.map(path)]
 
 
-def _cross_check(model: DeviceList, doc: Any, require_rooms: bool) -> tuple[list[Target], list[Problem]]:
+def _cross_check(model: DeviceList, devices: dict[int, Device], home_keys: set[str], doc: Any,
+                 require_rooms: bool) -> tuple[list[Target], list[Problem]]:
     problems: list[Problem] = []
     for key in model.homes:
         if not HOME_KEY.match(key):
@@ -310,7 +338,7 @@ def _cross_check(model: DeviceList, doc: Any, require_rooms: bool) -> tuple[list
             problems.append(doc.problem(level + ("server",), "must use https, like https://konferenz.example.org"))
     seen: dict[str, dict[str, int]] = {"id": {}, "room": {}, "mac": {}, "serial": {}}
     targets = []
-    for index, device in enumerate(model.devices):
+    for index, device in devices.items():
         here = ("devices", index)
         if not HOSTNAME.match(device.id):
             problems.append(doc.problem(here + ("id",), "must be a valid hostname: lower-case letters, digits and "
@@ -322,7 +350,7 @@ def _cross_check(model: DeviceList, doc: Any, require_rooms: bool) -> tuple[list
                 continue
             first = seen[kind].setdefault(value, index)
             if first != index:
-                other = model.devices[first].id
+                other = devices[first].id
                 line = doc.locate(("devices", first))[0]
                 what = "this id" if kind == "id" else f"this {kind}"
                 problems.append(doc.problem(here + path, f"{what} is already used by device '{other}' (line {line})"))
@@ -335,6 +363,8 @@ def _cross_check(model: DeviceList, doc: Any, require_rooms: bool) -> tuple[list
                                                           f"at least {MIN_ROOM_BITS} needed): anyone could join; "
                                                           f"remove it and run 'palim-provision rooms FILE --fill'"))
         home = model.homes.get(device.home)
+        if home is None and device.home in home_keys:
+            continue  # the home itself is broken and reported
         if home is None:
             known = ", ".join(sorted(model.homes)) or "none"
             problems.append(doc.problem(here + ("home",), f"home '{device.home}' is not listed under homes "
