@@ -1,0 +1,119 @@
+"""Render: every generated file parses, the units pass systemd-analyze verify, the kiosk reads its config."""
+
+import configparser
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import config_from_text
+from provisioning.bundle import keyfile_escape, render_bundle, upgrade_time
+from provisioning.cli import main
+from provisioning.devicelist import load_text
+
+from .conftest import VALID
+
+PSK = "Sonnen;schein 42\\"
+
+
+def _bundle(text=VALID, index=0, psk=PSK):
+    return render_bundle(load_text(text, "devices.yaml").targets[index], psk)
+
+
+def _files(bundle):
+    return {f.path: f for f in bundle.files}
+
+
+def _ini(content: bytes) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None, comment_prefixes=("#", ";"))
+    parser.optionxform = str  # keys are case-sensitive in units and keyfiles
+    parser.read_string(content.decode())
+    return parser
+
+
+def test_kiosk_config_round_trips_through_the_kiosks_own_model():
+    target = load_text(VALID, "devices.yaml").targets[1]
+    files = _files(render_bundle(target, PSK))
+    config = files["/etc/palim-kiosk/kiosk.yaml"]
+    assert config_from_text(config.content.decode(), "kiosk.yaml") == target.config
+    assert (config.mode, config.owner, config.group) == (0o640, "root", "kiosk")
+
+
+def test_unit_runs_the_kiosk_under_cage_as_the_kiosk_user():
+    unit = _ini(_files(_bundle())["/etc/systemd/system/palim-kiosk.service"].content)
+    service = unit["Service"]
+    assert service["ExecStart"] == ("/usr/bin/cage -d -- /opt/palim-kiosk/venv/bin/palim-kiosk "
+                                    "--config /etc/palim-kiosk/kiosk.yaml")
+    assert {k: service[k] for k in ("Type", "NotifyAccess", "WatchdogSec", "Restart", "RestartSec", "User",
+                                    "PAMName", "TTYPath")} == {
+        "Type": "notify", "NotifyAccess": "all", "WatchdogSec": "30", "Restart": "always", "RestartSec": "2",
+        "User": "kiosk", "PAMName": "palim-kiosk", "TTYPath": "/dev/tty1"}
+    assert unit["Unit"]["Conflicts"] == "getty@tty1.service"
+    assert unit["Install"]["WantedBy"] == "graphical.target"
+
+
+def test_wifi_keyfile_is_root_only_and_reads_back_the_password():
+    files = _files(_bundle())
+    keyfile = files["/etc/NetworkManager/system-connections/palim-ebh.nmconnection"]
+    assert (keyfile.mode, keyfile.owner, keyfile.group) == (0o600, "root", "root")
+    parsed = _ini(keyfile.content)
+    assert parsed["wifi"]["ssid"] == "EBH-Bewohner"
+    assert parsed["wifi-security"]["psk"] == keyfile_escape(PSK) == "Sonnen;schein 42\\\\"
+    assert parsed["connection"]["uuid"] == _ini(_files(_bundle())[keyfile.path].content)["connection"]["uuid"]
+
+
+def test_every_ini_file_parses_and_the_rest_are_what_they_claim():
+    files = _files(_bundle())
+    for path in ("/etc/systemd/logind.conf.d/palim-kiosk.conf", "/etc/systemd/sleep.conf.d/palim-kiosk.conf",
+                 "/etc/systemd/system/apt-daily-upgrade.timer.d/palim.conf"):
+        assert _ini(files[path].content).sections()
+    assert _ini(files["/etc/systemd/logind.conf.d/palim-kiosk.conf"].content)["Login"]["HandleLidSwitch"] == "ignore"
+    assert files["/etc/hostname"].content == b"ebh-01\n"
+    assert b'Automatic-Reboot-Time "03:30"' in files["/etc/apt/apt.conf.d/52palim-unattended-upgrades"].content
+    assert b"${distro_codename}" in files["/etc/apt/apt.conf.d/52palim-unattended-upgrades"].content
+    sysusers = files["/etc/sysusers.d/palim-kiosk.conf"].content.decode()
+    assert 'u kiosk - "Palim kiosk" /var/lib/palim-kiosk /usr/sbin/nologin' in sysusers
+    assert "pam_systemd.so" in files["/etc/pam.d/palim-kiosk"].content.decode()
+    manifest = json.loads(files["/var/lib/palim-provision/manifest.json"].content)
+    assert {f["path"] for f in manifest["files"]} == set(files) - {"/var/lib/palim-provision/manifest.json"}
+    assert upgrade_time("00:30") == "23:30"
+
+
+def test_a_cabled_home_gets_no_keyfile():
+    text = VALID.replace("    wifi: {ssid: EBH-Bewohner, psk_env: EBH_PSK}\n", "")
+    assert not any("NetworkManager" in path for path in _files(_bundle(text, psk=None)))
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_units_pass_systemd_analyze_verify(tmp_path):
+    files = _files(_bundle())
+    (tmp_path / "palim-kiosk.service").write_bytes(files["/etc/systemd/system/palim-kiosk.service"].content)
+    units = [str(tmp_path / "palim-kiosk.service")]
+    timer = Path("/lib/systemd/system/apt-daily-upgrade.timer")
+    if timer.exists():  # the drop-in is checked together with the unit it changes
+        shutil.copy(timer, tmp_path)
+        (tmp_path / "apt-daily-upgrade.timer.d").mkdir()
+        (tmp_path / "apt-daily-upgrade.timer.d" / "palim.conf").write_bytes(
+            files["/etc/systemd/system/apt-daily-upgrade.timer.d/palim.conf"].content)
+        units.append(str(tmp_path / "apt-daily-upgrade.timer"))
+    result = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_cli_render_writes_tree_and_manifest(tmp_path, monkeypatch, capsys):
+    (tmp_path / "devices.yaml").write_text(VALID)
+    monkeypatch.setenv("EBH_PSK", "geheim-genug")
+    assert main(["render", str(tmp_path / "devices.yaml"), "--out", str(tmp_path / "out")]) == 0
+    assert "rendered ebh-02: 12 files" in capsys.readouterr().out
+    base = tmp_path / "out" / "ebh-01"
+    manifest = json.loads((base / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        path = base / entry["path"].lstrip("/")
+        assert oct(path.stat().st_mode & 0o7777) == oct(int(entry["mode"], 8))
+    assert main(["render", str(tmp_path / "devices.yaml"), "--device", "nope", "--out", str(tmp_path)]) == 2
+    assert "no device with id 'nope' (known: ebh-01, ebh-02)" in capsys.readouterr().err
+    monkeypatch.delenv("EBH_PSK")
+    assert main(["render", str(tmp_path / "devices.yaml"), "--out", str(tmp_path / "out")]) == 2
+    assert "EBH_PSK is not set" in capsys.readouterr().err
