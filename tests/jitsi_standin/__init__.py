@@ -1,5 +1,5 @@
 """Loopback stand-in for the city's Jitsi server (HTTPS on 127.0.0.1) used by tests and the demo."""
 
-from tests.jitsi_standin.server import StandinServer
+from .server import StandinServer
 
 __all__ = ["StandinServer"]

@@ -19,7 +19,7 @@ import time
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,6 @@ class _TLSServer(http.server.ThreadingHTTPServer):
             log.debug("TLS handshake with %s failed: %s", client_address, exc)
             return
         try:
-            tls.settimeout(None)
             self.RequestHandlerClass(tls, client_address, self)
         finally:
             try:
@@ -148,6 +147,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     server: _TLSServer
     server_version = "PalimJitsiStandin/1"
+    timeout = 30  # seconds of client silence before a thread gives up; long polls last at most _MAX_POLL_WAIT
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (signature fixed by the base class)
         """Send access logs to logging instead of stderr."""
