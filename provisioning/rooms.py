@@ -49,15 +49,11 @@ def _yaml():
 def fill_rooms(text: str, new_room=generate_room) -> tuple[str, list[Added]]:
     """Return the text with a room for every device that lacks one, and what was added."""
     from ruamel.yaml.error import YAMLError
-    from ruamel.yaml.util import load_yaml_guess_indent
 
-    try:
-        _, indent, block_seq_indent = load_yaml_guess_indent(text)
-    except YAMLError as exc:
-        raise RoomsError(f"not valid YAML: {_first_line(exc)}") from None
     yaml = _yaml()
     mapping = _mapping_indent(text)
-    yaml.indent(mapping=mapping, sequence=indent or mapping, offset=block_seq_indent or 0)
+    sequence, offset = _sequence_indent(text, mapping)
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
     try:
         data = yaml.load(text)
     except YAMLError as exc:
@@ -108,6 +104,18 @@ def _mapping_indent(text: str) -> int:
             if step > 0:
                 return step
     return 2
+
+
+def _sequence_indent(text: str, mapping: int) -> tuple[int, int]:
+    """Where the file puts a block sequence's dash and its content, relative to the parent key."""
+    # Our own reading: ruamel's guess is thrown off by a comment that contains a colon before the first item.
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    for line, following in zip(lines, lines[1:]):
+        item = re.match(r"^(\s*)-(\s+)\S", following)
+        if item and re.match(r"^\s*[^\s#-][^#]*:\s*(#.*)?$", line):
+            offset = len(item.group(1)) - (len(line) - len(line.lstrip()))
+            return offset + 1 + len(item.group(2)), max(offset, 0)
+    return mapping, 0
 
 
 def _first_line(exc: Exception) -> str:

@@ -20,7 +20,9 @@ def test_generated_rooms_are_unguessable_and_distinct():
 
 
 words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz äöüß-", min_size=1, max_size=20).map(str.strip).filter(
-    lambda s: s and s[0].isalpha() and s[-1].isalpha())
+    lambda s: s and s[0].isalpha() and s[-1].isalpha()
+    # YAML's special words are not text (validate refuses them) and ruamel re-spells null: fill refuses those files.
+    and s.lower() not in {"null", "yes", "no", "on", "off", "true", "false", "y", "n"})
 comments = st.one_of(st.none(), st.text(alphabet="abcdefghij klmnop:-'#äü", max_size=30))
 
 
