@@ -62,7 +62,7 @@ BROKEN = [
     ("duplicate key", "    resident: Karl Bauer\n", "    resident: Karl Bauer\n    resident: Karl B\n",
      ["17:5: devices[1].resident: this key appears twice"]),
     ("bad YAML", "    home: ebh\n    resident: Karl", "    home: [ebh\n    resident: Karl",
-     ["16:13: not valid YAML: expected ',' or ']', but got ':'"]),
+     ["16:13: not valid YAML: did not find expected ',' or ']'"]),
     ("devices not a list", "devices:\n", "devices: ebh-01\nold_devices:\n",
      ["8:10: devices: must be a valid list", "9:1: old_devices: unknown key 'old_devices' (check the spelling)"]),
     ("line break in a label", "    home: ebh\n    resident: Karl", '    home: ebh\n    label: "a\\nb"\n    resident: Karl',
