@@ -50,7 +50,7 @@ def stylesheet(m: Metrics) -> str:
     QLabel#headline {{ font-size: {m.px(7)}px; font-weight: bold; }}
     QLabel#hint {{ font-size: {m.px(4.5)}px; color: {TEXT_SOFT}; }}
     QLabel#small {{ font-size: {m.px(3.2)}px; color: {TEXT_SOFT}; }}
-    QLabel#info {{ font-size: {m.px(3.0)}px; }}
+    QLabel#info {{ font-size: {m.px(4.0)}px; }}
     QLabel#pinDots {{ font-size: {m.px(7)}px; letter-spacing: {m.px(1.5)}px; }}
     QPushButton {{ font-family: "{FONT_FAMILY}"; font-weight: bold; color: {ON_BUTTON}; border: none;
                    border-radius: {m.px(2.5)}px; padding: {m.px(1)}px {m.px(3)}px; }}

@@ -43,6 +43,7 @@ class KioskWindow(QMainWindow):
         self.setStyleSheet(stylesheet(metrics))
         self._closing = False
         self._announced_home = False
+        self._last_press = -1
         self._timers: dict[str, QTimer] = {}
         self._stack = QStackedWidget()
         self.setCentralWidget(self._stack)
@@ -86,7 +87,7 @@ class KioskWindow(QMainWindow):
         self.service.back_tapped.connect(self._leave_staff)
         self.service.reload_tapped.connect(self.reload_requested)
         self.service.quit_tapped.connect(self._quit_by_staff)
-        self._show(Screen.HOME)
+        self.show_screen(Screen.HOME)
 
     def _show_setup_needed(self, contact: str | None) -> None:
         hint = texts.SETUP_CONTACT.format(contact=contact) if contact else texts.SETUP_NO_CONTACT
@@ -106,7 +107,7 @@ class KioskWindow(QMainWindow):
         view = self.call_view
         match effect:
             case callflow.Show(screen=screen, trouble=trouble):
-                self._show(screen, trouble)
+                self.show_screen(screen, trouble)
             case callflow.JoinCall(call_id=call_id):
                 view.join(call_id)
             case callflow.HangupCall(call_id=call_id):
@@ -134,7 +135,8 @@ class KioskWindow(QMainWindow):
         state = self.flow.state if self.flow else None
         self.feed(callflow.HangupTapped() if state is callflow.State.CONNECTING else callflow.HomeTapped())
 
-    def _show(self, screen: Screen, trouble: callflow.Trouble | None = None) -> None:
+    def show_screen(self, screen: Screen, trouble: callflow.Trouble | None = None) -> None:
+        """Show one of the flow's screens (the flow calls this; so does the screenshot script)."""
         if screen is Screen.HOME:
             self.home.refresh()
             self._set_screen(self.home, "home")
@@ -167,14 +169,21 @@ class KioskWindow(QMainWindow):
     # ------------------------------------------------------------------ staff access
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if event.type() == QEvent.Type.MouseButtonPress and self._screen_name in ("home", "setup"):
-            if isinstance(obj, QWidget) and obj.window() is self:
-                pos = self.mapFromGlobal(event.globalPosition().toPoint())
-                size = self.metrics.px(CORNER_PERCENT)
-                if self.corner.tap(time.monotonic(), QRect(0, 0, size, size).contains(pos)):
-                    self._open_pin_pad()
-        elif self._screen_name in ("pin", "service") and event.type() in (
-                QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
+        if event.type() not in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
+            return False
+        if not (obj is self.windowHandle() or (isinstance(obj, QWidget) and obj.window() is self)):
+            return False
+        # One tap reaches the window and then each widget it propagates through: count it once.
+        if event.timestamp() == self._last_press:
+            return False
+        self._last_press = event.timestamp()
+        if self._screen_name in ("home", "setup"):
+            point = event.points()[0].globalPosition() if event.type() == QEvent.Type.TouchBegin \
+                else event.globalPosition()
+            size = self.metrics.px(CORNER_PERCENT)
+            if self.corner.tap(time.monotonic(), QRect(0, 0, size, size).contains(self.mapFromGlobal(point.toPoint()))):
+                self._open_pin_pad()
+        elif self._screen_name in ("pin", "service"):
             self._staff_idle.start()
         return False
 
@@ -235,7 +244,7 @@ class KioskWindow(QMainWindow):
     def _leave_staff(self) -> None:
         self._staff_idle.stop()
         if self._screen_name in ("pin", "service"):
-            self._show(Screen.HOME)
+            self.show_screen(Screen.HOME)
 
     def _quit_by_staff(self) -> None:
         log.info("kiosk ended by staff")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import psutil
@@ -15,6 +16,7 @@ from kiosk.ui.window import KioskWindow
 from tests.jitsi_standin.server import StandinServer
 
 ROOM = "palim-7q2m4k9x3c8v5b1n6z0r4t7w2y"
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 STAFF_PIN = "2468"
 PIN_HASH = hash_pin(STAFF_PIN)
 SIZE = (1280, 800)
@@ -27,9 +29,14 @@ def server():
         yield standin
 
 
-def config_text(server: StandinServer, **extra: str) -> str:
+def fresh_room() -> str:
+    """A room of its own for each test, so a page left over from another test cannot take its events."""
+    return "palim-" + "".join(secrets.choice(_ALPHABET) for _ in range(26))
+
+
+def config_text(server: StandinServer, room: str | None = None, **extra: str) -> str:
     """A kiosk config for the stand-in, with its certificate pinned."""
-    lines = [f"server: {server.url}", f"room: {ROOM}", "resident: Erna Müller",
+    lines = [f"server: {server.url}", f"room: {room or fresh_room()}", "resident: Erna Müller",
              f"tls_pins: ['{server.cert_sha256}']", f"admin_pin_hash: '{PIN_HASH}'",
              "jitsi: {connect_timeout_s: 15}"]
     lines += [f"{key}: {value}" for key, value in extra.items()]
@@ -63,12 +70,14 @@ def kiosk(qtbot, server, tmp_path):
     close_window(window)
 
 
-def wait_report(qtbot, server: StandinServer, kind: str, predicate=None, timeout=15000) -> dict:
+def wait_report(qtbot, server: StandinServer, kind: str, predicate=None, timeout=15000, room=None) -> dict:
     """Wait for a room report without blocking Qt's event loop (QtWebEngine's browser side runs on it)."""
     found: list[dict] = []
 
     def check() -> bool:
         for report in server.reports:
+            if room is not None and report.get("room") != room:
+                continue
             if report.get("type") == kind and (predicate is None or predicate(report)):
                 found.append(report)
                 return True

@@ -2,7 +2,7 @@
 
 from PyQt6.QtCore import QPoint
 
-from tests.e2e.conftest import ROOM, tap, wait_report
+from tests.e2e.conftest import tap, wait_report
 
 
 def test_tap_joins_the_room_with_media_and_hangup_returns_home(qtbot, kiosk, server):
@@ -10,13 +10,14 @@ def test_tap_joins_the_room_with_media_and_hangup_returns_home(qtbot, kiosk, ser
     tap(qtbot, kiosk.home.call_button)
     qtbot.waitUntil(lambda: kiosk.screen_name == "in_call", timeout=20000)
 
-    loaded = wait_report(qtbot, server, "loaded")
-    assert loaded["room"] == ROOM
+    room = kiosk.config.room
+    loaded = wait_report(qtbot, server, "loaded", room=room)
+    assert loaded["room"] == kiosk.config.room
     assert loaded["userInfo"]["displayName"] == "Erna Müller"
     assert loaded["config"]["prejoinConfig"] == {"enabled": False}
     assert loaded["config"]["toolbarButtons"] == []
     assert loaded["lang"] == "de"
-    media = wait_report(qtbot, server, "media")
+    media = wait_report(qtbot, server, "media", room=room)
     kinds = {t["kind"]: t for t in media["tracks"]}
     assert set(kinds) == {"audio", "video"}
     assert all(t["readyState"] == "live" and t["enabled"] for t in kinds.values())
@@ -28,12 +29,12 @@ def test_tap_joins_the_room_with_media_and_hangup_returns_home(qtbot, kiosk, ser
         QPoint(w // 2, h - 1))
 
     tap(qtbot, button)
-    wait_report(qtbot, server, "command", lambda r: r["name"] == "hangup" and r["args"] == [False])
+    wait_report(qtbot, server, "command", lambda r: r["name"] == "hangup" and r["args"] == [False], room=room)
     qtbot.waitUntil(lambda: kiosk.screen_name == "home", timeout=10000)
 
 
 def test_family_ending_the_call_returns_home(qtbot, kiosk, server):
     tap(qtbot, kiosk.home.call_button)
     qtbot.waitUntil(lambda: kiosk.screen_name == "in_call", timeout=20000)
-    server.send(ROOM, "family-hangup")
+    server.send(kiosk.config.room, "family-hangup")
     qtbot.waitUntil(lambda: kiosk.screen_name == "home", timeout=10000)
