@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.web import scheme  # Qt is imported only from here on
 
     scheme.register()
-    from PyQt6.QtCore import QTimer
+    from PyQt6.QtCore import QCoreApplication, QEvent, QTimer
     from PyQt6.QtWidgets import QApplication
 
     from kiosk import sdnotify
@@ -145,13 +145,17 @@ def main(argv: list[str] | None = None) -> int:
             sdnotify.notify("READY=1\nSTATUS=not set up: see the journal")
         state["window"] = window
 
+    def dispose_window() -> None:
+        window = state["window"]
+        window.shutdown()
+        window.close()
+        window.deleteLater()
+        # Pages must be gone before their profile, or QtWebEngine warns and may crash at exit.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+
     def reload() -> None:
         log.info("reloading the config by staff request")
-        old = state["window"]
-        old.shutdown()
-        old.close()
-        old.deleteLater()
-        open_window()
+        QTimer.singleShot(0, lambda: (dispose_window(), open_window()))  # not from inside the button's own handler
 
     open_window()
     interval = sdnotify.watchdog_interval_ms()
@@ -161,9 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         watchdog.timeout.connect(lambda: sdnotify.notify("WATCHDOG=1"))
         watchdog.start()
     code = app.exec()
-    state["window"].shutdown()
-    state["window"].close()
-    state["window"].deleteLater()
+    dispose_window()
+    log.info("kiosk stopped (exit code %d)", code)
     return code
 
 
