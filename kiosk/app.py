@@ -94,6 +94,8 @@ def read_config(path: Path) -> tuple[KioskConfig | None, str | None]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the kiosk until staff end it."""
+    # Until the window exists a SIGUSR1 (support screenshot) must not kill the kiosk, as its default would.
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(levelname)s: %(message)s", stream=sys.stderr)
     if args.hash_pin:
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     from kiosk import sdnotify
+    from kiosk.files import state_dir
     from kiosk.ui.style import Metrics
     from kiosk.ui.window import KioskWindow
 
@@ -120,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM from systemd: leave the call cleanly instead of dying mid-call.
     signal.signal(signal.SIGTERM, lambda *_: app.exit(0))
     signal.signal(signal.SIGINT, lambda *_: app.exit(0))
+    # SIGUSR1: staff (or a test) asks for a picture of what the resident sees, saved in the state directory.
+    signal.signal(signal.SIGUSR1, lambda *_: QTimer.singleShot(0, lambda: state["window"].save_support_screenshot(
+        state_dir())))
     wake = QTimer(interval=500)  # let Python see signals while Qt's loop runs; idle cost is negligible
     wake.timeout.connect(lambda: None)
     wake.start()

@@ -20,6 +20,7 @@ MIN_ROOM_BITS = 128
 ROOM_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 PIN_HASH_PATTERN = re.compile(r"^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 # --------------------------------------------------------------------------- helpers shared with provisioning
@@ -92,6 +93,54 @@ class JitsiOptions(_Strict):
     connect_timeout_s: int = Field(default=45, ge=5, le=300)
 
 
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class HealthOptions(_Strict):
+    """Self-healing and the figures staff and the city see."""
+
+    # "03:00-04:00": restart the kiosk once in this window each night, only when no call runs.
+    nightly_restart: str | None = None
+    # node_exporter textfile collector target, e.g. /var/lib/prometheus/node-exporter/palim_kiosk.prom
+    metrics_file: str | None = None
+    # JSON lines, one per call (start, end, duration, others): never names or room content.
+    usage_log: str | None = "/var/lib/palim-kiosk/usage.jsonl"
+    # Crashes of the renderer within ten minutes after which the kiosk exits for systemd to restart it.
+    max_renderer_crashes: int = Field(default=3, ge=1, le=20)
+
+    @field_validator("nightly_restart")
+    @classmethod
+    def _window(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        start, sep, end = value.partition("-")
+        if not sep or not HHMM.match(start.strip()) or not HHMM.match(end.strip()) or start.strip() == end.strip():
+            raise ValueError("must be a time window like '03:00-04:00'")
+        return f"{start.strip()}-{end.strip()}"
+
+    @field_validator("metrics_file", "usage_log")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError("must be an absolute path, like /var/lib/palim-kiosk/usage.jsonl")
+        return value
+
+
+class PowerOptions(_Strict):
+    """Old laptops on worn batteries: warn early, shut down cleanly before the battery does it badly."""
+
+    warn_percent: int = Field(default=20, ge=5, le=90)
+    shutdown_percent: int = Field(default=5, ge=0, le=50)
+    shutdown: bool = True  # False: only warn, never power off
+
+    @field_validator("shutdown_percent")
+    @classmethod
+    def _below_warn(cls, value: int, info) -> int:
+        if value >= info.data.get("warn_percent", 20):
+            raise ValueError("must be below warn_percent")
+        return value
+
+
 class KioskConfig(_Strict):
     """What one kiosk device needs to know, read from /etc/palim-kiosk/kiosk.yaml."""
 
@@ -104,6 +153,10 @@ class KioskConfig(_Strict):
     tls_pins: tuple[str, ...] = ()
     admin_pin_hash: str | None = None
     jitsi: JitsiOptions = JitsiOptions()
+    device_id: str | None = None
+    home: str | None = Field(default=None, max_length=80)
+    health: HealthOptions = HealthOptions()
+    power: PowerOptions = PowerOptions()
 
     @field_validator("server")
     @classmethod
@@ -123,6 +176,13 @@ class KioskConfig(_Strict):
         if value is not None and (not value.strip() or any(ord(c) < 32 for c in value)):
             raise ValueError("must be plain text on one line")
         return value.strip() if value is not None else None
+
+    @field_validator("device_id")
+    @classmethod
+    def _device_id(cls, value: str | None) -> str | None:
+        if value is not None and not HOSTNAME.match(value):
+            raise ValueError("must be a valid hostname: lower-case letters, digits and '-', at most 63 characters")
+        return value
 
     @field_validator("tls_pins", mode="before")
     @classmethod

@@ -6,15 +6,20 @@ import logging
 import time
 from pathlib import Path
 
-from PyQt6.QtCore import QCryptographicHash, QEvent, QObject, QRect, Qt, QTimer, QUrl, pyqtSignal
+from PyQt6.QtCore import (
+    QBuffer, QCryptographicHash, QEvent, QIODevice, QObject, QPoint, QRect, Qt, QTimer, QUrl, pyqtSignal,
+)
+from PyQt6.QtGui import QColor, QPainter, QPixmap
 from PyQt6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 from PyQt6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from kiosk import __version__, callflow, texts
 from kiosk.callflow import CallFlow, Screen, Timing
 from kiosk.config import KioskConfig
+from kiosk.files import atomic_write
 from kiosk.staff import CornerTaps, PinLock
 from kiosk.ui.screens import CallScreen, HomeScreen, MessageScreen, PinPadScreen, ServiceScreen
+from kiosk.ui import style
 from kiosk.ui.style import Metrics, stylesheet
 from kiosk.web.callview import CallView
 from kiosk.web.policy import certificate_pinned
@@ -249,6 +254,34 @@ class KioskWindow(QMainWindow):
     def _quit_by_staff(self) -> None:
         log.info("kiosk ended by staff")
         self.quit_requested.emit(0)
+
+    # ------------------------------------------------------------------ support
+
+    def support_screenshot(self) -> QPixmap:
+        """What the window shows, with the video blanked for privacy during a call."""
+        pixmap = self.grab()
+        if self._screen_name == "in_call" and self.call_view is not None:
+            painter = QPainter(pixmap)
+            area = QRect(self.call_view.mapTo(self, QPoint(0, 0)), self.call_view.size())
+            painter.fillRect(area, QColor(style.DARK))
+            painter.setPen(QColor(style.ON_DARK))
+            font = painter.font()
+            font.setPixelSize(self.metrics.px(4))
+            painter.setFont(font)
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "Video ausgeblendet")
+            painter.end()
+        return pixmap
+
+    def save_support_screenshot(self, directory: Path) -> Path | None:
+        """Save the support screenshot as PNG in a directory, atomically; None when it cannot be written."""
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        self.support_screenshot().save(buffer, "PNG")
+        path = Path(directory) / "screenshot.png"
+        if atomic_write(path, bytes(buffer.data()), 0o640):
+            log.info("support screenshot saved to %s (%s screen)", path, self._screen_name)
+            return path
+        return None
 
     # ------------------------------------------------------------------ lifecycle
 

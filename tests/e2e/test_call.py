@@ -38,3 +38,15 @@ def test_family_ending_the_call_returns_home(qtbot, kiosk, server):
     qtbot.waitUntil(lambda: kiosk.screen_name == "in_call", timeout=20000)
     server.send(kiosk.config.room, "family-hangup")
     qtbot.waitUntil(lambda: kiosk.screen_name == "home", timeout=10000)
+
+
+def test_support_screenshot_blanks_the_video_during_a_call(qtbot, kiosk, server):
+    tap(qtbot, kiosk.home.call_button)
+    qtbot.waitUntil(lambda: kiosk.screen_name == "in_call", timeout=20000)
+    wait_report(qtbot, server, "media", room=kiosk.config.room)
+    qtbot.wait(1000)
+    live = kiosk.grab().toImage()
+    shot = kiosk.support_screenshot().toImage()
+    assert live.pixelColor(640, 300).name() != "#1d2a38"  # the fake camera's picture is there
+    assert shot.pixelColor(640, 300).name() == "#1d2a38"  # and blanked in the support screenshot
+    assert shot.pixelColor(640, 790).name() == "#a4161a"  # the Auflegen button stays visible

@@ -104,3 +104,31 @@ def test_the_app_survives_a_broken_config_and_stops_cleanly_on_sigterm(tmp_path)
     assert f"{path}:3:1: residnet: unknown key 'residnet' (check the spelling)" in stderr
     assert f"{path}:1:1: 'resident' is missing" in stderr
     assert "Traceback" not in stderr
+
+
+def test_sigusr1_saves_a_support_screenshot_of_home(tmp_path):
+    path = tmp_path / "kiosk.yaml"
+    path.write_text("server: https://127.0.0.1:9\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\nresident: Erna Müller\n"
+                    f"health: {{usage_log: '{tmp_path}/usage.jsonl'}}\n")
+    env = dict(os.environ, STATE_DIRECTORY=str(tmp_path / "state"))
+    process = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(path), "--windowed"], cwd=ROOT,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    shot = tmp_path / "state" / "screenshot.png"
+    try:
+        time.sleep(1.5)
+        deadline = time.monotonic() + 30
+        while not shot.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+            process.send_signal(signal.SIGUSR1)
+        assert shot.exists(), "no screenshot"
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=20)
+    from PyQt6.QtGui import QImage
+
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1280, 800)
+    # The home screen: the green call button covers the centre, the paper background the corner.
+    assert image.pixelColor(640, 400).name() == "#17592f"
+    assert image.pixelColor(1270, 790).name() == "#f7f3ea"
+    assert "support screenshot saved" in stderr and "(home screen)" in stderr

@@ -108,3 +108,23 @@ def test_model_is_frozen():
     with pytest.raises(Exception):
         config.room = "x"  # type: ignore[misc]
     assert isinstance(config, KioskConfig)
+
+
+def test_full_config_round_trips():
+    text = GOOD + ("device_id: ebh-01\nhome: erich-burger-heim\n"
+                   "health: {nightly_restart: '03:00-04:00', metrics_file: /var/lib/node/palim.prom}\n"
+                   "power: {warn_percent: 30, shutdown_percent: 10, shutdown: false}\n")
+    config = config_from_text(text)
+    assert config.health.nightly_restart == "03:00-04:00" and not config.power.shutdown
+    assert config_from_text(dump_config(config)) == config
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("health: {nightly_restart: 3-4}\n", "health.nightly_restart: must be a time window like '03:00-04:00'"),
+    ("health: {usage_log: usage.jsonl}\n", "health.usage_log: must be an absolute path"),
+    ("power: {shutdown_percent: 30}\n", "power.shutdown_percent: must be below warn_percent"),
+    ("device_id: EBH 01\n", "device_id: must be a valid hostname"),
+])
+def test_health_and_power_problems(text, expected):
+    (problem,) = problems(GOOD + text)
+    assert expected in problem
