@@ -11,16 +11,10 @@ import sys
 from pathlib import Path
 
 from kiosk import __version__
+from kiosk.chromium import add_chromium_switches
 from kiosk.config import DEFAULT_CONFIG_PATH, ConfigError, KioskConfig, load_config, peek_support_contact
 
 log = logging.getLogger("kiosk")
-
-# Chromium switches the kiosk adds to whatever operators and tests already pass.
-KIOSK_SWITCHES = (
-    "--disable-pinch",  # no zooming the video away with two fingers
-    "--overscroll-history-navigation=0",  # no swipe-back
-    "--autoplay-policy=no-user-gesture-required",  # the family's voice plays; the tap was on a native button
-)
 
 EPILOG = """\
 examples:
@@ -50,14 +44,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--size must look like 1280x800, not {args.size!r}")
     args.width, args.height = width, height
     return args
-
-
-def add_chromium_switches(environ: dict) -> None:
-    """Append the kiosk's switches to QTWEBENGINE_CHROMIUM_FLAGS, keeping what is there."""
-    current = environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
-    names = {flag.split("=", 1)[0] for flag in current}
-    extra = [flag for flag in KIOSK_SWITCHES if flag.split("=", 1)[0] not in names]
-    environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join(current + extra)
 
 
 def hash_pin_interactively() -> int:
