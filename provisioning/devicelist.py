@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kiosk.config import (
     MIN_ROOM_BITS,
+    HealthOptions,
     JitsiOptions,
     KioskConfig,
+    PowerOptions,
     Problem,
     explain_errors,
     format_path,
@@ -110,6 +112,13 @@ class _Settings(_Strict):
     tls_pins: list[str] | None = None
     admin_pin_hash: str | None = None
     jitsi: JitsiOptions = JitsiOptions()
+    health: HealthOptions = HealthOptions()
+    power: PowerOptions = PowerOptions()
+
+
+# Option groups merged key by key: the device's keys over the home's over the defaults'.
+MERGED = ("jitsi", "health", "power")
+ADDRESS = re.compile(r"^[A-Za-z0-9._:\[\]-]{1,253}$")
 
 
 class Defaults(_Settings):
@@ -152,6 +161,15 @@ class Device(_Settings):
     label: str | None = Field(default=None, max_length=80)
     donor: str | None = Field(default=None, max_length=120)
     greeting_name: str | None = None
+    # How Ansible reaches the device (host name or IP address); the id is used as host name otherwise.
+    address: str | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not ADDRESS.match(value):
+            raise ValueError("must be a host name or an IP address, like ebh-01.heime.example.org or 10.20.0.11")
+        return value
 
     @field_validator("label", "donor")
     @classmethod
@@ -394,10 +412,17 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
         return None, [doc.problem(here, "no server: set 'server' under defaults, the home or the device")]
     if device.greeting_name is not None:
         data["greeting_name"] = device.greeting_name
-    jitsi: dict[str, Any] = {}
-    for _, settings in reversed(levels):
-        jitsi.update(settings.jitsi.model_dump(exclude_unset=True))
-    data["jitsi"] = JitsiOptions(**jitsi)
+    data["home"] = home_key
+    if HOSTNAME.match(device.id):  # a bad id is reported once, at the id, not again by the kiosk's model
+        data["device_id"] = device.id
+    for group in MERGED:
+        merged: dict[str, Any] = {}
+        for path, settings in reversed(levels):
+            part = getattr(settings, group).model_dump(exclude_unset=True)
+            if part:
+                merged.update(part)
+                sources[group] = path + (group,)  # a mistake in the merge points at the deepest level that set it
+        data[group] = merged
     if "tls_pins" in data:
         data["tls_pins"] = tuple(data["tls_pins"])
     try:
