@@ -118,7 +118,7 @@ class _TLSServer(http.server.ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], standin: StandinServer, context: ssl.SSLContext) -> None:
         self.standin = standin
         self.ssl_context = context
-        super().__init__(address, _Handler)
+        super().__init__(address, standin.handler_class)
 
     def finish_request(self, request: socket.socket, client_address: Any) -> None:
         """Wrap the accepted socket in TLS here, so a stalled client cannot block the accept loop."""
@@ -237,6 +237,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class StandinServer:
     """Loopback HTTPS server that pretends to be a Jitsi deployment for tests and demos."""
+
+    # Subclasses (the benchmarks in bench/) may serve extra pages with a subclass of the handler.
+    handler_class: type[http.server.BaseHTTPRequestHandler] = _Handler
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, cert_dir: str | os.PathLike[str] | None = None):
         if host != "127.0.0.1":

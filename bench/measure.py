@@ -1,0 +1,91 @@
+"""Whole-process-tree figures: CPU time, PSS/USS, thread wake-ups (context switches)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import psutil
+
+
+def tree(pid: int) -> list[psutil.Process]:
+    """The process and all its descendants that still exist."""
+    try:
+        root = psutil.Process(pid)
+        return [root] + root.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _switches(pid: int) -> int:
+    """Voluntary plus involuntary context switches of every thread of one process."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as status:
+                for line in status:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+@dataclass
+class Snapshot:
+    """CPU seconds and context switches per process at one moment."""
+
+    when: float
+    cpu: dict[int, float]
+    switches: dict[int, int]
+    created: dict[int, float]
+
+
+def snapshot(pid: int, when: float) -> Snapshot:
+    cpu, switches, created = {}, {}, {}
+    for proc in tree(pid):
+        try:
+            times = proc.cpu_times()
+            cpu[proc.pid] = times.user + times.system
+            created[proc.pid] = proc.create_time()
+            switches[proc.pid] = _switches(proc.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return Snapshot(when, cpu, switches, created)
+
+
+def usage(before: Snapshot, after: Snapshot, wall_start: float) -> tuple[float, float]:
+    """CPU % of one core and wake-ups per second of the tree between two snapshots.
+
+    A process that appeared in between counts from zero when it was created after the first snapshot; processes that
+    ended in between are lost (none do while a page just sits there).
+    """
+    seconds = after.when - before.when
+    cpu = switches = 0.0
+    for pid, value in after.cpu.items():
+        if pid in before.cpu:
+            cpu += value - before.cpu[pid]
+            switches += after.switches[pid] - before.switches[pid]
+        elif after.created[pid] >= wall_start:
+            cpu += value
+            switches += after.switches[pid]
+    return 100.0 * cpu / seconds, switches / seconds
+
+
+def memory(pid: int) -> tuple[float, float, int]:
+    """PSS and USS of the whole tree in MiB, and the number of processes."""
+    pss = uss = 0
+    count = 0
+    for proc in tree(pid):
+        try:
+            info = proc.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        pss += info.pss
+        uss += info.uss
+        count += 1
+    return pss / 2**20, uss / 2**20, count
