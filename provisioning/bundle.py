@@ -119,5 +119,7 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
     steps = device_steps(device.id, UNIT, SYSUSERS, kiosk_source)
     draft = Bundle(device.id, tuple(files), steps)
     # The manifest holds hashes of secret-bearing files, so only root may read it.
-    manifest = BundleFile(MANIFEST, (json.dumps(draft.manifest(), indent=2) + "\n").encode(), 0o600)
+    # A secret file's hash would let anyone who sees a diff test guesses of a weak password offline: mask it too.
+    hashes = tuple(f.sha256 for f in files if f.secrets)
+    manifest = BundleFile(MANIFEST, (json.dumps(draft.manifest(), indent=2) + "\n").encode(), 0o600, secrets=hashes)
     return Bundle(device.id, tuple(files) + (manifest,), steps)

@@ -17,6 +17,7 @@ from .rooms import RoomsError, fill_rooms, generate_room
 from .steps import SkipRunner, SystemRunner
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+PLAYBOOK = Path(__file__).resolve().parent / "ansible" / "site.yml"
 
 MAIN_EPILOG = """\
 examples:
@@ -67,6 +68,29 @@ with any other root those steps are listed as skipped.
 """
 
 
+INVENTORY_EPILOG = """\
+examples:
+  palim-provision inventory devices.yaml > inventory.yml
+  ansible-inventory -i inventory.yml --graph
+  EBH_WIFI_PSK=... ansible-playbook -i inventory.yml {playbook} --check --diff
+  EBH_WIFI_PSK=... ansible-playbook -i inventory.yml {playbook} --become
+
+Groups: palim_kiosks, with one child group per home (home_<key>, '-' as '_'); hosts are the device ids,
+ansible_host is the device's 'address:' when it has one. No Wi-Fi password is written: each home's
+palim_wifi_psk reads the environment variable or secrets file the device list names, on the controller;
+set palim_wifi_psk in group_vars/<group>/vault.yml (Ansible Vault) to override it.
+"""
+
+EXTRACT_EPILOG = """\
+examples:
+  palim-provision extract devices.yaml --device ebh-01 > ebh-01.yaml
+  PALIM_WIFI_PSK=... palim-provision apply ebh-01.yaml --device ebh-01 --root /srv/staging/ebh-01
+
+Other homes and devices are left out, so a device never holds other residents' names or rooms.
+The Wi-Fi password is referenced as the environment variable PALIM_WIFI_PSK.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with its sub-commands."""
     fmt = argparse.RawDescriptionHelpFormatter
@@ -101,6 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     p.add_argument("--kiosk-source", metavar="DIR",
                    help="the Palim project to pip install into /opt/palim-kiosk/venv (default: the one running)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object (changes, masked diff, steps) instead of text; for the Ansible role")
+
+    p = sub.add_parser("inventory", help="print an Ansible inventory of the fleet", formatter_class=fmt,
+                       epilog=INVENTORY_EPILOG.format(playbook=PLAYBOOK),
+                       description="Print an Ansible YAML inventory: one group per home, one host per device.")
+    p.add_argument("file", metavar="FILE", help="the device list (YAML)")
+
+    p = sub.add_parser("extract", help="print the device list of one device only (used by the Ansible role)",
+                       formatter_class=fmt, epilog=EXTRACT_EPILOG,
+                       description="Print a device list holding only one device, its home and the defaults.")
+    p.add_argument("file", metavar="FILE", help="the device list (YAML)")
+    p.add_argument("--device", metavar="ID", required=True, help="the device's id")
     return parser
 
 
@@ -108,8 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return {"validate": cmd_validate, "rooms": cmd_rooms, "render": cmd_render, "apply": cmd_apply}[
-            args.command](args)
+        return {"validate": cmd_validate, "rooms": cmd_rooms, "render": cmd_render, "apply": cmd_apply,
+                "inventory": cmd_inventory, "extract": cmd_extract}[args.command](args)
     except DeviceListError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -255,14 +292,52 @@ def cmd_apply(args: argparse.Namespace) -> int:
     try:
         report = apply_bundle(bundle, root, dry_run=args.dry_run, runner=runner)
     except ApplyError as exc:
+        if args.json:
+            print(json.dumps(_report_json(exc.report), indent=1))
+            return EXIT_FAILED
         _print_diffs(exc.report)
         print("\n".join(exc.report.lines()))
         hint = " (are you root?)" if exc.report.error and "Permission denied" in exc.report.error else ""
         return _err(f"applying {target.id} failed{hint}; see above for what was done", EXIT_FAILED)
     except OSError as exc:
         return _err(f"cannot read {exc.filename or root}: {exc.strerror or exc}", EXIT_FAILED)
+    if args.json:
+        print(json.dumps(_report_json(report), indent=1))
+        return EXIT_OK
     _print_diffs(report)
     print("\n".join(report.lines()))
+    return EXIT_OK
+
+
+def _report_json(report) -> dict:
+    """An apply report as data; diffs are masked like the text ones."""
+    return {
+        "device": report.device, "root": str(report.root), "dry_run": report.dry_run,
+        "changed": [{"path": c.file.path, "status": c.status, "reasons": c.reasons} for c in report.changed],
+        "unchanged": len(report.changes) - len(report.changed),
+        "steps": [{"title": r.step.title, "status": r.status, "detail": r.detail} for r in report.steps],
+        "diff": "".join(t if t.endswith("\n") else t + "\n" for c in report.changed if (t := diff(c))),
+        "error": report.error, "summary": report.summary(), "lines": report.lines(),
+    }
+
+
+def cmd_inventory(args: argparse.Namespace) -> int:
+    from .inventory import render_inventory
+
+    loaded = load_file(args.file)
+    print(render_inventory(loaded, [sys.executable, "-m", "provisioning.cli"], args.file), end="")
+    return EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from .inventory import extract_device
+
+    loaded = load_file(args.file)
+    try:
+        _pick(loaded, args.device)
+    except _Invalid as exc:
+        return _err(str(exc), EXIT_INVALID)
+    print(extract_device(loaded, args.device), end="")
     return EXIT_OK
 
 

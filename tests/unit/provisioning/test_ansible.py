@@ -1,0 +1,206 @@
+"""The fleet through Ansible: the generated inventory, the one-device extract, and the role into staging roots."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from provisioning.cli import main
+from provisioning.devicelist import load_file, load_text
+from provisioning.inventory import HOST_PSK_ENV, extract_device, group_name
+
+from .conftest import VALID
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "provisioning" / "examples" / "devices.yaml"
+PLAYBOOK = ROOT / "provisioning" / "ansible" / "site.yml"
+BIN = Path(sys.executable).parent
+PSK = "Geheim;Passwort 42"
+PSK_FILE_VALUE = "Sonnen-Schein-Passwort"
+
+
+def _tool(name: str) -> str:
+    path = BIN / name if (BIN / name).exists() else shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (pip install ansible-core, or the project's 'fleet' extra)")
+    return str(path)
+
+
+def _env(tmp_path: Path, **extra: str) -> dict:
+    config = tmp_path / "ansible.cfg"  # none of the machine's or the user's settings
+    config.write_text("[defaults]\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_LOCAL_TEMP=str(tmp_path / ".ansible-tmp"), ANSIBLE_REMOTE_TEMP=str(tmp_path / ".ansible-tmp"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_HOME=str(tmp_path / ".ansible"),
+               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_CONFIG=str(config), **extra)
+    return env
+
+
+def _inventory(capsys, path) -> str:
+    assert main(["inventory", str(path)]) == 0
+    return capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- inventory and extract
+
+
+def test_inventory_has_a_group_per_home_a_host_per_device_and_no_secret(capsys):
+    text = _inventory(capsys, EXAMPLE)
+    data = yaml.safe_load(text)
+    loaded = load_file(EXAMPLE)
+    groups = data["all"]["children"]["palim_kiosks"]["children"]
+    assert set(groups) == {group_name(k) for k in loaded.model.homes}
+    for key in loaded.model.homes:
+        assert set(groups[group_name(key)]["hosts"]) == {t.id for t in loaded.targets if t.home_key == key}
+    ebh = groups["home_erich_burger_heim"]["vars"]
+    assert ebh["palim_wifi_psk"] == "{{ lookup('ansible.builtin.env', 'EBH_WIFI_PSK') }}"
+    assert "sonnenhang.psk" in groups["home_haus_am_sonnenhang"]["vars"]["palim_wifi_psk"]
+    assert groups["home_st_josef_stift"]["vars"]["palim_wifi"] is False
+    assert data["all"]["vars"]["palim_device_list"] == str(EXAMPLE)
+
+
+def test_inventory_uses_the_devices_address_when_it_has_one(tmp_path, capsys):
+    listing = tmp_path / "devices.yaml"
+    listing.write_text(VALID.replace('match: {mac: "3c:52:82:1a:2b:3c"}',
+                                     'match: {mac: "3c:52:82:1a:2b:3c"}\n    address: 10.20.0.11'))
+    hosts = yaml.safe_load(_inventory(capsys, listing))["all"]["children"]["palim_kiosks"]["children"]["home_ebh"]
+    assert hosts["hosts"]["ebh-01"] == {"palim_device": "ebh-01", "ansible_host": "10.20.0.11"}
+    assert hosts["hosts"]["ebh-02"] == {"palim_device": "ebh-02"}
+
+
+def test_extract_holds_only_the_device_its_home_and_the_defaults():
+    loaded = load_file(EXAMPLE)
+    text = extract_device(loaded, "sonnenhang-02")
+    one = load_text(text, "extract.yaml")
+    assert [t.id for t in one.targets] == ["sonnenhang-02"]
+    assert list(one.model.homes) == ["haus-am-sonnenhang"]
+    assert one.model.homes["haus-am-sonnenhang"].wifi.psk_env == HOST_PSK_ENV
+    assert one.targets[0].config == loaded.target("sonnenhang-02").config  # the very same kiosk config
+    assert "Erna Müller" not in text and "palim-l2hdeebeoie5kzya3mw4pgrmnb" not in text
+    assert extract_device(loaded, "sonnenhang-02") == text  # stable, so a copy of it is idempotent
+
+
+def test_extract_and_inventory_refuse_bad_input_with_exit_2(tmp_path, capsys):
+    assert main(["extract", str(EXAMPLE), "--device", "nope"]) == 2
+    assert "no device with id 'nope'" in capsys.readouterr().err
+    assert main(["inventory", str(tmp_path / "missing.yaml")]) == 2
+    assert "the file does not exist" in capsys.readouterr().err
+
+
+def test_apply_json_reports_changes_and_masks_the_password(tmp_path, capsys, monkeypatch):
+    listing = tmp_path / "devices.yaml"
+    listing.write_text(VALID)
+    monkeypatch.setenv("EBH_PSK", PSK)
+    (tmp_path / "root").mkdir()
+    args = ["apply", str(listing), "--device", "ebh-01", "--root", str(tmp_path / "root"), "--json"]
+    assert main(args + ["--dry-run"]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(out)
+    assert report["dry_run"] and len(report["changed"]) == 12 and report["unchanged"] == 0
+    assert "+psk=<hidden" in report["diff"] and PSK not in out and "Geheim" not in out
+    assert main(args) == 0 and main(args) == 0
+    report = json.loads(capsys.readouterr().out.split("\n}\n")[1] + "\n}")
+    assert report["changed"] == [] and report["summary"] == "0 changed, 12 unchanged"
+
+
+# --------------------------------------------------------------------------- the real thing: ansible-playbook
+
+
+@pytest.fixture
+def fleet(tmp_path, capsys):
+    """A device list with a Wi-Fi home (environment), a secrets-file home and a cabled home; its inventory."""
+    listing = tmp_path / "devices.yaml"
+    listing.write_text(VALID + "  - id: ebh-03\n    home: other\n    resident: Hans Ohnenetz\n"
+                               "    room: palim-v7kiy7ubbm5b2u4oq6k4vtnkpq\n    match: {mac: \"3c:52:82:1a:2b:5e\"}\n"
+                               "  - id: sh-01\n    home: sonnenhang\n    resident: Gertrud Schneider\n"
+                               "    room: palim-n2kf72ye7vcgrrvy445bk7axhw\n    match: {serial: \"PF1ABCDE\"}\n")
+    text = listing.read_text().replace("devices:\n", "  other:\n    name: Kabelheim\n"
+                                                    "  sonnenhang:\n    name: Sonnenhang\n"
+                                                    "    wifi: {ssid: SH, psk_file: sh.psk}\n"
+                                                    "devices:\n", 1)
+    listing.write_text(text)
+    (tmp_path / "sh.psk").write_text(PSK_FILE_VALUE + "\n")
+    (tmp_path / "inventory.yml").write_text(_inventory(capsys, listing))
+    for host in ("ebh-01", "ebh-02", "ebh-03", "sh-01"):
+        (tmp_path / "stage" / host).mkdir(parents=True)
+    return tmp_path
+
+
+def _playbook(fleet: Path, *extra: str, psk: str | None = PSK) -> subprocess.CompletedProcess:
+    variables = {"palim_root": f"{fleet}/stage/{{{{ inventory_hostname }}}}",
+                 "palim_provision_command": [sys.executable, "-m", "provisioning.cli"],
+                 "ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    env = _env(fleet, **({"EBH_PSK": psk} if psk is not None else {}))
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run([_tool("ansible-playbook"), "-i", str(fleet / "inventory.yml"), str(PLAYBOOK),
+                           "-e", json.dumps(variables), *extra],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=fleet)
+
+
+def _recap(output: str) -> dict[str, dict[str, int]]:
+    return {m.group(1): {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+            for m in re.finditer(r"^(\S+)\s+: (ok=.*)$", output, re.M)}
+
+
+def test_ansible_inventory_graph_matches_homes_and_devices(fleet):
+    proc = subprocess.run([_tool("ansible-inventory"), "-i", str(fleet / "inventory.yml"), "--graph"],
+                          capture_output=True, text=True, env=_env(fleet), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    graph = {}
+    group = None
+    for line in proc.stdout.splitlines():
+        name = line.split("--")[-1]
+        if name.startswith("@home_"):
+            group = name[1:].rstrip(":")
+            graph[group] = []
+        elif not name.startswith("@") and group:
+            graph[group].append(name)
+    assert graph == {"home_ebh": ["ebh-01", "ebh-02"], "home_other": ["ebh-03"], "home_sonnenhang": ["sh-01"]}
+    assert "|--@palim_kiosks:" in proc.stdout
+
+
+def test_playbook_check_diff_then_apply_then_nothing_to_do(fleet):
+    check = _playbook(fleet, "--check", "--diff")
+    assert check.returncode == 0, check.stdout + check.stderr
+    everything = check.stdout + check.stderr
+    for secret in (PSK, PSK_FILE_VALUE, "Geheim", "Sonnen-Schein"):
+        assert secret not in everything
+    assert "+++ b/etc/NetworkManager/system-connections/palim-ebh.nmconnection" in everything
+    assert "+psk=<hidden" in everything and "+resident: Erna Müller" in everything
+    assert "palim-other.nmconnection" not in everything  # the cabled home gets no Wi-Fi
+    assert {h: r["changed"] for h, r in _recap(check.stdout).items()} == {"ebh-01": 1, "ebh-02": 1, "ebh-03": 1,
+                                                                         "sh-01": 1}
+    assert not any(list((fleet / "stage" / h).iterdir()) for h in ("ebh-01", "sh-01"))  # check mode wrote nothing
+
+    first = _playbook(fleet, "--diff")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert PSK not in first.stdout + first.stderr and PSK_FILE_VALUE not in first.stdout + first.stderr
+    assert all(r["changed"] == 1 and r["failed"] == 0 for r in _recap(first.stdout).values())
+    keyfile = fleet / "stage/sh-01/etc/NetworkManager/system-connections/palim-sonnenhang.nmconnection"
+    assert f"psk={PSK_FILE_VALUE}\n" in keyfile.read_text()  # the secrets file's line break is not in the password
+    assert "device_id: ebh-02" in (fleet / "stage/ebh-02/etc/palim-kiosk/kiosk.yaml").read_text()
+
+    second = _playbook(fleet, "--diff")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert all(r["changed"] == 0 and r["ok"] > 0 for r in _recap(second.stdout).values()), second.stdout
+    assert len(_recap(second.stdout)) == 4
+
+
+def test_playbook_without_the_password_stops_with_a_clear_message(fleet):
+    proc = _playbook(fleet, "--check", "--limit", "home_ebh", psk=None)
+    assert proc.returncode != 0
+    assert "no Wi-Fi password for ebh: set the environment variable EBH_PSK" in proc.stdout
+    assert "censored" not in proc.stdout
+
+
+def test_playbook_and_install_tasks_pass_the_syntax_check(fleet):
+    proc = subprocess.run([_tool("ansible-playbook"), "-i", str(fleet / "inventory.yml"), str(PLAYBOOK),
+                           "--syntax-check", "-e", "palim_install_project=true"],
+                          capture_output=True, text=True, env=_env(fleet), timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
