@@ -26,6 +26,10 @@ examples:
   EBH_WIFI_PSK=... palim-provision render devices.yaml --device ebh-01 --out /tmp/bundles
   EBH_WIFI_PSK=... palim-provision apply devices.yaml --dry-run
   EBH_WIFI_PSK=... palim-provision apply devices.yaml --device ebh-01 --root /
+  palim-provision inventory devices.yaml > inventory.yml            # then ansible-playbook (see its --help)
+  palim-provision cards devices.yaml --out karten.pdf                # invitation cards for the families
+  palim-provision check                                              # on a donated device: is it suitable?
+  palim-provision report collected-logs/ --since 2026-01-01          # the town's usage figures
 
 exit codes: 0 ok, 2 the input is wrong (nothing was changed), 1 something failed while writing or applying.
 """
@@ -91,6 +95,18 @@ The Wi-Fi password is referenced as the environment variable PALIM_WIFI_PSK.
 """
 
 
+CARDS_EPILOG = """\
+examples:
+  palim-provision cards devices.yaml --out karten.pdf                     # every device, four A6 cards per A4
+  palim-provision cards devices.yaml --out ebh-01.pdf --device ebh-01
+  palim-provision cards devices.yaml --out ebh.pdf --home erich-burger-heim --paper a5
+
+Each card (German): "So erreichen Sie <resident> per Video", the room link in large type and as a QR code,
+three steps for a phone, the home's support contact and the logo. Print at 100 % ("actual size"), then cut
+along the marks. The link is the key to the resident's room: hand the cards to the family only.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with its sub-commands."""
     fmt = argparse.RawDescriptionHelpFormatter
@@ -133,6 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print an Ansible YAML inventory: one group per home, one host per device.")
     p.add_argument("file", metavar="FILE", help="the device list (YAML)")
 
+    p = sub.add_parser("cards", help="print family invitation cards (PDF, A6) with the room link and a QR code",
+                       formatter_class=fmt, epilog=CARDS_EPILOG,
+                       description="Make a printable PDF with one invitation card per device for the family.")
+    p.add_argument("file", metavar="FILE", help="the device list (YAML)")
+    p.add_argument("--out", metavar="PDF", required=True, help="the PDF to write")
+    p.add_argument("--device", metavar="ID", action="append", help="only this device (may be repeated)")
+    p.add_argument("--home", metavar="KEY", help="only the devices of this home")
+    p.add_argument("--paper", choices=("a4", "a5"), default="a4",
+                   help="a4: four cards per page (default); a5: two cards per page")
+
     p = sub.add_parser("extract", help="print the device list of one device only (used by the Ansible role)",
                        formatter_class=fmt, epilog=EXTRACT_EPILOG,
                        description="Print a device list holding only one device, its home and the defaults.")
@@ -146,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"validate": cmd_validate, "rooms": cmd_rooms, "render": cmd_render, "apply": cmd_apply,
-                "inventory": cmd_inventory, "extract": cmd_extract}[args.command](args)
+                "inventory": cmd_inventory, "extract": cmd_extract, "cards": cmd_cards}[args.command](args)
     except DeviceListError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -338,6 +364,43 @@ def cmd_extract(args: argparse.Namespace) -> int:
     except _Invalid as exc:
         return _err(str(exc), EXIT_INVALID)
     print(extract_device(loaded, args.device), end="")
+    return EXIT_OK
+
+
+def cmd_cards(args: argparse.Namespace) -> int:
+    loaded = load_file(args.file)
+    out = Path(args.out)
+    if out.is_dir():
+        return _err(f"--out {out} is a directory; give a file name like {out / 'karten.pdf'}", EXIT_INVALID)
+    if not out.parent.is_dir():
+        return _err(f"--out: the folder {out.parent} does not exist", EXIT_INVALID)
+    targets = loaded.targets
+    if args.home is not None:
+        if args.home not in loaded.model.homes:
+            return _err(f"{loaded.file}: no home '{args.home}' (known: {', '.join(loaded.model.homes)})", EXIT_INVALID)
+        targets = [t for t in targets if t.home_key == args.home]
+    if args.device:
+        try:
+            chosen = {t.id for device_id in args.device for t in _pick(loaded, device_id)}
+        except _Invalid as exc:
+            return _err(str(exc), EXIT_INVALID)
+        targets = [t for t in targets if t.id in chosen]
+    if not targets:
+        return _err("no device matches --home and --device together; nothing to print", EXIT_INVALID)
+    try:
+        import segno  # noqa: F401
+    except ImportError:
+        return _err("the QR codes need segno: pip install 'palim-kiosk[fleet]' (or pip install segno)", EXIT_FAILED)
+    from .cards import CardsError, card_for, write_cards
+
+    try:
+        pages = write_cards([card_for(t) for t in targets], out, args.paper)
+    except CardsError as exc:
+        return _err(f"could not make the cards: {exc}", EXIT_FAILED)
+    except OSError as exc:
+        return _err(f"could not write {out}: {exc.strerror or exc}", EXIT_FAILED)
+    print(f"wrote {len(targets)} card(s) on {pages} {args.paper.upper()} page(s) to {out}; print at actual size "
+          f"(100 %) and cut along the marks")
     return EXIT_OK
 
 

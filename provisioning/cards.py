@@ -1,0 +1,312 @@
+"""Family invitation cards: one A6 card per device, with the room link, its QR code and three steps, as a PDF.
+
+The QR code comes from segno (pure Python), the PDF from Qt's own QPdfWriter; nothing else is needed to print.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .devicelist import Target
+
+# Page layouts: (page size name, landscape, columns, rows). An A6 card is 105 x 148 mm.
+PAPERS = {"a4": ("A4", False, 2, 2), "a5": ("A5", True, 2, 1)}
+CARD_W, CARD_H = 105.0, 148.0
+MARGIN = 8.0  # printers leave 3 to 5 mm unprinted at the page edge; text stays well inside
+INK = "#1d1d1b"
+GREEN = "#17592f"  # the logo's green
+MUTED = "#55554f"
+FONT = "DejaVu Sans"
+MONO = "DejaVu Sans Mono"
+
+
+@dataclass(frozen=True)
+class Card:
+    """What one card says."""
+
+    device_id: str
+    resident: str
+    link: str
+    home_name: str
+    label: str | None
+    support: str | None
+
+
+def card_for(target: Target) -> Card:
+    """The card of a device, from its resolved kiosk config."""
+    config = target.config
+    return Card(target.id, config.resident, config.room_url, target.home.name, target.device.label,
+                config.support_contact)
+
+
+def split_link(link: str) -> list[str]:
+    """The link in lines a person can copy: the server with its slash, then the room."""
+    head, sep, room = link.rpartition("/")
+    return [head + sep, room] if head and room else [link]
+
+
+def qr_matrix(link: str) -> list[list[bool]]:
+    """The QR code's modules (True = dark), without the quiet zone."""
+    import segno
+
+    code = segno.make_qr(link, error="m")
+    return [[bool(cell) for cell in row] for row in code.matrix]
+
+
+class CardsError(Exception):
+    """The cards could not be made (Qt, fonts, or writing the file)."""
+
+
+_APP = None
+
+
+def _ensure_app():
+    """A Qt application for painting; offscreen when there is no display."""
+    global _APP
+    from PyQt6.QtGui import QGuiApplication
+
+    app = QGuiApplication.instance()
+    if app is None:
+        if not os.environ.get("QT_QPA_PLATFORM") and not (os.environ.get("DISPLAY")
+                                                         or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        app = _APP = QGuiApplication(["palim-provision"])
+    return app
+
+
+def write_cards(cards: list[Card], out: Path, paper: str = "a4") -> int:
+    """Write the cards to a PDF; returns the number of pages."""
+    if paper not in PAPERS:
+        raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
+    if not cards:
+        raise ValueError("no cards to print")
+    _ensure_app()
+    size_name, landscape, cols, rows = PAPERS[paper]
+    # Qt writes into a temporary file beside the PDF, renamed when complete: never half a PDF under its name.
+    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        pages = _paint_pdf(cards, tmp, size_name, landscape, cols, rows)
+        if tmp.stat().st_size == 0:
+            raise CardsError(f"Qt wrote nothing to {out}")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return pages
+
+
+def _paint_pdf(cards: list[Card], path: Path, size_name: str, landscape: bool, cols: int, rows: int) -> int:
+    from PyQt6.QtCore import QMarginsF
+    from PyQt6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter
+
+    writer = QPdfWriter(str(path))
+    writer.setResolution(600)
+    writer.setTitle("Palim! Palim! – Einladungskarten für Familien")
+    writer.setCreator("palim-provision cards")
+    layout = QPageLayout(QPageSize(getattr(QPageSize.PageSizeId, size_name)),
+                         QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait,
+                         QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
+    writer.setPageLayout(layout)
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise CardsError(f"Qt cannot write {path}")
+    per_page = cols * rows
+    pages = (len(cards) + per_page - 1) // per_page
+    try:
+        for page in range(pages):
+            if page:
+                writer.newPage()
+            scale = writer.resolution() / 25.4
+            painter.save()
+            painter.scale(scale, scale)  # from here on, one unit is one millimetre
+            for slot, card in enumerate(cards[page * per_page:(page + 1) * per_page]):
+                painter.save()
+                painter.translate((slot % cols) * CARD_W, (slot // cols) * CARD_H)
+                _paint_card(painter, card)
+                painter.restore()
+            _paint_cut_marks(painter, cols, rows)
+            painter.restore()
+    finally:
+        painter.end()
+    return pages
+
+
+# --------------------------------------------------------------------------- painting (units: millimetres)
+
+
+def _font(family: str, points: float, bold: bool = False):
+    """A font of this printed size in points (1 pt = 0.353 mm)."""
+    from PyQt6.QtGui import QFont
+
+    font = QFont(family)
+    font.setPointSizeF(points)
+    font.setBold(bold)
+    if hasattr(QFont, "Tag"):  # Qt 6.7+: no "ff" ligature, so text copied from the PDF is plain letters
+        font.setFeature(QFont.Tag("liga"), 0)
+    return font
+
+
+def _fit(painter, family: str, text: str, width: float, start: float, smallest: float, bold: bool = False):
+    """The largest font size (down to `smallest`) at which text fits the width on one line."""
+    from PyQt6.QtGui import QFontMetricsF
+
+    size = start
+    while size > smallest:
+        font = _font(family, size, bold)
+        if QFontMetricsF(font, painter.device()).horizontalAdvance(text) * _pt_scale(painter) <= width:
+            return font
+        size -= 0.1
+    return _font(family, smallest, bold)
+
+
+def _pt_scale(painter) -> float:
+    # Fonts are sized in points for the PDF device; the painter is scaled to millimetres, so text is drawn (and
+    # measured) in device pixels and converted with this factor (mm per device pixel).
+    return 1.0 / painter.worldTransform().m11()
+
+
+def _text(painter, rect, text: str, font, color: str = INK, align: str = "left", wrap: bool = True,
+          draw: bool = True) -> float:
+    """Draw text in a rectangle (mm); returns the height it takes (also when draw is False: measuring only)."""
+    from PyQt6.QtCore import QRectF, Qt
+    from PyQt6.QtGui import QColor, QFontMetricsF
+
+    flags = {"left": Qt.AlignmentFlag.AlignLeft, "center": Qt.AlignmentFlag.AlignHCenter}[align].value
+    flags |= Qt.AlignmentFlag.AlignTop.value | (Qt.TextFlag.TextWordWrap.value if wrap else 0)
+    k = _pt_scale(painter)
+    x, y, w, h = rect
+    box = QRectF(x / k, y / k, w / k, h / k)
+    used = QFontMetricsF(font, painter.device()).boundingRect(box, flags, text)
+    if draw:
+        painter.save()
+        painter.scale(k, k)  # draw text in device units so the font's size is its printed size
+        painter.setFont(font)
+        painter.setPen(QColor(color))
+        painter.drawText(box, flags, text)
+        painter.restore()
+    return used.height() * k
+
+
+STEP_GAP = 1.0
+
+
+def _steps(card: Card) -> list[str]:
+    return [
+        "Link öffnen oder den QR-Code mit der Handykamera scannen.",
+        "Kamera und Mikrofon erlauben.",
+        f"Warten: Sobald {card.resident} im Heim auf „Familie anrufen“ tippt, sehen Sie sich.",
+    ]
+
+
+TIP = "Tipp: Verabreden Sie mit dem Heim eine Uhrzeit."
+
+
+def _paint_card(painter, card: Card) -> None:
+    from PyQt6.QtCore import QLineF, QRectF
+    from PyQt6.QtGui import QColor, QPen
+    from PyQt6.QtSvg import QSvgRenderer
+
+    inner = CARD_W - 2 * MARGIN
+    x = MARGIN
+    # Header: the logo and what this is.
+    logo = resources.files("kiosk").joinpath("ui", "logo.svg")
+    QSvgRenderer(str(logo)).render(painter, QRectF(x, MARGIN - 1, 13, 13))
+    _text(painter, (x + 16, MARGIN, inner - 16, 7), "Palim! Palim!", _font(FONT, 11, True), GREEN, wrap=False)
+    _text(painter, (x + 16, MARGIN + 6, inner - 16, 7), "Videoanruf für die Familie", _font(FONT, 8.5),
+          MUTED, wrap=False)
+    y = MARGIN + 15
+
+    # Title: "So erreichen Sie" / NAME / "per Video"
+    y += _text(painter, (x, y, inner, 8), "So erreichen Sie", _font(FONT, 11))
+    name_font = _fit(painter, FONT, card.resident, inner, 19, 12, bold=True)
+    y += _text(painter, (x, y, inner, 20), card.resident, name_font)
+    y += _text(painter, (x, y, inner, 8), "per Video", _font(FONT, 11)) + 2
+
+    # Measure what goes below the QR code, so the code takes the room that is left (at most 40 mm).
+    lines = split_link(card.link)
+    link_font = _fit(painter, MONO, max(lines, key=len), inner, 13, 7, bold=True)
+    link_h = sum(_text(painter, (x, 0, inner, 8), line, link_font, wrap=False, draw=False) for line in lines)
+    step_font, number_font, tip_font = _font(FONT, 10), _font(FONT, 10, True), _font(FONT, 8.5)
+    steps = _steps(card)
+    steps_h = sum(_text(painter, (x + 5.5, 0, inner - 5.5, 20), step, step_font, draw=False) + STEP_GAP
+                  for step in steps) + _text(painter, (x, 0, inner, 8), TIP, tip_font, draw=False)
+    place = card.home_name + (f" · {card.label}" if card.label else "")
+    footer = [(place, _font(FONT, 8.5, True), INK)]
+    if card.support:
+        footer.append((f"Hilfe: {card.support}", _font(FONT, 8.5), INK))
+    footer.append(("Bitte geben Sie den Link nur an Familie und Freunde weiter.", _font(FONT, 7), MUTED))
+    footer_h = sum(_text(painter, (x, 0, inner, 12), t, f, draw=False) for t, f, _ in footer)
+    footer_top = CARD_H - 6.5 - footer_h
+    qr_size = max(24.0, min(40.0, footer_top - 3 - y - 3 - link_h - 2.5 - steps_h))
+
+    # The QR code, centred; segno's matrix has no quiet zone, the white card around it is one.
+    matrix = qr_matrix(card.link)
+    module = qr_size / len(matrix)
+    qx, qy = (CARD_W - qr_size) / 2, y
+    black = QColor("#000000")
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < len(row):
+            if not row[c]:
+                c += 1
+                continue
+            start = c
+            while c < len(row) and row[c]:
+                c += 1
+            # a hair of overlap so viewers never show seams between modules
+            painter.fillRect(QRectF(qx + start * module, qy + r * module, (c - start) * module + 0.02,
+                                    module + 0.02), black)
+    y = qy + qr_size + 3
+
+    # The link in large type: the server, then the room, each on its own line.
+    for line in lines:
+        y += _text(painter, (x, y, inner, 8), line, link_font, INK, "center", wrap=False)
+    y += 2.5
+
+    # Three steps for a phone.
+    for number, step in enumerate(steps, 1):
+        _text(painter, (x, y, 6, 6), f"{number}.", number_font, GREEN, wrap=False)
+        y += _text(painter, (x + 5.5, y, inner - 5.5, 20), step, step_font) + STEP_GAP
+    _text(painter, (x + 5.5, y, inner - 5.5, 8), TIP, tip_font, MUTED)
+
+    # Footer: where, whom to ask, and that the link is the key to the room.
+    painter.save()
+    painter.setPen(QPen(QColor(GREEN), 0.3))
+    painter.drawLine(QLineF(x, footer_top - 1.5, x + inner, footer_top - 1.5))
+    painter.restore()
+    y = footer_top
+    for text, font, color in footer:
+        y += _text(painter, (x, y, inner, 12), text, font, color)
+
+
+def _paint_cut_marks(painter, cols: int, rows: int) -> None:
+    """Dashed light lines between the cards and short solid marks near the page edges, on the cut lines."""
+    from PyQt6.QtCore import QLineF, Qt
+    from PyQt6.QtGui import QColor, QPen
+
+    width, height = cols * CARD_W, rows * CARD_H
+    dashed = QPen(QColor("#b0b0a8"), 0.2)
+    dashed.setStyle(Qt.PenStyle.DashLine)
+    solid = QPen(QColor("#000000"), 0.25)
+    painter.save()
+    for c in range(1, cols):
+        xc = c * CARD_W
+        painter.setPen(dashed)
+        painter.drawLine(QLineF(xc, 10, xc, height - 10))
+        painter.setPen(solid)
+        painter.drawLine(QLineF(xc, 3, xc, 9))
+        painter.drawLine(QLineF(xc, height - 9, xc, height - 3))
+    for r in range(1, rows):
+        yc = r * CARD_H
+        painter.setPen(dashed)
+        painter.drawLine(QLineF(10, yc, width - 10, yc))
+        painter.setPen(solid)
+        painter.drawLine(QLineF(3, yc, 9, yc))
+        painter.drawLine(QLineF(width - 9, yc, width - 3, yc))
+    painter.restore()
