@@ -107,6 +107,21 @@ along the marks. The link is the key to the resident's room: hand the cards to t
 """
 
 
+CHECK_EPILOG = """\
+examples:
+  palim-provision check                                  # on the donated device itself (a live USB is fine)
+  palim-provision check --json > hp-840.json
+  palim-provision check --sysfs-root /srv/captures/eee-1005ha   # a tree copied from another machine
+
+Reads proc/meminfo, proc/cpuinfo, sys/devices/system/cpu/online, sys/class/dmi/id, sys/block,
+sys/class/video4linux (and asks /dev/video* on the live system), proc/asound/pcm, sys/class/power_supply,
+sys/class/drm (modes, edid) and proc/bus/input/devices below the root; free space is measured at the root.
+
+{thresholds}
+exit codes: 0 suitable (with or without notes), 1 unsuitable, 2 the root cannot be read.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with its sub-commands."""
     fmt = argparse.RawDescriptionHelpFormatter
@@ -159,6 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--paper", choices=("a4", "a5"), default="a4",
                    help="a4: four cards per page (default); a5: two cards per page")
 
+    from .check import THRESHOLDS_TEXT
+
+    p = sub.add_parser("check", help="triage a donated device: suitable, suitable with notes, or unsuitable",
+                       formatter_class=fmt, epilog=CHECK_EPILOG.format(thresholds=THRESHOLDS_TEXT),
+                       description="Check memory, CPU, disk, camera, microphone, speaker, battery, screen and touch "
+                                   "of this machine (or of a captured tree) against the kiosk's needs.")
+    p.add_argument("--sysfs-root", metavar="DIR", default="/",
+                   help="read /proc, /sys and /dev below this directory (default: /, this machine)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
     p = sub.add_parser("extract", help="print the device list of one device only (used by the Ansible role)",
                        formatter_class=fmt, epilog=EXTRACT_EPILOG,
                        description="Print a device list holding only one device, its home and the defaults.")
@@ -172,7 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"validate": cmd_validate, "rooms": cmd_rooms, "render": cmd_render, "apply": cmd_apply,
-                "inventory": cmd_inventory, "extract": cmd_extract, "cards": cmd_cards}[args.command](args)
+                "inventory": cmd_inventory, "extract": cmd_extract, "cards": cmd_cards,
+                "check": cmd_check}[args.command](args)
     except DeviceListError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -402,6 +428,23 @@ def cmd_cards(args: argparse.Namespace) -> int:
     print(f"wrote {len(targets)} card(s) on {pages} {args.paper.upper()} page(s) to {out}; print at actual size "
           f"(100 %) and cut along the marks")
     return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import check
+
+    root = Path(args.sysfs_root)
+    if not root.is_dir():
+        return _err(f"--sysfs-root {root} is not a directory", EXIT_INVALID)
+    if not (root / "proc" / "meminfo").is_file() and not (root / "sys" / "class").is_dir():
+        return _err(f"--sysfs-root {root} holds neither proc/meminfo nor sys/class: not a machine's tree",
+                    EXIT_INVALID)
+    result = check(root)
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(result.lines()))
+    return EXIT_FAILED if result.verdict == "unsuitable" else EXIT_OK
 
 
 def _print_diffs(report) -> None:
