@@ -1,8 +1,10 @@
-"""The call state machine: events in, effects out; no Qt, no I/O, no clock of its own."""
+"""The call state machine: events in, effects out; no Qt, no I/O, no clock or dice of its own."""
 
 from __future__ import annotations
 
 import enum
+import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -12,7 +14,8 @@ class State(enum.Enum):
     IDLE = "idle"  # home screen
     CONNECTING = "connecting"  # "Verbinde …"
     IN_CALL = "in_call"  # video and the Auflegen button
-    ENDING = "ending"  # hang-up sent, waiting for Jitsi's readyToClose
+    ENDING = "ending"  # the conference was left; waiting for Jitsi's readyToClose
+    WAITING = "waiting"  # a join failed or the call was lost: trying again after a pause
     TROUBLE = "trouble"  # a calm message, then home by itself
 
 
@@ -23,14 +26,17 @@ class Screen(enum.Enum):
     CONNECTING = "connecting"
     IN_CALL = "in_call"
     ENDING = "ending"
+    WAITING = "waiting"
     TROUBLE = "trouble"
 
 
 class Trouble(enum.Enum):
     """Why a call did not work, as a message key the UI translates."""
 
-    CONNECT_FAILED = "connect_failed"
-    CONNECTION_LOST = "connection_lost"
+    CONNECT_FAILED = "connect_failed"  # trying again
+    CONNECTION_LOST = "connection_lost"  # the call broke; rejoining
+    GAVE_UP = "gave_up"  # tried long enough; back home
+    OFFLINE = "offline"  # the device has no network
     RENDERER_CRASHED = "renderer_crashed"
 
 
@@ -82,7 +88,15 @@ class WebReady:
     now: float
 
 
-Event = CallTapped | HangupTapped | HomeTapped | PageEvent | TimerFired | RendererCrashed | WebReady
+@dataclass(frozen=True)
+class NetworkChanged:
+    """The operating system says the device is (not) connected to a network."""
+
+    online: bool
+
+
+Event = (CallTapped | HangupTapped | HomeTapped | PageEvent | TimerFired | RendererCrashed | WebReady
+         | NetworkChanged)
 
 
 # --------------------------------------------------------------------------- effects
@@ -138,6 +152,34 @@ class RebuildWeb:
 
 
 @dataclass(frozen=True)
+class Exit:
+    """Leave the process so systemd restarts it cleanly."""
+
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class CallStarted:
+    """The resident is in a call with the family (the first join of a tap)."""
+
+
+@dataclass(frozen=True)
+class CallEnded:
+    """The call that CallStarted began is over; `others_max` people were in it at most."""
+
+    others_max: int
+
+
+@dataclass(frozen=True)
+class Incident:
+    """Something staff should hear about (service screen, metrics); never shown to the resident as such."""
+
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class Log:
     """A line for the staff log (journal)."""
 
@@ -145,7 +187,8 @@ class Log:
     message: str
 
 
-Effect = Show | JoinCall | HangupCall | DisposeCall | StartTimer | StopTimer | RebuildWeb | Log
+Effect = (Show | JoinCall | HangupCall | DisposeCall | StartTimer | StopTimer | RebuildWeb | Exit | CallStarted
+          | CallEnded | Incident | Log)
 
 # Timer names the Qt layer runs for the flow.
 CONNECT_TIMER = "connect"
@@ -153,17 +196,37 @@ HANGUP_TIMER = "hangup"
 MESSAGE_TIMER = "message"
 ALONE_TIMER = "alone"
 REBUILD_TIMER = "rebuild"
+RETRY_TIMER = "retry"
+CALL_TIMERS = (CONNECT_TIMER, HANGUP_TIMER, ALONE_TIMER, RETRY_TIMER)
+
+# Process exit code when the renderer keeps crashing: systemd restarts the whole kiosk.
+EXIT_CRASHING = 70  # EX_SOFTWARE
+
+# In a call, these mean the media path or the connection broke: rejoin.
+LOST_EVENTS = ("suspendDetected", "peerConnectionFailure")
 
 
 @dataclass(frozen=True)
 class Timing:
-    """How long the flow waits for things, in seconds."""
+    """How long the flow waits for things, in seconds, and how often it tries."""
 
     connect: float = 45.0  # tap -> videoConferenceJoined
     hangup: float = 5.0  # hangup -> readyToClose, then dispose anyway
     message: float = 8.0  # a trouble message stays this long, then home
     alone: float = 20.0  # the family left: wait this long in case they come back, then hang up
     rebuild_spacing: float = 60.0  # rebuild the page after a crash at most once a minute
+    retry_first: float = 2.0  # back-off: 2 s, doubling ...
+    retry_max: float = 60.0  # ... up to 60 s, each with +-20 % jitter
+    connect_attempts: int = 8  # joins after a tap before giving up (about four minutes)
+    rejoin_attempts: int = 6  # rejoins after a lost call before giving up
+    crash_window: float = 600.0  # renderer crashes counted over ten minutes ...
+    max_crashes: int = 3  # ... this many and the kiosk exits for systemd to restart it
+
+
+def backoff(attempt: int, timing: Timing, dice: Callable[[], float]) -> float:
+    """Seconds to wait before attempt n (1-based): doubling from retry_first up to retry_max, with jitter."""
+    base = min(timing.retry_max, timing.retry_first * 2 ** (attempt - 1))
+    return round(base * (0.8 + 0.4 * dice()), 3)
 
 
 def _is_fatal(payload: dict) -> bool:
@@ -175,14 +238,22 @@ def _is_fatal(payload: dict) -> bool:
 class CallFlow:
     """Decides what happens next for every event in every state."""
 
-    def __init__(self, timing: Timing | None = None):
+    def __init__(self, timing: Timing | None = None, dice: Callable[[], float] = random.random):
         self.timing = timing or Timing()
+        self.dice = dice
         self.state = State.IDLE
         self.call_id = 0
         self.others = 0  # participants in the call besides the kiosk
+        self.others_max = 0
+        self.in_episode = False  # CallStarted was sent for this tap and CallEnded not yet
+        self.attempt = 0  # failed joins in a row since the tap or the loss
+        self.rejoining = False
+        self.hangup_requested = False
+        self.online = True
         self.web_ready = False
         self.last_rebuild: float | None = None
         self.rebuild_pending = False
+        self.crashes: list[float] = []
 
     def handle(self, event: Event) -> list[Effect]:
         """Apply one event; return the effects to carry out, in order."""
@@ -192,6 +263,8 @@ class CallFlow:
             self.web_ready = True
             self.rebuild_pending = False
             return []
+        if isinstance(event, NetworkChanged):
+            return self._network(event.online)
         if isinstance(event, TimerFired) and event.name == REBUILD_TIMER:
             if not self.rebuild_pending:
                 return []
@@ -207,38 +280,38 @@ class CallFlow:
 
     def _on_idle(self, event: Event) -> list[Effect]:
         if isinstance(event, CallTapped):
-            self.call_id += 1
-            self.others = 0
-            self.state = State.CONNECTING
-            effects: list[Effect] = [Show(Screen.CONNECTING)]
-            if self.rebuild_pending:
-                # A tap is a person asking, not a crash loop: rebuild now instead of waiting.
-                effects += [StopTimer(REBUILD_TIMER), *self._rebuild_now(None)]
-            return effects + [JoinCall(self.call_id), StartTimer(CONNECT_TIMER, self.timing.connect),
-                              Log("info", f"call {self.call_id}: joining")]
+            if not self.online:
+                self.state = State.TROUBLE
+                return [Show(Screen.TROUBLE, Trouble.OFFLINE), StartTimer(MESSAGE_TIMER, self.timing.message),
+                        Log("warning", "call tapped while the device is offline")]
+            self.others = self.others_max = self.attempt = 0
+            self.rejoining = False
+            return self._join(Screen.CONNECTING)
         return self._late(event)
 
     def _on_connecting(self, event: Event) -> list[Effect]:
         if isinstance(event, PageEvent):
             if event.name == "videoConferenceJoined":
                 self.state = State.IN_CALL
-                return [StopTimer(CONNECT_TIMER), Show(Screen.IN_CALL), Log("info", f"call {self.call_id}: joined")]
-            if event.name == "participantJoined":
-                self.others += 1
-                return []
-            if event.name == "participantLeft":
-                self.others = max(0, self.others - 1)
-                return []
+                self.attempt = 0
+                effects: list[Effect] = [StopTimer(CONNECT_TIMER), Show(Screen.IN_CALL),
+                                         Log("info", f"call {self.call_id}: joined"
+                                                     f"{' again' if self.rejoining else ''}")]
+                if not self.in_episode:
+                    self.in_episode = True
+                    effects.append(CallStarted())
+                self.rejoining = False
+                return effects
+            if event.name in ("participantJoined", "participantLeft"):
+                return self._count(event)
             if event.name in ("loadFailed", "videoConferenceLeft", "readyToClose") or (
                     event.name == "errorOccurred" and _is_fatal(event.payload)):
-                return self._trouble(Trouble.CONNECT_FAILED, f"{event.name} {event.payload}", [StopTimer(CONNECT_TIMER)])
+                return [StopTimer(CONNECT_TIMER), *self._retry(f"{event.name} {event.payload}")]
             return self._note(event)
         if isinstance(event, TimerFired) and event.name == CONNECT_TIMER:
-            return self._trouble(Trouble.CONNECT_FAILED, "no videoConferenceJoined in time", [])
+            return self._retry("no videoConferenceJoined in time")
         if isinstance(event, HangupTapped):
-            self.state = State.IDLE
-            return [StopTimer(CONNECT_TIMER), DisposeCall(self.call_id), Show(Screen.HOME),
-                    Log("info", f"call {self.call_id}: cancelled while connecting")]
+            return [StopTimer(CONNECT_TIMER), DisposeCall(self.call_id), *self._home("cancelled while connecting")]
         return []
 
     def _on_in_call(self, event: Event) -> list[Effect]:
@@ -246,38 +319,37 @@ class CallFlow:
             return self._end("the resident hung up")
         if isinstance(event, PageEvent):
             if event.name == "readyToClose":
-                self.state = State.IDLE
-                return [StopTimer(ALONE_TIMER), DisposeCall(self.call_id), Show(Screen.HOME),
-                        Log("info", f"call {self.call_id}: ended by Jitsi")]
+                return [StopTimer(ALONE_TIMER), DisposeCall(self.call_id), *self._home("ended by Jitsi")]
             if event.name == "videoConferenceLeft":
-                # Jitsi left the conference by itself; readyToClose normally follows, the timer covers it.
+                # The family ended it (readyToClose follows) or the connection broke (it does not): the timer tells.
                 self.state = State.ENDING
+                self.hangup_requested = False
                 return [StopTimer(ALONE_TIMER), Show(Screen.ENDING), StartTimer(HANGUP_TIMER, self.timing.hangup),
                         Log("info", f"call {self.call_id}: conference left")]
-            if event.name == "errorOccurred" and _is_fatal(event.payload):
-                return self._trouble(Trouble.CONNECTION_LOST, f"fatal error {event.payload}", [StopTimer(ALONE_TIMER)])
-            if event.name == "participantJoined":
-                self.others += 1
-                return [StopTimer(ALONE_TIMER)]
-            if event.name == "participantLeft":
-                self.others = max(0, self.others - 1)
-                if self.others == 0:
-                    # The family hung up; nobody should sit alone in an empty room.
-                    return [StartTimer(ALONE_TIMER, self.timing.alone), Log("info", f"call {self.call_id}: family left")]
-                return []
+            if (event.name == "errorOccurred" and _is_fatal(event.payload)) or event.name in LOST_EVENTS:
+                return self._lost(f"{event.name} {event.payload}")
+            if event.name in ("participantJoined", "participantLeft"):
+                return self._count(event)
             return self._note(event)
         if isinstance(event, TimerFired) and event.name == ALONE_TIMER:
             return self._end("the family left and did not come back")
         return []
 
     def _on_ending(self, event: Event) -> list[Effect]:
-        if (isinstance(event, PageEvent) and event.name == "readyToClose") or (
-                isinstance(event, TimerFired) and event.name == HANGUP_TIMER):
-            self.state = State.IDLE
-            why = "readyToClose" if isinstance(event, PageEvent) else "no readyToClose in time"
-            return [StopTimer(HANGUP_TIMER), DisposeCall(self.call_id), Show(Screen.HOME),
-                    Log("info", f"call {self.call_id}: closed ({why})")]
+        if isinstance(event, PageEvent) and event.name == "readyToClose":
+            return [StopTimer(HANGUP_TIMER), DisposeCall(self.call_id), *self._home("closed (readyToClose)")]
+        if isinstance(event, TimerFired) and event.name == HANGUP_TIMER:
+            if self.hangup_requested:
+                return [DisposeCall(self.call_id), *self._home("closed (no readyToClose in time)")]
+            return self._lost("left the conference without readyToClose")
         return []
+
+    def _on_waiting(self, event: Event) -> list[Effect]:
+        if isinstance(event, TimerFired) and event.name == RETRY_TIMER:
+            return self._join(Screen.CONNECTING)
+        if isinstance(event, (HangupTapped, HomeTapped)):
+            return [StopTimer(RETRY_TIMER), *self._home("the resident stopped trying")]
+        return self._late(event)
 
     def _on_trouble(self, event: Event) -> list[Effect]:
         if isinstance(event, HomeTapped) or (isinstance(event, TimerFired) and event.name == MESSAGE_TIMER):
@@ -287,16 +359,83 @@ class CallFlow:
 
     # ------------------------------------------------------------------ shared steps
 
+    def _join(self, screen: Screen) -> list[Effect]:
+        self.call_id += 1
+        self.state = State.CONNECTING
+        effects: list[Effect] = [Show(screen)]
+        if self.rebuild_pending:
+            # A tap is a person asking, not a crash loop: rebuild now instead of waiting.
+            effects += [StopTimer(REBUILD_TIMER), *self._rebuild_now(None)]
+        return effects + [JoinCall(self.call_id), StartTimer(CONNECT_TIMER, self.timing.connect),
+                          Log("info", f"call {self.call_id}: joining (attempt {self.attempt + 1})")]
+
     def _end(self, why: str) -> list[Effect]:
         self.state = State.ENDING
+        self.hangup_requested = True
         return [StopTimer(ALONE_TIMER), HangupCall(self.call_id), Show(Screen.ENDING),
                 StartTimer(HANGUP_TIMER, self.timing.hangup), Log("info", f"call {self.call_id}: hanging up ({why})")]
 
-    def _trouble(self, trouble: Trouble, detail: str, first: list[Effect]) -> list[Effect]:
-        self.state = State.TROUBLE
-        return first + [DisposeCall(self.call_id), Show(Screen.TROUBLE, trouble),
-                        StartTimer(MESSAGE_TIMER, self.timing.message),
-                        Log("warning", f"call {self.call_id}: {trouble.value}: {detail}")]
+    def _home(self, why: str) -> list[Effect]:
+        self.state = State.IDLE
+        return [*self._episode_over(), Show(Screen.HOME), Log("info", f"call {self.call_id}: {why}")]
+
+    def _episode_over(self) -> list[Effect]:
+        if not self.in_episode:
+            return []
+        self.in_episode = False
+        return [CallEnded(self.others_max)]
+
+    def _lost(self, detail: str) -> list[Effect]:
+        """The call broke: dispose it and rejoin the same room after a pause."""
+        self.rejoining = True
+        self.attempt = 0
+        self.others = 0
+        return [StopTimer(ALONE_TIMER), StopTimer(HANGUP_TIMER),
+                Incident(Trouble.CONNECTION_LOST.value, detail), *self._retry(detail)]
+
+    def _retry(self, detail: str) -> list[Effect]:
+        self.attempt += 1
+        limit = self.timing.rejoin_attempts if self.rejoining else self.timing.connect_attempts
+        trouble = Trouble.CONNECTION_LOST if self.rejoining else Trouble.CONNECT_FAILED
+        if self.attempt > limit:
+            self.state = State.TROUBLE
+            return [DisposeCall(self.call_id), *self._episode_over(), Show(Screen.TROUBLE, Trouble.GAVE_UP),
+                    StartTimer(MESSAGE_TIMER, self.timing.message), Incident(Trouble.GAVE_UP.value, detail),
+                    Log("warning", f"call {self.call_id}: giving up after {self.attempt - 1} attempts: {detail}")]
+        self.state = State.WAITING
+        wait = backoff(self.attempt, self.timing, self.dice)
+        effects: list[Effect] = [DisposeCall(self.call_id), Show(Screen.WAITING, trouble),
+                                 StartTimer(RETRY_TIMER, wait),
+                                 Log("warning", f"call {self.call_id}: {trouble.value}: {detail}; "
+                                                f"trying again in {wait:.1f} s")]
+        if not self.rejoining:
+            effects.insert(2, Incident(trouble.value, detail))
+        return effects
+
+    def _count(self, event: PageEvent) -> list[Effect]:
+        if event.name == "participantJoined":
+            self.others += 1
+            self.others_max = max(self.others_max, self.others)
+            return [StopTimer(ALONE_TIMER)] if self.state is State.IN_CALL else []
+        self.others = max(0, self.others - 1)
+        if self.others == 0 and self.state is State.IN_CALL:
+            # The family hung up; nobody should sit alone in an empty room.
+            return [StartTimer(ALONE_TIMER, self.timing.alone), Log("info", f"call {self.call_id}: family left")]
+        return []
+
+    def _network(self, online: bool) -> list[Effect]:
+        was, self.online = self.online, online
+        if was == online:
+            return []
+        effects: list[Effect] = [Log("warning" if not online else "info",
+                                     f"network {'back' if online else 'gone'}")]
+        if not online:
+            effects.append(Incident(Trouble.OFFLINE.value, "the network is gone"))
+            if self.state is State.IN_CALL:
+                effects += self._lost("the network is gone")
+        elif self.state is State.WAITING:
+            effects += [StopTimer(RETRY_TIMER), *self._join(Screen.CONNECTING)]  # no need to wait any longer
+        return effects
 
     def _late(self, event: Event) -> list[Effect]:
         # A join that arrives when no call is wanted must not leave a camera running unseen.
@@ -310,21 +449,25 @@ class CallFlow:
         return []
 
     def _note(self, event: PageEvent) -> list[Effect]:
-        if event.name in ("cameraError", "micError", "errorOccurred", "peerConnectionFailure"):
+        if event.name in ("cameraError", "micError"):
+            return [Incident(event.name, str(event.payload)),
+                    Log("warning", f"call {self.call_id}: {event.name} {event.payload}")]
+        if event.name == "errorOccurred":
             return [Log("warning", f"call {self.call_id}: {event.name} {event.payload}")]
         return []
 
     def _crashed(self, now: float) -> list[Effect]:
         self.web_ready = False
-        effects: list[Effect] = [Log("error", f"renderer crashed in state {self.state.value}")]
-        if self.state in (State.CONNECTING, State.IN_CALL, State.ENDING):
-            effects += [StopTimer(CONNECT_TIMER), StopTimer(HANGUP_TIMER), StopTimer(ALONE_TIMER)]
-        if self.state is State.ENDING:
-            self.state = State.IDLE  # the call is gone with the renderer: that is what ending wanted
-            effects.append(Show(Screen.HOME))
-        else:
-            self.state = State.TROUBLE
-            effects += [Show(Screen.TROUBLE, Trouble.RENDERER_CRASHED), StartTimer(MESSAGE_TIMER, self.timing.message)]
+        self.crashes = [t for t in self.crashes if now - t < self.timing.crash_window] + [now]
+        effects: list[Effect] = [Log("error", f"renderer crashed in state {self.state.value}"),
+                                 Incident(Trouble.RENDERER_CRASHED.value, f"in state {self.state.value}")]
+        if len(self.crashes) >= self.timing.max_crashes:
+            return effects + [Exit(EXIT_CRASHING, f"{len(self.crashes)} renderer crashes within "
+                                                  f"{self.timing.crash_window / 60:.0f} minutes")]
+        effects += [StopTimer(name) for name in CALL_TIMERS]
+        effects += self._episode_over()
+        self.state = State.TROUBLE
+        effects += [Show(Screen.TROUBLE, Trouble.RENDERER_CRASHED), StartTimer(MESSAGE_TIMER, self.timing.message)]
         return effects + self._rebuild_now(now)
 
     def _rebuild_now(self, now: float | None) -> list[Effect]:

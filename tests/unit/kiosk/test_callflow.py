@@ -3,23 +3,31 @@
 import pytest
 
 from kiosk.callflow import (
-    ALONE_TIMER, CONNECT_TIMER, HANGUP_TIMER, MESSAGE_TIMER, REBUILD_TIMER,
-    CallFlow, CallTapped, DisposeCall, HangupCall, HangupTapped, HomeTapped, JoinCall, Log, PageEvent, RebuildWeb,
-    RendererCrashed, Screen, Show, StartTimer, State, StopTimer, TimerFired, Timing, Trouble, WebReady,
+    ALONE_TIMER, CONNECT_TIMER, EXIT_CRASHING, HANGUP_TIMER, MESSAGE_TIMER, REBUILD_TIMER, RETRY_TIMER,
+    CallEnded, CallFlow, CallStarted, CallTapped, DisposeCall, Exit, HangupCall, HangupTapped, HomeTapped, Incident,
+    JoinCall, Log, NetworkChanged, PageEvent, RebuildWeb, RendererCrashed, Screen, Show, StartTimer, State, StopTimer,
+    TimerFired, Timing, Trouble, WebReady, backoff,
 )
 
 
 def flow_in(state: State) -> CallFlow:
     """A flow driven into a state the way the real events would."""
-    flow = CallFlow()
+    flow = CallFlow(dice=lambda: 0.5)
     flow.handle(WebReady(now=0))
     if state is State.IDLE:
+        return flow
+    if state is State.TROUBLE:
+        flow.handle(NetworkChanged(online=False))
+        flow.handle(CallTapped())
+        flow.handle(NetworkChanged(online=True))
+        assert flow.state is State.TROUBLE
         return flow
     flow.handle(CallTapped())
     if state is State.CONNECTING:
         return flow
-    if state is State.TROUBLE:
+    if state is State.WAITING:
         flow.handle(TimerFired(CONNECT_TIMER))
+        assert flow.state is State.WAITING
         return flow
     flow.handle(PageEvent(1, "videoConferenceJoined", {"roomName": "r"}))
     if state is State.IN_CALL:
@@ -55,20 +63,23 @@ ALL_EVENTS = {
     "camera": CAMERA, "p_join": P_JOIN, "p_left": P_LEFT, "unknown": UNKNOWN,
     "t_connect": TimerFired(CONNECT_TIMER), "t_hangup": TimerFired(HANGUP_TIMER), "t_message": TimerFired(MESSAGE_TIMER),
     "t_alone": TimerFired(ALONE_TIMER), "t_rebuild": TimerFired(REBUILD_TIMER), "t_nonsense": TimerFired("nonsense"),
-    "crash": RendererCrashed(now=1000.0), "web_ready": WebReady(now=1000.0),
+    "t_retry": TimerFired(RETRY_TIMER), "crash": RendererCrashed(now=1000.0), "web_ready": WebReady(now=1000.0),
+    "offline": NetworkChanged(online=False), "online": NetworkChanged(online=True),
 }
 
 # (state, event) -> state afterwards, for every pair; anything not listed keeps the state.
-I, C, N, E, T = State.IDLE, State.CONNECTING, State.IN_CALL, State.ENDING, State.TROUBLE
+I, C, N, E, W, T = State.IDLE, State.CONNECTING, State.IN_CALL, State.ENDING, State.WAITING, State.TROUBLE
 EXPECTED_STATE = {
     (I, "call"): C, (I, "crash"): T,
-    (C, "hangup"): I, (C, "joined"): N, (C, "left"): T, (C, "close"): T, (C, "fatal"): T, (C, "fatal_flat"): T,
-    (C, "load_failed"): T, (C, "t_connect"): T, (C, "crash"): T,
-    (N, "hangup"): E, (N, "left"): E, (N, "close"): I, (N, "fatal"): T, (N, "fatal_flat"): T, (N, "t_alone"): E,
-    (N, "crash"): T,
-    (E, "close"): I, (E, "t_hangup"): I, (E, "crash"): I,
+    (C, "hangup"): I, (C, "joined"): N, (C, "left"): W, (C, "close"): W, (C, "fatal"): W, (C, "fatal_flat"): W,
+    (C, "load_failed"): W, (C, "t_connect"): W, (C, "crash"): T,
+    (N, "hangup"): E, (N, "left"): E, (N, "close"): I, (N, "fatal"): W, (N, "fatal_flat"): W, (N, "t_alone"): E,
+    (N, "crash"): T, (N, "offline"): W,
+    (E, "close"): I, (E, "t_hangup"): I, (E, "crash"): T,
+    (W, "t_retry"): C, (W, "hangup"): I, (W, "home"): I, (W, "crash"): T,
     (T, "home"): I, (T, "t_message"): I, (T, "crash"): T,
 }
+NOT_IN_CALL_STATES = (State.IDLE, State.TROUBLE, State.WAITING)
 
 
 @pytest.mark.parametrize("state", list(State), ids=lambda s: s.value)
@@ -84,8 +95,8 @@ def test_every_event_in_every_state(state, label):
         assert len(shows) == 1
         assert shows[0].screen.value == (flow.state.value if flow.state is not State.IDLE else "home")
     # Leaving a call by any path removes the iframe, so camera and microphone go off.
-    if state in (State.CONNECTING, State.ENDING, State.IN_CALL) and flow.state in (State.IDLE, State.TROUBLE):
-        if not isinstance(event, RendererCrashed):
+    if state in (State.CONNECTING, State.ENDING, State.IN_CALL) and flow.state in NOT_IN_CALL_STATES:
+        if not isinstance(event, RendererCrashed):  # the crash took the iframe with it
             assert DisposeCall(1) in effects
 
 
@@ -93,10 +104,11 @@ def test_happy_path_effects_in_order():
     flow = CallFlow(Timing(connect=30))
     assert without_logs(flow.handle(CallTapped())) == [
         Show(Screen.CONNECTING), JoinCall(1), StartTimer(CONNECT_TIMER, 30)]
-    assert without_logs(flow.handle(JOINED)) == [StopTimer(CONNECT_TIMER), Show(Screen.IN_CALL)]
+    assert without_logs(flow.handle(JOINED)) == [StopTimer(CONNECT_TIMER), Show(Screen.IN_CALL), CallStarted()]
     assert without_logs(flow.handle(HangupTapped())) == [
         StopTimer(ALONE_TIMER), HangupCall(1), Show(Screen.ENDING), StartTimer(HANGUP_TIMER, 5.0)]
-    assert without_logs(flow.handle(CLOSE)) == [StopTimer(HANGUP_TIMER), DisposeCall(1), Show(Screen.HOME)]
+    assert without_logs(flow.handle(CLOSE)) == [StopTimer(HANGUP_TIMER), DisposeCall(1), CallEnded(0),
+                                                Show(Screen.HOME)]
     assert flow.state is State.IDLE
 
 
@@ -155,12 +167,12 @@ def test_events_of_a_previous_call_do_not_touch_the_current_one():
     assert flow.state is State.CONNECTING
 
 
-def test_connect_timeout_shows_trouble_then_home():
+def test_connect_timeout_waits_and_tries_again():
     flow = flow_in(State.CONNECTING)
     effects = flow.handle(TimerFired(CONNECT_TIMER))
-    assert Show(Screen.TROUBLE, Trouble.CONNECT_FAILED) in effects
-    assert StartTimer(MESSAGE_TIMER, 8.0) in effects
-    assert without_logs(flow.handle(TimerFired(MESSAGE_TIMER))) == [StopTimer(MESSAGE_TIMER), Show(Screen.HOME)]
+    assert Show(Screen.WAITING, Trouble.CONNECT_FAILED) in effects
+    assert StartTimer(RETRY_TIMER, 2.0) in effects
+    assert effects_of(flow.handle(TimerFired(RETRY_TIMER)), JoinCall) == [JoinCall(2)]
 
 
 def test_stale_connect_timer_after_join_is_ignored():
@@ -171,7 +183,7 @@ def test_stale_connect_timer_after_join_is_ignored():
 
 def test_fatal_error_in_call_is_connection_lost():
     flow = flow_in(State.IN_CALL)
-    assert Show(Screen.TROUBLE, Trouble.CONNECTION_LOST) in flow.handle(FATAL_FLAT)
+    assert Show(Screen.WAITING, Trouble.CONNECTION_LOST) in flow.handle(FATAL_FLAT)
 
 
 def test_harmless_errors_and_device_errors_are_logged_only():
@@ -179,7 +191,7 @@ def test_harmless_errors_and_device_errors_are_logged_only():
         flow = flow_in(State.IN_CALL)
         effects = flow.handle(event)
         assert flow.state is State.IN_CALL
-        assert [type(e) for e in effects] == [Log]
+        assert {type(e) for e in effects} <= {Log, Incident} and Log in {type(e) for e in effects}
 
 
 def test_family_leaving_hangs_up_after_a_grace_period_unless_they_return():
@@ -208,7 +220,7 @@ def test_crash_in_call_shows_calm_message_and_rebuilds():
 
 
 def test_repeated_crashes_rebuild_at_most_once_a_minute():
-    flow = CallFlow()
+    flow = CallFlow(Timing(max_crashes=10))
     assert RebuildWeb() in flow.handle(RendererCrashed(now=100.0))
     flow.handle(TimerFired(MESSAGE_TIMER))
     effects = flow.handle(RendererCrashed(now=110.0))
@@ -238,3 +250,126 @@ def test_web_ready_clears_a_pending_rebuild():
     flow.handle(RendererCrashed(now=101.0))
     flow.handle(WebReady(now=102.0))
     assert flow.web_ready and flow.handle(TimerFired(REBUILD_TIMER)) == []
+
+
+# --------------------------------------------------------------------------- self-healing
+
+
+def test_backoff_doubles_from_two_seconds_to_a_minute_with_jitter():
+    timing = Timing()
+    assert [backoff(n, timing, lambda: 0.5) for n in range(1, 8)] == [2, 4, 8, 16, 32, 60, 60]
+    assert backoff(1, timing, lambda: 0.0) == 1.6 and backoff(7, timing, lambda: 1.0) == 72.0
+
+
+def test_failed_joins_retry_on_back_off_then_give_up_and_go_home():
+    flow = CallFlow(Timing(connect_attempts=3), dice=lambda: 0.5)
+    flow.handle(CallTapped())
+    waits = []
+    for _ in range(3):
+        effects = flow.handle(LOAD_FAILED if flow.call_id == 1 else PageEvent(flow.call_id, "loadFailed", {}))
+        assert flow.state is State.WAITING and Show(Screen.WAITING, Trouble.CONNECT_FAILED) in effects
+        waits += [e.seconds for e in effects_of(effects, StartTimer) if e.name == RETRY_TIMER]
+        flow.handle(TimerFired(RETRY_TIMER))
+        assert flow.state is State.CONNECTING
+    effects = flow.handle(TimerFired(CONNECT_TIMER))
+    assert waits == [2, 4, 8]
+    assert flow.state is State.TROUBLE and Show(Screen.TROUBLE, Trouble.GAVE_UP) in effects
+    assert Incident("gave_up", "no videoConferenceJoined in time") in effects
+    assert effects_of(effects, CallEnded) == []  # never got into the call
+    flow.handle(TimerFired(MESSAGE_TIMER))
+    assert flow.state is State.IDLE
+
+
+def test_a_success_after_retries_starts_the_call_and_resets_the_count():
+    flow = flow_in(State.WAITING)
+    flow.handle(TimerFired(RETRY_TIMER))
+    effects = flow.handle(PageEvent(2, "videoConferenceJoined", {}))
+    assert CallStarted() in effects and flow.attempt == 0
+
+
+def test_home_button_while_waiting_stops_trying():
+    flow = flow_in(State.WAITING)
+    effects = flow.handle(HomeTapped())
+    assert StopTimer(RETRY_TIMER) in effects and Show(Screen.HOME) in effects
+    assert flow.handle(TimerFired(RETRY_TIMER)) == []
+
+
+@pytest.mark.parametrize("event", [FATAL, PageEvent(1, "suspendDetected"), PageEvent(1, "peerConnectionFailure",
+                                                                                    {"isP2P": False})])
+def test_a_lost_call_is_rejoined_in_the_same_episode(event):
+    flow = flow_in(State.IN_CALL)
+    flow.handle(P_JOIN)
+    effects = flow.handle(event)
+    assert flow.state is State.WAITING and Show(Screen.WAITING, Trouble.CONNECTION_LOST) in effects
+    assert DisposeCall(1) in effects and effects_of(effects, CallEnded) == []
+    assert Incident("connection_lost", str(event.name) + " " + str(event.payload)) in effects
+    flow.handle(TimerFired(RETRY_TIMER))
+    effects = flow.handle(PageEvent(2, "videoConferenceJoined", {}))
+    assert flow.state is State.IN_CALL and effects_of(effects, CallStarted) == []  # still the same call
+    flow.handle(HangupTapped())
+    assert effects_of(flow.handle(PageEvent(2, "readyToClose")), CallEnded) == [CallEnded(1)]
+
+
+def test_conference_left_without_ready_to_close_is_a_lost_connection():
+    flow = flow_in(State.IN_CALL)
+    flow.handle(LEFT)
+    effects = flow.handle(TimerFired(HANGUP_TIMER))
+    assert flow.state is State.WAITING and Show(Screen.WAITING, Trouble.CONNECTION_LOST) in effects
+
+
+def test_rejoins_are_bounded():
+    flow = CallFlow(Timing(rejoin_attempts=2), dice=lambda: 0.5)
+    flow.handle(CallTapped())
+    flow.handle(JOINED)
+    flow.handle(FATAL)
+    for _ in range(2):
+        flow.handle(TimerFired(RETRY_TIMER))
+        flow.handle(TimerFired(CONNECT_TIMER))
+    assert flow.state is State.TROUBLE
+    assert flow.handle(TimerFired(MESSAGE_TIMER))[-1] == Show(Screen.HOME)
+
+
+def test_offline_device_explains_instead_of_calling():
+    flow = CallFlow()
+    effects = flow.handle(NetworkChanged(online=False))
+    assert Incident("offline", "the network is gone") in effects
+    effects = flow.handle(CallTapped())
+    assert Show(Screen.TROUBLE, Trouble.OFFLINE) in effects and not effects_of(effects, JoinCall)
+    flow.handle(TimerFired(MESSAGE_TIMER))
+    flow.handle(NetworkChanged(online=True))
+    assert effects_of(flow.handle(CallTapped()), JoinCall)
+
+
+def test_network_loss_in_a_call_rejoins_and_its_return_does_not_wait():
+    flow = flow_in(State.IN_CALL)
+    flow.handle(NetworkChanged(online=False))
+    assert flow.state is State.WAITING
+    effects = flow.handle(NetworkChanged(online=True))
+    assert StopTimer(RETRY_TIMER) in effects and JoinCall(2) in effects and flow.state is State.CONNECTING
+
+
+def test_repeated_network_reports_change_nothing():
+    flow = CallFlow()
+    assert flow.handle(NetworkChanged(online=True)) == []
+
+
+def test_three_crashes_within_ten_minutes_exit_for_systemd():
+    flow = CallFlow()
+    assert not effects_of(flow.handle(RendererCrashed(now=0.0)), Exit)
+    assert not effects_of(flow.handle(RendererCrashed(now=100.0)), Exit)
+    assert effects_of(flow.handle(RendererCrashed(now=200.0)), Exit) == [Exit(EXIT_CRASHING,
+                                                                          "3 renderer crashes within 10 minutes")]
+
+
+def test_crashes_far_apart_never_exit():
+    flow = CallFlow()
+    for minute in range(0, 120, 6):
+        effects = flow.handle(RendererCrashed(now=minute * 60.0))
+        assert not effects_of(effects, Exit)
+        flow.handle(WebReady(now=minute * 60.0 + 1))
+        flow.handle(HomeTapped())
+
+
+def test_crash_in_a_call_ends_the_call_record():
+    flow = flow_in(State.IN_CALL)
+    assert CallEnded(0) in flow.handle(RendererCrashed(now=5.0))
