@@ -67,6 +67,27 @@ def hash_pin_interactively() -> int:
     return 0
 
 
+class JournalFormatter(logging.Formatter):
+    """Plain lines with a level; under systemd a <N> syslog prefix, so journald keeps the priority."""
+
+    PRIORITIES = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
+
+    def __init__(self, journal: bool):
+        super().__init__("%(name)s: %(levelname)s: %(message)s")
+        self.journal = journal
+
+    def format(self, record: logging.LogRecord) -> str:  # noqa: A003 (logging's name)
+        text = super().format(record).replace("\n", " | ")  # one record, one journal line
+        return f"<{self.PRIORITIES.get(record.levelno, 6)}>{text}" if self.journal else text
+
+
+def setup_logging() -> None:
+    """Log to stderr: the journal under systemd; never colours, never a file that could fill the disk."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JournalFormatter(journal=bool(os.environ.get("JOURNAL_STREAM"))))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
 def read_config(path: Path) -> tuple[KioskConfig | None, str | None]:
     """The config, or None and the support contact to show; every problem is logged with its line."""
     try:
@@ -83,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     # Until the window exists a SIGUSR1 (support screenshot) must not kill the kiosk, as its default would.
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(levelname)s: %(message)s", stream=sys.stderr)
+    setup_logging()
     if args.hash_pin:
         return hash_pin_interactively()
     if os.geteuid() == 0 and not os.environ.get("QTWEBENGINE_DISABLE_SANDBOX"):
@@ -150,12 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         QTimer.singleShot(0, lambda: (dispose_window(), open_window()))  # not from inside the button's own handler
 
     open_window()
-    interval = sdnotify.watchdog_interval_ms()
-    if interval:
-        # Pinged from the GUI thread on purpose: a frozen event loop stops the pings and systemd restarts us.
-        watchdog = QTimer(interval=interval)
-        watchdog.timeout.connect(lambda: sdnotify.notify("WATCHDOG=1"))
-        watchdog.start()
+    watchdog = sdnotify.start_watchdog()  # noqa: F841 (kept alive until exit)
     code = app.exec()
     dispose_window()
     log.info("kiosk stopped (exit code %d)", code)

@@ -35,4 +35,18 @@ def watchdog_interval_ms() -> int:
         return 0
     if usec <= 0 or pid != os.getpid():
         return 0
-    return max(500, usec // 2000)
+    return max(100, usec // 2000)
+
+
+def start_watchdog():
+    """Ping systemd's watchdog from the GUI thread at half its interval; None when systemd set none."""
+    interval = watchdog_interval_ms()
+    if not interval:
+        return None
+    from PyQt6.QtCore import QTimer
+
+    # On purpose in the GUI thread: a frozen event loop stops the pings and systemd restarts the kiosk.
+    timer = QTimer(interval=interval)
+    timer.timeout.connect(lambda: notify("WATCHDOG=1"))
+    timer.start()
+    return timer

@@ -14,9 +14,14 @@ ENDING = "Der Anruf ist beendet."
 ENDING_HINT = "Auf Wiedersehen!"
 TROUBLE = {
     Trouble.CONNECT_FAILED: ("Die Verbindung klappt gerade nicht.", "Wir versuchen es gleich noch einmal."),
-    Trouble.CONNECTION_LOST: ("Die Verbindung ist kurz weg.", "Das Gerät kommt gleich wieder zurück."),
+    Trouble.CONNECTION_LOST: ("Die Verbindung ist kurz weg …", "Wir verbinden Sie gleich wieder."),
+    Trouble.GAVE_UP: ("Die Verbindung klappt gerade nicht.", "Bitte versuchen Sie es später noch einmal."),
+    Trouble.OFFLINE: ("Das Gerät ist gerade nicht mit dem Internet verbunden.",
+                      "Bitte sagen Sie dem Personal Bescheid."),
     Trouble.RENDERER_CRASHED: ("Eine kurze Störung.", "Gleich geht es weiter."),
 }
+HOME_OFFLINE = "Gerade keine Internetverbindung"
+HOME_BATTERY = "Bitte das Ladekabel einstecken"
 SETUP_NEEDED = "Dieses Gerät ist noch nicht eingerichtet."
 SETUP_CONTACT = "Bitte wenden Sie sich an: {contact}"
 SETUP_NO_CONTACT = "Bitte sagen Sie dem Personal Bescheid."
@@ -36,6 +41,8 @@ SERVICE_REACHABLE = "Server erreichbar"
 SERVICE_CHECKING = "wird geprüft …"
 SERVICE_YES = "ja"
 SERVICE_NO = "nein: {reason}"
+SERVICE_INCIDENTS = "Letzte Vorfälle"
+SERVICE_NO_INCIDENTS = "keine"
 SERVICE_RELOAD = "Neu laden"
 SERVICE_QUIT = "Kiosk beenden"
 

@@ -99,13 +99,19 @@ class HomeScreen(Screen):
         row.addStretch(1)
         layout.addLayout(row, 1)
 
-        self.status = _label("", "small")
+        self.status = _label("", "hint")
         layout.addWidget(self.status)
+        self.set_status("")
 
         self._tick = QTimer(self)
         self._tick.setSingleShot(True)
         self._tick.timeout.connect(self.refresh)
         self.refresh()
+
+    def set_status(self, text: str) -> None:
+        """A calm line under the button (offline, battery); empty hides it."""
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     def refresh(self, now: QDateTime | None = None) -> None:
         """Show the time, then wake once at the next full minute (no polling in between)."""
@@ -256,9 +262,9 @@ class ServiceScreen(Screen):
         grid.setHorizontalSpacing(m.px(3))
         self.values: dict[str, QLabel] = {}
         for row, key in enumerate((texts.SERVICE_VERSION, texts.SERVICE_CONFIG, texts.SERVICE_SERVER,
-                                   texts.SERVICE_ROOM, texts.SERVICE_REACHABLE)):
+                                   texts.SERVICE_ROOM, texts.SERVICE_REACHABLE, texts.SERVICE_INCIDENTS)):
             grid.addWidget(_label(key, "info", align=Qt.AlignmentFlag.AlignLeft), row, 0)
-            value = _label("", "info", align=Qt.AlignmentFlag.AlignLeft)
+            value = _label("", "small" if key == texts.SERVICE_INCIDENTS else "info", align=Qt.AlignmentFlag.AlignLeft)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
             grid.addWidget(value, row, 1)
             self.values[key] = value

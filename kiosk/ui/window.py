@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from PyQt6.QtCore import (
-    QBuffer, QCryptographicHash, QEvent, QIODevice, QObject, QPoint, QRect, Qt, QTimer, QUrl, pyqtSignal,
+    QBuffer, QCryptographicHash, QEvent, QIODevice, QObject, QPoint, QProcess, QRect, Qt, QTimer, QUrl, pyqtSignal,
 )
 from PyQt6.QtGui import QColor, QPainter, QPixmap
 from PyQt6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
@@ -16,11 +18,13 @@ from PyQt6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 from kiosk import __version__, callflow, texts
 from kiosk.callflow import CallFlow, Screen, Timing
 from kiosk.config import KioskConfig
-from kiosk.files import atomic_write
+from kiosk.files import append_line, atomic_write
+from kiosk.health import Battery, Health, PowerAction, power_action, usage_line
 from kiosk.staff import CornerTaps, PinLock
 from kiosk.ui.screens import CallScreen, HomeScreen, MessageScreen, PinPadScreen, ServiceScreen
 from kiosk.ui import style
 from kiosk.ui.style import Metrics, stylesheet
+from kiosk.ui.watchers import NetworkWatch, NightlyRestart, PowerWatch, read_battery
 from kiosk.web.callview import CallView
 from kiosk.web.policy import certificate_pinned
 
@@ -39,9 +43,12 @@ class KioskWindow(QMainWindow):
     reload_requested = pyqtSignal()
 
     def __init__(self, metrics: Metrics, config: KioskConfig | None, config_path: Path,
-                 support_contact: str | None = None, parent=None):
+                 support_contact: str | None = None, parent=None,
+                 battery: Callable[[], Battery | None] = read_battery):
         super().__init__(parent)
         self.metrics = metrics
+        self.battery = battery
+        self.run_shutdown: Callable[[], None] = _power_off
         self.config = config
         self.config_path = config_path
         self.setWindowTitle("Palim Kiosk")
@@ -73,7 +80,11 @@ class KioskWindow(QMainWindow):
     # ------------------------------------------------------------------ building
 
     def _build(self, config: KioskConfig) -> None:
-        self.flow = CallFlow(Timing(connect=float(config.jitsi.connect_timeout_s)))
+        self.flow = CallFlow(Timing(connect=float(config.jitsi.connect_timeout_s),
+                                    max_crashes=config.health.max_renderer_crashes))
+        self.health = Health(device=config.device_id, home=config.home)
+        self._power_action = PowerAction.NONE
+        self._shutting_down = False
         self.call_view = CallView(config)
         self.home = HomeScreen(self.metrics, config.first_name)
         self.call = CallScreen(self.metrics, self.call_view)
@@ -92,7 +103,20 @@ class KioskWindow(QMainWindow):
         self.service.back_tapped.connect(self._leave_staff)
         self.service.reload_tapped.connect(self.reload_requested)
         self.service.quit_tapped.connect(self._quit_by_staff)
+        self.network = NetworkWatch(self)
+        self.network.online_changed.connect(self._online_changed)
+        self.power = PowerWatch(self.battery, self)
+        self.power.reading.connect(self._battery_reading)
+        self.nightly = None
+        if config.health.nightly_restart:
+            self.nightly = NightlyRestart(config.health.nightly_restart,
+                                          lambda: self.flow.state is callflow.State.IDLE, parent=self)
+            self.nightly.due.connect(lambda: self.quit_requested.emit(0))
+        if not self.network.online:
+            self.feed(callflow.NetworkChanged(online=False))
         self.show_screen(Screen.HOME)
+        QTimer.singleShot(0, self.power.check)
+        self._write_metrics()
 
     def _show_setup_needed(self, contact: str | None) -> None:
         hint = texts.SETUP_CONTACT.format(contact=contact) if contact else texts.SETUP_NO_CONTACT
@@ -128,6 +152,20 @@ class KioskWindow(QMainWindow):
                 view.rebuild()
             case callflow.Log(level=level, message=message):
                 flow_log.log(logging.getLevelName(level.upper()), message)
+            case callflow.Incident(kind=kind, detail=detail):
+                self.health.incident(datetime.now().astimezone(), kind, detail)
+                self._write_metrics()
+            case callflow.CallStarted():
+                self.health.call_started(datetime.now().astimezone())
+                self._write_metrics()
+            case callflow.CallEnded(others_max=others_max):
+                record = self.health.call_ended(datetime.now().astimezone(), others_max)
+                if record is not None and self.config.health.usage_log:
+                    append_line(Path(self.config.health.usage_log), usage_line(record))
+                self._write_metrics()
+            case callflow.Exit(code=code, reason=reason):
+                log.error("leaving so that systemd restarts the kiosk: %s", reason)
+                self.quit_requested.emit(code)
 
     def _timer(self, name: str) -> QTimer:
         if name not in self._timers:
@@ -157,10 +195,51 @@ class KioskWindow(QMainWindow):
         elif screen is Screen.ENDING:
             self.message.show_message(texts.ENDING, texts.ENDING_HINT)
             self._set_screen(self.message, "ending")
-        elif screen is Screen.TROUBLE:
+        elif screen in (Screen.TROUBLE, Screen.WAITING):
             headline, hint = texts.TROUBLE[trouble or callflow.Trouble.CONNECT_FAILED]
             self.message.show_message(headline, hint, texts.BACK_BUTTON)
-            self._set_screen(self.message, "trouble")
+            self._set_screen(self.message, screen.value)
+
+    # ------------------------------------------------------------------ health
+
+    def _online_changed(self, online: bool) -> None:
+        self.feed(callflow.NetworkChanged(online))
+        self._update_home_status()
+
+    def _battery_reading(self, battery: Battery | None) -> None:
+        self.health.battery_percent = battery.percent if battery else None
+        self.health.battery_plugged = battery.plugged if battery else None
+        action = power_action(battery, self.config.power, self.health.seconds_in_call(datetime.now().astimezone()))
+        if action is not self._power_action:
+            if action is not PowerAction.NONE:
+                log.warning("battery at %.0f %%, not plugged in: %s", battery.percent, action.value)
+                self.health.incident(datetime.now().astimezone(), f"battery_{action.value}", f"{battery.percent:.0f} %")
+            self._power_action = action
+            self._update_home_status()
+        if action is PowerAction.SHUTDOWN and not self._shutting_down:
+            self._shutting_down = True
+            log.error("battery at %.0f %%: shutting the device down cleanly", battery.percent)
+            self.run_shutdown()
+        self._write_metrics()
+
+    def _update_home_status(self) -> None:
+        parts = []
+        if self._power_action is not PowerAction.NONE:
+            parts.append(texts.HOME_BATTERY)
+        if self.flow is not None and not self.flow.online:
+            parts.append(texts.HOME_OFFLINE)
+        self.home.set_status("  ·  ".join(parts))
+
+    def _write_metrics(self) -> None:
+        path = self.config.health.metrics_file if self.config else None
+        if path:
+            atomic_write(Path(path), self.health.metrics().encode(), 0o644)
+
+    def incidents_text(self) -> str:
+        """The last incidents for the service screen, newest first."""
+        if not self.health.incidents:
+            return texts.SERVICE_NO_INCIDENTS
+        return "\n".join(f"{i.at:%d.%m. %H:%M}  {i.kind}: {i.detail[:60]}" for i in self.health.incidents)
 
     def _set_screen(self, widget: QWidget, name: str) -> None:
         self._stack.setCurrentWidget(widget)
@@ -218,6 +297,7 @@ class KioskWindow(QMainWindow):
         self.service.set_value(texts.SERVICE_SERVER, config.server)
         self.service.set_value(texts.SERVICE_ROOM, config.room)
         self.service.set_value(texts.SERVICE_REACHABLE, texts.SERVICE_CHECKING)
+        self.service.set_value(texts.SERVICE_INCIDENTS, self.incidents_text())
         self._set_screen(self.service, "service")
         self._staff_idle.start()
         self._check_server()
@@ -293,6 +373,10 @@ class KioskWindow(QMainWindow):
             app.removeEventFilter(self)
         for timer in self._timers.values():
             timer.stop()
+        if self.flow is not None:
+            self.power.stop()
+            if self.nightly is not None:
+                self.nightly.stop()
         if self.call_view is not None:
             if self.flow is not None and self.flow.state is not callflow.State.IDLE:
                 self.call_view.dispose(self.flow.call_id)
@@ -305,3 +389,9 @@ class KioskWindow(QMainWindow):
         else:
             log.warning("close request ignored")
             event.ignore()
+
+
+def _power_off() -> None:
+    # logind lets the active local session power off; the unit's user is that session.
+    if not QProcess.startDetached("systemctl", ["poweroff"]):
+        log.error("could not start 'systemctl poweroff'")

@@ -10,7 +10,6 @@ let kiosk = null;
 let api = null;
 let apiCallId = 0;
 let wantedCallId = 0;
-let apiScript = null;  // {src, promise}
 
 function send(callId, name, payload) {
   let text = "{}";
@@ -18,20 +17,22 @@ function send(callId, name, payload) {
   kiosk.event(callId, name, text);
 }
 
-function loadApi(src) {
-  if (apiScript && apiScript.src === src) return apiScript.promise;
+// Loaded afresh for every join (not from the cache), so a server that is down, refuses or answers with an
+// error shows up at once as loadFailed instead of as an empty iframe; a server that hangs is given 10 s.
+const SCRIPT_TIMEOUT_MS = 10000;
+
+function loadApi(src, callId) {
   const element = document.createElement("script");
-  element.src = src;
-  const promise = new Promise((resolve, reject) => {
-    element.onload = () => window.JitsiMeetExternalAPI
-      ? resolve() : reject(new Error("external_api.js has no JitsiMeetExternalAPI"));
-    element.onerror = () => reject(new Error("external_api.js could not be loaded"));
-  });
-  apiScript = {src, promise};
-  // A failed load must be tried afresh next time, not remembered.
-  promise.catch(() => { element.remove(); if (apiScript && apiScript.promise === promise) apiScript = null; });
-  document.head.appendChild(element);
-  return promise;
+  element.src = src + (src.includes("?") ? "&" : "?") + "palim=" + Date.now() + "-" + callId;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("external_api.js did not load within 10 s")), SCRIPT_TIMEOUT_MS);
+    element.onload = () => {
+      clearTimeout(timer);
+      if (window.JitsiMeetExternalAPI) resolve(); else reject(new Error("external_api.js has no JitsiMeetExternalAPI"));
+    };
+    element.onerror = () => { clearTimeout(timer); reject(new Error("external_api.js could not be loaded")); };
+    document.head.appendChild(element);
+  }).finally(() => element.remove());  // the API stays defined; the tag is not needed any more
 }
 
 function dispose() {
@@ -47,7 +48,7 @@ async function join(callId, options) {
   dispose();
   wantedCallId = callId;
   try {
-    await loadApi(options.scriptUrl);
+    await loadApi(options.scriptUrl, callId);
   } catch (e) {
     if (wantedCallId === callId) send(callId, "loadFailed", {reason: String(e.message)});
     return;

@@ -1,0 +1,178 @@
+"""What staff and the city learn about a kiosk: incidents, call figures, metrics, power and restart decisions."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from kiosk import __version__
+from kiosk.config import PowerOptions
+
+MAX_INCIDENTS = 10
+# Never shut down in the first minute of a call: the resident just got through to the family.
+CALL_GRACE_S = 60.0
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    """One thing that went wrong, with the wall-clock time it happened."""
+
+    at: datetime
+    kind: str
+    detail: str
+
+
+@dataclass
+class Health:
+    """Counts calls and incidents; knows nothing of Qt or files."""
+
+    device: str | None = None
+    home: str | None = None
+    incidents: deque = field(default_factory=lambda: deque(maxlen=MAX_INCIDENTS))
+    incident_counts: Counter = field(default_factory=Counter)
+    calls_total: int = 0
+    call_seconds_total: float = 0.0
+    last_call_end: datetime | None = None
+    call_started_at: datetime | None = None
+    battery_percent: float | None = None
+    battery_plugged: bool | None = None
+
+    def incident(self, at: datetime, kind: str, detail: str) -> None:
+        """Remember an incident (the last ten are kept for the service screen)."""
+        self.incidents.appendleft(IncidentRecord(at, kind, detail[:300]))
+        self.incident_counts[kind] += 1
+
+    def call_started(self, at: datetime) -> None:
+        """The resident got into a call."""
+        self.call_started_at = at
+
+    def call_ended(self, at: datetime, others_max: int) -> dict | None:
+        """Close the running call; return its usage record (no names, no room)."""
+        if self.call_started_at is None:
+            return None
+        start, self.call_started_at = self.call_started_at, None
+        duration = max(0.0, (at - start).total_seconds())
+        self.calls_total += 1
+        self.call_seconds_total += duration
+        self.last_call_end = at
+        return {"event": "call", "device": self.device, "home": self.home, "start": start.isoformat(timespec="seconds"),
+                "end": at.isoformat(timespec="seconds"), "duration_s": round(duration, 1), "others_max": others_max,
+                "version": __version__}
+
+    def seconds_in_call(self, now: datetime) -> float | None:
+        """How long the current call has run, None when there is none."""
+        return None if self.call_started_at is None else (now - self.call_started_at).total_seconds()
+
+    def metrics(self) -> str:
+        """The node_exporter textfile: Prometheus text exposition format."""
+        lines = []
+
+        def metric(name: str, kind: str, doc: str, samples: list[tuple[str, float]]) -> None:
+            lines.append(f"# HELP palim_kiosk_{name} {doc}")
+            lines.append(f"# TYPE palim_kiosk_{name} {kind}")
+            lines.extend(f"palim_kiosk_{name}{labels} {value:g}" for labels, value in samples)
+
+        device = _labels(device=self.device or "", home=self.home or "")
+        metric("up", "gauge", "1 while the kiosk runs.", [(device, 1)])
+        metric("info", "gauge", "Version of the kiosk software.", [(_labels(version=__version__, device=self.device or "",
+                                                                               home=self.home or ""), 1)])
+        metric("calls_total", "counter", "Calls since the kiosk started.", [(device, self.calls_total)])
+        metric("call_seconds_total", "counter", "Seconds in calls since the kiosk started.",
+               [(device, round(self.call_seconds_total, 1))])
+        metric("last_call_timestamp_seconds", "gauge", "Unix time the last call ended (0: none yet).",
+               [(device, self.last_call_end.timestamp() if self.last_call_end else 0)])
+        metric("in_call", "gauge", "1 while a call runs.", [(device, 1 if self.call_started_at else 0)])
+        metric("incidents_total", "counter", "Incidents by kind since the kiosk started.",
+               [(_labels(device=self.device or "", home=self.home or "", kind=kind), count)
+                for kind, count in sorted(self.incident_counts.items())] or [(_labels(device=self.device or "",
+                                                                                      home=self.home or "",
+                                                                                      kind="none"), 0)])
+        if self.battery_percent is not None:
+            metric("battery_percent", "gauge", "Battery charge in percent.", [(device, self.battery_percent)])
+            metric("battery_plugged", "gauge", "1 when on mains power.", [(device, 1 if self.battery_plugged else 0)])
+        return "\n".join(lines) + "\n"
+
+
+def _labels(**labels: str) -> str:
+    # Label values escape backslash, quote and newline, as the exposition format requires.
+    escaped = (f'{k}="{str(v).replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34)).replace(chr(10), " ")}"'
+               for k, v in labels.items())
+    return "{" + ",".join(escaped) + "}"
+
+
+def usage_line(record: dict) -> str:
+    """One JSON line of the usage log."""
+    return json.dumps(record, ensure_ascii=False, sort_keys=False)
+
+
+# --------------------------------------------------------------------------- power
+
+
+class PowerAction(enum.Enum):
+    """What the battery reading asks for."""
+
+    NONE = "none"
+    WARN = "warn"  # "Bitte das Ladekabel einstecken"
+    SHUTDOWN = "shutdown"  # clean power-off before the battery dies mid-write
+
+
+@dataclass(frozen=True)
+class Battery:
+    """The part of psutil's sensors_battery() the kiosk uses."""
+
+    percent: float
+    plugged: bool
+
+
+def power_action(battery: Battery | None, options: PowerOptions, seconds_in_call: float | None) -> PowerAction:
+    """Decide from a battery reading; no battery (a desktop) is normal."""
+    if battery is None or battery.plugged:
+        return PowerAction.NONE
+    if battery.percent < options.shutdown_percent and options.shutdown:
+        if seconds_in_call is not None and seconds_in_call < CALL_GRACE_S:
+            return PowerAction.WARN
+        return PowerAction.SHUTDOWN
+    if battery.percent < options.warn_percent:
+        return PowerAction.WARN
+    return PowerAction.NONE
+
+
+# --------------------------------------------------------------------------- nightly restart
+
+
+def _window(spec: str) -> tuple[time, time]:
+    start, end = spec.split("-")
+    return time.fromisoformat(start), time.fromisoformat(end)
+
+
+def in_restart_window(now: datetime, spec: str) -> bool:
+    """True while `now` lies in a window like 03:00-04:00 (windows may cross midnight)."""
+    start, end = _window(spec)
+    moment = now.time()
+    return start <= moment < end if start < end else (moment >= start or moment < end)
+
+
+def next_window_start(now: datetime, spec: str) -> datetime:
+    """The window's next opening strictly after `now`."""
+    start, _ = _window(spec)
+    candidate = now.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
+    return candidate if candidate > now else candidate + timedelta(days=1)
+
+
+def next_restart_check(now: datetime, spec: str) -> datetime:
+    """When to look next: now if inside the window, else the window's next start."""
+    return now if in_restart_window(now, spec) else next_window_start(now, spec)
+
+
+def restart_due(now: datetime, started: datetime, spec: str) -> bool:
+    """True inside tonight's window for a kiosk that started before the window opened (so it restarts once)."""
+    if not in_restart_window(now, spec):
+        return False
+    start, _ = _window(spec)
+    opened = now.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
+    if opened > now:  # a window across midnight, opened yesterday
+        opened -= timedelta(days=1)
+    return started < opened
