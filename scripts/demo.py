@@ -50,7 +50,8 @@ def main() -> int:
             "language: de\n"
             "support_contact: 'Stadtverwaltung Bühl IT, 07223 935-000'\n"
             f"tls_pins: ['{server.cert_sha256}']\n"
-            f"admin_pin_hash: '{hash_pin(args.pin)}'\n", encoding="utf-8")
+            f"admin_pin_hash: '{hash_pin(args.pin)}'\n"
+            f"health: {{usage_log: '{args.dir / 'usage.jsonl'}'}}\n", encoding="utf-8")
         print(f"demo: Jitsi STAND-IN (a test fake, not a real Jitsi server) on {server.url}")
         print(f"demo: kiosk config {config}")
         print(f"demo: tap 'Familie anrufen'; staff exit: five taps in the top-left corner, PIN {args.pin}")

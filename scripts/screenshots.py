@@ -60,7 +60,8 @@ def main() -> int:
     with StandinServer() as server, tempfile.TemporaryDirectory() as tmp:
         text = (f"server: {server.url}\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\nresident: Erna Müller\n"
                 f"tls_pins: ['{server.cert_sha256}']\nadmin_pin_hash: '{hash_pin('2468')}'\n"
-                "support_contact: 'Stadtverwaltung Bühl IT, 07223 935-000'\n")
+                "support_contact: 'Stadtverwaltung Bühl IT, 07223 935-000'\n"
+                f"health: {{usage_log: '{tmp}/usage.jsonl'}}\n")
         config = config_from_text(text)
         for size in SIZES:
             window = KioskWindow(Metrics(*size), config, Path("/etc/palim-kiosk/kiosk.yaml"))

@@ -34,11 +34,12 @@ def fresh_room() -> str:
     return "palim-" + "".join(secrets.choice(_ALPHABET) for _ in range(26))
 
 
-def config_text(server: StandinServer, room: str | None = None, **extra: str) -> str:
-    """A kiosk config for the stand-in, with its certificate pinned."""
+def config_text(server: StandinServer, state: Path, room: str | None = None, **extra: str) -> str:
+    """A kiosk config for the stand-in, with its certificate pinned and its files under `state`."""
     lines = [f"server: {server.url}", f"room: {room or fresh_room()}", "resident: Erna Müller",
              f"tls_pins: ['{server.cert_sha256}']", f"admin_pin_hash: '{PIN_HASH}'",
-             "jitsi: {connect_timeout_s: 15}"]
+             "jitsi: {connect_timeout_s: 15}", "device_id: ebh-01", "home: erich-burger-heim",
+             f"health: {{usage_log: '{state}/usage.jsonl', metrics_file: '{state}/palim_kiosk.prom'}}"]
     lines += [f"{key}: {value}" for key, value in extra.items()]
     return "\n".join(lines) + "\n"
 
@@ -64,7 +65,7 @@ def close_window(window: KioskWindow) -> None:
 def kiosk(qtbot, server, tmp_path):
     """A kiosk window whose call page is loaded and ready for a tap."""
     server.clear()
-    window = make_window(qtbot, config_from_text(config_text(server)), tmp_path / "kiosk.yaml")
+    window = make_window(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml")
     qtbot.waitUntil(lambda: window.call_view.is_ready, timeout=20000)
     yield window
     close_window(window)

@@ -90,13 +90,13 @@ def test_camera_request_from_another_origin_is_denied(qtbot, kiosk, caplog):
 
 def test_certificate_without_matching_pin_is_rejected(qtbot, server, tmp_path, caplog):
     server.clear()
-    text = config_text(server).replace(server.cert_sha256, "0" * 64)
+    text = config_text(server, tmp_path).replace(server.cert_sha256, "0" * 64)
     window = make_window(qtbot, config_from_text(text), tmp_path / "kiosk.yaml")
     try:
         qtbot.waitUntil(lambda: window.call_view.is_ready, timeout=20000)
         with caplog.at_level(logging.ERROR):
             tap(qtbot, window.home.call_button)
-            qtbot.waitUntil(lambda: window.screen_name == "trouble", timeout=20000)
+            qtbot.waitUntil(lambda: window.screen_name == "waiting", timeout=20000)
         assert "/external_api.js" not in server.requests
         assert any("certificate rejected for 127.0.0.1" in r.message for r in caplog.records)
         assert not any(r.get("type") == "media" for r in server.reports)

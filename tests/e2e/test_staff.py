@@ -58,7 +58,7 @@ def test_cancel_returns_home(qtbot, kiosk):
 
 
 def test_no_pin_configured_means_no_exit(qtbot, server, tmp_path):
-    text = "\n".join(line for line in config_text(server).splitlines() if not line.startswith("admin_pin_hash"))
+    text = "\n".join(line for line in config_text(server, tmp_path).splitlines() if not line.startswith("admin_pin_hash"))
     window = make_window(qtbot, config_from_text(text), tmp_path / "kiosk.yaml")
     try:
         corner_taps(qtbot, window, 10)

@@ -6,6 +6,10 @@
     var TAG = 'palim-jitsi-standin';  // must match external_api.js
     var POLL_WAIT_MS = 1000;          // the server holds a poll this long when nothing is queued
     var RETRY_MS = 200;
+    // The poll is the stand-in's signalling connection: when it fails this often in a row the server is gone, and
+    // the room reports a fatal connection error as Jitsi does when its XMPP connection drops.
+    var POLL_FAILURES_FATAL = 5;
+    var pollFailures = 0;
 
     var room = decodeURIComponent(location.pathname.slice(1));
     var query = new URLSearchParams(location.search);
@@ -199,10 +203,28 @@
                 return response.json();
             })
             .then(function (body) {
+                pollFailures = 0;
                 body.events.forEach(onRemoteEvent);
                 setTimeout(poll, 0);
             })
-            .catch(function () { setTimeout(poll, RETRY_MS); });
+            .catch(function () {
+                pollFailures += 1;
+                if (pollFailures >= POLL_FAILURES_FATAL) {
+                    connectionDropped();
+                    return;
+                }
+                setTimeout(poll, RETRY_MS);
+            });
+    }
+
+    function connectionDropped() {
+        left = true;
+        stopTracks();
+        setStatus('connection lost');
+        emit('errorOccurred', { error: {
+            name: 'connection.droppedError', type: 'CONNECTION', isFatal: true,
+            message: 'the connection to the server was lost'
+        } });
     }
 
     window.addEventListener('message', function (event) {
