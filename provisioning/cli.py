@@ -122,6 +122,23 @@ exit codes: 0 suitable (with or without notes), 1 unsuitable, 2 the root cannot 
 """
 
 
+REPORT_EPILOG = """\
+examples:
+  ansible palim_kiosks -m fetch -a "src=/var/lib/palim-kiosk/usage.jsonl dest=logs/"   # collect the logs
+  palim-provision report logs/ --since 2026-01-01 --until 2026-12-31
+  palim-provision report logs/ --devices devices.yaml --format csv --out nutzung-2026.csv
+  palim-provision report ebh-01.jsonl ebh-02.jsonl.1.gz
+
+LOGS are files or folders; folders are searched for *.jsonl (also rotated *.jsonl.1 and .gz).
+A call counts in the ISO week (Monday to Sunday) and on the day its start falls in, in the kiosk's local time.
+When a line has no device, it is taken from where the log lies (<dest>/<host>/var/lib/palim-kiosk/usage.jsonl
+as Ansible fetch lays it out, or a file or folder named after the device); a missing home is looked up in
+--devices. The same call collected twice counts once. Broken lines are skipped and reported.
+CSV: one row per home and week, a 'total' row per home, then the grand total.
+exit codes: 0 ok (also with broken lines), 1 a log file could not be read, 2 bad arguments or no logs.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with its sub-commands."""
     fmt = argparse.RawDescriptionHelpFormatter
@@ -184,6 +201,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read /proc, /sys and /dev below this directory (default: /, this machine)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
+    p = sub.add_parser("report", help="usage figures from the kiosks' logs: calls, hours, devices, homes",
+                       formatter_class=fmt, epilog=REPORT_EPILOG,
+                       description="Aggregate the kiosks' usage logs into the figures the town publishes.")
+    p.add_argument("logs", metavar="LOGS", nargs="+", help="usage log files or folders holding them")
+    p.add_argument("--since", metavar="DATE", help="only calls starting on or after this day (2026-11-01)")
+    p.add_argument("--until", metavar="DATE", help="only calls starting on or before this day")
+    p.add_argument("--format", choices=("text", "csv"), default="text", help="text (default) or csv")
+    p.add_argument("--out", metavar="FILE", help="write the report here instead of printing it")
+    p.add_argument("--devices", metavar="FILE", help="the device list, to look up homes missing in the logs")
+
     p = sub.add_parser("extract", help="print the device list of one device only (used by the Ansible role)",
                        formatter_class=fmt, epilog=EXTRACT_EPILOG,
                        description="Print a device list holding only one device, its home and the defaults.")
@@ -198,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return {"validate": cmd_validate, "rooms": cmd_rooms, "render": cmd_render, "apply": cmd_apply,
                 "inventory": cmd_inventory, "extract": cmd_extract, "cards": cmd_cards,
-                "check": cmd_check}[args.command](args)
+                "check": cmd_check, "report": cmd_report}[args.command](args)
     except DeviceListError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -445,6 +472,39 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         print("\n".join(result.lines()))
     return EXIT_FAILED if result.verdict == "unsuitable" else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import ReportError, csv_report, find_logs, parse_date, read_logs, summarise, text_report
+
+    try:
+        since = parse_date(args.since, "--since") if args.since else None
+        until = parse_date(args.until, "--until") if args.until else None
+        if since and until and since > until:
+            raise ReportError("--since is after --until")
+        files = find_logs([Path(p) for p in args.logs])
+    except ReportError as exc:
+        return _err(str(exc), EXIT_INVALID)
+    homes = {t.id: t.home_key for t in load_file(args.devices, require_rooms=False).targets} if args.devices else None
+    reading = read_logs(files, homes)
+    summary = summarise(reading.calls, since, until)
+    if args.format == "csv":
+        text = csv_report(summary)
+        from .report import _notes
+
+        for line in _notes(reading):
+            print(line, file=sys.stderr)
+    else:
+        text = text_report(summary, reading, since, until)
+    if args.out:
+        try:
+            write_atomic(Path(args.out), text.encode("utf-8"), 0o644)
+        except OSError as exc:
+            return _err(f"could not write {args.out}: {exc.strerror or exc}", EXIT_FAILED)
+        print(f"wrote the report ({summary.calls} calls, {summary.hours:.1f} hours) to {args.out}")
+    else:
+        print(text, end="")
+    return EXIT_FAILED if reading.unreadable else EXIT_OK
 
 
 def _print_diffs(report) -> None:
