@@ -87,6 +87,11 @@ class JitsiOptions(_Strict):
     """Jitsi settings a city may tune; the kiosk's own lockdown keys are not overridable."""
 
     resolution: Literal[180, 240, 360, 480, 720] = 360
+    # "low": the low-power call profile for old hardware (at most 360p, fewer frames, no audio levels);
+    # "auto": low when the device is weak (no GPU, two cores or fewer, or under 4 GiB of memory); "normal": as set here.
+    profile: Literal["auto", "low", "normal"] = "auto"
+    # Camera frames per second sent; None: the profile's choice (low: 15, normal: Jitsi's own, 30).
+    frame_rate: int | None = Field(default=None, ge=5, le=30)
     start_audio_muted: bool = False
     start_video_muted: bool = False
     channel_last_n: int = Field(default=4, ge=1, le=25)

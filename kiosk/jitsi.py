@@ -4,12 +4,33 @@ from __future__ import annotations
 
 from kiosk.config import KioskConfig
 
+# The low-power call profile for old hardware: what it caps, and why, is in docs/benchmarks.md.
+LOW_POWER_MAX_RESOLUTION = 360
+LOW_POWER_FRAME_RATE = 15
 
-def config_overwrite(config: KioskConfig) -> dict:
+
+def low_power(config: KioskConfig, weak: bool | None = None) -> bool:
+    """Whether calls use the low-power profile: set in the config, or "auto" on a weak device (weak None: detect)."""
+    profile = config.jitsi.profile
+    if profile != "auto":
+        return profile == "low"
+    if weak is None:
+        from kiosk.chromium import device_is_weak
+
+        weak = device_is_weak()
+    return weak
+
+
+def config_overwrite(config: KioskConfig, weak: bool | None = None) -> dict:
     """The configOverwrite that makes Jitsi a one-button kiosk: no pre-join, no prompts, no chrome."""
     jitsi = config.jitsi
-    height = jitsi.resolution
-    return {
+    low = low_power(config, weak)
+    height = min(jitsi.resolution, LOW_POWER_MAX_RESOLUTION) if low else jitsi.resolution
+    frame_rate = jitsi.frame_rate or (LOW_POWER_FRAME_RATE if low else None)
+    video: dict = {"height": {"ideal": height, "max": height, "min": min(180, height)}}
+    if frame_rate:
+        video["frameRate"] = {"ideal": frame_rate, "max": frame_rate}
+    overwrite = {
         # Straight in: no pre-join page, no name prompt, media on.
         "prejoinConfig": {"enabled": False},
         "prejoinPageEnabled": False,  # older servers
@@ -33,12 +54,22 @@ def config_overwrite(config: KioskConfig) -> dict:
         "enableClosePage": False,
         # Old hardware: modest video, no audio level meters.
         "resolution": height,
-        "constraints": {"video": {"height": {"ideal": height, "max": height, "min": min(180, height)}}},
+        "constraints": {"video": video},
         "channelLastN": jitsi.channel_last_n,
         "startLastN": jitsi.channel_last_n,
         "disableAudioLevels": True,
         "maxFullResolutionParticipants": 1,
     }
+    if low:
+        overwrite.update({
+            # One encoding instead of three simulcast layers: a 1:1 family call needs no layers to choose from.
+            "disableSimulcast": True,
+            # Stop encoding layers nobody receives; no analysis of the microphone for "no audio" / "noisy" hints.
+            "enableLayerSuspension": True,
+            "enableNoAudioDetection": False,
+            "enableNoisyMicDetection": False,
+        })
+    return overwrite
 
 
 def interface_config_overwrite() -> dict:
@@ -56,13 +87,13 @@ def interface_config_overwrite() -> dict:
     }
 
 
-def join_options(config: KioskConfig) -> dict:
+def join_options(config: KioskConfig, weak: bool | None = None) -> dict:
     """Everything the call page passes to `new JitsiMeetExternalAPI(domain, options)`, plus the domain."""
     return {
         "domain": config.domain,
         "roomName": config.room,
         "lang": config.language,
         "userInfo": {"displayName": config.resident},
-        "configOverwrite": config_overwrite(config),
+        "configOverwrite": config_overwrite(config, weak),
         "interfaceConfigOverwrite": interface_config_overwrite(),
     }

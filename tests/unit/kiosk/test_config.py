@@ -128,3 +128,19 @@ def test_full_config_round_trips():
 def test_health_and_power_problems(text, expected):
     (problem,) = problems(GOOD + text)
     assert expected in problem
+
+
+def test_call_profile_and_frame_rate():
+    assert config_from_text(GOOD).jitsi.profile == "auto" and config_from_text(GOOD).jitsi.frame_rate is None
+    config = config_from_text(GOOD + "jitsi: {profile: low, frame_rate: 10}\n")
+    assert config.jitsi.profile == "low" and config.jitsi.frame_rate == 10
+    assert config_from_text(dump_config(config)) == config
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("jitsi: {profile: fast}\n", "kiosk.yaml:5:18: jitsi.profile: must be 'auto', 'low' or 'normal'"),
+    ("jitsi: {frame_rate: 60}\n", "kiosk.yaml:5:21: jitsi.frame_rate: must be less than or equal to 30"),
+    ("jitsi: {frame_rate: 2}\n", "kiosk.yaml:5:21: jitsi.frame_rate: must be greater than or equal to 5"),
+])
+def test_call_profile_problems(text, expected):
+    assert problems(GOOD + text) == [expected]
