@@ -381,6 +381,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--kiosk-env", action="append", default=[], help="extra KEY=VALUE for the kiosk (experiments)")
     parser.add_argument("--chromium-flag", action="append", default=[], help="extra Chromium switch (experiments)")
     parser.add_argument("--jitsi", default="", help="YAML flow mapping for the config's jitsi key, e.g. '{profile: normal}'")
+    parser.add_argument("--chromium-jitsi", default=None,
+                        help="jitsi mapping for the Chromium page's options only (default: the kiosk's)")
     parser.add_argument("--label", default="", help="heading of the table")
     parser.add_argument("--json", type=Path, help="also write every run's figures here")
     parser.add_argument("--markdown", type=Path, help="also write the table here")
@@ -428,8 +430,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.jitsi:
             text += f"jitsi: {args.jitsi}\n"
         config.write_text(text, encoding="utf-8")
-        options = join_options(config_from_text(text))
-        server.join_options = options  # the Chromium kiosk's page uses exactly the kiosk's options
+        chromium_text = text
+        if args.chromium_jitsi is not None:
+            chromium_text = text.split("jitsi: ")[0] + f"jitsi: {args.chromium_jitsi}\n"
+        # The Chromium kiosk's page uses exactly the kiosk's options, judged on this machine like the kiosk does.
+        server.join_options = join_options(config_from_text(chromium_text))
         env = kiosk_env(base_env, args.kiosk_flag, extra_env)
         try:
             for run in range(1, args.runs + 1):
@@ -450,7 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     info = machine_info(chromium)
     info.append(f"kiosk config jitsi: {args.jitsi or 'defaults'}; extra kiosk flags: "
                 f"{' '.join(args.kiosk_flag) or 'none'}; extra kiosk env: {' '.join(args.kiosk_env) or 'none'}; "
-                f"extra Chromium flags: {' '.join(args.chromium_flag) or 'none'}; remote peer: {not args.no_peer}")
+                f"extra Chromium flags: {' '.join(args.chromium_flag) or 'none'}; Chromium page jitsi: "
+                f"{args.chromium_jitsi or 'same as the kiosk'}; remote peer: {not args.no_peer}")
     text = table(results, args.runs, args.windows, info, args.label)
     print(text)
     if args.markdown:
