@@ -10,6 +10,10 @@ if "--use-fake-device-for-media-stream" not in _flags:
     os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (_flags + " --use-fake-device-for-media-stream").strip()
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
 
+from kiosk.chromium import add_chromium_switches  # noqa: E402
+
+add_chromium_switches(os.environ)  # tests run with the switches the real kiosk adds
+
 from kiosk.web import scheme  # noqa: E402  (the palim: scheme must be registered before the QApplication)
 
 scheme.register()

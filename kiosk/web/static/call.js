@@ -42,6 +42,9 @@ function dispose() {
   apiCallId = 0;
   try { old.dispose(); } catch (e) { console.log("dispose failed: " + e); }
   document.getElementById("call").replaceChildren();
+  // A call leaves tens of MiB of garbage that V8 collects only under pressure; collect it now, while the home
+  // screen shows, so a long-running kiosk on an old laptop keeps a flat memory line (--js-flags=--expose-gc).
+  if (typeof window.gc === "function") setTimeout(() => window.gc(), 0);
 }
 
 async function join(callId, options) {
