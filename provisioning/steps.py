@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 # Runtime packages on Debian 12: the compositor, XWayland for stray X clients, fonts for every language the kiosk
 # speaks, audio through PipeWire's PulseAudio service (QtWebEngine talks PulseAudio), and the libraries the PyPI
@@ -15,6 +15,10 @@ PACKAGES = (
     "unattended-upgrades", "python3-venv",
     "libgl1", "libegl1", "libxkbcommon0", "libfontconfig1", "libdbus-1-3", "libnss3", "libnspr4",
     "libxcomposite1", "libxdamage1", "libxrandr2", "libxtst6", "libasound2", "libxkbfile1",
+    # Qt's Wayland platform plugin (cursor) and its EGL client buffers (GPU); the whole-appliance test found them missing.
+    "libwayland-cursor0", "libwayland-egl1",
+    # cage's seat without a logind session; the session bus that PipeWire's wireplumber needs in the user's manager.
+    "seatd", "dbus-user-session",
 )
 
 
@@ -26,6 +30,9 @@ class Step:
     commands: tuple[tuple[str, ...], ...]
     env: tuple[tuple[str, str], ...] = ()
     before_files: bool = False  # packages first, so their postinst cannot overwrite the files we write
+    # Only meaningful while systemd runs the system (it talks to PID 1, hostnamed, NetworkManager). In a chroot or an
+    # image being prepared it is skipped: the files written already make it take effect at the next boot.
+    needs_running_system: bool = False
 
 
 @dataclass
@@ -53,14 +60,22 @@ class SkipRunner:
         return StepResult(step, "skipped", self.reason)
 
 
+def systemd_booted(run_dir: str = "/run/systemd/system") -> bool:
+    """True when systemd is PID 1 here (sd_booted()): not in a chroot or an image being prepared."""
+    return os.path.isdir(run_dir)
+
+
 @dataclass
 class SystemRunner:
     """Runs steps with subprocess on the live system; stops a step at its first failing command."""
 
     timeout_s: int = 1800
     log: list[str] = field(default_factory=list)
+    booted: Callable[[], bool] = field(default=lambda: systemd_booted())
 
     def run(self, step: Step) -> StepResult:
+        if step.needs_running_system and not self.booted():
+            return StepResult(step, "skipped", "systemd is not running here (chroot or image); takes effect at boot")
         env = {**os.environ, **dict(step.env)}
         for argv in step.commands:
             self.log.append(" ".join(argv))
@@ -78,7 +93,7 @@ class SystemRunner:
 
 
 def device_steps(hostname: str, unit: str, sysusers_conf: str, kiosk_source: str | None,
-                 venv: str = "/opt/palim-kiosk/venv") -> tuple[Step, ...]:
+                 venv: str = "/opt/palim-kiosk/venv", user: str = "kiosk") -> tuple[Step, ...]:
     """The live-system steps for one device, in the order they must run."""
     apt_env = (("DEBIAN_FRONTEND", "noninteractive"),)
     steps = [
@@ -93,10 +108,16 @@ def device_steps(hostname: str, unit: str, sysusers_conf: str, kiosk_source: str
                           before_files=True))
     steps += [
         Step("create the kiosk user (systemd-sysusers)", (("systemd-sysusers", sysusers_conf),)),
-        Step("reload systemd units", (("systemctl", "daemon-reload"),)),
+        # What 'loginctl enable-linger' does, but also where logind is not running yet (chroot, image): at boot logind
+        # starts the user's own service manager (PipeWire, for sound) without anybody logging in.
+        Step(f"let {user}'s own services run without a login (linger)",
+             (("mkdir", "-p", "/var/lib/systemd/linger"), ("touch", f"/var/lib/systemd/linger/{user}"))),
+        Step("reload systemd units", (("systemctl", "daemon-reload"),), needs_running_system=True),
         Step(f"enable {unit}", (("systemctl", "enable", unit),)),
         Step("boot into graphical.target", (("systemctl", "set-default", "graphical.target"),)),
-        Step(f"set the hostname to {hostname}", (("hostnamectl", "set-hostname", hostname),)),
-        Step("let NetworkManager read the Wi-Fi connection", (("nmcli", "connection", "reload"),)),
+        Step(f"set the hostname to {hostname}", (("hostnamectl", "set-hostname", hostname),),
+             needs_running_system=True),
+        Step("let NetworkManager read the Wi-Fi connection", (("nmcli", "connection", "reload"),),
+             needs_running_system=True),
     ]
     return tuple(steps)
