@@ -44,8 +44,10 @@ def test_kiosk_config_round_trips_through_the_kiosks_own_model():
 def test_unit_runs_the_kiosk_under_cage_as_the_kiosk_user():
     unit = _ini(_files(_bundle())["/etc/systemd/system/palim-kiosk.service"].content)
     service = unit["Service"]
-    assert service["ExecStart"] == ("/usr/bin/cage -d -- /opt/palim-kiosk/venv/bin/palim-kiosk "
-                                    "--config /etc/palim-kiosk/kiosk.yaml")
+    # exec keeps cage the main process (systemd hears its child's READY=1); the runtime dir is the lingering user's.
+    assert service["ExecStart"] == ("""/bin/sh -c 'XDG_RUNTIME_DIR="/run/user/$$(id -u)" exec /usr/bin/cage -d -- """
+                                    """/opt/palim-kiosk/venv/bin/palim-kiosk --config /etc/palim-kiosk/kiosk.yaml'""")
+    assert service["ExecStartPre"] == """+/bin/sh -c 'systemctl start "user@$$(id -u kiosk).service"'"""
     assert {k: service[k] for k in ("Type", "NotifyAccess", "WatchdogSec", "Restart", "RestartSec", "User",
                                     "PAMName", "TTYPath")} == {
         "Type": "notify", "NotifyAccess": "all", "WatchdogSec": "30", "Restart": "always", "RestartSec": "2",
@@ -75,7 +77,10 @@ def test_every_ini_file_parses_and_the_rest_are_what_they_claim():
     assert b"${distro_codename}" in files["/etc/apt/apt.conf.d/52palim-unattended-upgrades"].content
     sysusers = files["/etc/sysusers.d/palim-kiosk.conf"].content.decode()
     assert 'u kiosk - "Palim kiosk" /var/lib/palim-kiosk /usr/sbin/nologin' in sysusers
-    assert "pam_systemd.so" in files["/etc/pam.d/palim-kiosk"].content.decode()
+    pam = [line.split() for line in files["/etc/pam.d/palim-kiosk"].content.decode().splitlines()
+           if line.strip() and not line.startswith("#")]
+    # No logind session: it would move the kiosk out of its unit, and systemd would not hear READY=1 and WATCHDOG=1.
+    assert ["session", "required", "pam_unix.so"] in pam and not [p for p in pam if "pam_systemd.so" in p]
     manifest = json.loads(files["/var/lib/palim-provision/manifest.json"].content)
     assert {f["path"] for f in manifest["files"]} == set(files) - {"/var/lib/palim-provision/manifest.json"}
     assert upgrade_time("00:30") == "23:30"
