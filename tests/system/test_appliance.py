@@ -1,0 +1,267 @@
+"""Whole-appliance test: a fresh Debian 12, the project installed and `palim-provision apply` run the way city staff do
+it, then booted with systemd-nspawn; the kiosk must come up on its own, as the unprivileged user, sandboxed.
+
+Proves that package list, user, PAM, logind, cage, unit, environment, config path and permissions fit together on a
+real Debian boot. Cannot prove: real DRM/KMS and input (cage runs headless here), real Wi-Fi (the keyfile is checked,
+no radio joins), a real camera, or tty1 (a container has none). See README, "The whole-appliance test".
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.system import appliance as ap
+
+pytestmark = pytest.mark.system
+
+HOME_TIMEOUT_S = 240  # the unit's own TimeoutStartSec is 180
+GREEN, PAPER = 0x17592F, 0xF7F3EA  # the call button and the background (kiosk/ui/style.py)
+
+
+@dataclass
+class Appliance:
+    booted: ap.Booted
+    boot_to_home_s: float
+    cached_base: bool
+    active_at: float | None = None
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def run(self) -> ap.Run:
+        return self.booted.run
+
+    def systemctl(self, *args: str) -> str:
+        return self.booted.sh(["systemctl", *args]).stdout.strip()
+
+    def journal(self, unit: str = ap.UNIT) -> str:
+        return self.booted.sh(["journalctl", "--no-pager", "-o", "cat", "-u", unit]).stdout
+
+    def kiosk_uid(self) -> int:
+        for line in self.run.path("/etc/passwd").read_text().splitlines():
+            name, _, uid, *_ = line.split(":")
+            if name == "kiosk":
+                return int(uid)
+        raise AssertionError("no kiosk user in /etc/passwd")
+
+
+def _wait_for_home(booted: ap.Booted) -> float:
+    """Seconds from launching the container until the kiosk's journal says the home screen is shown."""
+    deadline = booted.started + HOME_TIMEOUT_S
+    line = f"home screen shown for {ap.RESIDENT}"
+    while time.monotonic() < deadline:
+        if booted.nspawn.poll() is not None:
+            raise AssertionError(f"the container stopped (exit {booted.nspawn.returncode}); console:\n"
+                                 + booted.console.read_text()[-3000:])
+        journal = booted.sh(["journalctl", "--no-pager", "-b", "-o", "json", "-u", ap.UNIT,
+                             "--output-fields=MESSAGE,__MONOTONIC_TIMESTAMP"], timeout=15).stdout
+        for entry in map(json.loads, journal.splitlines()):
+            if line in str(entry.get("MESSAGE")):
+                # The container shares the host's kernel, so its monotonic clock is ours: no polling error.
+                return int(entry["__MONOTONIC_TIMESTAMP"]) / 1e6 - booted.started
+        time.sleep(0.5)
+    journal = booted.sh(["journalctl", "--no-pager", "-b", "-n", "150"], timeout=30).stdout
+    raise AssertionError(f"no '{line}' in the journal of {ap.UNIT} {HOME_TIMEOUT_S} s after boot; last of the "
+                         f"journal:\n{journal}")
+
+
+def _wait_active(appliance: "Appliance", timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        state = appliance.systemctl("is-active", ap.UNIT)
+        if state == "active":
+            if appliance.active_at is None:
+                appliance.active_at = time.monotonic()
+            break
+        time.sleep(0.5)
+    return state
+
+
+# The kiosk (kiosk/, not provisioning) does not yet work under systemd + cage; see README, "The whole-appliance test".
+# strict: when the kiosk is fixed these XPASS and fail, so the markers get removed.
+KIOSK_READY_BUG = pytest.mark.xfail(strict=True, reason=(
+    "kiosk: READY=1 is never sent: KioskWindow.__init__ shows the home screen (emits home_shown) before app.py "
+    "connects home_shown to sdnotify, so the unit stays 'activating' until TimeoutStartSec and restarts"))
+KIOSK_WATCHDOG_BUG = pytest.mark.xfail(strict=True, reason=(
+    "kiosk: no WATCHDOG=1 under cage: sdnotify.watchdog_interval_ms() returns 0 because WATCHDOG_PID is cage's PID "
+    "(the unit's main process, the kiosk's parent), not the kiosk's own"))
+
+
+@pytest.fixture(scope="module")
+def appliance(request) -> Iterator[Appliance]:
+    problem = ap.host_problem()
+    if problem:
+        pytest.skip(f"whole-appliance test not possible on this host: {problem}")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+
+    def say(text: str) -> None:
+        if reporter is not None:
+            reporter.write_line(f"[system] {text}")
+
+    started = time.monotonic()
+    ap.WORK.mkdir(parents=True, exist_ok=True)
+    run_dir = ap.WORK / time.strftime("run-%Y%m%dT%H%M%S")
+    run_dir.mkdir()
+    log = ap.Log(run_dir / "steps.log")
+    say(f"log of every step: {log.path}")
+    standin = run = booted = result = None
+    boot_to_home = cached = None
+    try:
+        with log.phase("base"):
+            base, cached = ap.ensure_base(log)
+        with log.phase("stand-in"):
+            standin = ap.start_standin(run_dir)
+        with log.phase("provision"):
+            run = ap.new_run(base, log)
+            ap.provision(run, standin.pin)
+            sandbox = ap.unprivileged_userns_works(run.root, log)
+            ap.add_test_dropins(run, sandbox)
+        if run.sandbox_disabled:
+            say("NOTE: this container cannot give an unprivileged user the namespaces Chromium's sandbox needs, so "
+                "a test-only drop-in sets QTWEBENGINE_DISABLE_SANDBOX=1: the sandbox is NOT tested here")
+        with log.phase("boot to home"):
+            booted = ap.boot(run, standin)
+            boot_to_home = _wait_for_home(booted)
+        result = Appliance(booted, boot_to_home, cached)
+        yield result
+    finally:
+        with log.phase("power off"):
+            exit_code = ap.poweroff(booted) if booted is not None else None
+        if standin is not None:
+            standin.stop()
+        if run is not None:
+            ap.teardown(run)
+        phases = ", ".join(f"{name} {seconds} s" for name, seconds in log.phases.items())
+        say(f"phases: {phases}; total {time.monotonic() - started:.0f} s")
+        if booted is not None:
+            say(f"boot to home screen: {boot_to_home:.1f} s (base {'cached' if cached else 'built now'}); "
+                f"systemd-nspawn exit code at power off: {exit_code}")
+        for key, value in (result.facts.items() if result is not None else ()):
+            say(f"{key}: {value}")
+
+
+@KIOSK_READY_BUG
+def test_the_kiosk_unit_is_active_because_the_kiosk_said_ready(appliance):
+    assert appliance.systemctl("show", "-p", "Type", "--value", ap.UNIT) == "notify"
+    assert appliance.systemctl("is-enabled", ap.UNIT) == "enabled"
+    assert appliance.systemctl("get-default") == "graphical.target"
+    assert _wait_active(appliance, 20) == "active"
+    assert appliance.systemctl("show", "-p", "StatusText", "--value", ap.UNIT) == "home screen shown"
+    assert appliance.systemctl("show", "-p", "NRestarts", "--value", ap.UNIT) == "0"
+
+
+def test_the_journal_shows_the_home_screen_for_the_resident(appliance):
+    journal = appliance.journal()
+    assert f"home screen shown for {ap.RESIDENT}" in journal, journal[-3000:]
+    assert "Traceback" not in journal, journal[-3000:]
+
+
+def test_the_kiosk_runs_as_the_unprivileged_user_with_the_sandbox_on(appliance):
+    uid = appliance.kiosk_uid()
+    assert uid != 0
+    processes = appliance.booted.processes()
+    kiosk = [p for p in processes if len(p["cmdline"]) > 1 and p["cmdline"][1].endswith("/bin/palim-kiosk")]
+    assert len(kiosk) == 1, processes
+    cage = [p for p in processes if p["cmdline"] and p["cmdline"][0].endswith("cage")]
+    assert cage and all(p["uid"] == uid for p in cage), cage
+    assert kiosk[0]["uid"] == uid
+    web = [p for p in processes if p["cmdline"] and p["cmdline"][0].endswith("QtWebEngineProcess")]
+    assert all(p["uid"] == uid for p in web), web
+    if appliance.run.sandbox_disabled:
+        pytest.skip("the container cannot give Chromium its namespaces; a test-only drop-in disabled the sandbox")
+    assert not [p for p in processes if "--no-sandbox" in p["cmdline"]], processes
+    environ = appliance.booted.sh(["cat", f"/proc/{_ns_pid(appliance, kiosk[0]['pid'])}/environ"]).stdout
+    assert "QTWEBENGINE_DISABLE_SANDBOX" not in environ
+    # The proof that the sandbox is really on: the renderers Chromium forks from its sandboxed zygote run under a
+    # seccomp-bpf filter (Seccomp: 2), and in PID and network namespaces of their own when the kernel allows it.
+    assert web, "no QtWebEngineProcess runs at the home screen, so the sandbox cannot be seen"
+    filtered = [p for p in web if p["seccomp"] == 2]
+    assert filtered, web
+    isolated = [p for p in filtered if p["userns"] != kiosk[0]["userns"] and p["netns"] != kiosk[0]["netns"]
+                and p["pid_depth"] > kiosk[0]["pid_depth"]]
+    appliance.facts["sandbox"] = (f"{len(filtered)} of {len(web)} QtWebEngine processes under seccomp-bpf, "
+                                  f"{len(isolated)} of them in user, PID and network namespaces of their own")
+    assert isolated, web
+
+
+def _ns_pid(appliance: Appliance, host_pid: int) -> int:
+    status = open(f"/proc/{host_pid}/status").read()
+    return int(next(line.split()[-1] for line in status.splitlines() if line.startswith("NSpid:")))
+
+
+def test_the_kiosk_user_has_its_sound_service_without_a_login(appliance):
+    uid = appliance.kiosk_uid()
+    assert appliance.systemctl("is-active", f"user@{uid}.service") == "active"
+    names = {p["cmdline"][0].rsplit("/", 1)[-1] for p in appliance.booted.processes()
+             if p["uid"] == uid and p["cmdline"]}
+    assert {"pipewire", "pipewire-pulse", "wireplumber"} <= names, names
+
+
+def test_the_wifi_keyfile_is_private_and_network_manager_took_it(appliance):
+    keyfile = appliance.run.path("/etc/NetworkManager/system-connections/palim-erich-burger-heim.nmconnection")
+    st = keyfile.stat()
+    assert (oct(st.st_mode & 0o7777), st.st_uid, st.st_gid) == (oct(0o600), 0, 0)
+    assert appliance.run.psk in keyfile.read_text()
+    names = appliance.booted.sh(["nmcli", "-t", "-f", "NAME", "connection", "show"]).stdout.split()
+    assert "palim-erich-burger-heim" in names  # NetworkManager ignores keyfiles others can read
+
+
+def test_logind_will_not_suspend_on_lid_close(appliance):
+    for prop in ("HandleLidSwitch", "HandleLidSwitchExternalPower", "HandleSuspendKey"):
+        out = appliance.booted.sh(["busctl", "get-property", "org.freedesktop.login1", "/org/freedesktop/login1",
+                                   "org.freedesktop.login1.Manager", prop]).stdout.strip()
+        assert out == 's "ignore"', (prop, out)
+
+
+def test_no_unit_failed_at_boot(appliance):
+    failed = appliance.systemctl("--failed", "--no-legend", "--plain")
+    assert failed == "", failed
+
+
+def test_the_support_screenshot_shows_the_home_screen(appliance):
+    from PyQt6.QtGui import QImage
+
+    shot = appliance.run.path("/var/lib/palim-kiosk/screenshot.png")
+    before = shot.stat().st_mtime_ns if shot.exists() else None
+    kiosk = [p for p in appliance.booted.processes()
+             if len(p["cmdline"]) > 1 and p["cmdline"][1].endswith("/bin/palim-kiosk")]
+    import os
+    import signal
+
+    os.kill(kiosk[0]["pid"], signal.SIGUSR1)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not (shot.exists() and shot.stat().st_mtime_ns != before):
+        time.sleep(0.2)
+    assert shot.exists(), appliance.journal()[-2000:]
+    time.sleep(0.5)  # written atomically, but give the rename a moment on the overlay
+    image = QImage(str(shot))
+    assert not image.isNull()
+    w, h = image.width(), image.height()
+    assert w >= 640 and h >= 480, (w, h)
+    assert image.pixel(w // 2, h // 2) & 0xFFFFFF == GREEN, hex(image.pixel(w // 2, h // 2))
+    for x, y in ((2, 2), (w - 3, 2), (2, h - 3), (w - 3, h - 3)):
+        assert image.pixel(x, y) & 0xFFFFFF == PAPER, (x, y, hex(image.pixel(x, y)))
+    colours = {image.pixel(x, y) for x in range(0, w, 16) for y in range(0, h, 16)}
+    assert len(colours) > 8, "the screenshot is nearly blank"
+    assert appliance.run.path("/var/lib/palim-kiosk").stat().st_uid == appliance.kiosk_uid()
+    appliance.facts["screenshot"] = f"{w}x{h}"
+
+
+@KIOSK_WATCHDOG_BUG
+def test_the_watchdog_is_fed_from_the_kiosk(appliance):
+    watchdog_s = int(appliance.systemctl("show", "-p", "WatchdogUSec", "--value", ap.UNIT).removesuffix("s") or 0)
+    assert watchdog_s > 0
+    assert _wait_active(appliance, 5) == "active", "the unit never became active (no READY=1)"
+    time.sleep(max(0.0, appliance.active_at + watchdog_s + 5 - time.monotonic()))
+    assert appliance.systemctl("is-active", ap.UNIT) == "active"
+    assert appliance.systemctl("show", "-p", "NRestarts", "--value", ap.UNIT) == "0"
+    assert "watchdog timeout" not in appliance.journal().lower()
+
+
+def test_the_appliance_powers_off_cleanly(appliance):
+    assert ap.poweroff(appliance.booted) == 0
