@@ -184,6 +184,20 @@ def _locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _build_base(log: Log, tmp: Path) -> None:
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    root = tmp / "root"
+    log.run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_INCLUDE)}", SUITE, str(root), MIRROR],
+            timeout=1200)
+    apt = ["env", "DEBIAN_FRONTEND=noninteractive"]
+    in_root(log, root, [*apt, "apt-get", "update", "-q"], timeout=600)
+    in_root(log, root, [*apt, "apt-get", "install", "-y", "-q", "--no-install-recommends", *base_packages()],
+            timeout=1200)
+    in_root(log, root, ["apt-get", "clean"])
+
+
 def ensure_base(log: Log) -> tuple[Path, bool]:
     """The Debian 12 root with the kiosk's packages, built once per package list; (root, True when cached)."""
     key = base_key()
@@ -193,22 +207,21 @@ def ensure_base(log: Log) -> tuple[Path, bool]:
             log.write(f"base {done} is cached (key of its package list: {key})")
             return done / "root", True
         tmp = CACHE / f"base-{key}.partial"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir(parents=True)
-        root = tmp / "root"
-        log.run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_INCLUDE)}", SUITE, str(root), MIRROR],
-                timeout=1200)
-        apt = ["env", "DEBIAN_FRONTEND=noninteractive"]
-        in_root(log, root, [*apt, "apt-get", "update", "-q"], timeout=600)
-        in_root(log, root, [*apt, "apt-get", "install", "-y", "-q", "--no-install-recommends", *base_packages()],
-                timeout=1200)
-        in_root(log, root, ["apt-get", "clean"])
+        for attempt in (1, 2):  # a mirror hiccup should not fail CI: one more try from scratch
+            try:
+                _build_base(log, tmp)
+                break
+            except (AssertionError, subprocess.TimeoutExpired) as exc:
+                if attempt == 2:
+                    raise
+                log.write(f"building the base failed, trying once more: {exc}")
         (tmp / "packages.txt").write_text("\n".join(base_packages()) + "\n")
         (tmp / "complete").write_text(time.strftime("%Y-%m-%d %H:%M:%S\n"))
+        mounts = Path("/proc/self/mountinfo").read_text()
         for old in CACHE.glob("base-*"):
-            if old.is_dir() and old.name != tmp.name:
-                shutil.rmtree(old, ignore_errors=True)  # an older package list: never used again
+            # An older package list is never used again, unless a run of another checkout has it mounted right now.
+            if old.is_dir() and old.name != tmp.name and f"lowerdir={old}/root" not in mounts:
+                shutil.rmtree(old, ignore_errors=True)
         tmp.rename(done)
         return done / "root", False
 
