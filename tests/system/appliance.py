@@ -66,8 +66,8 @@ Environment=QTWEBENGINE_DISABLE_SANDBOX=1
 """
 
 
-class HostCannot(Exception):
-    """The host cannot run the system test; the message says why (the test is skipped with it)."""
+# What the run measured, printed at the end of the pytest run (conftest.py) and kept in the run's steps.log.
+REPORT: list[str] = []
 
 
 def _reachable(url: str, timeout: float = 5.0) -> bool:

@@ -93,15 +93,14 @@ KIOSK_WATCHDOG_BUG = pytest.mark.xfail(strict=True, reason=(
 
 
 @pytest.fixture(scope="module")
-def appliance(request) -> Iterator[Appliance]:
+def appliance() -> Iterator[Appliance]:
     problem = ap.host_problem()
     if problem:
         pytest.skip(f"whole-appliance test not possible on this host: {problem}")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
 
     def say(text: str) -> None:
-        if reporter is not None:
-            reporter.write_line(f"[system] {text}")
+        ap.REPORT.append(text)
+        log.write(f"[system] {text}")
 
     started = time.monotonic()
     ap.WORK.mkdir(parents=True, exist_ok=True)
