@@ -33,7 +33,8 @@ def watchdog_interval_ms() -> int:
         pid = int(os.environ.get("WATCHDOG_PID", str(os.getpid())))
     except ValueError:
         return 0
-    if usec <= 0 or pid != os.getpid():
+    # Under cage systemd's main process (WATCHDOG_PID) is cage, the kiosk's parent; the pings are still meant for us.
+    if usec <= 0 or pid not in (os.getpid(), os.getppid()):
         return 0
     return max(100, usec // 2000)
 

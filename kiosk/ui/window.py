@@ -185,8 +185,8 @@ class KioskWindow(QMainWindow):
             self._set_screen(self.home, "home")
             if not self._announced_home:
                 self._announced_home = True
-                log.info("home screen shown for %s", self.config.resident)
-                self.home_shown.emit()
+                # After the event loop has shown the window (and its owner has connected home_shown for READY=1).
+                QTimer.singleShot(0, self._announce_home)
         elif screen is Screen.IN_CALL:
             self._set_screen(self.call, "in_call")
         elif screen is Screen.CONNECTING:
@@ -240,6 +240,10 @@ class KioskWindow(QMainWindow):
         if not self.health.incidents:
             return texts.SERVICE_NO_INCIDENTS
         return "\n".join(f"{i.at:%d.%m. %H:%M}  {i.kind}: {i.detail[:60]}" for i in self.health.incidents)
+
+    def _announce_home(self) -> None:
+        log.info("home screen shown for %s", self.config.resident)
+        self.home_shown.emit()
 
     def _set_screen(self, widget: QWidget, name: str) -> None:
         self._stack.setCurrentWidget(widget)

@@ -65,3 +65,13 @@ def test_no_pin_configured_means_no_exit(qtbot, server, tmp_path):
         assert window.screen_name == "home"
     finally:
         close_window(window)
+
+
+def test_home_shown_is_announced_after_the_owner_could_connect(qtbot, server, tmp_path):
+    # app.py connects home_shown (READY=1 for systemd) after building the window: it must still hear it.
+    window = make_window(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml")
+    try:
+        with qtbot.waitSignal(window.home_shown, timeout=5000):
+            pass
+    finally:
+        close_window(window)

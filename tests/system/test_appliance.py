@@ -82,16 +82,6 @@ def _wait_active(appliance: "Appliance", timeout: float) -> str:
     return state
 
 
-# The kiosk (kiosk/, not provisioning) does not yet work under systemd + cage; see README, "The whole-appliance test".
-# strict: when the kiosk is fixed these XPASS and fail, so the markers get removed.
-KIOSK_READY_BUG = pytest.mark.xfail(strict=True, reason=(
-    "kiosk: READY=1 is never sent: KioskWindow.__init__ shows the home screen (emits home_shown) before app.py "
-    "connects home_shown to sdnotify, so the unit stays 'activating' until TimeoutStartSec and restarts"))
-KIOSK_WATCHDOG_BUG = pytest.mark.xfail(strict=True, reason=(
-    "kiosk: no WATCHDOG=1 under cage: sdnotify.watchdog_interval_ms() returns 0 because WATCHDOG_PID is cage's PID "
-    "(the unit's main process, the kiosk's parent), not the kiosk's own"))
-
-
 @pytest.fixture(scope="module")
 def appliance() -> Iterator[Appliance]:
     problem = ap.host_problem()
@@ -144,7 +134,6 @@ def appliance() -> Iterator[Appliance]:
             say(f"{key}: {value}")
 
 
-@KIOSK_READY_BUG
 def test_the_kiosk_unit_is_active_because_the_kiosk_said_ready(appliance):
     assert appliance.systemctl("show", "-p", "Type", "--value", ap.UNIT) == "notify"
     assert appliance.systemctl("is-enabled", ap.UNIT) == "enabled"
@@ -251,7 +240,6 @@ def test_the_support_screenshot_shows_the_home_screen(appliance):
     appliance.facts["screenshot"] = f"{w}x{h}"
 
 
-@KIOSK_WATCHDOG_BUG
 def test_the_watchdog_is_fed_from_the_kiosk(appliance):
     watchdog_s = int(appliance.systemctl("show", "-p", "WatchdogUSec", "--value", ap.UNIT).removesuffix("s") or 0)
     assert watchdog_s > 0

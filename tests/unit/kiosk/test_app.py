@@ -29,3 +29,15 @@ def test_bad_sizes_are_refused_with_a_message(size, capsys):
         parse_args(["--size", size])
     assert info.value.code == 2
     assert "--size must look like 1280x800" in capsys.readouterr().err
+
+
+def test_watchdog_pid_of_cage_counts_for_its_child(monkeypatch):
+    import os
+
+    from kiosk import sdnotify
+
+    monkeypatch.setenv("WATCHDOG_USEC", "30000000")
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getppid()))  # under cage, systemd's main pid is our parent
+    assert sdnotify.watchdog_interval_ms() == 15000
+    monkeypatch.setenv("WATCHDOG_PID", "1")  # somebody else's watchdog
+    assert sdnotify.watchdog_interval_ms() == 0
