@@ -17,6 +17,7 @@ class State(enum.Enum):
     ENDING = "ending"  # the conference was left; waiting for Jitsi's readyToClose
     WAITING = "waiting"  # a join failed or the call was lost: trying again after a pause
     TROUBLE = "trouble"  # a calm message, then home by itself
+    RINGING = "ringing"  # the family waits in the room: ring until answered, declined or they leave
 
 
 class Screen(enum.Enum):
@@ -28,6 +29,7 @@ class Screen(enum.Enum):
     ENDING = "ending"
     WAITING = "waiting"
     TROUBLE = "trouble"
+    RINGING = "ringing"
 
 
 class Trouble(enum.Enum):
@@ -95,8 +97,16 @@ class NetworkChanged:
     online: bool
 
 
+@dataclass(frozen=True)
+class PresenceChanged:
+    """The server says how many wait in the room (None: unknown); `quiet` when quiet hours hold now."""
+
+    others: int | None
+    quiet: bool = False
+
+
 Event = (CallTapped | HangupTapped | HomeTapped | PageEvent | TimerFired | RendererCrashed | WebReady
-         | NetworkChanged)
+         | NetworkChanged | PresenceChanged)
 
 
 # --------------------------------------------------------------------------- effects
@@ -180,6 +190,18 @@ class Incident:
 
 
 @dataclass(frozen=True)
+class Ring:
+    """Start or stop the ringing sound."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class NotifyFamily:
+    """Tell the family contacts that the resident is calling (in the background, deduplicated)."""
+
+
+@dataclass(frozen=True)
 class Log:
     """A line for the staff log (journal)."""
 
@@ -188,7 +210,7 @@ class Log:
 
 
 Effect = (Show | JoinCall | HangupCall | DisposeCall | StartTimer | StopTimer | RebuildWeb | Exit | CallStarted
-          | CallEnded | Incident | Log)
+          | CallEnded | Incident | Ring | NotifyFamily | Log)
 
 # Timer names the Qt layer runs for the flow.
 CONNECT_TIMER = "connect"
@@ -197,6 +219,7 @@ MESSAGE_TIMER = "message"
 ALONE_TIMER = "alone"
 REBUILD_TIMER = "rebuild"
 RETRY_TIMER = "retry"
+ANSWER_TIMER = "answer"  # auto-answer countdown
 CALL_TIMERS = (CONNECT_TIMER, HANGUP_TIMER, ALONE_TIMER, RETRY_TIMER)
 
 # Process exit code when the renderer keeps crashing: systemd restarts the whole kiosk.
@@ -221,6 +244,7 @@ class Timing:
     rejoin_attempts: int = 6  # rejoins after a lost call before giving up
     crash_window: float = 600.0  # renderer crashes counted over ten minutes ...
     max_crashes: int = 3  # ... this many and the kiosk exits for systemd to restart it
+    auto_answer: float | None = None  # seconds of countdown before answering by itself; None: never
 
 
 def backoff(attempt: int, timing: Timing, dice: Callable[[], float]) -> float:
@@ -254,6 +278,7 @@ class CallFlow:
         self.last_rebuild: float | None = None
         self.rebuild_pending = False
         self.crashes: list[float] = []
+        self.declined = False  # "Nicht jetzt" for this visit of the family: no ringing until the room empties
 
     def handle(self, event: Event) -> list[Effect]:
         """Apply one event; return the effects to carry out, in order."""
@@ -265,6 +290,8 @@ class CallFlow:
             return []
         if isinstance(event, NetworkChanged):
             return self._network(event.online)
+        if isinstance(event, PresenceChanged):
+            return self._presence(event)
         if isinstance(event, TimerFired) and event.name == REBUILD_TIMER:
             if not self.rebuild_pending:
                 return []
@@ -284,9 +311,16 @@ class CallFlow:
                 self.state = State.TROUBLE
                 return [Show(Screen.TROUBLE, Trouble.OFFLINE), StartTimer(MESSAGE_TIMER, self.timing.message),
                         Log("warning", "call tapped while the device is offline")]
-            self.others = self.others_max = self.attempt = 0
-            self.rejoining = False
-            return self._join(Screen.CONNECTING)
+            return [NotifyFamily(), *self._start_episode()]
+        return self._late(event)
+
+    def _on_ringing(self, event: Event) -> list[Effect]:
+        if isinstance(event, CallTapped) or (isinstance(event, TimerFired) and event.name == ANSWER_TIMER):
+            how = "answered" if isinstance(event, CallTapped) else "answered by itself after the countdown"
+            return [Ring(False), StopTimer(ANSWER_TIMER), Log("info", f"ringing {how}"), *self._start_episode()]
+        if isinstance(event, HomeTapped):
+            self.declined = True
+            return self._stop_ringing("not now")
         return self._late(event)
 
     def _on_connecting(self, event: Event) -> list[Effect]:
@@ -358,6 +392,30 @@ class CallFlow:
         return self._late(event)
 
     # ------------------------------------------------------------------ shared steps
+
+    def _start_episode(self) -> list[Effect]:
+        self.others = self.others_max = self.attempt = 0
+        self.rejoining = False
+        return self._join(Screen.CONNECTING)
+
+    def _stop_ringing(self, why: str) -> list[Effect]:
+        self.state = State.IDLE
+        return [Ring(False), StopTimer(ANSWER_TIMER), Show(Screen.HOME), Log("info", f"ringing stopped ({why})")]
+
+    def _presence(self, event: PresenceChanged) -> list[Effect]:
+        waiting = bool(event.others)
+        if not waiting:
+            self.declined = False  # the family left: the next visit rings again
+        if self.state is State.RINGING and (not waiting or event.quiet):
+            return self._stop_ringing("the family left" if not waiting else "quiet hours")
+        if self.state is State.IDLE and waiting and not event.quiet and not self.declined and self.online:
+            self.state = State.RINGING
+            effects: list[Effect] = [Show(Screen.RINGING), Ring(True),
+                                     Log("info", f"ringing: {event.others} waiting in the room")]
+            if self.timing.auto_answer is not None:
+                effects.append(StartTimer(ANSWER_TIMER, self.timing.auto_answer))
+            return effects
+        return []
 
     def _join(self, screen: Screen) -> list[Effect]:
         self.call_id += 1
@@ -433,6 +491,8 @@ class CallFlow:
             effects.append(Incident(Trouble.OFFLINE.value, "the network is gone"))
             if self.state is State.IN_CALL:
                 effects += self._lost("the network is gone")
+            elif self.state is State.RINGING:
+                effects += self._stop_ringing("the network is gone")
         elif self.state is State.WAITING:
             effects += [StopTimer(RETRY_TIMER), *self._join(Screen.CONNECTING)]  # no need to wait any longer
         return effects
@@ -465,6 +525,8 @@ class CallFlow:
             return effects + [Exit(EXIT_CRASHING, f"{len(self.crashes)} renderer crashes within "
                                                   f"{self.timing.crash_window / 60:.0f} minutes")]
         effects += [StopTimer(name) for name in CALL_TIMERS]
+        if self.state is State.RINGING:
+            effects += [Ring(False), StopTimer(ANSWER_TIMER)]
         effects += self._episode_over()
         self.state = State.TROUBLE
         effects += [Show(Screen.TROUBLE, Trouble.RENDERER_CRASHED), StartTimer(MESSAGE_TIMER, self.timing.message)]

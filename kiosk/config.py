@@ -11,7 +11,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_CONFIG_PATH = Path("/etc/palim-kiosk/kiosk.yaml")
 LANGUAGES = ("de", "en", "tr", "ru", "pl")
@@ -50,6 +50,18 @@ def check_server_url(value: str) -> str:
     except ValueError as exc:
         raise ValueError(f"has an invalid port ({exc})") from None
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def check_server_url_with_path(value: str) -> str:
+    """An https URL that may have a path and query (loopback may use http); raise ValueError otherwise."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("must be a URL like https://ntfy.example.org/topic")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValueError("must use https (plain http is only allowed for 127.0.0.1 and localhost)")
+    if parts.username or parts.password:
+        raise ValueError("must not carry a login: put secrets in a token file")
+    return value
 
 
 def room_entropy_bits(room: str) -> float:
@@ -146,6 +158,126 @@ class PowerOptions(_Strict):
         return value
 
 
+def _window_spec(value: str) -> str:
+    start, sep, end = value.partition("-")
+    if not sep or not HHMM.match(start.strip()) or not HHMM.match(end.strip()) or start.strip() == end.strip():
+        raise ValueError(f"{value!r} must be a time window like '20:00-08:00'")
+    return f"{start.strip()}-{end.strip()}"
+
+
+def _secret_file(value: str | None) -> str | None:
+    if value is not None and not value.startswith("/"):
+        raise ValueError("must be the absolute path of a file that holds the secret (never the secret itself)")
+    return value
+
+
+class NtfyChannel(_Strict):
+    """A push to an ntfy topic (the family installs the ntfy app and subscribes)."""
+
+    url: str
+    token_file: str | None = None  # bearer token, read at send time
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_server_url_with_path(value)
+
+    @field_validator("token_file")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        return _secret_file(value)
+
+
+class WebhookChannel(NtfyChannel):
+    """A JSON POST for Matrix bridges, SMS gateways or the city's own system."""
+
+
+class Contact(_Strict):
+    """A family member and how to reach them; at least one way."""
+
+    name: str = Field(min_length=1, max_length=80)
+    ntfy: NtfyChannel | None = None
+    webhook: WebhookChannel | None = None
+    email: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        # One plain address: no display name, no list, nothing that could add a mail header.
+        if value is not None and not re.fullmatch(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+", value):
+            raise ValueError("must be one plain e-mail address, like anna@example.org")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Contact:
+        if not (self.ntfy or self.webhook or self.email):
+            raise ValueError(f"{self.name} needs at least one of ntfy, webhook or email")
+        return self
+
+
+class SmtpOptions(_Strict):
+    """The city's SMTP relay (STARTTLS), for e-mail notifications."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    sender: str
+    user: str | None = None
+    password_file: str | None = None
+    ca_file: str | None = None  # a city CA; default: the system's
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return Contact._email(value)
+
+    @field_validator("password_file", "ca_file")
+    @classmethod
+    def _files(cls, value: str | None) -> str | None:
+        return _secret_file(value)
+
+
+class FamilyOptions(_Strict):
+    """Who hears that the resident is calling, and who may ring the device."""
+
+    contacts: tuple[Contact, ...] = ()
+    smtp: SmtpOptions | None = None
+    dedupe_minutes: int = Field(default=5, ge=0, le=120)  # a second tap within this sends nothing new
+
+    @field_validator("contacts", mode="before")
+    @classmethod
+    def _tuple(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+
+class PresenceOptions(_Strict):
+    """Asking the server whether someone waits in the room (Prosody mod_muc_size), and what to do then."""
+
+    # e.g. "https://konferenz.example.org/room-size?room={room}&domain=muc.konferenz.example.org"; none: no ringing
+    url: str | None = None
+    interval_s: int = Field(default=10, ge=3, le=600)
+    auto_answer: bool = False  # join by itself after a visible 10 s countdown
+    quiet_hours: tuple[str, ...] = ()  # e.g. ["20:00-08:00", "12:00-13:00"]: no ringing, no auto-answer
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if "{room}" not in value:
+            raise ValueError("must contain {room} where the room name goes")
+        check_server_url_with_path(value.replace("{room}", "room"))
+        return value
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            value = tuple(value)
+        if isinstance(value, tuple):
+            return tuple(_window_spec(v) if isinstance(v, str) else v for v in value)
+        return value
+
+
 class KioskConfig(_Strict):
     """What one kiosk device needs to know, read from /etc/palim-kiosk/kiosk.yaml."""
 
@@ -162,6 +294,8 @@ class KioskConfig(_Strict):
     home: str | None = Field(default=None, max_length=80)
     health: HealthOptions = HealthOptions()
     power: PowerOptions = PowerOptions()
+    family: FamilyOptions = FamilyOptions()
+    presence: PresenceOptions = PresenceOptions()
 
     @field_validator("server")
     @classmethod

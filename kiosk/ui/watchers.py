@@ -115,3 +115,122 @@ class NightlyRestart(QObject):
     def stop(self) -> None:
         """No more checks."""
         self._timer.stop()
+
+
+class PresenceWatch(QObject):
+    """Asks the server every few seconds whether someone waits in the room; a worker thread does the HTTP."""
+
+    changed = pyqtSignal(object)  # others in the room: int, or None when unknown
+    _answer = pyqtSignal(object)  # from the worker thread; Qt queues it to the GUI thread
+
+    MAX_BACKOFF_S = 300
+
+    def __init__(self, url: str, interval_s: int, server: str, pins: tuple[str, ...], parent=None):
+        super().__init__(parent)
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._url = url
+        self._interval = interval_s
+        self._server = server
+        self._pins = pins
+        self._failures = 0
+        self._busy = False
+        self._paused = False
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="presence")
+        self._timer = QTimer(self, singleShot=True)
+        self._timer.timeout.connect(self._ask)
+        self._answer.connect(self._answered)
+        self._timer.start(1000)
+
+    def pause(self, paused: bool) -> None:
+        """No polling while a call runs (the resident is busy; the server is busy enough)."""
+        if paused == self._paused:
+            return
+        self._paused = paused
+        if paused:
+            self._timer.stop()
+        elif not self._busy:
+            self._timer.start(1000)
+
+    def stop(self) -> None:
+        """No more questions; the worker finishes what it is doing."""
+        self._paused = True
+        self._timer.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _ask(self) -> None:
+        if self._paused:
+            return
+        self._busy = True
+        self._pool.submit(self._fetch)
+
+    def _fetch(self) -> None:
+        from kiosk.family import parse_presence
+
+        try:
+            status, body = fetch_json(self._url, self._server, self._pins)
+            self._answer.emit(parse_presence(status, body))
+        except Exception as exc:  # noqa: BLE001 (any failure of the check means "unknown", never a crash)
+            log.warning("presence check failed: %s", type(exc).__name__)
+            self._answer.emit(None)
+
+    def _answered(self, others) -> None:
+        self._busy = False
+        self._failures = 0 if others is not None else self._failures + 1
+        self.changed.emit(others)
+        if not self._paused:
+            wait = min(self.MAX_BACKOFF_S, self._interval * 2 ** min(self._failures, 5))
+            self._timer.start(wait * 1000)
+
+
+def fetch_json(url: str, server: str, pins: tuple[str, ...], timeout: float = 5.0) -> tuple[int, object]:
+    """GET a JSON answer; for the configured server a pinned certificate is checked by its fingerprint."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    from kiosk.web.policy import Origin
+
+    session = requests.Session()
+    if pins and Origin.of(url).host == Origin.of(server).host and url.startswith("https:"):
+
+        class PinnedAdapter(HTTPAdapter):
+            def init_poolmanager(self, *args, **kwargs):
+                kwargs["assert_fingerprint"] = pins[0]  # urllib3 checks the leaf's SHA-256 instead of a CA
+                kwargs["cert_reqs"] = "CERT_NONE"
+                return super().init_poolmanager(*args, **kwargs)
+
+        session.mount("https://", PinnedAdapter())
+        session.verify = False
+    with session:
+        response = session.get(url, timeout=timeout, headers={"Accept": "application/json"})
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return response.status_code, body
+
+
+class Notifier(QObject):
+    """Sends the family notice in a worker thread; reports failures back to the GUI thread."""
+
+    delivered = pyqtSignal(list)  # list[notify.Delivery]
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notify")
+
+    def send(self, job: Callable[[], list]) -> None:
+        """Run a delivery job (notify.deliver bound to its arguments) in the background."""
+        def run() -> None:
+            try:
+                self.delivered.emit(job())
+            except Exception:  # noqa: BLE001 (a notice must never take the kiosk down)
+                log.exception("notice failed")
+
+        self._pool.submit(run)
+
+    def stop(self) -> None:
+        """Let running deliveries finish in the background; start no new ones."""
+        self._pool.shutdown(wait=False, cancel_futures=True)

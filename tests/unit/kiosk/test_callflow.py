@@ -6,7 +6,7 @@ from kiosk.callflow import (
     ALONE_TIMER, CONNECT_TIMER, EXIT_CRASHING, HANGUP_TIMER, MESSAGE_TIMER, REBUILD_TIMER, RETRY_TIMER,
     CallEnded, CallFlow, CallStarted, CallTapped, DisposeCall, Exit, HangupCall, HangupTapped, HomeTapped, Incident,
     JoinCall, Log, NetworkChanged, PageEvent, RebuildWeb, RendererCrashed, Screen, Show, StartTimer, State, StopTimer,
-    TimerFired, Timing, Trouble, WebReady, backoff,
+    TimerFired, Timing, Trouble, WebReady, backoff, ANSWER_TIMER, NotifyFamily, PresenceChanged, Ring,
 )
 
 
@@ -15,6 +15,10 @@ def flow_in(state: State) -> CallFlow:
     flow = CallFlow(dice=lambda: 0.5)
     flow.handle(WebReady(now=0))
     if state is State.IDLE:
+        return flow
+    if state is State.RINGING:
+        flow.handle(PresenceChanged(1))
+        assert flow.state is State.RINGING
         return flow
     if state is State.TROUBLE:
         flow.handle(NetworkChanged(online=False))
@@ -65,12 +69,17 @@ ALL_EVENTS = {
     "t_alone": TimerFired(ALONE_TIMER), "t_rebuild": TimerFired(REBUILD_TIMER), "t_nonsense": TimerFired("nonsense"),
     "t_retry": TimerFired(RETRY_TIMER), "crash": RendererCrashed(now=1000.0), "web_ready": WebReady(now=1000.0),
     "offline": NetworkChanged(online=False), "online": NetworkChanged(online=True),
+    "present": PresenceChanged(1), "empty": PresenceChanged(0), "presence_unknown": PresenceChanged(None),
+    "present_quiet": PresenceChanged(2, quiet=True), "t_answer": TimerFired(ANSWER_TIMER),
 }
 
 # (state, event) -> state afterwards, for every pair; anything not listed keeps the state.
 I, C, N, E, W, T = State.IDLE, State.CONNECTING, State.IN_CALL, State.ENDING, State.WAITING, State.TROUBLE
+R = State.RINGING
 EXPECTED_STATE = {
-    (I, "call"): C, (I, "crash"): T,
+    (I, "call"): C, (I, "crash"): T, (I, "present"): R,
+    (R, "call"): C, (R, "t_answer"): C, (R, "home"): I, (R, "empty"): I, (R, "presence_unknown"): I,
+    (R, "present_quiet"): I, (R, "offline"): I, (R, "crash"): T,
     (C, "hangup"): I, (C, "joined"): N, (C, "left"): W, (C, "close"): W, (C, "fatal"): W, (C, "fatal_flat"): W,
     (C, "load_failed"): W, (C, "t_connect"): W, (C, "crash"): T,
     (N, "hangup"): E, (N, "left"): E, (N, "close"): I, (N, "fatal"): W, (N, "fatal_flat"): W, (N, "t_alone"): E,
@@ -103,7 +112,7 @@ def test_every_event_in_every_state(state, label):
 def test_happy_path_effects_in_order():
     flow = CallFlow(Timing(connect=30))
     assert without_logs(flow.handle(CallTapped())) == [
-        Show(Screen.CONNECTING), JoinCall(1), StartTimer(CONNECT_TIMER, 30)]
+        NotifyFamily(), Show(Screen.CONNECTING), JoinCall(1), StartTimer(CONNECT_TIMER, 30)]
     assert without_logs(flow.handle(JOINED)) == [StopTimer(CONNECT_TIMER), Show(Screen.IN_CALL), CallStarted()]
     assert without_logs(flow.handle(HangupTapped())) == [
         StopTimer(ALONE_TIMER), HangupCall(1), Show(Screen.ENDING), StartTimer(HANGUP_TIMER, 5.0)]
@@ -373,3 +382,66 @@ def test_crashes_far_apart_never_exit():
 def test_crash_in_a_call_ends_the_call_record():
     flow = flow_in(State.IN_CALL)
     assert CallEnded(0) in flow.handle(RendererCrashed(now=5.0))
+
+
+# --------------------------------------------------------------------------- the family rings
+
+
+def test_ringing_starts_and_stops_with_the_family_in_the_room():
+    flow = CallFlow()
+    effects = flow.handle(PresenceChanged(1))
+    assert Show(Screen.RINGING) in effects and Ring(True) in effects
+    assert flow.handle(PresenceChanged(1)) == []  # still there: nothing new
+    effects = flow.handle(PresenceChanged(0))
+    assert Ring(False) in effects and Show(Screen.HOME) in effects and flow.state is State.IDLE
+
+
+def test_answering_joins_without_notifying_the_family_again():
+    flow = CallFlow()
+    flow.handle(PresenceChanged(2))
+    effects = flow.handle(CallTapped())
+    assert effects[0] == Ring(False) and JoinCall(1) in effects and NotifyFamily() not in effects
+
+
+def test_auto_answer_after_the_countdown():
+    flow = CallFlow(Timing(auto_answer=10.0))
+    assert StartTimer(ANSWER_TIMER, 10.0) in flow.handle(PresenceChanged(1))
+    effects = flow.handle(TimerFired(ANSWER_TIMER))
+    assert JoinCall(1) in effects and flow.state is State.CONNECTING
+
+
+def test_not_now_silences_this_visit_only():
+    flow = CallFlow(Timing(auto_answer=10.0))
+    flow.handle(PresenceChanged(1))
+    effects = flow.handle(HomeTapped())
+    assert StopTimer(ANSWER_TIMER) in effects and Ring(False) in effects
+    assert flow.handle(TimerFired(ANSWER_TIMER)) == []  # the countdown is over for good
+    assert flow.handle(PresenceChanged(1)) == []  # same visit: no ringing
+    flow.handle(PresenceChanged(0))
+    assert Ring(True) in flow.handle(PresenceChanged(1))  # a new visit rings
+
+
+def test_quiet_hours_never_ring_and_never_answer():
+    flow = CallFlow(Timing(auto_answer=10.0))
+    assert flow.handle(PresenceChanged(1, quiet=True)) == []
+    flow.handle(PresenceChanged(1))
+    assert Ring(False) in flow.handle(PresenceChanged(1, quiet=True))
+
+
+@pytest.mark.parametrize("others", [None, 0])
+def test_unknown_or_empty_never_rings(others):
+    assert CallFlow().handle(PresenceChanged(others)) == []
+
+
+def test_no_ringing_during_a_call_or_offline():
+    flow = flow_in(State.IN_CALL)
+    assert flow.handle(PresenceChanged(1)) == []
+    flow = CallFlow()
+    flow.handle(NetworkChanged(online=False))
+    assert flow.handle(PresenceChanged(1)) == []
+
+
+def test_a_crash_while_ringing_stops_the_sound():
+    flow = CallFlow()
+    flow.handle(PresenceChanged(1))
+    assert Ring(False) in flow.handle(RendererCrashed(now=1.0))

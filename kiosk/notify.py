@@ -1,0 +1,116 @@
+"""Sending the family notice: ntfy, webhook and e-mail, with retries; runs in a worker thread, never the GUI's."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from kiosk.config import Contact, SmtpOptions
+from kiosk.family import Notice, email_message, ntfy_headers, webhook_body
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_S = 10
+RETRY_DELAYS_S = (0.0, 5.0, 30.0)  # three tries in about half a minute, then staff hear about it
+
+
+class SendError(Exception):
+    """A channel did not take the notice; the message names the channel, never a secret."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome for one channel of one contact."""
+
+    contact: str
+    channel: str
+    ok: bool
+    detail: str
+
+
+def _secret(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").strip() or None
+    except OSError as exc:
+        raise SendError(f"cannot read the secret file {path}: {exc.strerror}") from None
+
+
+def _post(url: str, **kwargs) -> None:
+    try:
+        response = requests.post(url, timeout=TIMEOUT_S, **kwargs)
+    except requests.RequestException as exc:
+        raise SendError(type(exc).__name__) from None
+    if response.status_code >= 300:
+        raise SendError(f"HTTP {response.status_code}")
+
+
+def send_ntfy(contact: Contact, item: Notice) -> None:
+    """Publish to the contact's ntfy topic."""
+    _post(contact.ntfy.url, data=item.text.encode("utf-8"), headers=ntfy_headers(item, _secret(contact.ntfy.token_file)))
+
+
+def send_webhook(contact: Contact, item: Notice) -> None:
+    """POST the notice as JSON."""
+    token = _secret(contact.webhook.token_file)
+    _post(contact.webhook.url, json=webhook_body(item), headers={"Authorization": f"Bearer {token}"} if token else {})
+
+
+def send_email(contact: Contact, item: Notice, smtp: SmtpOptions | None) -> None:
+    """Send the notice through the city's relay with STARTTLS (never in clear text)."""
+    if smtp is None:
+        raise SendError("no smtp relay configured")
+    context = ssl.create_default_context(cafile=smtp.ca_file)
+    try:
+        with smtplib.SMTP(smtp.host, smtp.port, timeout=TIMEOUT_S) as client:
+            client.starttls(context=context)
+            if smtp.user:
+                client.login(smtp.user, _secret(smtp.password_file) or "")
+            client.send_message(email_message(item, smtp.sender, contact.email))
+    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+        raise SendError(f"{type(exc).__name__}: {str(exc)[:120]}") from None
+
+
+def channels(contact: Contact, smtp: SmtpOptions | None) -> list[tuple[str, Callable[[Notice], None]]]:
+    """The ways to reach one contact."""
+    found = []
+    if contact.ntfy:
+        found.append(("ntfy", lambda item: send_ntfy(contact, item)))
+    if contact.webhook:
+        found.append(("webhook", lambda item: send_webhook(contact, item)))
+    if contact.email:
+        found.append(("email", lambda item: send_email(contact, item, smtp)))
+    return found
+
+
+def deliver(contacts: tuple[Contact, ...], smtp: SmtpOptions | None, item: Notice,
+            delays: tuple[float, ...] = RETRY_DELAYS_S, sleep: Callable[[float], None] = time.sleep) -> list[Delivery]:
+    """Try every channel of every contact, each with retries; report what happened."""
+    results = []
+    for contact in contacts:
+        for name, send in channels(contact, smtp):
+            detail = ""
+            for attempt, delay in enumerate(delays, 1):
+                sleep(delay)
+                try:
+                    send(item)
+                except SendError as exc:
+                    detail = f"attempt {attempt}: {exc}"
+                    log.warning("notice to %s by %s failed (%s)", contact.name, name, detail)
+                    continue
+                detail = f"attempt {attempt}"
+                break
+            else:
+                results.append(Delivery(contact.name, name, False, detail))
+                continue
+            log.info("notice to %s by %s delivered (%s)", contact.name, name, detail)
+            results.append(Delivery(contact.name, name, True, detail))
+    return results
