@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -14,18 +15,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def tree_pss_mib() -> float:
-    """PSS of this process and all its children (QtWebEngine's helpers), in MiB."""
+def tree_memory_mib() -> tuple[float, float]:
+    """PSS and USS of this process and all its children (QtWebEngine's helpers), in MiB."""
     import psutil
 
-    total = 0
+    pss = uss = 0
     me = psutil.Process()
     for process in [me, *me.children(recursive=True)]:
         try:
-            total += process.memory_full_info().pss
+            info = process.memory_full_info()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
-    return total / 2**20
+            continue
+        pss += info.pss
+        uss += info.uss
+    return pss / 2**20, uss / 2**20
 
 
 def main() -> int:
@@ -70,30 +73,50 @@ def main() -> int:
         window.resize(1280, 800)
         window.show()
         wait(lambda: window.call_view.is_ready)
-        samples = {}
+        samples: dict[int, float] = {}  # PSS: the fair share, but it moves when other programs map the same libraries
+        unique: dict[int, float] = {}  # USS: this tree's own pages only
         started = time.monotonic()
         for cycle in range(1, args.cycles + 1):
             window.feed(CallTapped())
             wait(lambda: window.screen_name == "in_call")
             window.feed(HangupTapped())
             wait(lambda: window.screen_name == "home")
-            if cycle in (1, args.baseline_after, args.cycles) or cycle % 50 == 0:
+            if cycle == 1 or cycle % args.baseline_after == 0:
                 server.clear()  # the stand-in's own record of reports is not the kiosk's memory
-                samples[cycle] = round(tree_pss_mib(), 1)
+                # Idle at home as between real calls, sampling: garbage collection and the allocators give memory
+                # back in waves, so the floor of the samples is what a leak would raise.
+                readings = []
+                for _ in range(4):
+                    settle_until = time.monotonic() + 0.5
+                    wait(lambda: time.monotonic() > settle_until)
+                    readings.append(tree_memory_mib())
+                pss, uss = min(r[0] for r in readings), min(r[1] for r in readings)
+                samples[cycle] = round(pss, 1)
+                unique[cycle] = round(uss, 1)
         elapsed = time.monotonic() - started
         calls = window.health.calls_total
         window.shutdown()
         window.close()
         window.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    baseline, final = samples[args.baseline_after], samples[args.cycles]
+    # One sample swings by tens of MiB as V8 and PartitionAlloc give memory back in waves; a leak raises the level
+    # itself. So compare the median of the first three samples from cycle `baseline_after` on with the last three.
+    def level(series: dict[int, float], first: bool) -> float:
+        cycles = sorted(c for c in series if c >= args.baseline_after)
+        picked = cycles[:3] if first else cycles[-3:]
+        return statistics.median(series[c] for c in picked)
+
     result = {"cycles": args.cycles, "calls_recorded": calls, "seconds": round(elapsed, 1),
-              "pss_mib": samples, "growth": round(final / baseline - 1, 4)}
+              "pss_mib": samples, "uss_mib": unique,
+              "growth": round(level(samples, False) / level(samples, True) - 1, 4),
+              "uss_growth": round(level(unique, False) / level(unique, True) - 1, 4)}
     if args.json:
         print(json.dumps(result))
     else:
         print(f"{args.cycles} call/hang-up cycles in {elapsed:.0f} s; tree PSS MiB by cycle: {samples}; "
-              f"growth after cycle {args.baseline_after}: {result['growth']:+.1%}")
+              f"USS: {unique}; growth (median of the last three samples against the first three from cycle "
+              f"{args.baseline_after}): PSS {result['growth']:+.1%}, "
+              f"USS {result['uss_growth']:+.1%}")
     return 0
 
 
