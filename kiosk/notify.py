@@ -92,8 +92,9 @@ def channels(contact: Contact, smtp: SmtpOptions | None) -> list[tuple[str, Call
 
 
 def deliver(contacts: tuple[Contact, ...], smtp: SmtpOptions | None, item: Notice,
-            delays: tuple[float, ...] = RETRY_DELAYS_S, sleep: Callable[[float], None] = time.sleep) -> list[Delivery]:
+            delays: tuple[float, ...] | None = None, sleep: Callable[[float], None] = time.sleep) -> list[Delivery]:
     """Try every channel of every contact, each with retries; report what happened."""
+    delays = RETRY_DELAYS_S if delays is None else delays
     results = []
     for contact in contacts:
         for name, send in channels(contact, smtp):

@@ -117,18 +117,60 @@ class NightlyRestart(QObject):
         self._timer.stop()
 
 
+class Background(QObject):
+    """Runs blocking work in one worker thread and hands results back in the GUI thread.
+
+    Results come back through a queue that a GUI-thread timer drains while work is pending: a worker never touches
+    a Qt object, so a window closed mid-request cannot be hit by a late signal."""
+
+    def __init__(self, name: str, parent=None):
+        super().__init__(parent)
+        import queue
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._results: queue.SimpleQueue = queue.SimpleQueue()
+        self._pending = 0
+        self._drain = QTimer(self, interval=100)
+        self._drain.timeout.connect(self._deliver)
+
+    def submit(self, work: Callable[[], object], done: Callable[[object], None]) -> None:
+        """Run `work` in the worker; call `done(result)` in the GUI thread (result None if work raised)."""
+        def run() -> None:
+            try:
+                result = work()
+            except Exception:  # noqa: BLE001 (background work must never take the kiosk down)
+                log.exception("background work failed")
+                result = None
+            self._results.put((done, result))
+
+        self._pending += 1
+        self._drain.start()
+        self._pool.submit(run)
+
+    def _deliver(self) -> None:
+        while not self._results.empty():
+            done, result = self._results.get()
+            self._pending -= 1
+            done(result)
+        if self._pending <= 0:
+            self._drain.stop()
+
+    def stop(self) -> None:
+        """Start nothing new; what runs finishes unseen."""
+        self._drain.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 class PresenceWatch(QObject):
     """Asks the server every few seconds whether someone waits in the room; a worker thread does the HTTP."""
 
     changed = pyqtSignal(object)  # others in the room: int, or None when unknown
-    _answer = pyqtSignal(object)  # from the worker thread; Qt queues it to the GUI thread
 
     MAX_BACKOFF_S = 300
 
     def __init__(self, url: str, interval_s: int, server: str, pins: tuple[str, ...], parent=None):
         super().__init__(parent)
-        from concurrent.futures import ThreadPoolExecutor
-
         self._url = url
         self._interval = interval_s
         self._server = server
@@ -136,10 +178,9 @@ class PresenceWatch(QObject):
         self._failures = 0
         self._busy = False
         self._paused = False
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="presence")
+        self._worker = Background("presence", self)
         self._timer = QTimer(self, singleShot=True)
         self._timer.timeout.connect(self._ask)
-        self._answer.connect(self._answered)
         self._timer.start(1000)
 
     def pause(self, paused: bool) -> None:
@@ -153,26 +194,26 @@ class PresenceWatch(QObject):
             self._timer.start(1000)
 
     def stop(self) -> None:
-        """No more questions; the worker finishes what it is doing."""
+        """No more questions."""
         self._paused = True
         self._timer.stop()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._worker.stop()
 
     def _ask(self) -> None:
         if self._paused:
             return
         self._busy = True
-        self._pool.submit(self._fetch)
+        self._worker.submit(self._fetch, self._answered)
 
-    def _fetch(self) -> None:
+    def _fetch(self) -> int | None:
         from kiosk.family import parse_presence
 
         try:
             status, body = fetch_json(self._url, self._server, self._pins)
-            self._answer.emit(parse_presence(status, body))
         except Exception as exc:  # noqa: BLE001 (any failure of the check means "unknown", never a crash)
             log.warning("presence check failed: %s", type(exc).__name__)
-            self._answer.emit(None)
+            return None
+        return parse_presence(status, body)
 
     def _answered(self, others) -> None:
         self._busy = False
@@ -191,6 +232,7 @@ def fetch_json(url: str, server: str, pins: tuple[str, ...], timeout: float = 5.
     from kiosk.web.policy import Origin
 
     session = requests.Session()
+    verify: bool | str = True
     if pins and Origin.of(url).host == Origin.of(server).host and url.startswith("https:"):
 
         class PinnedAdapter(HTTPAdapter):
@@ -200,9 +242,9 @@ def fetch_json(url: str, server: str, pins: tuple[str, ...], timeout: float = 5.
                 return super().init_poolmanager(*args, **kwargs)
 
         session.mount("https://", PinnedAdapter())
-        session.verify = False
+        verify = False  # per request: the environment's CA bundle must not override it; the pin is the check
     with session:
-        response = session.get(url, timeout=timeout, headers={"Accept": "application/json"})
+        response = session.get(url, timeout=timeout, headers={"Accept": "application/json"}, verify=verify)
         try:
             body = response.json()
         except ValueError:
@@ -211,26 +253,18 @@ def fetch_json(url: str, server: str, pins: tuple[str, ...], timeout: float = 5.
 
 
 class Notifier(QObject):
-    """Sends the family notice in a worker thread; reports failures back to the GUI thread."""
+    """Sends the family notice in a worker thread; reports the deliveries back in the GUI thread."""
 
     delivered = pyqtSignal(list)  # list[notify.Delivery]
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notify")
+        self._worker = Background("notify", self)
 
     def send(self, job: Callable[[], list]) -> None:
         """Run a delivery job (notify.deliver bound to its arguments) in the background."""
-        def run() -> None:
-            try:
-                self.delivered.emit(job())
-            except Exception:  # noqa: BLE001 (a notice must never take the kiosk down)
-                log.exception("notice failed")
-
-        self._pool.submit(run)
+        self._worker.submit(job, lambda results: self.delivered.emit(results or []))
 
     def stop(self) -> None:
-        """Let running deliveries finish in the background; start no new ones."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Start no new deliveries."""
+        self._worker.stop()

@@ -84,9 +84,10 @@ def _refuse_download(download: QWebEngineDownloadRequest) -> None:
 class LockedPage(QWebEnginePage):
     """The call page: only the local page and the configured server, nothing else."""
 
-    def __init__(self, profile: QWebEngineProfile, config: KioskConfig, parent=None):
+    def __init__(self, profile: QWebEngineProfile, config: KioskConfig, parent=None, local_media: bool = False):
         super().__init__(profile, parent)
         self._config = config
+        self._local_media = local_media
         self.permissionRequested.connect(self._on_permission)
         self.certificateError.connect(self._on_certificate_error)
         self.newWindowRequested.connect(lambda request: log.warning(
@@ -111,7 +112,7 @@ class LockedPage(QWebEnginePage):
     def _on_permission(self, permission: QWebEnginePermission) -> None:
         feature = permission.permissionType().name
         origin = permission.origin().toString()
-        decision, reason = policy.permission_decision(feature, origin, self._config.server)
+        decision, reason = policy.permission_decision(feature, origin, self._config.server, self._local_media)
         if decision is policy.Decision.GRANT:
             log.info("permission granted: %s", reason)
             permission.grant()

@@ -92,14 +92,16 @@ PERMISSIONS: dict[str, str | Decision] = {
 }
 
 
-def permission_decision(feature: str, origin: str, server: str) -> tuple[Decision, str]:
-    """Answer a permission request and say why, for the log."""
+def permission_decision(feature: str, origin: str, server: str, local_media: bool = False) -> tuple[Decision, str]:
+    """Answer a permission request and say why, for the log; `local_media` only for the practice page's own view."""
     rule = PERMISSIONS.get(feature)
     if rule is None:
         return Decision.DENY, f"unknown permission {feature!r}: denied"
     if rule == MEDIA_FOR_SERVER:
         if is_server(origin, server):
             return Decision.GRANT, f"{feature} for the configured server {origin}"
+        if local_media and is_local(origin):
+            return Decision.GRANT, f"{feature} for the kiosk's own practice page"
         return Decision.DENY, f"{feature} asked by {origin}, which is not the configured server"
     return Decision.DENY, f"{feature} is never allowed"
 

@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 SCHEME = b"palim"
 HOST = "kiosk"
 CALL_PAGE_URL = QUrl(f"{SCHEME.decode()}://{HOST}/call.html")
+PRACTICE_PAGE_URL = QUrl(f"{SCHEME.decode()}://{HOST}/practice.html")
 _TYPES = {".html": b"text/html", ".js": b"text/javascript", ".css": b"text/css", ".svg": b"image/svg+xml"}
 # Qt ships qwebchannel.js as a resource; serving it from our own origin keeps the page same-origin only.
 _QWEBCHANNEL_RESOURCE = ":/qtwebchannel/qwebchannel.js"

@@ -193,6 +193,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             except ValueError:
                 wait = 0.0
             self._send_json(200, {"events": standin._take_events(room, wait)})
+        elif parts.path == "/room-size":
+            # Prosody's mod_muc_size: {"participants": N} for a room that exists, 404 for one that does not.
+            room = query.get("room", [""])[0]
+            if standin.room_size_status != 200:
+                self._send(standin.room_size_status, b"injected failure\n")
+            elif not room or not query.get("domain"):
+                self._send(400, b"room and domain are required\n")
+            elif room in standin.room_size:
+                self._send_json(200, {"participants": standin.room_size[room]})
+            else:
+                self._send(404, b"no such room\n")
         elif parts.path == "/_standin/room.js":
             self._send(200, _static("room.js"), "text/javascript; charset=utf-8")
         elif parts.path == "/_standin/host.html":
@@ -254,6 +265,9 @@ class StandinServer:
         self.cert_sha256 = ""
         self.external_api_status = 200
         self.delay_external_api = 0.0
+        # Presence as mod_muc_size reports it: room -> participants (absent: 404); any other status is injected.
+        self.room_size: dict[str, int] = {}
+        self.room_size_status = 200
         self._cond = threading.Condition()
         self._reports: list[dict[str, Any]] = []
         self._requests: list[str] = []
