@@ -19,3 +19,30 @@ from kiosk.web import scheme  # noqa: E402  (the palim: scheme must be registere
 scheme.register()
 
 import PyQt6.QtWebEngineWidgets  # noqa: E402,F401  (must be imported before pytest-qt creates the QApplication)
+
+import pytest  # noqa: E402
+
+
+class _RobotClock:
+    """A clock that jumps a little over a second at every look: to the debounce, no two robot taps are close."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.1
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def _robot_taps_are_deliberate(request, monkeypatch):
+    """Test robots tap far faster than a resident: buttons count each robot tap, as if a second had passed.
+
+    The debounce itself (taps within a second count once, also across screens) is tested with a fake clock in
+    tests/unit/kiosk/ui/test_touch.py and with the real clock in tests/e2e/test_tremor.py (marker `real_debounce`).
+    """
+    if request.node.get_closest_marker("real_debounce") is None:
+        from kiosk.ui.touch import TremorButton
+
+        monkeypatch.setattr(TremorButton, "clock", staticmethod(_RobotClock()))
+        TremorButton.forget()
