@@ -17,18 +17,10 @@ sys.path.insert(0, str(ROOT))
 
 def tree_memory_mib() -> tuple[float, float]:
     """PSS and USS of this process and all its children (QtWebEngine's helpers), in MiB."""
-    import psutil
+    from bench.measure import memory
 
-    pss = uss = 0
-    me = psutil.Process()
-    for process in [me, *me.children(recursive=True)]:
-        try:
-            info = process.memory_full_info()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        pss += info.pss
-        uss += info.uss
-    return pss / 2**20, uss / 2**20
+    pss, uss, _ = memory(os.getpid())
+    return pss, uss
 
 
 def main() -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from email.header import Header
 from email.message import EmailMessage
 from urllib.parse import quote
 
 from kiosk.config import KioskConfig
+from kiosk.health import in_time_window
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,7 @@ def should_notify(last: datetime | None, now: datetime, dedupe_minutes: int) -> 
 
 def in_quiet_hours(now: datetime, windows: tuple[str, ...]) -> bool:
     """True inside any window like 20:00-08:00 (windows may cross midnight)."""
-    moment = now.time()
-    for spec in windows:
-        start, end = (time.fromisoformat(part) for part in spec.split("-"))
-        if (start <= moment < end) if start < end else (moment >= start or moment < end):
-            return True
-    return False
+    return any(in_time_window(now, spec) for spec in windows)
 
 
 def presence_url(template: str, room: str) -> str:

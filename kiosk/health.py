@@ -148,7 +148,7 @@ def _window(spec: str) -> tuple[time, time]:
     return time.fromisoformat(start), time.fromisoformat(end)
 
 
-def in_restart_window(now: datetime, spec: str) -> bool:
+def in_time_window(now: datetime, spec: str) -> bool:
     """True while `now` lies in a window like 03:00-04:00 (windows may cross midnight)."""
     start, end = _window(spec)
     moment = now.time()
@@ -164,12 +164,12 @@ def next_window_start(now: datetime, spec: str) -> datetime:
 
 def next_restart_check(now: datetime, spec: str) -> datetime:
     """When to look next: now if inside the window, else the window's next start."""
-    return now if in_restart_window(now, spec) else next_window_start(now, spec)
+    return now if in_time_window(now, spec) else next_window_start(now, spec)
 
 
 def restart_due(now: datetime, started: datetime, spec: str) -> bool:
     """True inside tonight's window for a kiosk that started before the window opened (so it restarts once)."""
-    if not in_restart_window(now, spec):
+    if not in_time_window(now, spec):
         return False
     start, _ = _window(spec)
     opened = now.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)

@@ -57,3 +57,14 @@ def greeting(hour: int, name: str) -> str:
     if 11 <= hour < 18:
         return f"Guten Tag, {name}"
     return f"Guten Abend, {name}"
+
+RINGING = "Ihre Familie ist da"
+RINGING_HINT = "Zum Annehmen tippen"
+ANSWER_BUTTON = "Annehmen"
+NOT_NOW_BUTTON = "Nicht jetzt"
+AUTO_ANSWER = "Verbinde in {seconds} Sekunden …"
+PRACTICE_BUTTON = "Kamera-Test"
+PRACTICE_TITLE = "Kamera-Test: So sieht Ihre Familie Sie"
+PRACTICE_HINT = "Sprechen Sie: der Balken zeigt das Mikrofon. Der Ton-Knopf prüft den Lautsprecher."
+PRACTICE_TONE = "Ton abspielen"
+PRACTICE_DONE = "Fertig"

@@ -7,7 +7,7 @@ import pytest
 
 from kiosk.config import PowerOptions
 from kiosk.health import (
-    Battery, Health, PowerAction, in_restart_window, next_restart_check, power_action, restart_due, usage_line,
+    Battery, Health, PowerAction, in_time_window, next_restart_check, power_action, restart_due, usage_line,
 )
 
 T0 = datetime(2026, 11, 27, 14, 3, 12, tzinfo=timezone(timedelta(hours=1)))
@@ -81,8 +81,8 @@ def at(hour, minute, day=27):
 
 
 def test_restart_window():
-    assert in_restart_window(at(3, 30), "03:00-04:00") and not in_restart_window(at(4, 0), "03:00-04:00")
-    assert in_restart_window(at(23, 30), "23:00-01:00") and in_restart_window(at(0, 30), "23:00-01:00")
+    assert in_time_window(at(3, 30), "03:00-04:00") and not in_time_window(at(4, 0), "03:00-04:00")
+    assert in_time_window(at(23, 30), "23:00-01:00") and in_time_window(at(0, 30), "23:00-01:00")
     assert next_restart_check(at(12, 0), "03:00-04:00") == at(3, 0, day=28)
     assert next_restart_check(at(2, 0), "03:00-04:00") == at(3, 0)
 

@@ -1,0 +1,264 @@
+"""The family side on loopback: notices by push, webhook and e-mail; ringing from presence; the practice page."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.policy import default as default_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from kiosk.config import config_from_text
+from tests.e2e.conftest import close_window, config_text, make_window, tap, wait_report
+
+
+class Receiver(ThreadingHTTPServer):
+    """An HTTP receiver on 127.0.0.1 standing in for ntfy and a webhook: records what it gets."""
+
+    def __init__(self):
+        self.received: list[dict] = []
+        self.status = 200
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(handler):  # noqa: N802,N805
+                body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
+                self.received.append({"path": handler.path, "headers": dict(handler.headers), "body": body})
+                handler.send_response(self.status)
+                handler.end_headers()
+
+            def log_message(handler, *args):  # noqa: N805
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class Mailbox:
+    """aiosmtpd handler: keeps every message it accepts."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy),
+                              session.ssl is not None))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def mailbox(server):
+    """A real SMTP server on loopback that insists on STARTTLS, with the stand-in's certificate."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(server.cert_path, server.key_path)
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True)
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+def family_config(server, tmp_path, receiver, mailbox=None, **presence) -> str:
+    text = config_text(server, tmp_path)
+    text += ("family:\n  contacts:\n"
+             f"    - {{name: Anna, ntfy: {{url: '{receiver.url}/palim-erna', token_file: '{tmp_path}/token'}}}}\n"
+             f"    - {{name: Bernd, webhook: {{url: '{receiver.url}/hook'}}}}\n")
+    if mailbox is not None:
+        text += (f"    - {{name: Clara, email: clara@example.org}}\n"
+                 f"  smtp: {{host: 127.0.0.1, port: {mailbox.port}, sender: kiosk@example.org, "
+                 f"ca_file: '{server.cert_path}'}}\n")
+    if presence:
+        text += "presence: " + json.dumps(presence) + "\n"
+    (tmp_path / "token").write_text("s3cret-token\n")
+    return text
+
+
+def test_tapping_tells_the_family_by_push_webhook_and_mail(qtbot, server, tmp_path, receiver, mailbox, caplog):
+    config = config_from_text(family_config(server, tmp_path, receiver, mailbox))
+    window = make_window(qtbot, config, tmp_path / "kiosk.yaml")
+    try:
+        qtbot.waitUntil(lambda: window.call_view.is_ready, timeout=20000)
+        tap(qtbot, window.home.call_button)
+        qtbot.waitUntil(lambda: len(receiver.received) == 2 and len(mailbox.messages) == 1, timeout=20000)
+        link = config.room_url
+        push = next(r for r in receiver.received if r["path"] == "/palim-erna")
+        assert push["headers"]["Click"] == link and push["headers"]["Priority"] == "high"
+        assert push["headers"]["Authorization"] == "Bearer s3cret-token"
+        assert "Erna" in push["headers"]["Title"]  # RFC 2047 encoded, as ntfy reads it
+        assert link in push["body"].decode()
+        hook = json.loads(next(r for r in receiver.received if r["path"] == "/hook")["body"])
+        assert hook["link"] == link and hook["resident"] == "Erna Müller" and hook["device"] == "ebh-01"
+        recipients, mail, encrypted = mailbox.messages[0]
+        assert recipients == ["clara@example.org"] and encrypted
+        assert mail["Subject"] == "Erna Müller möchte Sie per Video sprechen"
+        assert link in mail.get_content()
+        qtbot.waitUntil(lambda: window.screen_name == "in_call", timeout=20000)
+        # Hang up and tap again at once: the family was told a moment ago; nothing new is sent.
+        qtbot.wait(1100)  # resident buttons count a tap repeated within a second once (tremor)
+        tap(qtbot, window.call.hangup_button)
+        qtbot.waitUntil(lambda: window.screen_name == "home", timeout=10000)
+        qtbot.wait(1100)
+        tap(qtbot, window.home.call_button)
+        qtbot.waitUntil(lambda: window.screen_name == "in_call", timeout=20000)
+        qtbot.wait(500)
+        assert len(receiver.received) == 2 and len(mailbox.messages) == 1
+        assert "s3cret-token" not in caplog.text
+    finally:
+        close_window(window)
+
+
+def test_a_failing_receiver_never_touches_the_call(qtbot, server, tmp_path, receiver):
+    receiver.status = 500
+    window = make_window(qtbot, config_from_text(family_config(server, tmp_path, receiver)), tmp_path / "kiosk.yaml")
+    import kiosk.notify
+
+    kiosk.notify.RETRY_DELAYS_S = (0.0, 0.1, 0.1)
+    try:
+        qtbot.waitUntil(lambda: window.call_view.is_ready, timeout=20000)
+        tap(qtbot, window.home.call_button)
+        qtbot.waitUntil(lambda: window.screen_name == "in_call", timeout=20000)
+        qtbot.waitUntil(lambda: sum(i.kind == "notify_failed" for i in window.health.incidents) == 2, timeout=20000)
+        assert len(receiver.received) == 6  # three tries for each of the two
+        assert window.screen_name == "in_call"
+    finally:
+        kiosk.notify.RETRY_DELAYS_S = (0.0, 5.0, 30.0)
+        close_window(window)
+
+
+@pytest.fixture
+def presence_kiosk(qtbot, server, tmp_path, receiver):
+    """A kiosk that asks the stand-in's /room-size every second."""
+
+    def make(**presence):
+        options = {"url": f"{server.url}/room-size?room={{room}}&domain=muc.test", "interval_s": 3, **presence}
+        window = make_window(qtbot, config_from_text(family_config(server, tmp_path, receiver, **options)),
+                             tmp_path / "kiosk.yaml")
+        window.presence._interval = 1
+        made.append(window)
+        qtbot.waitUntil(lambda: window.call_view.is_ready, timeout=20000)
+        return window
+
+    made = []
+    yield make
+    for window in made:
+        close_window(window)
+    server.room_size.clear()
+    server.room_size_status = 200
+
+
+def test_the_family_in_the_room_rings_until_they_leave(qtbot, server, presence_kiosk):
+    window = presence_kiosk()
+    room = window.config.room
+    server.room_size[room] = 1
+    qtbot.waitUntil(lambda: window.screen_name == "ringing", timeout=10000)
+    assert window.ringing_sound_on and window.ringing.headline.text() == "Ihre Familie ist da"
+    assert not window.ringing.countdown.isVisible()
+    server.room_size[room] = 0
+    qtbot.waitUntil(lambda: window.screen_name == "home", timeout=10000)
+    assert not window.ringing_sound_on
+
+
+def test_answering_joins_the_room(qtbot, server, presence_kiosk, receiver):
+    window = presence_kiosk()
+    server.room_size[window.config.room] = 2
+    qtbot.waitUntil(lambda: window.screen_name == "ringing", timeout=10000)
+    tap(qtbot, window.ringing.answer_button)
+    qtbot.waitUntil(lambda: window.screen_name == "in_call", timeout=20000)
+    wait_report(qtbot, server, "joined", room=window.config.room)
+    assert receiver.received == []  # answering the family does not notify the family
+    qtbot.wait(2500)
+    assert window.screen_name == "in_call"  # no presence polling, no ringing in a call
+
+
+def test_auto_answer_after_a_visible_countdown(qtbot, server, presence_kiosk):
+    window = presence_kiosk(auto_answer=True)
+    window.flow.timing = type(window.flow.timing)(auto_answer=3.0)
+    server.room_size[window.config.room] = 1
+    qtbot.waitUntil(lambda: window.screen_name == "ringing", timeout=10000)
+    assert window.ringing.countdown.text() == "Verbinde in 3 Sekunden …"
+    qtbot.waitUntil(lambda: window.screen_name == "in_call", timeout=20000)
+
+
+def test_not_now_cancels_the_auto_answer_and_the_ringing(qtbot, server, presence_kiosk):
+    window = presence_kiosk(auto_answer=True)
+    window.flow.timing = type(window.flow.timing)(auto_answer=3.0)
+    server.room_size[window.config.room] = 1
+    qtbot.waitUntil(lambda: window.screen_name == "ringing", timeout=10000)
+    qtbot.wait(1100)
+    tap(qtbot, window.ringing.not_now_button)
+    assert window.screen_name == "home" and not window.ringing_sound_on
+    qtbot.wait(4500)
+    assert window.screen_name == "home"
+
+
+def test_quiet_hours_suppress_ringing(qtbot, server, presence_kiosk):
+    now = datetime.now()
+    window = presence_kiosk(auto_answer=True, quiet_hours=[
+        f"{now - timedelta(hours=1):%H:%M}-{now + timedelta(hours=1):%H:%M}"])
+    server.room_size[window.config.room] = 1
+    qtbot.wait(3500)
+    assert window.screen_name == "home" and not window.ringing_sound_on
+
+
+@pytest.mark.parametrize("status", [404, 500])
+def test_an_empty_room_or_a_broken_endpoint_never_rings(qtbot, server, presence_kiosk, status):
+    window = presence_kiosk()
+    if status == 500:
+        server.room_size[window.config.room] = 1
+        server.room_size_status = 500
+    qtbot.wait(3500)
+    assert "/room-size" in server.requests
+    assert window.screen_name == "home" and not window.ringing_sound_on
+
+
+def test_practice_page_shows_the_camera_without_any_server(qtbot, tmp_path):
+    text = ("server: https://127.0.0.1:9\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\nresident: Erna Müller\n"
+            f"health: {{usage_log: '{tmp_path}/usage.jsonl'}}\n")
+    window = make_window(qtbot, config_from_text(text), tmp_path / "kiosk.yaml")
+    try:
+        window.open_practice()
+        assert window.screen_name == "practice"
+        page = window.practice.view.page
+        state = {}
+
+        def ready() -> bool:
+            page.runJavaScript("JSON.stringify(window.practice || null)", 0,
+                               lambda value: state.update(json.loads(value or "null") or {}))
+            return bool(state.get("video")) and bool(state.get("audio"))
+
+        qtbot.waitUntil(ready, timeout=20000)
+        qtbot.wait(1500)  # frames arrive
+        image = window.grab().toImage()
+        view = window.practice.view
+        origin = view.mapTo(window, view.rect().topLeft())
+        colours = {image.pixelColor(origin.x() + x, origin.y() + y).name()
+                   for x in range(20, view.width() // 2, 37) for y in range(20, view.height() - 20, 29)}
+        assert len(colours) > 5, colours  # a live picture, not a blank area
+        window._leave_staff()
+        assert window.practice is None and window.screen_name == "home"
+    finally:
+        close_window(window)
