@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         config, contact = read_config(args.config)
         screen = app.primaryScreen().geometry()
         width, height = (args.width, args.height) if args.windowed else (screen.width(), screen.height())
-        window = KioskWindow(Metrics(width, height), config, args.config, contact)
+        dpi = app.primaryScreen().physicalDotsPerInch()  # Metrics falls back to a safe size when it is nonsense
+        log.info("screen %dx%d at %.0f dpi (physical, as the screen reports it)", width, height, dpi)
+        window = KioskWindow(Metrics(width, height, dpi=dpi), config, args.config, contact)
         window.home_shown.connect(lambda: sdnotify.notify("READY=1\nSTATUS=home screen shown"))
         window.quit_requested.connect(app.exit)
         window.reload_requested.connect(reload)

@@ -110,6 +110,105 @@ class JitsiOptions(_Strict):
     connect_timeout_s: int = Field(default=45, ge=5, le=300)
 
 
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class BrandColors(_Strict):
+    """A brand's colours as #rrggbb; each one left out keeps the default palette's (kiosk/ui/style.py)."""
+
+    background: str | None = None
+    text: str | None = None
+    text_soft: str | None = None
+    call: str | None = None
+    call_pressed: str | None = None
+    hangup: str | None = None
+    hangup_pressed: str | None = None
+    neutral: str | None = None
+    neutral_pressed: str | None = None
+    on_button: str | None = None
+    dark: str | None = None
+    on_dark: str | None = None
+    pulse: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _hex(cls, value: str | None) -> str | None:
+        if value is not None and not HEX_COLOUR.match(value):
+            raise ValueError("must be a colour like '#17592f' (quote it: YAML reads # as a comment)")
+        return value.lower() if value is not None else None
+
+    @model_validator(mode="after")
+    def _contrast(self) -> "BrandColors":
+        from kiosk.ui.style import contrast_problems  # pure Python, no Qt
+
+        problems = contrast_problems(self.model_dump())
+        if problems:
+            raise ValueError("these colours fail the contrast test (WCAG AAA, 7:1 for every text on its "
+                             "background): " + "; ".join(problems))
+        return self
+
+
+BRAND_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+DEFAULT_BRAND_ID = "palim"
+
+
+class Brand(_Strict):
+    """A partner town's look: platform name, logo, colours, support contact; the default is Palim! Palim!."""
+
+    id: str = DEFAULT_BRAND_ID  # its assets are kiosk/assets/brands/<id>/ (logo.svg)
+    name: str = Field(default="Palim! Palim!", min_length=1, max_length=40)
+    logo: str | None = None  # absolute path of an SVG on the device; default: the brand's shipped logo.svg
+    colors: BrandColors = BrandColors()
+    support_contact: str | None = Field(default=None, max_length=200)  # used when the config sets none
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not BRAND_ID.match(value):
+            raise ValueError("must be lower-case letters, digits and '-' (it names assets/brands/<id>/)")
+        return value
+
+    @field_validator("name", "support_contact")
+    @classmethod
+    def _line(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or any(ord(c) < 32 for c in value)):
+            raise ValueError("must be plain text on one line")
+        return value.strip() if value is not None else None
+
+    @field_validator("logo")
+    @classmethod
+    def _logo(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("/") or not value.endswith(".svg")):
+            raise ValueError("must be the absolute path of an SVG file, like /etc/palim-kiosk/brand/logo.svg")
+        return value
+
+    def logo_path(self) -> Path:
+        """The logo to show: the configured file, else this brand's shipped one, else the default brand's."""
+        if self.logo is not None:
+            return Path(self.logo)
+        return shipped_logo(self.id) or shipped_logo(DEFAULT_BRAND_ID)
+
+
+def shipped_logo(brand_id: str) -> Path | None:
+    """kiosk/assets/brands/<id>/logo.svg from the installed package, None when that brand ships none."""
+    from importlib import resources
+
+    path = Path(str(resources.files("kiosk").joinpath("assets", "brands", brand_id, "logo.svg")))
+    return path if path.is_file() else None
+
+
+class UiOptions(_Strict):
+    """How big the kiosk draws its text for this resident."""
+
+    scale: float = Field(default=1.0, ge=1.0, le=2.0)  # font scale; 2.0 still fits a 1024x600 screen
+
+
+class AudioOptions(_Strict):
+    """The kiosk sets the speaker to at least this volume, so knocked hardware keys cannot leave it silent."""
+
+    min_volume: int = Field(default=60, ge=0, le=100)  # percent; 0 leaves the volume alone
+
+
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -287,6 +386,9 @@ class KioskConfig(_Strict):
     greeting_name: str | None = Field(default=None, min_length=1, max_length=40)
     language: Literal["de", "en", "tr", "ru", "pl"] = "de"
     support_contact: str | None = Field(default=None, max_length=200)
+    brand: Brand = Brand()
+    ui: UiOptions = UiOptions()
+    audio: AudioOptions = AudioOptions()
     tls_pins: tuple[str, ...] = ()
     admin_pin_hash: str | None = None
     jitsi: JitsiOptions = JitsiOptions()
@@ -348,6 +450,11 @@ class KioskConfig(_Strict):
     def first_name(self) -> str:
         """The name the home screen greets."""
         return self.greeting_name or self.resident.split()[0]
+
+    @property
+    def contact(self) -> str | None:
+        """Whom the resident's staff call for help: the device's support contact, else the brand's."""
+        return self.support_contact or self.brand.support_contact
 
     @property
     def room_url(self) -> str:

@@ -34,13 +34,15 @@ class Card:
     home_name: str
     label: str | None
     support: str | None
+    brand_name: str = "Palim! Palim!"
+    logo: str | None = None  # SVG file; None: the default brand's
 
 
 def card_for(target: Target) -> Card:
     """The card of a device, from its resolved kiosk config."""
     config = target.config
     return Card(target.id, config.resident, config.room_url, target.home.name, target.device.label,
-                config.support_contact)
+                config.contact, config.brand.name, str(config.brand.logo_path()))
 
 
 def split_link(link: str) -> list[str]:
@@ -215,9 +217,9 @@ def _paint_card(painter, card: Card) -> None:
     inner = CARD_W - 2 * MARGIN
     x = MARGIN
     # Header: the logo and what this is.
-    logo = resources.files("kiosk").joinpath("ui", "logo.svg")
-    QSvgRenderer(str(logo)).render(painter, QRectF(x, MARGIN - 1, 13, 13))
-    _text(painter, (x + 16, MARGIN, inner - 16, 7), "Palim! Palim!", _font(FONT, 11, True), GREEN, wrap=False)
+    logo = card.logo or str(resources.files("kiosk").joinpath("assets", "brands", "palim", "logo.svg"))
+    QSvgRenderer(logo).render(painter, QRectF(x, MARGIN - 1, 13, 13))
+    _text(painter, (x + 16, MARGIN, inner - 16, 7), card.brand_name, _font(FONT, 11, True), GREEN, wrap=False)
     _text(painter, (x + 16, MARGIN + 6, inner - 16, 7), "Videoanruf für die Familie", _font(FONT, 8.5),
           MUTED, wrap=False)
     y = MARGIN + 15

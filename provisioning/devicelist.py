@@ -11,7 +11,10 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kiosk.config import (
+    DEFAULT_BRAND_ID,
     MIN_ROOM_BITS,
+    AudioOptions,
+    Brand,
     HealthOptions,
     JitsiOptions,
     KioskConfig,
@@ -21,6 +24,8 @@ from kiosk.config import (
     format_path,
     parse_yaml,
     room_entropy_bits,
+    UiOptions,
+    shipped_logo,
 )
 
 HOSTNAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -111,13 +116,16 @@ class _Settings(_Strict):
     support_contact: str | None = None
     tls_pins: list[str] | None = None
     admin_pin_hash: str | None = None
+    brand: str | None = None  # a key under brands (or the default "palim")
     jitsi: JitsiOptions = JitsiOptions()
     health: HealthOptions = HealthOptions()
     power: PowerOptions = PowerOptions()
+    ui: UiOptions = UiOptions()
+    audio: AudioOptions = AudioOptions()
 
 
 # Option groups merged key by key: the device's keys over the home's over the defaults'.
-MERGED = ("jitsi", "health", "power")
+MERGED = ("jitsi", "health", "power", "ui", "audio")
 ADDRESS = re.compile(r"^[A-Za-z0-9._:\[\]-]{1,253}$")
 
 
@@ -182,6 +190,7 @@ class _Top(_Strict):
 
     version: Literal[1]
     defaults: Any = None
+    brands: Any = None
     homes: dict[str, Any]
     devices: list[Any]
 
@@ -191,6 +200,7 @@ class DeviceList(_Strict):
 
     version: Literal[1]
     defaults: Defaults = Defaults()
+    brands: dict[str, Brand] = {}
     homes: dict[str, Home]
     devices: list[Device]
 
@@ -264,11 +274,19 @@ def load_text(text: str, file: str, *, require_rooms: bool = True) -> Loaded:
     defaults = check(Defaults, {} if raw_defaults is None else raw_defaults, ("defaults",))
     homes = {key: home for key, value in raw_homes.items()
              if (home := check(Home, value, ("homes", key))) is not None}
+    raw_brands = doc.data.get("brands") if isinstance(doc.data.get("brands"), dict) else {}
+    brands = {}
+    for key, value in raw_brands.items():
+        problem = _brand_problem(key, value, doc)
+        if problem is not None:
+            problems.append(problem)
+        elif (brand := check(Brand, {"id": key, **value}, ("brands", key))) is not None:
+            brands[key] = brand
     devices = {index: device for index, value in enumerate(raw_devices)
                if (device := check(Device, value, ("devices", index))) is not None}
-    model = DeviceList.model_construct(version=1, defaults=defaults or Defaults(), homes=homes,
+    model = DeviceList.model_construct(version=1, defaults=defaults or Defaults(), brands=brands, homes=homes,
                                        devices=list(devices.values()))
-    targets, cross = _cross_check(model, devices, set(raw_homes), doc, require_rooms)
+    targets, cross = _cross_check(model, devices, set(raw_homes), doc, require_rooms, set(raw_brands))
     # Without valid defaults every device would seem to lack a server: report the defaults, not 10,000 echoes.
     problems += cross if defaults is not None else [p for p in cross if "no server" not in p.message]
     if problems:
@@ -291,6 +309,22 @@ def load_file(path: str | Path, *, require_rooms: bool = True) -> Loaded:
     except OSError as exc:
         raise DeviceListError([Problem(str(path), 1, 1, "", f"the file cannot be read: {exc.strerror}")]) from None
     return load_text(text, str(path), require_rooms=require_rooms)
+
+
+def _brand_problem(key: Any, value: Any, doc: Any) -> Problem | None:
+    """What is wrong with a brand entry before its model sees it: its key, its shape, a logo path, no logo."""
+    here = ("brands", key)
+    if not isinstance(value, dict):
+        return doc.problem(here, "a brand must be a mapping with name, colors and support_contact")
+    if "id" in value:
+        return doc.problem(here + ("id",), "a brand's id is its key under brands", at_key=True)
+    if "logo" in value:
+        return doc.problem(here + ("logo",), f"logos ship with the kiosk: put the SVG at "
+                                             f"kiosk/assets/brands/{key}/logo.svg instead", at_key=True)
+    if isinstance(key, str) and key != DEFAULT_BRAND_ID and shipped_logo(key) is None:
+        return doc.problem(here, f"brand '{key}' has no logo: add kiosk/assets/brands/{key}/logo.svg to the kiosk "
+                                 f"(the installed kiosk looks there)", at_key=True)
+    return None
 
 
 def _ordered(problems: list[Problem]) -> list[Problem]:
@@ -345,7 +379,7 @@ class _ScalarView:
 
 
 def _cross_check(model: DeviceList, devices: dict[int, Device], home_keys: set[str], doc: Any,
-                 require_rooms: bool) -> tuple[list[Target], list[Problem]]:
+                 require_rooms: bool, brand_keys: set = frozenset()) -> tuple[list[Target], list[Problem]]:
     problems: list[Problem] = []
     for key in model.homes:
         if not HOME_KEY.match(key):
@@ -388,15 +422,16 @@ def _cross_check(model: DeviceList, devices: dict[int, Device], home_keys: set[s
             problems.append(doc.problem(here + ("home",), f"home '{device.home}' is not listed under homes "
                                                           f"(known: {known})"))
             continue
-        target, errors = _resolve(index, device, device.home, home, model.defaults, doc)
+        target, errors = _resolve(index, device, device.home, home, model.defaults, doc, model.brands, brand_keys)
         problems += errors
         if target is not None:
             targets.append(target)
     return targets, problems
 
 
-def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: Defaults,
-             doc: Any) -> tuple[Target | None, list[Problem]]:
+def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: Defaults, doc: Any,
+             brands: dict[str, Brand] | None = None, brand_keys: set[str] = frozenset()) -> tuple[Target | None,
+                                                                                                list[Problem]]:
     """Merge device over home over defaults and validate the result with the kiosk's own model."""
     here = ("devices", index)
     levels = ((here, device), (("homes", home_key), home), (("defaults",), defaults))
@@ -412,6 +447,16 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
         return None, [doc.problem(here, "no server: set 'server' under defaults, the home or the device")]
     if device.greeting_name is not None:
         data["greeting_name"] = device.greeting_name
+    brand_key = next((s.brand for _, s in levels if s.brand is not None), None)
+    if brand_key is not None:
+        brand_path = next(p + ("brand",) for p, s in levels if s.brand is not None)
+        brand = (brands or {}).get(brand_key)
+        if brand is None and brand_key != DEFAULT_BRAND_ID:
+            if brand_key in brand_keys:
+                return None, []  # the brand itself is broken and reported
+            known = ", ".join(sorted({DEFAULT_BRAND_ID, *(brands or {})}))
+            return None, [doc.problem(brand_path, f"brand '{brand_key}' is not listed under brands (known: {known})")]
+        data["brand"] = (brand or Brand()).model_dump(exclude_defaults=True)
     data["home"] = home_key
     if HOSTNAME.match(device.id):  # a bad id is reported once, at the id, not again by the kiosk's model
         data["device_id"] = device.id
@@ -425,6 +470,8 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
         data[group] = merged
     if "tls_pins" in data:
         data["tls_pins"] = tuple(data["tls_pins"])
+    if "brand" in data:
+        sources["brand"] = ("brands", brand_key)
     try:
         config = KioskConfig.model_validate(data)
     except ValidationError as exc:

@@ -102,6 +102,9 @@ def extract_device(loaded: Loaded, device_id: str) -> str:
     out = {"version": 1}
     if data.get("defaults") is not None:
         out["defaults"] = copy.deepcopy(data["defaults"])
+    brand = target.config.brand.id
+    if isinstance(data.get("brands"), dict) and brand in data["brands"]:
+        out["brands"] = {brand: copy.deepcopy(data["brands"][brand])}  # only this device's brand
     out["homes"] = {target.home_key: home}
     out["devices"] = [copy.deepcopy(data["devices"][target.index])]
     text = (f"# Device list for {device_id} only, extracted by palim-provision from {Path(loaded.file).name}.\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
 from PyQt6.QtCore import QDateTime, QLocale, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QPainter, QPixmap
@@ -12,9 +12,11 @@ from PyQt6.QtWidgets import (
 )
 
 from kiosk import texts
+from kiosk.config import Brand
 from kiosk.ui.style import Metrics
+from kiosk.ui.touch import TremorButton
 
-PLATFORM_NAME = "Palim! Palim!"
+PLATFORM_NAME = Brand().name
 
 
 def _label(text: str, name: str, *, wrap: bool = True, align=Qt.AlignmentFlag.AlignCenter) -> QLabel:
@@ -25,8 +27,8 @@ def _label(text: str, name: str, *, wrap: bool = True, align=Qt.AlignmentFlag.Al
     return label
 
 
-def _button(text: str, name: str, accessible: str | None = None) -> QPushButton:
-    button = QPushButton(text)
+def _button(text: str, name: str, accessible: str | None = None, **tremor) -> QPushButton:
+    button = TremorButton(text, **tremor)  # a tap counts on release inside, once a second; no palms, no two fingers
     button.setObjectName(name)
     button.setAccessibleName(accessible or text)
     button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no focus rings, no keyboard activation by accident
@@ -34,10 +36,9 @@ def _button(text: str, name: str, accessible: str | None = None) -> QPushButton:
     return button
 
 
-def logo_pixmap(height: int) -> QPixmap:
-    """The platform's logo rendered from SVG at a given height."""
-    data = resources.files("kiosk.ui").joinpath("logo.svg").read_bytes()
-    renderer = QSvgRenderer(data)
+def logo_pixmap(height: int, path: Path | None = None) -> QPixmap:
+    """A brand's logo (default: Palim! Palim!) rendered from SVG at a given height."""
+    renderer = QSvgRenderer(str(path or Brand().logo_path()))
     size = renderer.defaultSize()
     width = max(1, round(size.width() * height / max(1, size.height())))
     pixmap = QPixmap(QSize(width, height))
@@ -63,8 +64,9 @@ class HomeScreen(Screen):
 
     call_tapped = pyqtSignal()
 
-    def __init__(self, metrics: Metrics, first_name: str, parent=None):
+    def __init__(self, metrics: Metrics, first_name: str, parent=None, brand: Brand | None = None):
         super().__init__(metrics, parent=parent)
+        brand = brand or Brand()
         self._first_name = first_name
         self._locale = QLocale(QLocale.Language.German, QLocale.Country.Germany)
         m = metrics
@@ -74,10 +76,10 @@ class HomeScreen(Screen):
 
         header = QHBoxLayout()
         self.logo = QLabel()
-        self.logo.setPixmap(logo_pixmap(m.px(7)))
-        self.logo.setAccessibleName(PLATFORM_NAME)
+        self.logo.setPixmap(logo_pixmap(m.px(7), brand.logo_path()))
+        self.logo.setAccessibleName(brand.name)
         header.addWidget(self.logo)
-        header.addWidget(_label(PLATFORM_NAME, "brand", wrap=False, align=Qt.AlignmentFlag.AlignVCenter))
+        header.addWidget(_label(brand.name, "brand", wrap=False, align=Qt.AlignmentFlag.AlignVCenter))
         header.addStretch(1)
         self.clock = _label("", "clock", wrap=False, align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         header.addWidget(self.clock)
@@ -91,7 +93,9 @@ class HomeScreen(Screen):
 
         self.call_button = _button(texts.CALL_BUTTON, "callButton")
         self.call_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.call_button.setMinimumSize(round(m.width * 0.78), m.px(50))
+        # Half the screen at font scale 1; at 2.0 the larger texts above it take a share, never below 2.5 x 15 mm.
+        self.call_button.setMinimumSize(round(m.width * 0.78),
+                                        max(round(2.5 * m.touch), m.px(50 - 20 * (m.scale - 1))))
         self.call_button.clicked.connect(self.call_tapped)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -140,7 +144,7 @@ class MessageScreen(Screen):
         layout.addWidget(self.hint)
         layout.addStretch(2)
         self.button = _button("", "secondary")
-        self.button.setMinimumSize(round(m.width * 0.35), m.px(14))
+        self.button.setMinimumSize(round(m.width * 0.35), m.target(14))
         self.button.clicked.connect(self.button_tapped)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -174,7 +178,7 @@ class CallScreen(Screen):
         bar = QWidget()
         bar.setObjectName("hangupBar")
         bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        bar.setFixedHeight(m.px(18))
+        bar.setFixedHeight(max(m.px(18), m.touch + m.px(2)))
         row = QHBoxLayout(bar)
         row.setContentsMargins(0, m.px(2), 0, 0)  # flush with the bottom edge: the bottom-centre point is the button
         self.hangup_button = _button(texts.HANGUP_BUTTON, "hangupButton")
@@ -210,8 +214,8 @@ class PinPadScreen(Screen):
         self.keys: dict[str, QPushButton] = {}
         for index, key in enumerate(keys):
             name = {texts.PIN_DELETE: "Löschen", texts.PIN_OK: "PIN bestätigen"}.get(key, key)
-            button = _button(key, "pinKey", name)
-            button.setMinimumSize(m.px(22), m.px(11))
+            button = _button(key, "pinKey", name, group=None, debounce_s=0)  # staff type PINs like 1111
+            button.setMinimumSize(m.target(22), m.target(11))
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
             button.clicked.connect(lambda _=False, k=key: self._press(k))
             grid.addWidget(button, index // 3, index % 3)
@@ -222,7 +226,7 @@ class PinPadScreen(Screen):
         row.addStretch(1)
         layout.addLayout(row, 1)
         cancel = _button(texts.CANCEL_BUTTON, "secondary")
-        cancel.setMinimumHeight(m.px(10))
+        cancel.setMinimumSize(m.target(10), m.target(10))
         cancel.clicked.connect(self.cancelled)
         layout.addWidget(cancel, 0, Qt.AlignmentFlag.AlignHCenter)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -46,13 +47,14 @@ class KioskWindow(QMainWindow):
                  support_contact: str | None = None, parent=None,
                  battery: Callable[[], Battery | None] = read_battery):
         super().__init__(parent)
-        self.metrics = metrics
+        # The device's font scale comes with its config (ui.scale); the screen's size and DPI with the metrics.
+        self.metrics = metrics = replace(metrics, scale=config.ui.scale) if config is not None else metrics
         self.battery = battery
         self.run_shutdown: Callable[[], None] = _power_off
         self.config = config
         self.config_path = config_path
         self.setWindowTitle("Palim Kiosk")
-        self.setStyleSheet(stylesheet(metrics))
+        self.setStyleSheet(stylesheet(metrics, config.brand.colors.model_dump() if config is not None else None))
         self._closing = False
         self._announced_home = False
         self._last_press = -1
@@ -86,7 +88,7 @@ class KioskWindow(QMainWindow):
         self._power_action = PowerAction.NONE
         self._shutting_down = False
         self.call_view = CallView(config)
-        self.home = HomeScreen(self.metrics, config.first_name)
+        self.home = HomeScreen(self.metrics, config.first_name, brand=config.brand)
         self.call = CallScreen(self.metrics, self.call_view)
         self.pin_pad = PinPadScreen(self.metrics)
         self.service = ServiceScreen(self.metrics)
