@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from kiosk import __version__
@@ -123,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.files import state_dir
     from kiosk.ui.style import Metrics
     from kiosk.ui.window import KioskWindow
+    from kiosk.volume import VolumeFloor
 
     app = QApplication([sys.argv[0] or "palim-kiosk"])
     app.setApplicationName("palim-kiosk")
@@ -137,7 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     wake.timeout.connect(lambda: None)
     wake.start()
 
-    state = {"window": None}
+    state = {"window": None, "volume": None}
+
+    def volume_floor() -> None:
+        # Knocked volume keys must not leave the kiosk silent: at start and every minute (a thread: tools may hang).
+        floor = state["volume"]
+        if floor is not None:
+            threading.Thread(target=floor.enforce, name="volume-floor", daemon=True).start()
+
+    volume_timer = QTimer(interval=60_000)
+    volume_timer.timeout.connect(volume_floor)
+    volume_timer.start()
 
     def open_window() -> None:
         config, contact = read_config(args.config)
@@ -159,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         if config is None:
             sdnotify.notify("READY=1\nSTATUS=not set up: see the journal")
         state["window"] = window
+        state["volume"] = VolumeFloor(config.audio.min_volume) if config is not None else None
+        volume_floor()
 
     def dispose_window() -> None:
         window = state["window"]
