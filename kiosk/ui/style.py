@@ -145,7 +145,7 @@ def rules(m: Metrics) -> list[Rule]:
         Rule("QLabel#date", fg="text_soft", extra=f"font-size: {m.font(5, 7.5)}px;"),
         Rule("QLabel#headline", extra=f"font-size: {m.font(7, 10)}px; font-weight: bold;"),
         Rule("QLabel#hint", fg="text_soft", extra=f"font-size: {m.font(4.5, 7.5)}px;"),
-        Rule("QLabel#small", fg="text_soft", extra=f"font-size: {m.font(3.2, 6)}px;"),
+        Rule("QLabel#small", fg="text_soft", extra=f"font-size: {m.font(3.2, 4.5)}px;"),
         Rule("QLabel#info", extra=f"font-size: {m.font(4.0, 4.5)}px;"),  # staff table: long names must fit
         Rule("QLabel#pinDots", extra=f"font-size: {m.font(7, 9)}px; letter-spacing: {m.px(1.5)}px;"),
         Rule("QPushButton", fg="on_button",
