@@ -212,6 +212,13 @@ class AudioOptions(_Strict):
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+def _window_spec(value: str) -> str:
+    start, sep, end = value.partition("-")
+    if not sep or not HHMM.match(start.strip()) or not HHMM.match(end.strip()) or start.strip() == end.strip():
+        raise ValueError(f"{value!r} must be a time window like '03:00-04:00'")
+    return f"{start.strip()}-{end.strip()}"
+
+
 class HealthOptions(_Strict):
     """Self-healing and the figures staff and the city see."""
 
@@ -227,12 +234,7 @@ class HealthOptions(_Strict):
     @field_validator("nightly_restart")
     @classmethod
     def _window(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        start, sep, end = value.partition("-")
-        if not sep or not HHMM.match(start.strip()) or not HHMM.match(end.strip()) or start.strip() == end.strip():
-            raise ValueError("must be a time window like '03:00-04:00'")
-        return f"{start.strip()}-{end.strip()}"
+        return None if value is None else _window_spec(value)
 
     @field_validator("metrics_file", "usage_log")
     @classmethod
@@ -255,13 +257,6 @@ class PowerOptions(_Strict):
         if value >= info.data.get("warn_percent", 20):
             raise ValueError("must be below warn_percent")
         return value
-
-
-def _window_spec(value: str) -> str:
-    start, sep, end = value.partition("-")
-    if not sep or not HHMM.match(start.strip()) or not HHMM.match(end.strip()) or start.strip() == end.strip():
-        raise ValueError(f"{value!r} must be a time window like '20:00-08:00'")
-    return f"{start.strip()}-{end.strip()}"
 
 
 def _secret_file(value: str | None) -> str | None:

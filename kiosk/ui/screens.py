@@ -255,6 +255,7 @@ class ServiceScreen(Screen):
     reload_tapped = pyqtSignal()
     quit_tapped = pyqtSignal()
     back_tapped = pyqtSignal()
+    practice_tapped = pyqtSignal()
 
     def __init__(self, metrics: Metrics, parent=None):
         super().__init__(metrics, parent=parent)
@@ -275,18 +276,108 @@ class ServiceScreen(Screen):
         grid.setColumnStretch(1, 1)
         layout.addLayout(grid)
         layout.addStretch(1)
-        row = QHBoxLayout()
-        row.setSpacing(m.px(3))
-        for text, name, signal in ((texts.BACK_BUTTON, "secondary", self.back_tapped),
-                                   (texts.SERVICE_RELOAD, "secondary", self.reload_tapped),
-                                   (texts.SERVICE_QUIT, "danger", self.quit_tapped)):
+        grid = QGridLayout()  # two rows of two: four buttons side by side do not fit a 1024 px screen
+        grid.setSpacing(m.px(2))
+        for index, (text, name, signal) in enumerate((
+                (texts.BACK_BUTTON, "secondary", self.back_tapped),
+                (texts.PRACTICE_BUTTON, "secondary", self.practice_tapped),
+                (texts.SERVICE_RELOAD, "secondary", self.reload_tapped),
+                (texts.SERVICE_QUIT, "danger", self.quit_tapped))):
             button = _button(text, name)
-            button.setMinimumHeight(m.px(12))
+            button.setMinimumHeight(max(m.px(11), m.touch))
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.clicked.connect(signal)
-            row.addWidget(button)
-        layout.addLayout(row)
+            grid.addWidget(button, index // 2, index % 2)
+        layout.addLayout(grid)
 
     def set_value(self, key: str, value: str) -> None:
         """Fill one line of the table."""
         self.values[key].setText(value)
+
+
+class RingingScreen(Screen):
+    """The family waits in the room: a pulsing full screen, one big answer button, and "Nicht jetzt"."""
+
+    answer_tapped = pyqtSignal()
+    not_now_tapped = pyqtSignal()
+
+    def __init__(self, metrics: Metrics, parent=None):
+        super().__init__(metrics, parent=parent)
+        m = metrics
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(m.px(5), m.px(5), m.px(5), m.px(4))
+        self.headline = _label(texts.RINGING, "greeting")
+        self.hint = _label(texts.RINGING_HINT, "hint")
+        self.countdown = _label("", "hint")
+        layout.addWidget(self.headline)
+        layout.addWidget(self.hint)
+        self.answer_button = _button(texts.ANSWER_BUTTON, "callButton")
+        self.answer_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.answer_button.setMinimumSize(round(m.width * 0.7), m.px(40))
+        self.answer_button.clicked.connect(self.answer_tapped)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.answer_button, 8)
+        row.addStretch(1)
+        layout.addLayout(row, 1)
+        layout.addWidget(self.countdown)
+        self.not_now_button = _button(texts.NOT_NOW_BUTTON, "secondary")
+        self.not_now_button.setMinimumSize(round(m.width * 0.35), max(m.px(12), m.touch))
+        self.not_now_button.clicked.connect(self.not_now_tapped)
+        layout.addWidget(self.not_now_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        # The pulse: the background breathes between two calm tones, so ringing is seen as well as heard.
+        self._pulse = QTimer(self, interval=700)
+        self._pulse.timeout.connect(self._beat)
+        self._bright = False
+        self._left = 0
+        self._tick = QTimer(self, interval=1000)
+        self._tick.timeout.connect(self._count)
+
+    def start(self, auto_answer_s: float | None) -> None:
+        """Begin pulsing, and show the countdown when the device answers by itself."""
+        self._pulse.start()
+        self._left = round(auto_answer_s) if auto_answer_s else 0
+        self.countdown.setVisible(bool(self._left))
+        if self._left:
+            self.countdown.setText(texts.AUTO_ANSWER.format(seconds=self._left))
+            self._tick.start()
+
+    def stop(self) -> None:
+        """Stop pulsing and counting."""
+        self._pulse.stop()
+        self._tick.stop()
+        self._bright = False
+        self.setStyleSheet("")
+
+    def _beat(self) -> None:
+        self._bright = not self._bright
+        self.setStyleSheet(f"QWidget#screen {{ background: {RINGING_PULSE}; }}" if self._bright else "")
+
+    def _count(self) -> None:
+        self._left = max(0, self._left - 1)
+        self.countdown.setText(texts.AUTO_ANSWER.format(seconds=self._left))
+        if not self._left:
+            self._tick.stop()
+
+
+RINGING_PULSE = "#fbe7a1"  # warm yellow; the texts on it keep 7:1 (tests/unit/kiosk/ui)
+
+
+class PracticeScreen(Screen):
+    """Camera test for staff, and practice for a resident: the local picture, a microphone bar, a test tone."""
+
+    done_tapped = pyqtSignal()
+
+    def __init__(self, metrics: Metrics, view: QWidget, parent=None):
+        super().__init__(metrics, parent=parent)
+        m = metrics
+        self.view = view
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(m.px(2), m.px(1.5), m.px(2), m.px(1.5))
+        layout.addWidget(_label(texts.PRACTICE_TITLE, "hint"))
+        layout.addWidget(view, 1)
+        layout.addWidget(_label(texts.PRACTICE_HINT, "small"))
+        done = _button(texts.PRACTICE_DONE, "secondary")
+        done.setMinimumSize(round(m.width * 0.3), max(m.px(11), m.touch))
+        done.clicked.connect(self.done_tapped)
+        layout.addWidget(done, 0, Qt.AlignmentFlag.AlignHCenter)

@@ -20,18 +20,24 @@ from kiosk import __version__, callflow, texts
 from kiosk.callflow import CallFlow, Screen, Timing
 from kiosk.config import KioskConfig
 from kiosk.files import append_line, atomic_write
+from kiosk.family import in_quiet_hours, notice, presence_url, should_notify
 from kiosk.health import Battery, Health, PowerAction, power_action, usage_line
+from kiosk.notify import deliver
 from kiosk.staff import CornerTaps, PinLock
-from kiosk.ui.screens import CallScreen, HomeScreen, MessageScreen, PinPadScreen, ServiceScreen
+from kiosk.ui.screens import (
+    CallScreen, HomeScreen, MessageScreen, PinPadScreen, PracticeScreen, RingingScreen, ServiceScreen,
+)
 from kiosk.ui import style
 from kiosk.ui.style import Metrics, stylesheet
-from kiosk.ui.watchers import NetworkWatch, NightlyRestart, PowerWatch, read_battery
+from kiosk.ui.watchers import NetworkWatch, NightlyRestart, Notifier, PowerWatch, PresenceWatch, read_battery
 from kiosk.web.callview import CallView
 from kiosk.web.policy import certificate_pinned
 
 log = logging.getLogger(__name__)
 flow_log = logging.getLogger("kiosk.flow")
 
+AUTO_ANSWER_S = 10.0  # the visible countdown before the kiosk answers by itself
+RING_SOUND = Path(__file__).resolve().parent.parent / "assets" / "sounds" / "ring.wav"
 STAFF_IDLE_MS = 90_000  # a PIN pad or service screen left alone returns home by itself
 CORNER_PERCENT = 14  # the hidden corner: this share of the screen height, in the top-left
 
@@ -83,7 +89,8 @@ class KioskWindow(QMainWindow):
 
     def _build(self, config: KioskConfig) -> None:
         self.flow = CallFlow(Timing(connect=float(config.jitsi.connect_timeout_s),
-                                    max_crashes=config.health.max_renderer_crashes))
+                                    max_crashes=config.health.max_renderer_crashes,
+                                    auto_answer=AUTO_ANSWER_S if config.presence.auto_answer else None))
         self.health = Health(device=config.device_id, home=config.home)
         self._power_action = PowerAction.NONE
         self._shutting_down = False
@@ -92,8 +99,23 @@ class KioskWindow(QMainWindow):
         self.call = CallScreen(self.metrics, self.call_view)
         self.pin_pad = PinPadScreen(self.metrics)
         self.service = ServiceScreen(self.metrics)
-        for screen in (self.home, self.call, self.pin_pad, self.service):
+        self.ringing = RingingScreen(self.metrics)
+        self.practice: PracticeScreen | None = None
+        for screen in (self.home, self.call, self.pin_pad, self.service, self.ringing):
             self._stack.addWidget(screen)
+        self.ringing.answer_tapped.connect(lambda: self.feed(callflow.CallTapped()))
+        self.ringing.not_now_tapped.connect(lambda: self.feed(callflow.HomeTapped()))
+        self.service.practice_tapped.connect(self.open_practice)
+        self._ringer = None
+        self._ringing_on = False
+        self._last_notice: datetime | None = None
+        self.notifier = Notifier(self)
+        self.notifier.delivered.connect(self._notice_delivered)
+        self.presence = None
+        if config.presence.url:
+            self.presence = PresenceWatch(presence_url(config.presence.url, config.room), config.presence.interval_s,
+                                          config.server, config.tls_pins, self)
+            self.presence.changed.connect(self._presence_changed)
         self.home.call_tapped.connect(lambda: self.feed(callflow.CallTapped()))
         self.call.hangup_tapped.connect(lambda: self.feed(callflow.HangupTapped()))
         self.message.button_tapped.connect(self._message_button)
@@ -133,6 +155,9 @@ class KioskWindow(QMainWindow):
             return
         for effect in self.flow.handle(event):
             self._apply(effect)
+        if self.presence is not None:
+            # Only ask who waits while nobody is in or on the way into a call.
+            self.presence.pause(self.flow.state not in (callflow.State.IDLE, callflow.State.RINGING))
 
     def _apply(self, effect: callflow.Effect) -> None:
         view = self.call_view
@@ -165,6 +190,10 @@ class KioskWindow(QMainWindow):
                 if record is not None and self.config.health.usage_log:
                     append_line(Path(self.config.health.usage_log), usage_line(record))
                 self._write_metrics()
+            case callflow.Ring(on=on):
+                self._ring(on)
+            case callflow.NotifyFamily():
+                self._notify_family()
             case callflow.Exit(code=code, reason=reason):
                 log.error("leaving so that systemd restarts the kiosk: %s", reason)
                 self.quit_requested.emit(code)
@@ -197,10 +226,79 @@ class KioskWindow(QMainWindow):
         elif screen is Screen.ENDING:
             self.message.show_message(texts.ENDING, texts.ENDING_HINT)
             self._set_screen(self.message, "ending")
+        elif screen is Screen.RINGING:
+            self.ringing.start(self.flow.timing.auto_answer)
+            self._set_screen(self.ringing, "ringing")
         elif screen in (Screen.TROUBLE, Screen.WAITING):
             headline, hint = texts.TROUBLE[trouble or callflow.Trouble.CONNECT_FAILED]
             self.message.show_message(headline, hint, texts.BACK_BUTTON)
             self._set_screen(self.message, screen.value)
+
+    # ------------------------------------------------------------------ the family
+
+    def _presence_changed(self, others) -> None:
+        quiet = in_quiet_hours(datetime.now(), self.config.presence.quiet_hours)
+        self.feed(callflow.PresenceChanged(others, quiet))
+
+    def _ring(self, on: bool) -> None:
+        self._ringing_on = on
+        if on:
+            from PyQt6.QtMultimedia import QSoundEffect
+
+            if self._ringer is None:
+                self._ringer = QSoundEffect(self)
+                self._ringer.setSource(QUrl.fromLocalFile(str(RING_SOUND)))
+                self._ringer.setLoopCount(QSoundEffect.Loop.Infinite.value)
+                self._ringer.setVolume(1.0)
+            self._ringer.play()
+        elif self._ringer is not None:
+            self._ringer.stop()
+
+    @property
+    def ringing_sound_on(self) -> bool:
+        """True while the flow wants the ring sound playing."""
+        return self._ringing_on
+
+    def _notify_family(self) -> None:
+        family = self.config.family
+        now = datetime.now().astimezone()
+        if not family.contacts:
+            return
+        if not should_notify(self._last_notice, now, family.dedupe_minutes):
+            log.info("family already told about this call a moment ago: nothing new sent")
+            return
+        self._last_notice = now
+        item = notice(self.config, now)
+        log.info("telling %d family contact(s) that %s is calling", len(family.contacts), self.config.resident)
+        self.notifier.send(lambda: deliver(family.contacts, family.smtp, item))
+
+    def _notice_delivered(self, results: list) -> None:
+        for result in results:
+            if not result.ok:
+                self.health.incident(datetime.now().astimezone(), "notify_failed",
+                                     f"{result.contact} by {result.channel}: {result.detail}")
+        self._write_metrics()
+
+    def open_practice(self) -> None:
+        """The camera test: the own picture, a microphone bar and a test tone; no server needed."""
+        from kiosk.web.practiceview import PracticeView
+
+        view = PracticeView(self.config)
+        self.practice = PracticeScreen(self.metrics, view)
+        self.practice.done_tapped.connect(self._leave_staff)
+        self._stack.addWidget(self.practice)
+        self._set_screen(self.practice, "practice")
+        self._staff_idle.start()
+        log.info("camera test opened")
+
+    def _close_practice(self) -> None:
+        practice, self.practice = self.practice, None
+        if practice is None:
+            return
+        self._stack.removeWidget(practice)
+        practice.view.shutdown()
+        practice.deleteLater()
+        log.info("camera test closed")
 
     # ------------------------------------------------------------------ health
 
@@ -248,6 +346,10 @@ class KioskWindow(QMainWindow):
         self.home_shown.emit()
 
     def _set_screen(self, widget: QWidget, name: str) -> None:
+        if self._screen_name == "ringing" and name != "ringing":
+            self.ringing.stop()
+        if self._screen_name == "practice" and name != "practice":
+            self._close_practice()
         self._stack.setCurrentWidget(widget)
         self._screen_name = name
 
@@ -273,7 +375,7 @@ class KioskWindow(QMainWindow):
             size = self.metrics.px(CORNER_PERCENT)
             if self.corner.tap(time.monotonic(), QRect(0, 0, size, size).contains(self.mapFromGlobal(point.toPoint()))):
                 self._open_pin_pad()
-        elif self._screen_name in ("pin", "service"):
+        elif self._screen_name in ("pin", "service", "practice"):
             self._staff_idle.start()
         return False
 
@@ -334,7 +436,7 @@ class KioskWindow(QMainWindow):
 
     def _leave_staff(self) -> None:
         self._staff_idle.stop()
-        if self._screen_name in ("pin", "service"):
+        if self._screen_name in ("pin", "service", "practice"):
             self.show_screen(Screen.HOME)
 
     def _quit_by_staff(self) -> None:
@@ -381,6 +483,11 @@ class KioskWindow(QMainWindow):
             timer.stop()
         if self.flow is not None:
             self.power.stop()
+            self.notifier.stop()
+            self._ring(False)
+            if self.presence is not None:
+                self.presence.stop()
+            self._close_practice()
             if self.nightly is not None:
                 self.nightly.stop()
         if self.call_view is not None:
