@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kiosk.config import (
     DEFAULT_BRAND_ID,
+    FamilyOptions,
+    PresenceOptions,
     MIN_ROOM_BITS,
     AudioOptions,
     Brand,
@@ -122,10 +124,13 @@ class _Settings(_Strict):
     power: PowerOptions = PowerOptions()
     ui: UiOptions = UiOptions()
     audio: AudioOptions = AudioOptions()
+    family: FamilyOptions = FamilyOptions()
+    presence: PresenceOptions = PresenceOptions()
 
 
-# Option groups merged key by key: the device's keys over the home's over the defaults'.
-MERGED = ("jitsi", "health", "power", "ui", "audio")
+# Option groups merged key by key: the device's keys over the home's over the defaults'. A device's family
+# contacts replace the home's list as a whole (they are the resident's own people); the home's smtp relay stays.
+MERGED = ("jitsi", "health", "power", "ui", "audio", "family", "presence")
 ADDRESS = re.compile(r"^[A-Za-z0-9._:\[\]-]{1,253}$")
 
 
