@@ -1,70 +1,132 @@
-"""Every sentence the resident and staff read, in plain German first."""
+"""Every sentence the resident and staff read: the German source text, marked with N_() for the gettext catalogs.
+
+Read them as texts.NAME when showing them: texts.use(language) puts every one into that language (kiosk/i18n.py,
+catalogs in kiosk/locale/; after changing a text here run ./scripts/i18n and translate the new entries).
+"""
 
 from __future__ import annotations
 
 from kiosk.callflow import Trouble
+from kiosk import i18n
+from kiosk.i18n import N_
 
-CALL_BUTTON = "Familie anrufen"
-HANGUP_BUTTON = "Auflegen"
-CANCEL_BUTTON = "Abbrechen"
-BACK_BUTTON = "Zurück"
-CONNECTING = "Verbinde mit Ihrer Familie …"
-CONNECTING_HINT = "Einen Moment bitte."
-ENDING = "Der Anruf ist beendet."
-ENDING_HINT = "Auf Wiedersehen!"
+CALL_BUTTON = N_("Familie anrufen")
+HANGUP_BUTTON = N_("Auflegen")
+CANCEL_BUTTON = N_("Abbrechen")
+BACK_BUTTON = N_("Zurück")
+CONNECTING = N_("Verbinde mit Ihrer Familie …")
+CONNECTING_HINT = N_("Einen Moment bitte.")
+ENDING = N_("Der Anruf ist beendet.")
+ENDING_HINT = N_("Auf Wiedersehen!")
 TROUBLE = {
-    Trouble.CONNECT_FAILED: ("Die Verbindung klappt gerade nicht.", "Wir versuchen es gleich noch einmal."),
-    Trouble.CONNECTION_LOST: ("Die Verbindung ist kurz weg …", "Wir verbinden Sie gleich wieder."),
-    Trouble.GAVE_UP: ("Die Verbindung klappt gerade nicht.", "Bitte versuchen Sie es später noch einmal."),
-    Trouble.OFFLINE: ("Das Gerät ist gerade nicht mit dem Internet verbunden.",
-                      "Bitte sagen Sie dem Personal Bescheid."),
-    Trouble.RENDERER_CRASHED: ("Eine kurze Störung.", "Gleich geht es weiter."),
+    Trouble.CONNECT_FAILED: (N_("Die Verbindung klappt gerade nicht."), N_("Wir versuchen es gleich noch einmal.")),
+    Trouble.CONNECTION_LOST: (N_("Die Verbindung ist kurz weg …"), N_("Wir verbinden Sie gleich wieder.")),
+    Trouble.GAVE_UP: (N_("Die Verbindung klappt gerade nicht."), N_("Bitte versuchen Sie es später noch einmal.")),
+    Trouble.OFFLINE: (N_("Das Gerät ist gerade nicht mit dem Internet verbunden."),
+                      N_("Bitte sagen Sie dem Personal Bescheid.")),
+    Trouble.RENDERER_CRASHED: (N_("Eine kurze Störung."), N_("Gleich geht es weiter.")),
 }
-HOME_OFFLINE = "Gerade keine Internetverbindung"
-HOME_BATTERY = "Bitte das Ladekabel einstecken"
-SETUP_NEEDED = "Dieses Gerät ist noch nicht eingerichtet."
-SETUP_CONTACT = "Bitte wenden Sie sich an: {contact}"
-SETUP_NO_CONTACT = "Bitte sagen Sie dem Personal Bescheid."
+HOME_OFFLINE = N_("Gerade keine Internetverbindung")
+HOME_BATTERY = N_("Bitte das Ladekabel einstecken")
+SETUP_NEEDED = N_("Dieses Gerät ist noch nicht eingerichtet.")
+SETUP_CONTACT = N_("Bitte wenden Sie sich an: {contact}")
+SETUP_NO_CONTACT = N_("Bitte sagen Sie dem Personal Bescheid.")
 
-PIN_TITLE = "Personal: PIN eingeben"
-PIN_WRONG = "Falsche PIN."
-PIN_LOCKED = "Zu viele Versuche. Gesperrt für {minutes} Min."
-PIN_OK = "OK"
-PIN_DELETE = "⌫"
+PIN_TITLE = N_("Personal: PIN eingeben")
+PIN_WRONG = N_("Falsche PIN.")
+PIN_LOCKED = N_("Zu viele Versuche. Gesperrt für {minutes} Min.")
+PIN_OK = N_("OK")
+PIN_DELETE = N_("⌫")
+PIN_DELETE_NAME = N_("Löschen")  # what a screen reader says for ⌫
+PIN_OK_NAME = N_("PIN bestätigen")
 
-SERVICE_TITLE = "Service"
-SERVICE_VERSION = "Version"
-SERVICE_CONFIG = "Konfiguration"
-SERVICE_SERVER = "Server"
-SERVICE_ROOM = "Raum"
-SERVICE_REACHABLE = "Server erreichbar"
-SERVICE_CHECKING = "wird geprüft …"
-SERVICE_YES = "ja"
-SERVICE_NO = "nein: {reason}"
-SERVICE_INCIDENTS = "Letzte Vorfälle"
-SERVICE_NO_INCIDENTS = "keine"
-SERVICE_RELOAD = "Neu laden"
-SERVICE_QUIT = "Kiosk beenden"
+SERVICE_TITLE = N_("Service")
+SERVICE_VERSION = N_("Version")
+SERVICE_CONFIG = N_("Konfiguration")
+SERVICE_SERVER = N_("Server")
+SERVICE_ROOM = N_("Raum")
+SERVICE_REACHABLE = N_("Server erreichbar")
+SERVICE_CHECKING = N_("wird geprüft …")
+SERVICE_YES = N_("ja")
+SERVICE_NO = N_("nein: {reason}")
+SERVICE_INCIDENTS = N_("Letzte Vorfälle")
+SERVICE_NO_INCIDENTS = N_("keine")
+SERVICE_RELOAD = N_("Neu laden")
+SERVICE_QUIT = N_("Kiosk beenden")
 
-WEEKDAY_FORMAT = "dddd, d. MMMM yyyy"
-TIME_FORMAT = "HH:mm 'Uhr'"
+VIDEO_HIDDEN = N_("Video ausgeblendet")  # on the support screenshot, over the blanked video
+
+# TRANSLATORS: a Qt date format (dddd weekday, d day, MMMM month name, yyyy year; text in 'quotes' stays as it is)
+WEEKDAY_FORMAT = N_("dddd, d. MMMM yyyy")
+# TRANSLATORS: a Qt time format (HH 24-hour, h 12-hour, mm minutes, ap am/pm; text in 'quotes' stays as it is)
+TIME_FORMAT = N_("HH:mm 'Uhr'")
+
+RINGING = N_("Ihre Familie ist da")
+RINGING_HINT = N_("Zum Annehmen tippen")
+ANSWER_BUTTON = N_("Annehmen")
+NOT_NOW_BUTTON = N_("Nicht jetzt")
+AUTO_ANSWER = N_("Verbinde in {seconds} Sekunden …")
+PRACTICE_BUTTON = N_("Kamera-Test")
+PRACTICE_TITLE = N_("Kamera-Test: So sieht Ihre Familie Sie")
+PRACTICE_HINT = N_("Sprechen Sie: der Balken zeigt das Mikrofon. Der Ton-Knopf prüft den Lautsprecher.")
+PRACTICE_TONE = N_("Ton abspielen")
+PRACTICE_DONE = N_("Fertig")
+PRACTICE_MICROPHONE = N_("Mikrofon")  # the level bar's name for a screen reader
+PRACTICE_NO_DEVICE = N_("Keine Kamera oder kein Mikrofon gefunden ({error}).")
+
+
+# --------------------------------------------------------------------------- languages (kiosk/i18n.py)
+
+_GREETINGS = (N_("Guten Morgen, {name}"), N_("Guten Tag, {name}"), N_("Guten Abend, {name}"))
+
+# Every constant above by name, with its German source; use() puts them into a language.
+SOURCE_NAMES = tuple(name for name, value in list(globals().items())
+                     if name.isupper() and name not in ("TROUBLE", "LANGUAGE") and isinstance(value, str))
+_SOURCE_VALUES = {name: globals()[name] for name in SOURCE_NAMES}
+_SOURCE_TROUBLE = dict(TROUBLE)
+# Every msgid the catalogs must hold: the constants, the trouble texts and the greetings.
+SOURCES = tuple(dict.fromkeys([*_SOURCE_VALUES.values(), *(t for pair in _SOURCE_TROUBLE.values() for t in pair),
+                               *_GREETINGS]))
+LANGUAGE = i18n.SOURCE_LANGUAGE
+_catalog = i18n.catalog(LANGUAGE)
+
+
+def use(language: str) -> None:
+    """Put every text into a language (de, en, tr, ru, pl); the window calls it before it builds its screens."""
+    global LANGUAGE, TROUBLE, _catalog
+    _catalog = i18n.catalog(language)
+    LANGUAGE = language
+    values = globals()
+    for name, source in _SOURCE_VALUES.items():
+        values[name] = _catalog.gettext(source)
+    TROUBLE = {trouble: tuple(_catalog.gettext(t) for t in pair) for trouble, pair in _SOURCE_TROUBLE.items()}
+
+
+def tr(source: str) -> str:
+    """One German source text in the current language."""
+    return _catalog.gettext(source)
 
 
 def greeting(hour: int, name: str) -> str:
     """A greeting that fits the time of day, which also helps orientation."""
-    if 5 <= hour < 11:
-        return f"Guten Morgen, {name}"
-    if 11 <= hour < 18:
-        return f"Guten Tag, {name}"
-    return f"Guten Abend, {name}"
+    morning, day, evening = _GREETINGS
+    text = morning if 5 <= hour < 11 else day if 11 <= hour < 18 else evening
+    return _catalog.gettext(text).format(name=name)
 
-RINGING = "Ihre Familie ist da"
-RINGING_HINT = "Zum Annehmen tippen"
-ANSWER_BUTTON = "Annehmen"
-NOT_NOW_BUTTON = "Nicht jetzt"
-AUTO_ANSWER = "Verbinde in {seconds} Sekunden …"
-PRACTICE_BUTTON = "Kamera-Test"
-PRACTICE_TITLE = "Kamera-Test: So sieht Ihre Familie Sie"
-PRACTICE_HINT = "Sprechen Sie: der Balken zeigt das Mikrofon. Der Ton-Knopf prüft den Lautsprecher."
-PRACTICE_TONE = "Ton abspielen"
-PRACTICE_DONE = "Fertig"
+
+def qt_locale():
+    """The QLocale dates and times are written in for the current language."""
+    from PyQt6.QtCore import QLocale
+
+    return QLocale(i18n.QT_LOCALES[LANGUAGE])
+
+
+def format_date(date) -> str:
+    """A QDate the way the home screen shows it, first letter capital (Russian and Polish start lower-case)."""
+    text = qt_locale().toString(date, WEEKDAY_FORMAT)
+    return text[:1].upper() + text[1:]
+
+
+def format_time(time) -> str:
+    """A QTime the way the home screen shows it."""
+    return qt_locale().toString(time, TIME_FORMAT)

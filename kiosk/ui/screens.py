@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import QDateTime, QLocale, QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QDateTime, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QPainter, QPixmap
 from PyQt6.QtSvg import QSvgRenderer
 from PyQt6.QtWidgets import (
@@ -68,7 +68,6 @@ class HomeScreen(Screen):
         super().__init__(metrics, parent=parent)
         brand = brand or Brand()
         self._first_name = first_name
-        self._locale = QLocale(QLocale.Language.German, QLocale.Country.Germany)
         m = metrics
         layout = QVBoxLayout(self)
         layout.setContentsMargins(m.px(4), m.px(3), m.px(4), m.px(3))
@@ -121,8 +120,8 @@ class HomeScreen(Screen):
         """Show the time, then wake once at the next full minute (no polling in between)."""
         now = now or QDateTime.currentDateTime()
         self.greeting.setText(texts.greeting(now.time().hour(), self._first_name))
-        self.date.setText(self._locale.toString(now.date(), texts.WEEKDAY_FORMAT))
-        self.clock.setText(self._locale.toString(now.time(), texts.TIME_FORMAT))
+        self.date.setText(texts.format_date(now.date()))  # in the kiosk's language, e.g. "Пятница, 27 ноября"
+        self.clock.setText(texts.format_time(now.time()))
         self._tick.start(max(200, (60 - now.time().second()) * 1000 - now.time().msec()))
 
 
@@ -213,7 +212,7 @@ class PinPadScreen(Screen):
         keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", texts.PIN_DELETE, "0", texts.PIN_OK]
         self.keys: dict[str, QPushButton] = {}
         for index, key in enumerate(keys):
-            name = {texts.PIN_DELETE: "Löschen", texts.PIN_OK: "PIN bestätigen"}.get(key, key)
+            name = {texts.PIN_DELETE: texts.PIN_DELETE_NAME, texts.PIN_OK: texts.PIN_OK_NAME}.get(key, key)
             button = _button(key, "pinKey", name, group=None, debounce_s=0)  # staff type PINs like 1111
             button.setMinimumSize(m.target(22), m.target(11))
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)

@@ -53,6 +53,7 @@ class KioskWindow(QMainWindow):
                  support_contact: str | None = None, parent=None,
                  battery: Callable[[], Battery | None] = read_battery):
         super().__init__(parent)
+        texts.use(config.language if config is not None else "de")  # before any screen reads a text
         # The device's font scale comes with its config (ui.scale); the screen's size and DPI with the metrics.
         self.metrics = metrics = replace(metrics, scale=config.ui.scale) if config is not None else metrics
         self.battery = battery
@@ -456,7 +457,7 @@ class KioskWindow(QMainWindow):
             font = painter.font()
             font.setPixelSize(self.metrics.px(4))
             painter.setFont(font)
-            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "Video ausgeblendet")
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, texts.VIDEO_HIDDEN)
             painter.end()
         return pixmap
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
+import json
+
+from PyQt6.QtCore import Qt, QUrl
 from PyQt6.QtWebEngineWidgets import QWebEngineView
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
+from kiosk import texts
 from kiosk.config import KioskConfig
 from kiosk.web.page import LockedPage, build_profile
 from kiosk.web.scheme import PRACTICE_PAGE_URL
@@ -24,7 +27,11 @@ class PracticeView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
-        self.view.setUrl(PRACTICE_PAGE_URL)
+        # The page's own words in the kiosk's language, in the fragment (never sent anywhere; practice.js reads it).
+        url = QUrl(PRACTICE_PAGE_URL)
+        url.setFragment(json.dumps({"lang": texts.LANGUAGE, "tone": texts.PRACTICE_TONE,
+                                    "microphone": texts.PRACTICE_MICROPHONE, "nodevice": texts.PRACTICE_NO_DEVICE}))
+        self.view.setUrl(url)
 
     def shutdown(self) -> None:
         """Camera off: the page goes, then (with this widget) its profile."""

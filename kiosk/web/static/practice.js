@@ -3,6 +3,24 @@
 
 window.practice = {video: false, audio: false, error: null, level: 0};
 
+// The kiosk's language: its words come in the fragment (kiosk/web/practiceview.py); German when there are none.
+function words() {
+  const german = {lang: "de", tone: "Ton abspielen", microphone: "Mikrofon",
+                  nodevice: "Keine Kamera oder kein Mikrofon gefunden ({error})."};
+  try {
+    return Object.assign(german, JSON.parse(decodeURIComponent(location.hash.slice(1))));
+  } catch (e) {
+    return german;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const w = words();
+  document.documentElement.lang = w.lang;
+  document.getElementById("tone").textContent = w.tone;
+  document.getElementById("meter").setAttribute("aria-label", w.microphone);
+});
+
 async function start() {
   const status = document.getElementById("status");
   let stream;
@@ -10,7 +28,7 @@ async function start() {
     stream = await navigator.mediaDevices.getUserMedia({video: true, audio: true});
   } catch (e) {
     window.practice.error = e.name;
-    status.textContent = "Keine Kamera oder kein Mikrofon gefunden (" + e.name + ").";
+    status.textContent = words().nodevice.replace("{error}", e.name);
     return;
   }
   document.getElementById("me").srcObject = stream;

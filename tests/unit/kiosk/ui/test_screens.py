@@ -5,6 +5,8 @@ import pytest
 from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import QAbstractButton, QLabel, QPushButton, QWidget
 
+from kiosk import texts
+from kiosk.callflow import Trouble
 from kiosk.config import Brand
 from kiosk.ui import screens
 from kiosk.ui.style import Metrics, stylesheet
@@ -12,6 +14,7 @@ from kiosk.ui.touch import TremorButton
 
 SIZES = [(1280, 800), (1024, 600)]
 SCALES = [1.0, 2.0]
+ROOM = "palim-7q2m4k9x3c8v5b1n6z0r4t7w2y"
 
 
 def build_screens(metrics: Metrics) -> dict[str, QWidget]:
@@ -23,12 +26,11 @@ def build_screens(metrics: Metrics) -> dict[str, QWidget]:
         "pin": screens.PinPadScreen(metrics),
         "service": screens.ServiceScreen(metrics),
     }
-    built["home"].set_status("Bitte das Ladekabel einstecken")
-    built["message"].show_message("Die Verbindung klappt gerade nicht.", "Wir versuchen es gleich noch einmal.",
-                                  "Zurück")
-    built["pin"].reset("Falsche PIN.")
+    built["home"].set_status(texts.HOME_BATTERY)
+    built["message"].show_message(*texts.TROUBLE[Trouble.CONNECT_FAILED], texts.BACK_BUTTON)
+    built["pin"].reset(texts.PIN_WRONG)
     for key in built["service"].values:
-        built["service"].set_value(key, "palim-7q2m4k9x3c8v5b1n6z0r4t7w2y")
+        built["service"].set_value(key, ROOM)
     for name, factory in (("ringing", lambda: screens.RingingScreen(metrics)),
                           ("practice", lambda: screens.PracticeScreen(metrics, QWidget()))):
         if hasattr(screens, name.capitalize() + "Screen"):
