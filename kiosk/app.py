@@ -13,7 +13,9 @@ from pathlib import Path
 
 from kiosk import __version__
 from kiosk.chromium import add_chromium_switches
-from kiosk.config import DEFAULT_CONFIG_PATH, ConfigError, KioskConfig, load_config, peek_support_contact
+from kiosk.config import (
+    DEFAULT_CONFIG_PATH, ConfigError, KioskConfig, load_config, peek_language, peek_support_contact,
+)
 
 log = logging.getLogger("kiosk")
 
@@ -157,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         width, height = (args.width, args.height) if args.windowed else (screen.width(), screen.height())
         dpi = app.primaryScreen().physicalDotsPerInch()  # Metrics falls back to a safe size when it is nonsense
         log.info("screen %dx%d at %.0f dpi (physical, as the screen reports it)", width, height, dpi)
-        window = KioskWindow(Metrics(width, height, dpi=dpi), config, args.config, contact)
+        window = KioskWindow(Metrics(width, height, dpi=dpi), config, args.config, contact,
+                             language=peek_language(args.config) if config is None else None)
         window.home_shown.connect(lambda: sdnotify.notify("READY=1\nSTATUS=home screen shown"))
         window.quit_requested.connect(app.exit)
         window.reload_requested.connect(reload)

@@ -633,6 +633,16 @@ def peek_support_contact(path: Path) -> str | None:
     return value.strip()[:200] if isinstance(value, str) and value.strip() else None
 
 
+def peek_language(path: Path) -> str:
+    """Best-effort language from a config that failed validation, so "not set up yet" is in the resident's."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return "de"
+    value = data.get("language") if isinstance(data, dict) else None
+    return value if value in LANGUAGES else "de"
+
+
 def dump_config(config: KioskConfig) -> str:
     """Serialise a config as the YAML the kiosk reads back, defaults left out."""
     data = config.model_dump(mode="json", exclude_defaults=True)

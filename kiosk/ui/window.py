@@ -51,9 +51,10 @@ class KioskWindow(QMainWindow):
 
     def __init__(self, metrics: Metrics, config: KioskConfig | None, config_path: Path,
                  support_contact: str | None = None, parent=None,
-                 battery: Callable[[], Battery | None] = read_battery):
+                 battery: Callable[[], Battery | None] = read_battery, language: str | None = None):
         super().__init__(parent)
-        texts.use(config.language if config is not None else "de")  # before any screen reads a text
+        # Before any screen reads a text; without a usable config, the language its file names (or German).
+        texts.use(config.language if config is not None else language or "de")
         # The device's font scale comes with its config (ui.scale); the screen's size and DPI with the metrics.
         self.metrics = metrics = replace(metrics, scale=config.ui.scale) if config is not None else metrics
         self.battery = battery

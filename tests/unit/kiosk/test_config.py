@@ -3,8 +3,8 @@
 import pytest
 
 from kiosk.config import (
-    ConfigError, KioskConfig, config_from_text, dump_config, load_config, normalise_pin, peek_support_contact,
-    room_entropy_bits,
+    ConfigError, KioskConfig, config_from_text, dump_config, load_config, normalise_pin, peek_language,
+    peek_support_contact, room_entropy_bits,
 )
 
 GOOD = """\
@@ -79,6 +79,15 @@ def test_support_contact_is_found_even_in_a_broken_config(tmp_path):
     assert peek_support_contact(path) == "Stadt IT, 07223 935-000"
     path.write_text(": : :")
     assert peek_support_contact(path) is None
+
+
+def test_the_language_is_found_even_in_a_broken_config(tmp_path):
+    path = tmp_path / "kiosk.yaml"
+    path.write_text("language: tr\nserver: nonsense\n")
+    assert peek_language(path) == "tr"
+    path.write_text("language: xx\n")
+    assert peek_language(path) == "de"
+    assert peek_language(tmp_path / "missing.yaml") == "de"
 
 
 def test_loopback_http_is_allowed_for_tests_and_demo():
