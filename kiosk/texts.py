@@ -91,6 +91,11 @@ LANGUAGE = i18n.SOURCE_LANGUAGE
 _catalog = i18n.catalog(LANGUAGE)
 
 
+def _typeset(text: str) -> str:
+    # "…" never starts a line of its own when a long sentence wraps at a large font.
+    return text.replace(" …", "\u00a0…")
+
+
 def use(language: str) -> None:
     """Put every text into a language (de, en, tr, ru, pl); the window calls it before it builds its screens."""
     global LANGUAGE, TROUBLE, _catalog
@@ -98,13 +103,14 @@ def use(language: str) -> None:
     LANGUAGE = language
     values = globals()
     for name, source in _SOURCE_VALUES.items():
-        values[name] = _catalog.gettext(source)
-    TROUBLE = {trouble: tuple(_catalog.gettext(t) for t in pair) for trouble, pair in _SOURCE_TROUBLE.items()}
+        values[name] = _typeset(_catalog.gettext(source))
+    TROUBLE = {trouble: tuple(_typeset(_catalog.gettext(t)) for t in pair)
+               for trouble, pair in _SOURCE_TROUBLE.items()}
 
 
 def tr(source: str) -> str:
     """One German source text in the current language."""
-    return _catalog.gettext(source)
+    return _typeset(_catalog.gettext(source))
 
 
 def greeting(hour: int, name: str) -> str:
@@ -130,3 +136,6 @@ def format_date(date) -> str:
 def format_time(time) -> str:
     """A QTime the way the home screen shows it."""
     return qt_locale().toString(time, TIME_FORMAT)
+
+
+use(LANGUAGE)  # typeset the German texts too

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
+from kiosk import texts
 from kiosk.config import config_from_text
 from tests.e2e.conftest import close_window, config_text, make_window, tap, wait_report
 
@@ -199,7 +200,7 @@ def test_auto_answer_after_a_visible_countdown(qtbot, server, presence_kiosk):
     window.flow.timing = type(window.flow.timing)(auto_answer=3.0)
     server.room_size[window.config.room] = 1
     qtbot.waitUntil(lambda: window.screen_name == "ringing", timeout=10000)
-    assert window.ringing.countdown.text() == "Verbinde in 3 Sekunden …"
+    assert window.ringing.countdown.text() == texts.AUTO_ANSWER.format(seconds=3)  # "Verbinde in 3 Sekunden …"
     qtbot.waitUntil(lambda: window.screen_name == "in_call", timeout=20000)
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk import texts
+from kiosk.callflow import Trouble
 from kiosk.config import config_from_text
 from tests.e2e.conftest import close_window, config_text, fresh_room, make_window, tap, wait_report
 from tests.jitsi_standin.server import StandinServer
@@ -107,7 +109,7 @@ def test_server_stopped_mid_call_rejoins_when_it_returns(qtbot, fast_kiosk, own_
     port = own_server.port
     own_server.stop()
     qtbot.waitUntil(lambda: fast_kiosk.screen_name in ("waiting", "connecting"), timeout=20000)
-    assert fast_kiosk.message.headline.text() in ("Die Verbindung ist kurz weg …", "Verbinde mit Ihrer Familie …")
+    assert fast_kiosk.message.headline.text() in (texts.TROUBLE[Trouble.CONNECTION_LOST][0], texts.CONNECTING)
     own_server.port = port
     own_server.clear()
     restart(own_server)
