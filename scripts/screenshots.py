@@ -1,9 +1,18 @@
-"""Render every kiosk screen to PNG at the sizes of real donated devices (run under Xvfb)."""
+"""Render every kiosk screen to PNG: every language, at the sizes of real donated devices, at font scale 1.0 and 2.0.
+
+    xvfb-run -a .venv/bin/python scripts/screenshots.py                 # all of them into build/screens/ (not in git)
+    xvfb-run -a .venv/bin/python scripts/screenshots.py --docs          # and the README's selection into docs/screens/
+    xvfb-run -a .venv/bin/python scripts/screenshots.py --lang de --scale 1.0 --size 1280x800   # a subset
+
+build/screens/<lang>/<screen>-<W>x<H>@<scale>.png; build/screens/index.html shows them side by side for review.
+"""
 
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -12,12 +21,35 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SIZES = ((1280, 800), (1024, 600))
+SCALES = (1.0, 2.0)
+LANGUAGES = ("de", "en", "tr", "ru", "pl")
+NAMES = {"de": "Erna Müller", "en": "Margaret Smith", "tr": "Ayşe Yılmaz", "ru": "Людмила Иванова",
+         "pl": "Małgorzata Wiśniewska"}
+# The README's pictures: (language, screen, size, scale) -> file name in docs/screens/.
+DOCS = {("de", s, size, 1.0): f"{s}-{size[0]}x{size[1]}.png"
+        for s in ("home", "connecting", "in-call", "ending", "error", "pin", "service", "setup-needed", "ringing")
+        for size in SIZES}
+DOCS.update({(lang, "home", (1280, 800), 1.0): f"home-{lang}-1280x800.png" for lang in LANGUAGES if lang != "de"})
+DOCS.update({("de", "home", (1024, 600), 2.0): "home-1024x600-scale2.png",
+             ("ru", "offline", (1024, 600), 2.0): "offline-ru-1024x600-scale2.png",
+             ("tr", "ringing", (1280, 800), 1.0): "ringing-tr-1280x800.png",
+             ("brand", "home", (1280, 800), 1.0): "home-beispielstadt-1280x800.png"})
+BRAND = ("brand: {id: beispielstadt, name: Hallo Familie!, support_contact: 'Bürgerbüro Beispielstadt', "
+         "colors: {call: '#0b4f6c', call_pressed: '#093f56', background: '#f3f6f9'}}\n")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screens")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "screens")
+    parser.add_argument("--docs", action="store_true", help="also copy the README's selection to docs/screens/")
+    parser.add_argument("--lang", action="append", choices=LANGUAGES + ("brand",),
+                        help="only these languages ('brand': German in the example partner brand)")
+    parser.add_argument("--scale", action="append", type=float, choices=SCALES)
+    parser.add_argument("--size", action="append", choices=[f"{w}x{h}" for w, h in SIZES])
     args = parser.parse_args()
+    languages = args.lang or LANGUAGES + ("brand",)
+    scales = args.scale or SCALES
+    sizes = [s for s in SIZES if not args.size or f"{s[0]}x{s[1]}" in args.size]
     if os.geteuid() == 0:
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
     os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
@@ -28,15 +60,18 @@ def main() -> int:
     from PyQt6.QtCore import QCoreApplication, QEvent, QEventLoop
     from PyQt6.QtWidgets import QApplication
 
+    from kiosk import texts
     from kiosk.callflow import CallTapped, HangupTapped, Screen, Trouble
     from kiosk.config import config_from_text
+    from kiosk.health import PowerAction
     from kiosk.staff import hash_pin
     from kiosk.ui.style import Metrics
     from kiosk.ui.window import KioskWindow
     from tests.jitsi_standin.server import StandinServer
 
     app = QApplication([sys.argv[0]])
-    args.out.mkdir(parents=True, exist_ok=True)
+    pin_hash = hash_pin("2468")
+    made: list[tuple[str, str, tuple[int, int], float, Path]] = []
 
     def settle(seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -51,55 +86,97 @@ def main() -> int:
                 raise SystemExit("screenshots: timed out waiting for the kiosk")
             settle(0.05)
 
-    def save(window: KioskWindow, name: str, size: tuple[int, int]) -> None:
+    def save(window: KioskWindow, lang: str, name: str, size: tuple[int, int], scale: float) -> None:
         settle(0.3)
-        path = args.out / f"{name}-{size[0]}x{size[1]}.png"
+        folder = args.out / lang
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}-{size[0]}x{size[1]}@{scale:g}.png"
         window.grab().save(str(path))
-        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        made.append((lang, name, size, scale, path))
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
+
+    def close(window: KioskWindow) -> None:
+        window.shutdown()
+        window.close()
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
     with StandinServer() as server, tempfile.TemporaryDirectory() as tmp:
-        text = (f"server: {server.url}\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\nresident: Erna Müller\n"
-                f"tls_pins: ['{server.cert_sha256}']\nadmin_pin_hash: '{hash_pin('2468')}'\n"
-                "support_contact: 'Stadtverwaltung Bühl IT, 07223 935-000'\n"
-                f"health: {{usage_log: '{tmp}/usage.jsonl'}}\n")
-        config = config_from_text(text)
-        for size in SIZES:
-            window = KioskWindow(Metrics(*size), config, Path("/etc/palim-kiosk/kiosk.yaml"))
-            window.resize(*size)
-            window.show()
-            wait(lambda: window.call_view.is_ready)
-            save(window, "home", size)
-            window.show_screen(Screen.CONNECTING)
-            save(window, "connecting", size)
-            window.feed(CallTapped())
-            wait(lambda: window.screen_name == "in_call")
-            settle(2.5)  # let the fake camera's picture arrive
-            save(window, "in-call", size)
-            window.feed(HangupTapped())
-            wait(lambda: window.screen_name == "home")
-            window.show_screen(Screen.ENDING)
-            save(window, "ending", size)
-            window.show_screen(Screen.TROUBLE, Trouble.CONNECT_FAILED)
-            save(window, "error", size)
-            window.show_screen(Screen.HOME)
-            window._open_pin_pad()
-            save(window, "pin", size)
-            window._open_service()
-            wait(lambda: "prüft" not in window.service.values["Server erreichbar"].text())
-            save(window, "service", size)
-            window.shutdown()
-            window.close()
-            window.deleteLater()
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-            setup = KioskWindow(Metrics(*size), None, Path(tmp) / "kiosk.yaml", "Stadtverwaltung Bühl IT, 07223 935-000")
-            setup.resize(*size)
-            setup.show()
-            save(setup, "setup-needed", size)
-            setup.shutdown()
-            setup.close()
-            setup.deleteLater()
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        for lang in languages:
+            for size in sizes:
+                for scale in scales:
+                    language = "de" if lang == "brand" else lang
+                    text = (f"server: {server.url}\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\n"
+                            f"resident: {NAMES[language]}\nlanguage: {language}\nui: {{scale: {scale}}}\n"
+                            f"tls_pins: ['{server.cert_sha256}']\nadmin_pin_hash: '{pin_hash}'\n"
+                            "support_contact: 'Stadtverwaltung Bühl IT, 07223 935-000'\n"
+                            f"health: {{usage_log: '{tmp}/usage.jsonl'}}\n" + (BRAND if lang == "brand" else ""))
+                    config = config_from_text(text)
+                    window = KioskWindow(Metrics(*size), config, Path("/etc/palim-kiosk/kiosk.yaml"))
+                    window.resize(*size)
+                    window.show()
+                    wait(lambda: window.call_view.is_ready)
+                    if scale == 2.0:  # the fullest home screen: with the battery line under the button
+                        window._power_action = PowerAction.WARN
+                        window._update_home_status()
+                    save(window, lang, "home", size, scale)
+                    if hasattr(Screen, "RINGING"):
+                        window.show_screen(Screen.RINGING)
+                        save(window, lang, "ringing", size, scale)
+                        window.show_screen(Screen.HOME)
+                    window.show_screen(Screen.CONNECTING)
+                    save(window, lang, "connecting", size, scale)
+                    window.feed(CallTapped())
+                    wait(lambda: window.screen_name == "in_call")
+                    settle(2.5)  # let the fake camera's picture arrive
+                    save(window, lang, "in-call", size, scale)
+                    window.feed(HangupTapped())
+                    wait(lambda: window.screen_name == "home")
+                    window.show_screen(Screen.ENDING)
+                    save(window, lang, "ending", size, scale)
+                    window.show_screen(Screen.TROUBLE, Trouble.CONNECT_FAILED)
+                    save(window, lang, "error", size, scale)
+                    window.show_screen(Screen.TROUBLE, Trouble.OFFLINE)  # the longest message
+                    save(window, lang, "offline", size, scale)
+                    window.show_screen(Screen.HOME)
+                    window._open_pin_pad()
+                    window.pin_pad.reset(texts.PIN_WRONG)
+                    window.pin_pad.dots.setText("●●●")
+                    save(window, lang, "pin", size, scale)
+                    window._open_service()
+                    wait(lambda: texts.SERVICE_CHECKING not in window.service.values[texts.SERVICE_REACHABLE].text())
+                    save(window, lang, "service", size, scale)
+                    close(window)
+                    setup = KioskWindow(Metrics(*size), None, Path(tmp) / "kiosk.yaml",
+                                        "Stadtverwaltung Bühl IT, 07223 935-000", language=language)
+                    setup.resize(*size)
+                    setup.show()
+                    save(setup, lang, "setup-needed", size, scale)
+                    close(setup)
+    _index(args.out, made)
+    if args.docs:
+        docs = ROOT / "docs" / "screens"
+        docs.mkdir(parents=True, exist_ok=True)
+        for lang, name, size, scale, path in made:
+            target = DOCS.get((lang, name, size, scale))
+            if target:
+                shutil.copyfile(path, docs / target)
+                print(f"docs/screens/{target}")
     return 0
+
+
+def _index(out: Path, made) -> None:
+    """One page with every picture, a row per screen and size, for looking at them all."""
+    rows = []
+    for lang in dict.fromkeys(m[0] for m in made):
+        rows.append(f"<h2>{html.escape(lang)}</h2>")
+        for name in dict.fromkeys(m[1] for m in made):
+            cells = "".join(f'<figure><img src="{p.relative_to(out)}" width="{s[0] // 3}">'
+                            f"<figcaption>{n} {s[0]}x{s[1]} @{sc:g}</figcaption></figure>"
+                            for lg, n, s, sc, p in made if lg == lang and n == name)
+            rows.append(f'<div style="display:flex;gap:8px;align-items:end">{cells}</div>')
+    (out / "index.html").write_text("<!doctype html><meta charset=utf-8><title>Palim screens</title>"
+                                    + "\n".join(rows), encoding="utf-8")
 
 
 if __name__ == "__main__":
