@@ -13,7 +13,7 @@ from PyQt6.QtWidgets import (
 
 from kiosk import texts
 from kiosk.config import Brand
-from kiosk.ui.style import Metrics
+from kiosk.ui.style import PULSE, Metrics
 from kiosk.ui.touch import TremorButton
 
 PLATFORM_NAME = Brand().name
@@ -300,8 +300,9 @@ class RingingScreen(Screen):
     answer_tapped = pyqtSignal()
     not_now_tapped = pyqtSignal()
 
-    def __init__(self, metrics: Metrics, parent=None):
+    def __init__(self, metrics: Metrics, parent=None, pulse: str = PULSE):
         super().__init__(metrics, parent=parent)
+        self._pulse_colour = pulse  # the palette's "pulse": a brand may set it; its texts keep 7:1 (style.text_pairs)
         m = metrics
         layout = QVBoxLayout(self)
         layout.setContentsMargins(m.px(5), m.px(5), m.px(5), m.px(4))
@@ -350,16 +351,13 @@ class RingingScreen(Screen):
 
     def _beat(self) -> None:
         self._bright = not self._bright
-        self.setStyleSheet(f"QWidget#screen {{ background: {RINGING_PULSE}; }}" if self._bright else "")
+        self.setStyleSheet(f"QWidget#screen {{ background: {self._pulse_colour}; }}" if self._bright else "")
 
     def _count(self) -> None:
         self._left = max(0, self._left - 1)
         self.countdown.setText(texts.AUTO_ANSWER.format(seconds=self._left))
         if not self._left:
             self._tick.stop()
-
-
-RINGING_PULSE = "#fbe7a1"  # warm yellow; the texts on it keep 7:1 (tests/unit/kiosk/ui)
 
 
 class PracticeScreen(Screen):

@@ -101,7 +101,7 @@ class KioskWindow(QMainWindow):
         self.call = CallScreen(self.metrics, self.call_view)
         self.pin_pad = PinPadScreen(self.metrics)
         self.service = ServiceScreen(self.metrics)
-        self.ringing = RingingScreen(self.metrics)
+        self.ringing = RingingScreen(self.metrics, pulse=style.palette(config.brand.colors.model_dump())["pulse"])
         self.practice: PracticeScreen | None = None
         for screen in (self.home, self.call, self.pin_pad, self.service, self.ringing):
             self._stack.addWidget(screen)
