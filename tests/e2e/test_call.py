@@ -50,3 +50,12 @@ def test_support_screenshot_blanks_the_video_during_a_call(qtbot, kiosk, server)
     assert live.pixelColor(640, 300).name() != "#1d2a38"  # the fake camera's picture is there
     assert shot.pixelColor(640, 300).name() == "#1d2a38"  # and blanked in the support screenshot
     assert shot.pixelColor(640, 790).name() == "#a4161a"  # the Auflegen button stays visible
+
+
+def test_the_call_button_covers_the_centre_and_a_third_of_the_screen(kiosk):
+    button = kiosk.home.call_button
+    area = button.geometry().translated(button.parentWidget().mapTo(kiosk, QPoint(0, 0)))
+    assert area.contains(QPoint(kiosk.width() // 2, kiosk.height() // 2))
+    share = area.width() * area.height() / (kiosk.width() * kiosk.height())
+    print(f"call button: {share:.0%} of the screen")
+    assert share >= 1 / 3
