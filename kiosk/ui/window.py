@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PyQt6.QtCore import (
-    QBuffer, QCryptographicHash, QEvent, QIODevice, QObject, QPoint, QProcess, QRect, Qt, QTimer, QUrl, pyqtSignal,
+    QBuffer, QEvent, QIODevice, QObject, QPoint, QProcess, QRect, Qt, QTimer, QUrl, pyqtSignal,
 )
 from PyQt6.QtGui import QColor, QPainter, QPixmap
 from PyQt6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
@@ -31,7 +31,7 @@ from kiosk.ui import style
 from kiosk.ui.style import Metrics, stylesheet
 from kiosk.ui.watchers import NetworkWatch, NightlyRestart, Notifier, PowerWatch, PresenceWatch, read_battery
 from kiosk.web.callview import CallView
-from kiosk.web.policy import certificate_pinned
+from kiosk.web.page import leaf_pinned
 
 log = logging.getLogger(__name__)
 flow_log = logging.getLogger("kiosk.flow")
@@ -420,10 +420,7 @@ class KioskWindow(QMainWindow):
         reply.finished.connect(lambda: self._server_checked(reply))
 
     def _pinned_ssl(self, reply: QNetworkReply) -> None:
-        chain = reply.sslConfiguration().peerCertificateChain()
-        leaf = bytes(chain[0].digest(QCryptographicHash.Algorithm.Sha256).toHex()).decode() if chain else ""
-        url = reply.url()
-        if leaf and certificate_pinned(url.host(), url.port(), leaf, self.config.server, self.config.tls_pins):
+        if leaf_pinned(reply.sslConfiguration().peerCertificateChain(), reply.url(), self.config)[0]:
             reply.ignoreSslErrors()
 
     def _server_checked(self, reply: QNetworkReply) -> None:

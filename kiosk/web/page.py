@@ -44,6 +44,13 @@ SETTINGS = {
 }
 
 
+def leaf_pinned(chain: list, url: QUrl, config: KioskConfig) -> tuple[bool, str]:
+    """Whether a certificate chain's leaf matches a configured pin for the configured host; and the leaf's SHA-256."""
+    leaf = bytes(chain[0].digest(QCryptographicHash.Algorithm.Sha256).toHex()).decode() if chain else ""
+    pinned = bool(leaf) and policy.certificate_pinned(url.host(), url.port(), leaf, config.server, config.tls_pins)
+    return pinned, leaf
+
+
 class RequestFilter(QWebEngineUrlRequestInterceptor):
     """Blocks every sub-resource that is not the call page's, the server's, data: or blob:."""
 
@@ -122,10 +129,8 @@ class LockedPage(QWebEnginePage):
 
     def _on_certificate_error(self, error: QWebEngineCertificateError) -> None:
         url = error.url()
-        chain = error.certificateChain()
-        leaf = bytes(chain[0].digest(QCryptographicHash.Algorithm.Sha256).toHex()).decode() if chain else ""
-        if leaf and policy.certificate_pinned(url.host(), url.port(), leaf, self._config.server,
-                                              self._config.tls_pins):
+        pinned, leaf = leaf_pinned(error.certificateChain(), url, self._config)
+        if pinned:
             log.info("certificate of %s accepted by its pin", url.host())
             error.acceptCertificate()
             return
