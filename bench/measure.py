@@ -89,3 +89,31 @@ def memory(pid: int) -> tuple[float, float, int]:
         uss += info.uss
         count += 1
     return pss / 2**20, uss / 2**20, count
+
+
+def role(proc: psutil.Process) -> str:
+    """What a helper process is: Chromium's --type= (and --utility-sub-type=); zygote children are renderers."""
+    kind = sub = ""
+    for arg in proc.cmdline():
+        if arg.startswith("--type="):
+            kind = arg.split("=", 1)[1]
+        elif arg.startswith("--utility-sub-type="):
+            sub = arg.split("=", 1)[1].rsplit(".", 1)[-1]
+    parent = proc.parent()
+    if kind == "zygote" and parent is not None and "--type=zygote" in parent.cmdline():
+        return "renderer"  # forked from the zygote, so it still carries the zygote's command line
+    return f"{kind}:{sub}" if sub else kind or "other"
+
+
+def roles(pid: int) -> dict[str, tuple[float, float]]:
+    """PSS and USS in MiB per role of the tree ('kiosk' is the root process; one role's processes are summed)."""
+    found: dict[str, tuple[float, float]] = {}
+    for proc in tree(pid):
+        try:
+            name = "kiosk" if proc.pid == pid else role(proc)
+            info = proc.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        pss, uss = found.get(name, (0.0, 0.0))
+        found[name] = (round(pss + info.pss / 2**20, 1), round(uss + info.uss / 2**20, 1))
+    return found

@@ -23,6 +23,13 @@ def tree_memory_mib() -> tuple[float, float]:
     return pss, uss
 
 
+def memory_by_role() -> dict[str, tuple[float, float]]:
+    """PSS and USS in MiB per process role (kiosk = Python + Qt + Chromium's browser side, then each helper)."""
+    from bench.measure import roles
+
+    return roles(os.getpid())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cycles", type=int, default=200)
@@ -56,6 +63,8 @@ def main() -> int:
             if time.monotonic() > end:
                 raise SystemExit(f"soak: timed out (screen {window.screen_name})")
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            # processEvents() outside exec() leaves deleteLater() undone; the kiosk's event loop would do it.
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
     with StandinServer() as server, tempfile.TemporaryDirectory() as tmp:
         config = config_from_text(f"server: {server.url}\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\n"
@@ -67,6 +76,7 @@ def main() -> int:
         wait(lambda: window.call_view.is_ready)
         samples: dict[int, float] = {}  # PSS: the fair share, but it moves when other programs map the same libraries
         unique: dict[int, float] = {}  # USS: this tree's own pages only
+        by_role: dict[int, dict[str, tuple[float, float]]] = {}  # where it goes, to find what grows
         started = time.monotonic()
         for cycle in range(1, args.cycles + 1):
             window.feed(CallTapped())
@@ -84,6 +94,7 @@ def main() -> int:
                     readings.append(tree_memory_mib())
                 pss, uss = min(r[0] for r in readings), min(r[1] for r in readings)
                 samples[cycle] = round(pss, 1)
+                by_role[cycle] = memory_by_role()
                 unique[cycle] = round(uss, 1)
         elapsed = time.monotonic() - started
         calls = window.health.calls_total
@@ -99,7 +110,7 @@ def main() -> int:
         return statistics.median(series[c] for c in picked)
 
     result = {"cycles": args.cycles, "calls_recorded": calls, "seconds": round(elapsed, 1),
-              "pss_mib": samples, "uss_mib": unique,
+              "pss_mib": samples, "uss_mib": unique, "by_role": by_role,
               "growth": round(level(samples, False) / level(samples, True) - 1, 4),
               "uss_growth": round(level(unique, False) / level(unique, True) - 1, 4)}
     if args.json:
