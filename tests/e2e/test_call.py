@@ -59,3 +59,28 @@ def test_the_call_button_covers_the_centre_and_a_third_of_the_screen(kiosk):
     share = area.width() * area.height() / (kiosk.width() * kiosk.height())
     print(f"call button: {share:.0%} of the screen")
     assert share >= 1 / 3
+
+
+def _page_value(qtbot, page, script: str):
+    box: list = []
+    page.runJavaScript(script, 0, box.append)
+    qtbot.waitUntil(lambda: bool(box), timeout=5000)
+    return box[0]
+
+
+def test_each_call_gets_a_fresh_call_page_and_a_quick_second_tap_still_joins(qtbot, kiosk, server):
+    room = kiosk.config.room
+    tap(qtbot, kiosk.home.call_button)
+    qtbot.waitUntil(lambda: kiosk.screen_name == "in_call", timeout=20000)
+    # Stands for what Chromium may keep of a call in the page (a removed iframe's window): it must not outlive it.
+    assert _page_value(qtbot, kiosk.call_view.page, "window.leftByTheCall = 'x'; typeof window.leftByTheCall") \
+        == "string"
+    tap(qtbot, kiosk.call.hangup_button)
+    qtbot.waitUntil(lambda: kiosk.screen_name == "home", timeout=10000)
+
+    # Tapped again at once, while the fresh page may still be loading: the join waits for it, nothing is lost.
+    tap(qtbot, kiosk.home.call_button)
+    qtbot.waitUntil(lambda: kiosk.screen_name == "in_call", timeout=20000)
+    assert _page_value(qtbot, kiosk.call_view.page, "typeof window.leftByTheCall") == "undefined"
+    qtbot.waitUntil(lambda: len([r for r in server.reports if r["type"] == "joined" and r.get("room") == room]) == 2,
+                    timeout=10000)
