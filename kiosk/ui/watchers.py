@@ -227,22 +227,39 @@ class PresenceWatch(QObject):
 def fetch_json(url: str, server: str, pins: tuple[str, ...], timeout: float = 5.0) -> tuple[int, object]:
     """GET a JSON answer; for the configured server a pinned certificate is checked by its fingerprint."""
     import requests
-    from requests.adapters import HTTPAdapter
 
     from kiosk.web.policy import Origin
 
+    if not (pins and Origin.of(url).host == Origin.of(server).host and url.startswith("https:")):
+        return _get_json(requests.Session(), url, timeout, verify=True)
+    # urllib3 checks one fingerprint during the handshake, before the request (and the room in its URL) is sent; a
+    # server that is changing certificates has two pins, so try each until one matches.
+    for pin in pins[:-1]:
+        try:
+            return _get_json(_pinned_session(pin), url, timeout, verify=False)
+        except requests.exceptions.SSLError:
+            continue  # not this pin (or TLS failed, which the last try will report)
+    return _get_json(_pinned_session(pins[-1]), url, timeout, verify=False)
+
+
+def _pinned_session(pin: str):
+    """A requests session whose HTTPS connections accept exactly the leaf certificate with this SHA-256."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    class PinnedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            kwargs["assert_fingerprint"] = pin  # urllib3 checks the leaf's SHA-256 instead of a CA
+            kwargs["cert_reqs"] = "CERT_NONE"
+            return super().init_poolmanager(*args, **kwargs)
+
     session = requests.Session()
-    verify: bool | str = True
-    if pins and Origin.of(url).host == Origin.of(server).host and url.startswith("https:"):
+    session.mount("https://", PinnedAdapter())
+    return session
 
-        class PinnedAdapter(HTTPAdapter):
-            def init_poolmanager(self, *args, **kwargs):
-                kwargs["assert_fingerprint"] = pins[0]  # urllib3 checks the leaf's SHA-256 instead of a CA
-                kwargs["cert_reqs"] = "CERT_NONE"
-                return super().init_poolmanager(*args, **kwargs)
 
-        session.mount("https://", PinnedAdapter())
-        verify = False  # per request: the environment's CA bundle must not override it; the pin is the check
+def _get_json(session, url: str, timeout: float, verify: bool) -> tuple[int, object]:
+    # verify=False goes with a pinned session: the environment's CA bundle must not override the pin, the pin is the check
     with session:
         response = session.get(url, timeout=timeout, headers={"Accept": "application/json"}, verify=verify)
         try:

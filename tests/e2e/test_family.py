@@ -263,3 +263,30 @@ def test_practice_page_shows_the_camera_without_any_server(qtbot, tmp_path):
         assert window.practice is None and window.screen_name == "home"
     finally:
         close_window(window)
+
+
+@pytest.mark.parametrize("order", ["new pin first", "old pin first"])
+def test_the_presence_check_accepts_any_configured_pin(server, order):
+    """During a certificate change the config lists the old and the new pin; either one must do."""
+    from kiosk.ui.watchers import fetch_json
+
+    server.room_size["pinroom"] = 2
+    try:
+        stale = "ab" * 32
+        pins = (server.cert_sha256, stale) if order == "new pin first" else (stale, server.cert_sha256)
+        status, body = fetch_json(f"{server.url}/room-size?room=pinroom&domain=muc.test", server.url, pins)
+        assert status == 200 and body == {"participants": 2}
+    finally:
+        server.room_size.clear()
+
+
+def test_the_presence_check_refuses_a_server_without_a_configured_pin(server):
+    import requests
+
+    from kiosk.ui.watchers import fetch_json
+
+    with pytest.raises(requests.exceptions.SSLError):
+        fetch_json(f"{server.url}/room-size?room=pinroom&domain=muc.test", server.url, ("ab" * 32, "cd" * 32))
+    # And no pins at all means the system's CAs decide: the stand-in's self-signed certificate is refused too.
+    with pytest.raises(requests.exceptions.SSLError):
+        fetch_json(f"{server.url}/room-size?room=pinroom&domain=muc.test", server.url, ())
