@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     state = {"window": None, "volume": None}
 
     def volume_floor() -> None:
-        # Knocked volume keys must not leave the kiosk silent: at start and every minute (a thread: tools may hang).
+        # Knocked volume keys must not leave the kiosk silent: at start, every minute and right before a ring or a
+        # call is heard (a thread: the tools may hang).
         floor = state["volume"]
         if floor is not None:
             threading.Thread(target=floor.enforce, name="volume-floor", daemon=True).start()
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         window = KioskWindow(Metrics(width, height, dpi=dpi), config, args.config, contact,
                              language=peek_language(args.config) if config is None else None)
         window.home_shown.connect(lambda: sdnotify.notify("READY=1\nSTATUS=home screen shown"))
+        window.sound_ahead.connect(volume_floor)
         window.quit_requested.connect(app.exit)
         window.reload_requested.connect(reload)
         if args.windowed:

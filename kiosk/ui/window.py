@@ -46,6 +46,7 @@ class KioskWindow(QMainWindow):
     """One window, one screen at a time; the CallFlow decides which."""
 
     home_shown = pyqtSignal()
+    sound_ahead = pyqtSignal()  # ringing or a call is about to be heard: time to check the volume floor
     quit_requested = pyqtSignal(int)
     reload_requested = pyqtSignal()
 
@@ -353,7 +354,10 @@ class KioskWindow(QMainWindow):
         if self._screen_name == "practice" and name != "practice":
             self._close_practice()
         self._stack.setCurrentWidget(widget)
+        entering_sound = name in ("ringing", "connecting") and self._screen_name not in ("ringing", "connecting")
         self._screen_name = name
+        if entering_sound:
+            self.sound_ahead.emit()
 
     @property
     def screen_name(self) -> str:

@@ -7,7 +7,8 @@ from tests.e2e.conftest import tap, wait_report
 
 def test_tap_joins_the_room_with_media_and_hangup_returns_home(qtbot, kiosk, server):
     assert kiosk.screen_name == "home"
-    tap(qtbot, kiosk.home.call_button)
+    with qtbot.waitSignal(kiosk.sound_ahead, timeout=1000):  # the volume floor is checked as the call starts
+        tap(qtbot, kiosk.home.call_button)
     qtbot.waitUntil(lambda: kiosk.screen_name == "in_call", timeout=20000)
 
     room = kiosk.config.room

@@ -175,7 +175,8 @@ def test_the_family_in_the_room_rings_until_they_leave(qtbot, server, presence_k
     window = presence_kiosk()
     room = window.config.room
     server.room_size[room] = 1
-    qtbot.waitUntil(lambda: window.screen_name == "ringing", timeout=10000)
+    with qtbot.waitSignal(window.sound_ahead, timeout=10000):  # the volume floor is checked before the ring
+        qtbot.waitUntil(lambda: window.screen_name == "ringing", timeout=10000)
     assert window.ringing_sound_on and window.ringing.headline.text() == "Ihre Familie ist da"
     assert not window.ringing.countdown.isVisible()
     server.room_size[room] = 0
