@@ -76,15 +76,19 @@ def usage(before: Snapshot, after: Snapshot, wall_start: float) -> tuple[float, 
     return 100.0 * cpu / seconds, switches / seconds
 
 
-def memory(pid: int) -> tuple[float, float, int]:
-    """PSS and USS of the whole tree in MiB, and the number of processes."""
-    pss = uss = 0
-    count = 0
+def _memory_infos(pid: int):
+    """(process, psutil's full memory info) for each process of the tree that can still be read."""
     for proc in tree(pid):
         try:
-            info = proc.memory_full_info()
+            yield proc, proc.memory_full_info()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
+
+
+def memory(pid: int) -> tuple[float, float, int]:
+    """PSS and USS of the whole tree in MiB, and the number of processes."""
+    pss = uss = count = 0
+    for _, info in _memory_infos(pid):
         pss += info.pss
         uss += info.uss
         count += 1
@@ -107,13 +111,12 @@ def role(proc: psutil.Process) -> str:
 
 def roles(pid: int) -> dict[str, tuple[float, float]]:
     """PSS and USS in MiB per role of the tree ('kiosk' is the root process; one role's processes are summed)."""
-    found: dict[str, tuple[float, float]] = {}
-    for proc in tree(pid):
+    found: dict[str, tuple[int, int]] = {}
+    for proc, info in _memory_infos(pid):
         try:
             name = "kiosk" if proc.pid == pid else role(proc)
-            info = proc.memory_full_info()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-        pss, uss = found.get(name, (0.0, 0.0))
-        found[name] = (round(pss + info.pss / 2**20, 1), round(uss + info.uss / 2**20, 1))
-    return found
+        pss, uss = found.get(name, (0, 0))
+        found[name] = (pss + info.pss, uss + info.uss)
+    return {name: (round(pss / 2**20, 1), round(uss / 2**20, 1)) for name, (pss, uss) in found.items()}
