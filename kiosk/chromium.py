@@ -10,9 +10,9 @@ KIOSK_SWITCHES = (
     "--disable-pinch",  # no zooming the video away with two fingers
     "--overscroll-history-navigation=0",  # no swipe-back
     "--autoplay-policy=no-user-gesture-required",  # the family's voice plays; the tap was on a native button
-    # The call page collects a call's garbage after hang-up (bench/soak.py: +39 % tree PSS over 100 cycles without,
-    # flat with; still +71 % over 200 without it since each call gets a fresh page); only the local page and the
-    # configured server run scripts, so the exposed gc() is not reachable by anyone else.
+    # The call page, loaded afresh after each call, collects the last call's garbage (bench/soak.py: +71 % tree PSS
+    # over 200 calls without, +1.5 % with); only the local page and the configured server run scripts, so the
+    # exposed gc() is not reachable by anyone else.
     "--js-flags=--expose-gc",
 )
 

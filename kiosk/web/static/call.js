@@ -42,9 +42,6 @@ function dispose() {
   apiCallId = 0;
   try { old.dispose(); } catch (e) { console.log("dispose failed: " + e); }
   document.getElementById("call").replaceChildren();
-  // A call leaves tens of MiB of garbage that V8 collects only under pressure; collect it now, while the home
-  // screen shows, so a long-running kiosk on an old laptop keeps a flat memory line (--js-flags=--expose-gc).
-  if (typeof window.gc === "function") setTimeout(() => window.gc(), 0);
 }
 
 async function join(callId, options) {
@@ -95,6 +92,7 @@ new QWebChannel(qt.webChannelTransport, (channel) => {
   kiosk.ready();
 });
 
-// The kiosk loads this page afresh after every call; the last call's page is gone now but V8 would keep its
-// memory until pressure builds (bench/soak.py: +71 % over 200 calls), so collect it while the home screen shows.
+// The kiosk loads this page afresh after every call; the last call's page is gone now but V8 would keep its tens
+// of MiB until pressure builds (bench/soak.py: +71 % over 200 calls), so collect them while the home screen shows
+// (--js-flags=--expose-gc). This is the one place that collects: dispose() is always followed by a reload.
 if (typeof window.gc === "function") setTimeout(() => window.gc(), 0);
