@@ -10,27 +10,49 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(dest: Path, content: bytes, mode: int, uid: int | None = None, gid: int | None = None) -> None:
+    """Write a whole file or nothing: temp file beside it, fsync, rename over the old one."""
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".palim-tmp")
+    try:
+        # Mode and owner before the content: a secret is never readable by anyone else, not even for a moment.
+        os.fchmod(fd, mode)
+        if uid is not None:
+            os.fchown(fd, uid, gid)
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, dest)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(dest.parent)
+
+
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> bool:
-    """Replace a file atomically (temp file, fsync, rename); False, logged, when it cannot be written."""
+    """write_atomic for the kiosk: creates the folder; False, logged, when it cannot be written (a full disk)."""
     path = Path(path)
-    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        write_atomic(path, data, mode)
         return True
     except OSError as exc:
         log.warning("could not write %s: %s", path, exc.strerror or exc)
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
         return False
 
 

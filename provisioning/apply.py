@@ -7,10 +7,11 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+from kiosk.files import write_atomic
 
 from .bundle import Bundle, BundleFile
 from .steps import Runner, SkipRunner, StepResult
@@ -198,40 +199,6 @@ def diff(change: Change) -> str:
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(dest: Path, content: bytes, mode: int, uid: int | None = None, gid: int | None = None) -> None:
-    """Write a whole file or nothing: temp file beside it, fsync, rename over the old one."""
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".palim-tmp")
-    try:
-        # Mode and owner before the content: a secret is never readable by anyone else, not even for a moment.
-        os.fchmod(fd, mode)
-        if uid is not None:
-            os.fchown(fd, uid, gid)
-        view = memoryview(content)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-        os.close(fd)
-        fd = -1
-        os.replace(tmp, dest)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(dest.parent)
 
 
 def _make_dirs(root: Path, dest: Path, report: Report) -> None:

@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .apply import ApplyError, apply_bundle, diff, is_live, write_atomic
+from kiosk.files import write_atomic
+
+from .apply import ApplyError, apply_bundle, diff, is_live
 from .bundle import render_bundle
 from .devicelist import DeviceListError, Loaded, Target, load_file, match_targets, resolve_secrets, summary
 from .rooms import RoomsError, fill_rooms, generate_room
