@@ -42,12 +42,12 @@ def main() -> None:
     assert len(loaded.targets) == DEVICES
     print(f"validate {DEVICES} devices: best {min(runs):.2f} s, median {sorted(runs)[1]:.2f} s (3 runs)")
 
-    from kiosk.config import parse_yaml
+    from kiosk.core.yamlpos import parse_yaml
 
     start = time.perf_counter()
     parse_yaml(text, "bench.yaml")
     parse = time.perf_counter() - start
-    print(f"  of which kiosk.config.parse_yaml (pure-Python PyYAML): {parse:.2f} s")
+    print(f"  of which kiosk.core.yamlpos.parse_yaml (pure-Python PyYAML): {parse:.2f} s")
 
     start = time.perf_counter()
     files = 0

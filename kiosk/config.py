@@ -2,100 +2,28 @@
 
 from __future__ import annotations
 
-import ipaddress
-import math
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from kiosk.core.fields import (
+    BRAND_ID, DEFAULT_LANGUAGE, LANGUAGES, PIN_HASH, ROOM, Strict, check_server_url, check_url_with_path,
+    email_address, hex_colour, hostname, normalise_pin, one_line_text, secret_file, time_window,
+)
+from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
+from kiosk.core.style import contrast_problems
+from kiosk.core.yamlpos import Problem, YamlDocument, explain_errors, parse_yaml
 
 DEFAULT_CONFIG_PATH = Path("/etc/palim-kiosk/kiosk.yaml")
-LANGUAGES = ("de", "en", "tr", "ru", "pl")
-# Jitsi itself warns about guessable rooms; 128 random bits is the floor we accept.
-MIN_ROOM_BITS = 128
-ROOM_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
-PIN_HASH_PATTERN = re.compile(r"^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$")
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-
-
-# --------------------------------------------------------------------------- helpers shared with provisioning
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for localhost and addresses in 127.0.0.0/8 or ::1."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_server_url(value: str) -> str:
-    """Return the server URL normalised (no trailing slash) or raise ValueError."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("must be a URL like https://konferenz.example.org")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError("must use https (plain http is only allowed for 127.0.0.1 and localhost)")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        raise ValueError("must be the server's address only, without a path, query or login")
-    try:
-        parts.port
-    except ValueError as exc:
-        raise ValueError(f"has an invalid port ({exc})") from None
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def check_server_url_with_path(value: str) -> str:
-    """An https URL that may have a path and query (loopback may use http); raise ValueError otherwise."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("must be a URL like https://ntfy.example.org/topic")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError("must use https (plain http is only allowed for 127.0.0.1 and localhost)")
-    if parts.username or parts.password:
-        raise ValueError("must not carry a login: put secrets in a token file")
-    return value
-
-
-def room_entropy_bits(room: str) -> float:
-    """Upper bound of the random bits in a room name, as an attacker guessing it would count them."""
-    body = room.removeprefix("palim-")
-    if re.fullmatch(r"[A-Za-z]+(?:[-_][A-Za-z]+)*", body):
-        # Words, not random characters: count each as one pick from a large dictionary.
-        return 16.0 * len(re.split(r"[-_]", body))
-    alphabet = sum(size for pattern, size in ((r"[a-z]", 26), (r"[A-Z]", 26), (r"[0-9]", 10), (r"[-_]", 2))
-                   if re.search(pattern, body))
-    if alphabet == 0 or len(set(body)) < len(body) / 4:
-        return 0.0  # repeats such as "aaaa1111" carry next to nothing
-    return len(body) * math.log2(alphabet)
-
-
-def normalise_pin(value: str) -> str:
-    """Return a certificate pin as 64 lower-case hex digits or raise ValueError."""
-    text = value.strip().lower()
-    if text.startswith("sha256:") or text.startswith("sha256/"):
-        text = text[7:]
-    text = text.replace(":", "")
-    if not SHA256_HEX.match(text):
-        raise ValueError("must be a SHA-256 fingerprint: 64 hex digits, colons allowed")
-    return text
 
 
 # --------------------------------------------------------------------------- the model
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class JitsiOptions(_Strict):
+class JitsiOptions(Strict):
     """Jitsi settings a city may tune; the kiosk's own lockdown keys are not overridable."""
 
     resolution: Literal[180, 240, 360, 480, 720] = 360
@@ -110,10 +38,7 @@ class JitsiOptions(_Strict):
     connect_timeout_s: int = Field(default=45, ge=5, le=300)
 
 
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-class BrandColors(_Strict):
+class BrandColors(Strict):
     """A brand's colours as #rrggbb; each one left out keeps the default palette's (kiosk/ui/style.py)."""
 
     background: str | None = None
@@ -133,14 +58,10 @@ class BrandColors(_Strict):
     @field_validator("*")
     @classmethod
     def _hex(cls, value: str | None) -> str | None:
-        if value is not None and not HEX_COLOUR.match(value):
-            raise ValueError("must be a colour like '#17592f' (quote it: YAML reads # as a comment)")
-        return value.lower() if value is not None else None
+        return None if value is None else hex_colour(value)
 
     @model_validator(mode="after")
     def _contrast(self) -> "BrandColors":
-        from kiosk.ui.style import contrast_problems  # pure Python, no Qt
-
         problems = contrast_problems(self.model_dump())
         if problems:
             raise ValueError("these colours fail the contrast test (WCAG AAA, 7:1 for every text on its "
@@ -148,14 +69,12 @@ class BrandColors(_Strict):
         return self
 
 
-BRAND_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
-DEFAULT_BRAND_ID = "palim"
 
 
-class Brand(_Strict):
+class Brand(Strict):
     """A partner town's look: platform name, logo, colours, support contact; the default is Palim! Palim!."""
 
-    id: str = DEFAULT_BRAND_ID  # its assets are kiosk/assets/brands/<id>/ (logo.svg)
+    id: str = DEFAULT_BRAND_ID  # its assets are assets/brands/<id>/ (logo.svg)
     name: str = Field(default="Palim! Palim!", min_length=1, max_length=40)
     logo: str | None = None  # absolute path of an SVG on the device; default: the brand's shipped logo.svg
     colors: BrandColors = BrandColors()
@@ -164,16 +83,14 @@ class Brand(_Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
-        if not BRAND_ID.match(value):
+        if not BRAND_ID.fullmatch(value):
             raise ValueError("must be lower-case letters, digits and '-' (it names assets/brands/<id>/)")
         return value
 
     @field_validator("name", "support_contact")
     @classmethod
     def _line(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or any(ord(c) < 32 for c in value)):
-            raise ValueError("must be plain text on one line")
-        return value.strip() if value is not None else None
+        return None if value is None else one_line_text(value)
 
     @field_validator("logo")
     @classmethod
@@ -189,37 +106,19 @@ class Brand(_Strict):
         return shipped_logo(self.id) or shipped_logo(DEFAULT_BRAND_ID)
 
 
-def shipped_logo(brand_id: str) -> Path | None:
-    """kiosk/assets/brands/<id>/logo.svg from the installed package, None when that brand ships none."""
-    from importlib import resources
-
-    path = Path(str(resources.files("kiosk").joinpath("assets", "brands", brand_id, "logo.svg")))
-    return path if path.is_file() else None
-
-
-class UiOptions(_Strict):
+class UiOptions(Strict):
     """How big the kiosk draws its text for this resident."""
 
     scale: float = Field(default=1.0, ge=1.0, le=2.0)  # font scale; 2.0 still fits a 1024x600 screen
 
 
-class AudioOptions(_Strict):
+class AudioOptions(Strict):
     """The kiosk sets the speaker to at least this volume, so knocked hardware keys cannot leave it silent."""
 
     min_volume: int = Field(default=60, ge=0, le=100)  # percent; 0 leaves the volume alone
 
 
-HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-
-def _window_spec(value: str) -> str:
-    start, sep, end = value.partition("-")
-    if not sep or not HHMM.match(start.strip()) or not HHMM.match(end.strip()) or start.strip() == end.strip():
-        raise ValueError(f"{value!r} must be a time window like '03:00-04:00'")
-    return f"{start.strip()}-{end.strip()}"
-
-
-class HealthOptions(_Strict):
+class HealthOptions(Strict):
     """Self-healing and the figures staff and the city see."""
 
     # "03:00-04:00": restart the kiosk once in this window each night, only when no call runs.
@@ -234,7 +133,7 @@ class HealthOptions(_Strict):
     @field_validator("nightly_restart")
     @classmethod
     def _window(cls, value: str | None) -> str | None:
-        return None if value is None else _window_spec(value)
+        return None if value is None else time_window(value)
 
     @field_validator("metrics_file", "usage_log")
     @classmethod
@@ -244,7 +143,7 @@ class HealthOptions(_Strict):
         return value
 
 
-class PowerOptions(_Strict):
+class PowerOptions(Strict):
     """Old laptops on worn batteries: warn early, shut down cleanly before the battery does it badly."""
 
     warn_percent: int = Field(default=20, ge=5, le=90)
@@ -259,13 +158,7 @@ class PowerOptions(_Strict):
         return value
 
 
-def _secret_file(value: str | None) -> str | None:
-    if value is not None and not value.startswith("/"):
-        raise ValueError("must be the absolute path of a file that holds the secret (never the secret itself)")
-    return value
-
-
-class NtfyChannel(_Strict):
+class NtfyChannel(Strict):
     """A push to an ntfy topic (the family installs the ntfy app and subscribes)."""
 
     url: str
@@ -274,19 +167,19 @@ class NtfyChannel(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return check_server_url_with_path(value)
+        return check_url_with_path(value)
 
     @field_validator("token_file")
     @classmethod
     def _token(cls, value: str | None) -> str | None:
-        return _secret_file(value)
+        return None if value is None else secret_file(value)
 
 
 class WebhookChannel(NtfyChannel):
     """A JSON POST for Matrix bridges, SMS gateways or the city's own system."""
 
 
-class Contact(_Strict):
+class Contact(Strict):
     """A family member and how to reach them; at least one way."""
 
     name: str = Field(min_length=1, max_length=80)
@@ -297,10 +190,7 @@ class Contact(_Strict):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        # One plain address: no display name, no list, nothing that could add a mail header.
-        if value is not None and not re.fullmatch(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+", value):
-            raise ValueError("must be one plain e-mail address, like anna@example.org")
-        return value
+        return None if value is None else email_address(value)
 
     @model_validator(mode="after")
     def _reachable(self) -> Contact:
@@ -309,7 +199,7 @@ class Contact(_Strict):
         return self
 
 
-class SmtpOptions(_Strict):
+class SmtpOptions(Strict):
     """The city's SMTP relay (STARTTLS), for e-mail notifications."""
 
     host: str = Field(min_length=1)
@@ -322,15 +212,15 @@ class SmtpOptions(_Strict):
     @field_validator("sender")
     @classmethod
     def _sender(cls, value: str) -> str:
-        return Contact._email(value)
+        return email_address(value)
 
     @field_validator("password_file", "ca_file")
     @classmethod
     def _files(cls, value: str | None) -> str | None:
-        return _secret_file(value)
+        return None if value is None else secret_file(value)
 
 
-class FamilyOptions(_Strict):
+class FamilyOptions(Strict):
     """Who hears that the resident is calling, and who may ring the device."""
 
     contacts: tuple[Contact, ...] = ()
@@ -343,7 +233,7 @@ class FamilyOptions(_Strict):
         return tuple(value) if isinstance(value, list) else value
 
 
-class PresenceOptions(_Strict):
+class PresenceOptions(Strict):
     """Asking the server whether someone waits in the room (Prosody mod_muc_size), and what to do then."""
 
     # e.g. "https://konferenz.example.org/room-size?room={room}&domain=muc.konferenz.example.org"; none: no ringing
@@ -359,7 +249,7 @@ class PresenceOptions(_Strict):
             return None
         if "{room}" not in value:
             raise ValueError("must contain {room} where the room name goes")
-        check_server_url_with_path(value.replace("{room}", "room"))
+        check_url_with_path(value.replace("{room}", "room"))
         return value
 
     @field_validator("quiet_hours", mode="before")
@@ -368,18 +258,18 @@ class PresenceOptions(_Strict):
         if isinstance(value, list):
             value = tuple(value)
         if isinstance(value, tuple):
-            return tuple(_window_spec(v) if isinstance(v, str) else v for v in value)
+            return tuple(time_window(v) if isinstance(v, str) else v for v in value)
         return value
 
 
-class KioskConfig(_Strict):
+class KioskConfig(Strict):
     """What one kiosk device needs to know, read from /etc/palim-kiosk/kiosk.yaml."""
 
     server: str
     room: str
     resident: str = Field(min_length=1, max_length=80)
     greeting_name: str | None = Field(default=None, min_length=1, max_length=40)
-    language: Literal["de", "en", "tr", "ru", "pl"] = "de"
+    language: Literal[LANGUAGES] = DEFAULT_LANGUAGE  # type: ignore[valid-type]
     support_contact: str | None = Field(default=None, max_length=200)
     brand: Brand = Brand()
     ui: UiOptions = UiOptions()
@@ -402,23 +292,19 @@ class KioskConfig(_Strict):
     @field_validator("room")
     @classmethod
     def _room(cls, value: str) -> str:
-        if not ROOM_PATTERN.match(value):
+        if not ROOM.fullmatch(value):
             raise ValueError("may only use letters, digits, '-' and '_' (1 to 128 characters)")
         return value
 
     @field_validator("resident", "greeting_name", "support_contact")
     @classmethod
     def _text(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or any(ord(c) < 32 for c in value)):
-            raise ValueError("must be plain text on one line")
-        return value.strip() if value is not None else None
+        return None if value is None else one_line_text(value)
 
     @field_validator("device_id")
     @classmethod
     def _device_id(cls, value: str | None) -> str | None:
-        if value is not None and not HOSTNAME.match(value):
-            raise ValueError("must be a valid hostname: lower-case letters, digits and '-', at most 63 characters")
-        return value
+        return None if value is None else hostname(value)
 
     @field_validator("tls_pins", mode="before")
     @classmethod
@@ -432,7 +318,7 @@ class KioskConfig(_Strict):
     @field_validator("admin_pin_hash")
     @classmethod
     def _pin_hash(cls, value: str | None) -> str | None:
-        if value is not None and not PIN_HASH_PATTERN.match(value):
+        if value is not None and not PIN_HASH.fullmatch(value):
             raise ValueError("must be a hash made by 'palim-kiosk --hash-pin' (scrypt$...), never the PIN itself")
         return value
 
@@ -457,22 +343,7 @@ class KioskConfig(_Strict):
         return f"{self.server}/{self.room}"
 
 
-# --------------------------------------------------------------------------- YAML with positions
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One validation problem, pointing into the source file."""
-
-    file: str
-    line: int
-    col: int
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
-        return f"{self.file}:{self.line}:{self.col}: {where}{self.message}"
+# --------------------------------------------------------------------------- errors
 
 
 class ConfigError(Exception):
@@ -481,116 +352,6 @@ class ConfigError(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
-
-
-@dataclass
-class YamlDocument:
-    """Plain data from a YAML file and the position of every node in it."""
-
-    file: str
-    data: Any
-    marks: dict[tuple, tuple[int, int]]  # path -> (line, col) of the value, 1-based
-    key_marks: dict[tuple, tuple[int, int]]  # path -> (line, col) of the mapping key
-    scalars: dict[tuple, str]  # path -> source text of plain (unquoted) scalars
-    problems: list[Problem]
-
-    def locate(self, path: tuple) -> tuple[int, int]:
-        """Position of the deepest known node on a path."""
-        for end in range(len(path), -1, -1):
-            if path[:end] in self.marks:
-                return self.marks[path[:end]]
-        return (1, 1)
-
-    def problem(self, path: tuple, message: str, at_key: bool = False) -> Problem:
-        """A problem at a node, or at its key where the key is the mistake."""
-        line, col = (self.key_marks.get(path) if at_key else None) or self.locate(path)
-        return Problem(self.file, line, col, format_path(path), message)
-
-
-def format_path(path: tuple) -> str:
-    """Render a data path as `devices[3].match.mac`."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def parse_yaml(text: str, file: str) -> YamlDocument:
-    """Parse one YAML document keeping node positions; syntax errors become problems."""
-    doc = YamlDocument(file, None, {}, {}, {}, [])
-    # libyaml when present: 10,000-device lists validate in under 2 s instead of 5.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            doc.problems.append(Problem(file, 1, 1, "", "the file is empty"))
-            return doc
-        doc.data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = exc.problem or str(exc)
-        doc.problems.append(Problem(file, line, col, "", f"not valid YAML: {reason}"))
-        return doc
-    except yaml.YAMLError as exc:
-        doc.problems.append(Problem(file, 1, 1, "", f"not valid YAML: {exc}"))
-        return doc
-    finally:
-        loader.dispose()
-    _walk(node, (), doc)
-    return doc
-
-
-def _walk(node: yaml.Node, path: tuple, doc: YamlDocument) -> None:
-    doc.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.ScalarNode) and not node.style:  # plain: None from PyYAML, "" from libyaml
-        doc.scalars[path] = node.value
-    elif isinstance(node, yaml.MappingNode):
-        seen: set = set()
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            child = path + (key,)
-            if key in seen:
-                line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                doc.problems.append(Problem(doc.file, line, col, format_path(child), "this key appears twice"))
-            seen.add(key)
-            doc.key_marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _walk(value_node, child, doc)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, path + (index,), doc)
-
-
-_YAML_TYPE_NAMES = {bool: "a yes/no value", int: "a number", float: "a number"}
-
-
-def explain_errors(exc: ValidationError, doc: YamlDocument, prefix: tuple = ()) -> list[Problem]:
-    """Turn pydantic errors into plain-words problems at file positions."""
-    problems = []
-    for err in exc.errors(include_url=False):
-        path = prefix + tuple(err["loc"])
-        kind = err["type"]
-        message = err["msg"]
-        if kind == "extra_forbidden":
-            problems.append(doc.problem(path, f"unknown key '{path[-1]}' (check the spelling)", at_key=True))
-            continue
-        if kind == "missing":
-            parent = path[:-1]
-            problems.append(doc.problem(parent, f"'{path[-1]}' is missing"))
-            continue
-        if kind.startswith("value_error"):
-            message = message.removeprefix("Value error, ")
-        elif kind in ("string_type", "str_type") and path in doc.scalars:
-            got = _YAML_TYPE_NAMES.get(type(err.get("input")), type(err.get("input")).__name__)
-            message = (f"must be text, but YAML read the unquoted {doc.scalars[path]!r} as {got}; "
-                       f"put it in quotes")
-        elif kind == "literal_error":
-            message = message.replace("Input should be", "must be")
-        else:
-            message = message.replace("Input should be", "must be").replace("Input should have", "must have")
-        problems.append(doc.problem(path, message))
-    problems.sort(key=lambda p: (p.line, p.col))
-    return problems
 
 
 # --------------------------------------------------------------------------- entry points
@@ -640,7 +401,7 @@ def peek_language(path: Path) -> str:
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return "de"
     value = data.get("language") if isinstance(data, dict) else None
-    return value if value in LANGUAGES else "de"
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def dump_config(config: KioskConfig) -> str:

@@ -12,11 +12,12 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from kiosk.core.fields import DEFAULT_LANGUAGE, LANGUAGES
+
 log = logging.getLogger(__name__)
 
 DOMAIN = "palim"
-SOURCE_LANGUAGE = "de"
-LANGUAGES = ("de", "en", "tr", "ru", "pl")
+SOURCE_LANGUAGE = DEFAULT_LANGUAGE
 # The Qt locale each language's dates and times are written in (QLocale names).
 QT_LOCALES = {"de": "de_DE", "en": "en_GB", "tr": "tr_TR", "ru": "ru_RU", "pl": "pl_PL"}
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
+
+from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
 
 from .devicelist import Target
 
@@ -217,7 +218,7 @@ def _paint_card(painter, card: Card) -> None:
     inner = CARD_W - 2 * MARGIN
     x = MARGIN
     # Header: the logo and what this is.
-    logo = card.logo or str(resources.files("kiosk").joinpath("assets", "brands", "palim", "logo.svg"))
+    logo = card.logo or str(shipped_logo(DEFAULT_BRAND_ID))
     QSvgRenderer(logo).render(painter, QRectF(x, MARGIN - 1, 13, 13))
     _text(painter, (x + 16, MARGIN, inner - 16, 7), card.brand_name, _font(FONT, 11, True), GREEN, wrap=False)
     _text(painter, (x + 16, MARGIN + 6, inner - 16, 7), "Videoanruf für die Familie", _font(FONT, 8.5),

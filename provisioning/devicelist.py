@@ -8,57 +8,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from kiosk.config import (
-    DEFAULT_BRAND_ID,
-    FamilyOptions,
-    PresenceOptions,
-    MIN_ROOM_BITS,
-    AudioOptions,
-    Brand,
-    HealthOptions,
-    JitsiOptions,
-    KioskConfig,
-    PowerOptions,
-    Problem,
-    explain_errors,
-    format_path,
-    parse_yaml,
-    room_entropy_bits,
+    AudioOptions, Brand, FamilyOptions, HealthOptions, JitsiOptions, KioskConfig, PowerOptions, PresenceOptions,
     UiOptions,
-    shipped_logo,
 )
+from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
+from kiosk.core.fields import HOSTNAME, MIN_ROOM_BITS, Strict, clock_time, one_line_text, room_entropy_bits
+from kiosk.core.yamlpos import Problem, explain_errors, format_path, parse_yaml
 
-HOSTNAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-HOME_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?$")
-MAC = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+HOME_KEY = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?")
+MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Fields whose value a home or the defaults may supply when the device does not.
 INHERITED = ("server", "language", "support_contact", "tls_pins", "admin_pin_hash")
 INLINE_SECRET_KEYS = ("psk", "password", "passphrase", "key")
 
 
-def _hhmm(value: str) -> str:
-    if not HHMM.match(value):
-        raise ValueError('must be a time like "03:30"')
-    return value
-
-
-def _one_line(value: str) -> str:
-    # These end up in comments of generated files: a line break would inject lines into them.
-    if not value.strip() or any(ord(c) < 32 for c in value):
-        raise ValueError("must be plain text on one line")
-    return value.strip()
-
-
-class _Strict(BaseModel):
-    # strict: YAML's surprises (yes -> True, 0123 -> 83) must be refused, not converted.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Wifi(_Strict):
+class Wifi(Strict):
     """A home's Wi-Fi; the password is referenced, never written here."""
 
     ssid: str = Field(min_length=1)
@@ -76,7 +44,7 @@ class Wifi(_Strict):
     @field_validator("psk_env")
     @classmethod
     def _env(cls, value: str | None) -> str | None:
-        if value is not None and not ENV_NAME.match(value):
+        if value is not None and not ENV_NAME.fullmatch(value):
             raise ValueError("must be the name of an environment variable, like EBH_WIFI_PSK")
         return value
 
@@ -87,7 +55,7 @@ class Wifi(_Strict):
         return self
 
 
-class Match(_Strict):
+class Match(Strict):
     """How a device recognises itself: a network card's MAC or the DMI serial number."""
 
     mac: str | None = None
@@ -99,7 +67,7 @@ class Match(_Strict):
         if value is None:
             return None
         text = value.strip().lower().replace("-", ":")
-        if not MAC.match(text):
+        if not MAC.fullmatch(text):
             raise ValueError("must be a MAC address like 3c:52:82:1a:2b:3c")
         return text
 
@@ -110,7 +78,7 @@ class Match(_Strict):
         return self
 
 
-class _Settings(_Strict):
+class _Settings(Strict):
     """Settings shared by defaults, homes and devices; the kiosk's model validates their values."""
 
     server: str | None = None
@@ -131,7 +99,7 @@ class _Settings(_Strict):
 # Option groups merged key by key: the device's keys over the home's over the defaults'. A device's family
 # contacts replace the home's list as a whole (they are the resident's own people); the home's smtp relay stays.
 MERGED = ("jitsi", "health", "power", "ui", "audio", "family", "presence")
-ADDRESS = re.compile(r"^[A-Za-z0-9._:\[\]-]{1,253}$")
+ADDRESS = re.compile(r"[A-Za-z0-9._:\[\]-]{1,253}")
 
 
 class Defaults(_Settings):
@@ -142,7 +110,7 @@ class Defaults(_Settings):
     @field_validator("reboot_time")
     @classmethod
     def _time(cls, value: str) -> str:
-        return _hhmm(value)
+        return clock_time(value)
 
 
 class Home(_Settings):
@@ -155,12 +123,12 @@ class Home(_Settings):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return _one_line(value)
+        return one_line_text(value)
 
     @field_validator("reboot_time")
     @classmethod
     def _time(cls, value: str | None) -> str | None:
-        return None if value is None else _hhmm(value)
+        return None if value is None else clock_time(value)
 
 
 class Device(_Settings):
@@ -180,17 +148,17 @@ class Device(_Settings):
     @field_validator("address")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
-        if value is not None and not ADDRESS.match(value):
+        if value is not None and not ADDRESS.fullmatch(value):
             raise ValueError("must be a host name or an IP address, like ebh-01.heime.example.org or 10.20.0.11")
         return value
 
     @field_validator("label", "donor")
     @classmethod
     def _line(cls, value: str | None) -> str | None:
-        return None if value is None else _one_line(value)
+        return None if value is None else one_line_text(value)
 
 
-class _Top(_Strict):
+class _Top(Strict):
     """The file's outline; homes and devices are checked one by one."""
 
     version: Literal[1]
@@ -200,7 +168,7 @@ class _Top(_Strict):
     devices: list[Any]
 
 
-class DeviceList(_Strict):
+class DeviceList(Strict):
     """The whole file."""
 
     version: Literal[1]
@@ -264,7 +232,7 @@ def load_text(text: str, file: str, *, require_rooms: bool = True) -> Loaded:
     problems += inline
     hidden = {p.path for p in inline}  # 'unknown key psk' would only repeat what the secret message says
 
-    def check(model: type[BaseModel], data: Any, prefix: tuple) -> Any:
+    def check(model: type[Strict], data: Any, prefix: tuple) -> Any:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
@@ -325,9 +293,9 @@ def _brand_problem(key: Any, value: Any, doc: Any) -> Problem | None:
         return doc.problem(here + ("id",), "a brand's id is its key under brands", at_key=True)
     if "logo" in value:
         return doc.problem(here + ("logo",), f"logos ship with the kiosk: put the SVG at "
-                                             f"kiosk/assets/brands/{key}/logo.svg instead", at_key=True)
+                                             f"assets/brands/{key}/logo.svg instead", at_key=True)
     if isinstance(key, str) and key != DEFAULT_BRAND_ID and shipped_logo(key) is None:
-        return doc.problem(here, f"brand '{key}' has no logo: add kiosk/assets/brands/{key}/logo.svg to the kiosk "
+        return doc.problem(here, f"brand '{key}' has no logo: add assets/brands/{key}/logo.svg to the kiosk "
                                  f"(the installed kiosk looks there)", at_key=True)
     return None
 
@@ -387,7 +355,7 @@ def _cross_check(model: DeviceList, devices: dict[int, Device], home_keys: set[s
                  require_rooms: bool, brand_keys: set = frozenset()) -> tuple[list[Target], list[Problem]]:
     problems: list[Problem] = []
     for key in model.homes:
-        if not HOME_KEY.match(key):
+        if not HOME_KEY.fullmatch(key):
             problems.append(doc.problem(("homes", key), "a home's key must be lower-case letters, digits and '-' "
                                                         "(it names the Wi-Fi connection file)", at_key=True))
     for level, settings in [(("defaults",), model.defaults)] + [(("homes", k), h) for k, h in model.homes.items()]:
@@ -397,7 +365,7 @@ def _cross_check(model: DeviceList, devices: dict[int, Device], home_keys: set[s
     targets = []
     for index, device in devices.items():
         here = ("devices", index)
-        if not HOSTNAME.match(device.id):
+        if not HOSTNAME.fullmatch(device.id):
             problems.append(doc.problem(here + ("id",), "must be a valid hostname: lower-case letters, digits and "
                                                         "'-', 1 to 63 characters, not starting or ending with '-'"))
         for kind, value, path in (("id", device.id, ("id",)), ("room", device.room, ("room",)),
@@ -463,7 +431,7 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
             return None, [doc.problem(brand_path, f"brand '{brand_key}' is not listed under brands (known: {known})")]
         data["brand"] = (brand or Brand()).model_dump(exclude_defaults=True)
     data["home"] = home_key
-    if HOSTNAME.match(device.id):  # a bad id is reported once, at the id, not again by the kiosk's model
+    if HOSTNAME.fullmatch(device.id):  # a bad id is reported once, at the id, not again by the kiosk's model
         data["device_id"] = device.id
     for group in MERGED:
         merged: dict[str, Any] = {}
@@ -488,7 +456,7 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
 # --------------------------------------------------------------------------- secrets
 
 
-WPA_PSK = re.compile(r"^[\x20-\x7e]{8,63}$|^[0-9a-fA-F]{64}$")
+WPA_PSK = re.compile(r"[\x20-\x7e]{8,63}|[0-9a-fA-F]{64}")
 
 
 def resolve_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str] | None = None,
@@ -523,7 +491,7 @@ def resolve_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str
                 problems.append(loaded.doc.problem(where, f"the secrets file {secret_path} cannot be read: {reason}"))
                 continue
             source = f"the secrets file {secret_path}"
-        if not WPA_PSK.match(value):
+        if not WPA_PSK.fullmatch(value):
             problems.append(loaded.doc.problem(where, f"the Wi-Fi password in {source} must be 8 to 63 plain "
                                                       f"characters or 64 hex digits (it has {len(value)} characters)"))
             continue

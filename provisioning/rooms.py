@@ -8,7 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from kiosk.config import MIN_ROOM_BITS, room_entropy_bits
+from kiosk.core.fields import MIN_ROOM_BITS, room_entropy_bits
 
 BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
 ROOM_CHARS = 26  # 26 base32 characters = 130 random bits

@@ -7,7 +7,7 @@ import wave
 from pathlib import Path
 
 RATE = 22050
-OUT = Path(__file__).resolve().parent.parent / "kiosk" / "assets" / "sounds" / "ring.wav"
+OUT = Path(__file__).resolve().parent.parent / "assets" / "sounds" / "ring.wav"
 
 
 def tone(freq: float, seconds: float, volume: float) -> list[float]:

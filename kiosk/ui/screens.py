@@ -13,10 +13,9 @@ from PyQt6.QtWidgets import (
 
 from kiosk import texts
 from kiosk.config import Brand
-from kiosk.ui.style import PULSE, Metrics
+from kiosk.core.style import PULSE, Metrics
 from kiosk.ui.touch import TremorButton
 
-PLATFORM_NAME = Brand().name
 
 
 def _label(text: str, name: str, *, wrap: bool = True, align=Qt.AlignmentFlag.AlignCenter) -> QLabel:

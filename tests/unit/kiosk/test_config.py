@@ -3,9 +3,9 @@
 import pytest
 
 from kiosk.config import (
-    ConfigError, KioskConfig, config_from_text, dump_config, load_config, normalise_pin, peek_language,
-    peek_support_contact, room_entropy_bits,
+    ConfigError, KioskConfig, config_from_text, dump_config, load_config, peek_language, peek_support_contact,
 )
+from kiosk.core.fields import normalise_pin, room_entropy_bits
 
 GOOD = """\
 server: https://konferenz.example.org   # the city's Jitsi server

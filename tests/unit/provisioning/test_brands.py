@@ -2,7 +2,8 @@
 
 import pytest
 
-from kiosk.config import KioskConfig, config_from_text, dump_config, shipped_logo
+from kiosk.config import KioskConfig, config_from_text, dump_config
+from kiosk.core.assets import shipped_logo
 from provisioning.cli import main
 from provisioning.devicelist import DeviceListError, load_text
 from provisioning.inventory import extract_device
@@ -70,10 +71,10 @@ def test_a_brand_whose_colours_fail_the_contrast_test_is_refused_with_the_reason
     (BRANDS, "    brand: beispielstat\n",
      "12:12: homes.ebh.brand: brand 'beispielstat' is not listed under brands (known: beispielstadt, palim)"),
     (BRANDS.replace("beispielstadt:", "achern:"), "    brand: achern\n",
-     "3:3: brands.achern: brand 'achern' has no logo: add kiosk/assets/brands/achern/logo.svg to the kiosk"),
+     "3:3: brands.achern: brand 'achern' has no logo: add assets/brands/achern/logo.svg to the kiosk"),
     (BRANDS.replace("    name: Hallo", "    logo: /tmp/x.svg\n    name: Hallo"), "",
      "4:5: brands.beispielstadt.logo: logos ship with the kiosk: put the SVG at "
-     "kiosk/assets/brands/beispielstadt/logo.svg instead"),
+     "assets/brands/beispielstadt/logo.svg instead"),
     (BRANDS.replace('"#0b4f6c"', "0b4f6c"), "",
      "6:20: brands.beispielstadt.colors.call: must be a colour like '#17592f'"),
     (BRANDS.replace("Hallo Familie!", "''"), "",
@@ -100,6 +101,6 @@ def test_validate_exits_2_naming_the_pair(tmp_path, capsys):
 
 def test_a_brand_can_set_every_palette_role_and_nothing_else():
     from kiosk.config import BrandColors
-    from kiosk.ui import style
+    from kiosk.core import style
 
     assert tuple(BrandColors.model_fields) == style.ROLES

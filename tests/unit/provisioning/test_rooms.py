@@ -6,7 +6,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.config import MIN_ROOM_BITS, room_entropy_bits
+from kiosk.core.fields import MIN_ROOM_BITS, room_entropy_bits
 from provisioning.cli import main
 from provisioning.rooms import fill_rooms, generate_room
 

@@ -5,7 +5,7 @@ from PyQt6.QtWidgets import QAbstractButton, QLabel
 
 from kiosk import i18n, texts
 from kiosk.config import Brand
-from kiosk.ui.style import Metrics, stylesheet
+from kiosk.core.style import Metrics, stylesheet
 
 from .test_screens import ROOM, build_screens
 

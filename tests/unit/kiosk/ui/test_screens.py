@@ -9,7 +9,7 @@ from kiosk import texts
 from kiosk.callflow import Trouble
 from kiosk.config import Brand
 from kiosk.ui import screens
-from kiosk.ui.style import Metrics, stylesheet
+from kiosk.core.style import Metrics, stylesheet
 from kiosk.ui.touch import TremorButton
 
 SIZES = [(1280, 800), (1024, 600)]

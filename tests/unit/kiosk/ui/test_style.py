@@ -4,14 +4,14 @@ import re
 
 import pytest
 
-from kiosk.ui import style
-from kiosk.ui.contrast import AAA, contrast_ratio, parse_hex, relative_luminance
-from kiosk.ui.style import Metrics
+from kiosk.core import style
+from kiosk.core.contrast import AAA, contrast_ratio, parse_hex, relative_luminance
+from kiosk.core.style import Metrics
 
 
 def test_contrast_formula_matches_wcag_reference_values():
     assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
-    assert contrast_ratio("#fff", "#fff") == pytest.approx(1.0)
+    assert contrast_ratio("#ffffff", "#ffffff") == pytest.approx(1.0)
     assert contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)  # the classic "just fails AA" grey
     assert relative_luminance("#808080") == pytest.approx(0.2159, abs=1e-4)
     assert contrast_ratio("#1d2a38", "#f7f3ea") == contrast_ratio("#f7f3ea", "#1d2a38")

@@ -1,7 +1,7 @@
 """Palette, sizes and fonts every screen uses; sizes follow the screen so they work from 10 to 17 inches.
 
 The style sheet is built from a table of rules (selector, text colour role, background role); the same table gives
-every text/background pair, which tests/unit/kiosk/ui/test_style.py and a brand's validation hold to 7:1 (WCAG AAA).
+every text/background pair, which tests/unit/kiosk/core/test_style.py and a brand's validation hold to 7:1 (WCAG AAA).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kiosk.ui.contrast import AAA, contrast_ratio
+from kiosk.core.contrast import AAA, contrast_ratio
 
 # The default brand's palette; a brand may replace any role (kiosk.config.BrandColors).
 DEFAULT_PALETTE: dict[str, str] = {
@@ -29,17 +29,7 @@ DEFAULT_PALETTE: dict[str, str] = {
 }
 ROLES = tuple(DEFAULT_PALETTE)
 
-# Module-level names kept for code that paints by hand (support screenshot, cards).
-BACKGROUND = DEFAULT_PALETTE["background"]
-TEXT = DEFAULT_PALETTE["text"]
-TEXT_SOFT = DEFAULT_PALETTE["text_soft"]
-CALL = DEFAULT_PALETTE["call"]
-CALL_PRESSED = DEFAULT_PALETTE["call_pressed"]
-HANGUP = DEFAULT_PALETTE["hangup"]
-HANGUP_PRESSED = DEFAULT_PALETTE["hangup_pressed"]
-NEUTRAL = DEFAULT_PALETTE["neutral"]
-NEUTRAL_PRESSED = DEFAULT_PALETTE["neutral_pressed"]
-ON_BUTTON = DEFAULT_PALETTE["on_button"]
+# The colours painted by hand rather than through the style sheet (support screenshot, ringing pulse).
 DARK = DEFAULT_PALETTE["dark"]
 ON_DARK = DEFAULT_PALETTE["on_dark"]
 PULSE = DEFAULT_PALETTE["pulse"]

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
-HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+from kiosk.core.fields import HEX_COLOUR
 AAA = 7.0  # WCAG 2.x level AAA for normal text (1.4.6)
 
 
 def parse_hex(colour: str) -> tuple[int, int, int]:
-    """'#1d2a38' or '#fff' as (r, g, b) in 0..255; ValueError otherwise."""
-    if not HEX_COLOUR.match(colour):
+    """'#1d2a38' as (r, g, b) in 0..255; ValueError otherwise."""
+    if not HEX_COLOUR.fullmatch(colour):
         raise ValueError(f"{colour!r} is not a colour like #1d2a38")
     digits = colour[1:]
-    if len(digits) == 3:
-        digits = "".join(d * 2 for d in digits)
     return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
 
 
