@@ -1,0 +1,134 @@
+"""YAML with positions: plain data plus the file:line:col of every node, and pydantic errors in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, pointing into the source file."""
+
+    file: str
+    line: int
+    col: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.file}:{self.line}:{self.col}: {where}{self.message}"
+
+
+@dataclass
+class YamlDocument:
+    """Plain data from a YAML file and the position of every node in it."""
+
+    file: str
+    data: Any
+    marks: dict[tuple, tuple[int, int]]  # path -> (line, col) of the value, 1-based
+    key_marks: dict[tuple, tuple[int, int]]  # path -> (line, col) of the mapping key
+    scalars: dict[tuple, str]  # path -> source text of plain (unquoted) scalars
+    problems: list[Problem]
+
+    def locate(self, path: tuple) -> tuple[int, int]:
+        """Position of the deepest known node on a path."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.marks:
+                return self.marks[path[:end]]
+        return (1, 1)
+
+    def problem(self, path: tuple, message: str, at_key: bool = False) -> Problem:
+        """A problem at a node, or at its key where the key is the mistake."""
+        line, col = (self.key_marks.get(path) if at_key else None) or self.locate(path)
+        return Problem(self.file, line, col, format_path(path), message)
+
+
+def format_path(path: tuple) -> str:
+    """Render a data path as `devices[3].match.mac`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse_yaml(text: str, file: str) -> YamlDocument:
+    """Parse one YAML document keeping node positions; syntax errors become problems."""
+    doc = YamlDocument(file, None, {}, {}, {}, [])
+    # libyaml when present: 10,000-device lists validate in under 2 s instead of 5.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            doc.problems.append(Problem(file, 1, 1, "", "the file is empty"))
+            return doc
+        doc.data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = exc.problem or str(exc)
+        doc.problems.append(Problem(file, line, col, "", f"not valid YAML: {reason}"))
+        return doc
+    except yaml.YAMLError as exc:
+        doc.problems.append(Problem(file, 1, 1, "", f"not valid YAML: {exc}"))
+        return doc
+    finally:
+        loader.dispose()
+    _walk(node, (), doc)
+    return doc
+
+
+def _walk(node: yaml.Node, path: tuple, doc: YamlDocument) -> None:
+    doc.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.ScalarNode) and not node.style:  # plain: None from PyYAML, "" from libyaml
+        doc.scalars[path] = node.value
+    elif isinstance(node, yaml.MappingNode):
+        seen: set = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            child = path + (key,)
+            if key in seen:
+                line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                doc.problems.append(Problem(doc.file, line, col, format_path(child), "this key appears twice"))
+            seen.add(key)
+            doc.key_marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(value_node, child, doc)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, path + (index,), doc)
+
+
+_YAML_TYPE_NAMES = {bool: "a yes/no value", int: "a number", float: "a number"}
+
+
+def explain_errors(exc: ValidationError, doc: YamlDocument, prefix: tuple = ()) -> list[Problem]:
+    """Turn pydantic errors into plain-words problems at file positions."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        path = prefix + tuple(err["loc"])
+        kind = err["type"]
+        message = err["msg"]
+        if kind == "extra_forbidden":
+            problems.append(doc.problem(path, f"unknown key '{path[-1]}' (check the spelling)", at_key=True))
+            continue
+        if kind == "missing":
+            parent = path[:-1]
+            problems.append(doc.problem(parent, f"'{path[-1]}' is missing"))
+            continue
+        if kind.startswith("value_error"):
+            message = message.removeprefix("Value error, ")
+        elif kind in ("string_type", "str_type") and path in doc.scalars:
+            got = _YAML_TYPE_NAMES.get(type(err.get("input")), type(err.get("input")).__name__)
+            message = (f"must be text, but YAML read the unquoted {doc.scalars[path]!r} as {got}; "
+                       f"put it in quotes")
+        elif kind == "literal_error":
+            message = message.replace("Input should be", "must be")
+        else:
+            message = message.replace("Input should be", "must be").replace("Input should have", "must have")
+        problems.append(doc.problem(path, message))
+    problems.sort(key=lambda p: (p.line, p.col))
+    return problems
