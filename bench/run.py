@@ -4,7 +4,7 @@ Run on a virtual screen of the device's size (the README's command):
 
     xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" .venv/bin/python bench/run.py
 
-Both browsers join the same loopback stand-in room (tests/jitsi_standin/ plus bench/standin.py: the camera goes through
+Both browsers join the same loopback stand-in room (jitsi_standin/ plus bench/standin.py: the camera goes through
 a real WebRTC peer connection and comes back as the "family") with Chromium's fake 640x480 camera and microphone, and
 the kiosk's own IFrame API options (kiosk/jitsi.py). Each run starts the kiosk twice (a cold start with a tap as soon as
 the home screen shows, then a session: idle at home, tap, call) and Chromium once (idle page, tap, call), one after the

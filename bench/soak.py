@@ -53,7 +53,7 @@ def main() -> int:
     from kiosk.config import config_from_text
     from kiosk.ui.style import Metrics
     from kiosk.ui.window import KioskWindow
-    from tests.jitsi_standin.server import StandinServer
+    from jitsi_standin import StandinServer
 
     app = QApplication([sys.argv[0]])
 

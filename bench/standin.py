@@ -1,6 +1,6 @@
 """The loopback Jitsi stand-in with what the benchmarks need on top: timestamps, a true remote peer, a Chromium host page.
 
-Additive only: the stand-in's tests and the kiosk's end-to-end tests use tests/jitsi_standin/ unchanged.
+Additive only, through jitsi_standin's public interface: the tests and the demo use jitsi_standin/ unchanged.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import base64
 import json
 import ssl
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -17,30 +18,30 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.jitsi_standin.server import _ROOM_RE, StandinServer, _Handler, _static  # noqa: E402
+from jitsi_standin import ROOM_PATH, StandinHandler, StandinServer, static_file  # noqa: E402
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-class _BenchHandler(_Handler):
+class _BenchHandler(StandinHandler):
     """Adds /_bench/host.html (the Chromium kiosk's page), /_bench/options.json and the remote-peer script."""
 
     def do_GET(self) -> None:  # noqa: N802 (name fixed by the base class)
         standin: BenchStandin = self.server.standin  # type: ignore[assignment]
         path = urlsplit(self.path).path
         if path == "/_bench/host.html":
-            standin._record_request(path)
-            self._send(200, (STATIC / "host.html").read_bytes(), "text/html; charset=utf-8")
+            standin.record_request(path)
+            self.send_body(200, (STATIC / "host.html").read_bytes(), "text/html; charset=utf-8")
         elif path == "/_bench/options.json":
-            standin._record_request(path)
-            self._send_json(200, standin.join_options)
+            standin.record_request(path)
+            self.send_json(200, standin.join_options)
         elif path == "/_bench/peer.js":
-            standin._record_request(path)
-            self._send(200, (STATIC / "peer.js").read_bytes(), "text/javascript; charset=utf-8")
-        elif standin.remote_peer and _ROOM_RE.match(path) and not path.startswith("/_"):
-            standin._record_request(path)
-            page = _static("room.html").replace(b"</body>", b'<script src="/_bench/peer.js"></script>\n</body>')
-            self._send(200, page, "text/html; charset=utf-8")
+            standin.record_request(path)
+            self.send_body(200, (STATIC / "peer.js").read_bytes(), "text/javascript; charset=utf-8")
+        elif standin.remote_peer and ROOM_PATH.match(path):
+            standin.record_request(path)
+            page = static_file("room.html").replace(b"</body>", b'<script src="/_bench/peer.js"></script>\n</body>')
+            self.send_body(200, page, "text/html; charset=utf-8")
         else:
             super().do_GET()
 
@@ -57,26 +58,27 @@ class BenchStandin(StandinServer):
         self.remote_peer = remote_peer
         self.join_options: dict = {}
         self.timeline: list[tuple[float, str, str]] = []  # (monotonic time, "request"|"report", path or type)
+        self._timeline_lock = threading.Lock()
 
-    def _record_request(self, path: str) -> None:
-        with self._cond:
+    def record_request(self, path: str) -> None:
+        with self._timeline_lock:
             self.timeline.append((time.monotonic(), "request", path))
-        super()._record_request(path)
+        super().record_request(path)
 
-    def _add_report(self, report: dict) -> None:
-        with self._cond:
+    def add_report(self, report: dict) -> None:
+        with self._timeline_lock:
             self.timeline.append((time.monotonic(), "report", str(report.get("type"))))
-        super()._add_report(report)
+        super().add_report(report)
 
     def reset(self) -> None:
         """Forget everything recorded so far."""
         self.clear()
-        with self._cond:
+        with self._timeline_lock:
             self.timeline.clear()
 
     def first(self, kind: str, what: str, after: float = 0.0) -> float | None:
         """Monotonic time of the first request path / report type seen after `after`."""
-        with self._cond:
+        with self._timeline_lock:
             for when, k, w in self.timeline:
                 if k == kind and w == what and when >= after:
                     return when

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.jitsi_standin.server import StandinServer  # noqa: E402
+from jitsi_standin import StandinServer  # noqa: E402
 
 DEMO_ROOM = "palim-7q2m4k9x3c8v5b1n6z0r4t7w2y"
 

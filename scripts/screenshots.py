@@ -67,7 +67,7 @@ def main() -> int:
     from kiosk.staff import hash_pin
     from kiosk.ui.style import Metrics
     from kiosk.ui.window import KioskWindow
-    from tests.jitsi_standin.server import StandinServer
+    from jitsi_standin import StandinServer
 
     app = QApplication([sys.argv[0]])
     pin_hash = hash_pin("2468")

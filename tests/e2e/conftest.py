@@ -13,7 +13,7 @@ from kiosk.config import config_from_text
 from kiosk.staff import hash_pin
 from kiosk.ui.style import Metrics
 from kiosk.ui.window import KioskWindow
-from tests.jitsi_standin.server import StandinServer
+from jitsi_standin import StandinServer
 
 ROOM = "palim-7q2m4k9x3c8v5b1n6z0r4t7w2y"
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"

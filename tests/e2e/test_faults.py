@@ -10,7 +10,7 @@ from kiosk import texts
 from kiosk.callflow import Trouble
 from kiosk.config import config_from_text
 from tests.e2e.conftest import close_window, config_text, fresh_room, make_window, tap, wait_report
-from tests.jitsi_standin.server import StandinServer
+from jitsi_standin import StandinServer
 
 
 @pytest.fixture

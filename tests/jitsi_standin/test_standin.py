@@ -19,8 +19,8 @@ import requests
 from cryptography import x509
 from PyQt6.QtCore import QUrl
 
-from tests.jitsi_standin import StandinServer
-from tests.jitsi_standin.fixtures import StandinPage, run_js, wait_js, wait_report
+from jitsi_standin import StandinServer
+from jitsi_standin.fixtures import StandinPage, run_js, wait_js, wait_report
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -177,9 +177,9 @@ def test_refuses_non_loopback_host() -> None:
 
 
 def test_main_prints_url_and_pin_and_stops_cleanly(tmp_path: Path) -> None:
-    """python -m tests.jitsi_standin announces itself and exits 0 without a traceback on Ctrl-C."""
+    """python -m jitsi_standin announces itself and exits 0 without a traceback on Ctrl-C."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.jitsi_standin", "--port", "0", "--cert-dir", str(tmp_path)],
+        [sys.executable, "-m", "jitsi_standin", "--port", "0", "--cert-dir", str(tmp_path)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -363,7 +363,7 @@ def start_standin(run_dir: Path, timeout: float = 30) -> Standin:
     # unshare execs sh, which execs python: one PID, whose network namespace is the one the container joins.
     proc = subprocess.Popen(
         ["unshare", "--net", "--", "sh", "-ec",
-         f'ip link set lo up; exec "{python}" -u -m tests.jitsi_standin --port {STANDIN_PORT} '
+         f'ip link set lo up; exec "{python}" -u -m jitsi_standin --port {STANDIN_PORT} '
          f'--cert-dir "{run_dir / "standin-cert"}"'],
         cwd=REPO, stdout=open(out, "w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout

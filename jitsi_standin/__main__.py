@@ -1,4 +1,4 @@
-"""Run the Jitsi stand-in in the foreground: python -m tests.jitsi_standin [--port 8443] [--cert-dir DIR]."""
+"""Run the Jitsi stand-in in the foreground: python -m jitsi_standin [--port 8443] [--cert-dir DIR]."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import signal
 import sys
 import threading
 
-from tests.jitsi_standin.server import StandinServer
+from jitsi_standin.server import StandinServer
 
 
 def main(argv: list[str] | None = None) -> int:
     """Start the stand-in, print how to point a kiosk at it, and serve until Ctrl-C or SIGTERM."""
     parser = argparse.ArgumentParser(
-        prog="python -m tests.jitsi_standin",
+        prog="python -m jitsi_standin",
         description="Loopback HTTPS stand-in for a Jitsi server (tests and demos only; binds 127.0.0.1).",
     )
     parser.add_argument("--port", type=int, default=8443, help="TCP port on 127.0.0.1 (0 picks a free one)")

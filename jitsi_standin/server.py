@@ -25,16 +25,17 @@ log = logging.getLogger(__name__)
 
 CERT_FILE = "standin-cert.pem"
 KEY_FILE = "standin-key.pem"
-# A room is one path segment; dots are excluded so /favicon.ico and friends get a 404, not a room page.
-_ROOM_RE = re.compile(r"^/([^/.]+)$")
+# A room page's path: one segment without dots (so /favicon.ico and friends get a 404, not a room page), not starting
+# with "_" (the stand-in's own pages).
+ROOM_PATH = re.compile(r"^/(?!_)([^/.]+)$")
 _MAX_BODY = 1 << 20
 _MAX_POLL_WAIT = 5.0
 _TLS_HANDSHAKE_TIMEOUT = 10.0
 _CERT_DAYS = 90
 
 
-def _static(name: str) -> bytes:
-    """Read one file of the static folder shipped next to this module."""
+def static_file(name: str) -> bytes:
+    """Read one file of the stand-in's static folder (room.html, room.js, host.html, external_api.js)."""
     return resources.files(__package__).joinpath("static", name).read_bytes()
 
 
@@ -142,8 +143,11 @@ class _TLSServer(http.server.ThreadingHTTPServer):
         log.debug("request from %s failed", client_address, exc_info=True)
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """Routes the stand-in's few endpoints."""
+class StandinHandler(http.server.BaseHTTPRequestHandler):
+    """Routes the stand-in's few endpoints; subclass it (and set StandinServer.handler_class) to serve more.
+
+    A subclass reaches its StandinServer as self.server.standin and answers with send_body() or send_json().
+    """
 
     server: _TLSServer
     server_version = "PalimJitsiStandin/1"
@@ -153,7 +157,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         """Send access logs to logging instead of stderr."""
         log.debug("%s " + format, self.address_string(), *args)
 
-    def _send(self, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8") -> None:
+    def send_body(self, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8") -> None:
         """Send a complete response that no cache may keep."""
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -163,9 +167,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _send_json(self, status: int, value: Any) -> None:
+    def send_json(self, status: int, value: Any) -> None:
         """Send a JSON response."""
-        self._send(status, json.dumps(value).encode(), "application/json")
+        self.send_body(status, json.dumps(value).encode(), "application/json")
 
     def do_GET(self) -> None:  # noqa: N802 (name fixed by the base class)
         """Serve the API script, room pages, the test host page and the poll endpoint."""
@@ -173,45 +177,45 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
         if parts.path != "/_standin/poll":  # polls arrive every second and would drown everything else
-            standin._record_request(parts.path)
+            standin.record_request(parts.path)
 
         if parts.path == "/external_api.js":
             if standin.delay_external_api > 0:
                 time.sleep(standin.delay_external_api)
             status = standin.external_api_status
             if status != 200:
-                self._send(status, f"external_api.js unavailable (injected {status})\n".encode())
+                self.send_body(status, f"external_api.js unavailable (injected {status})\n".encode())
                 return
-            self._send(200, _static("external_api.js"), "text/javascript; charset=utf-8")
+            self.send_body(200, static_file("external_api.js"), "text/javascript; charset=utf-8")
         elif parts.path == "/_standin/poll":
             room = query.get("room", [""])[0]
             if not room:
-                self._send_json(400, {"error": "room missing"})
+                self.send_json(400, {"error": "room missing"})
                 return
             try:
                 wait = min(float(query.get("wait", ["0"])[0]) / 1000.0, _MAX_POLL_WAIT)
             except ValueError:
                 wait = 0.0
-            self._send_json(200, {"events": standin._take_events(room, wait)})
+            self.send_json(200, {"events": standin._take_events(room, wait)})
         elif parts.path == "/room-size":
             # Prosody's mod_muc_size: {"participants": N} for a room that exists, 404 for one that does not.
             room = query.get("room", [""])[0]
             if standin.room_size_status != 200:
-                self._send(standin.room_size_status, b"injected failure\n")
+                self.send_body(standin.room_size_status, b"injected failure\n")
             elif not room or not query.get("domain"):
-                self._send(400, b"room and domain are required\n")
+                self.send_body(400, b"room and domain are required\n")
             elif room in standin.room_size:
-                self._send_json(200, {"participants": standin.room_size[room]})
+                self.send_json(200, {"participants": standin.room_size[room]})
             else:
-                self._send(404, b"no such room\n")
+                self.send_body(404, b"no such room\n")
         elif parts.path == "/_standin/room.js":
-            self._send(200, _static("room.js"), "text/javascript; charset=utf-8")
+            self.send_body(200, static_file("room.js"), "text/javascript; charset=utf-8")
         elif parts.path == "/_standin/host.html":
-            self._send(200, _static("host.html"), "text/html; charset=utf-8")
-        elif _ROOM_RE.match(parts.path) and not parts.path.startswith("/_"):
-            self._send(200, _static("room.html"), "text/html; charset=utf-8")
+            self.send_body(200, static_file("host.html"), "text/html; charset=utf-8")
+        elif ROOM_PATH.match(parts.path):
+            self.send_body(200, static_file("room.html"), "text/html; charset=utf-8")
         else:
-            self._send(404, b"not found\n")
+            self.send_body(404, b"not found\n")
 
     do_HEAD = do_GET
 
@@ -219,38 +223,38 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         """Accept a report from a room page."""
         standin = self.server.standin
         path = urlsplit(self.path).path
-        standin._record_request(path)
+        standin.record_request(path)
         try:
             length = int(self.headers.get("Content-Length", "0"))
         except ValueError:
             length = -1
         if not 0 <= length <= _MAX_BODY:
             self.close_connection = True
-            self._send_json(413 if length > _MAX_BODY else 400, {"error": "bad Content-Length"})
+            self.send_json(413 if length > _MAX_BODY else 400, {"error": "bad Content-Length"})
             return
         # Read the body even when it will be refused: closing with unread data makes TCP reset the connection,
         # and the client then sees no response at all.
         body = self.rfile.read(length)
         if path != "/_standin/report":
-            self._send(404, b"not found\n")
+            self.send_body(404, b"not found\n")
             return
         try:
             report = json.loads(body)
         except (ValueError, UnicodeDecodeError):
-            self._send_json(400, {"error": "body is not JSON"})
+            self.send_json(400, {"error": "body is not JSON"})
             return
         if not isinstance(report, dict):
-            self._send_json(400, {"error": "report must be a JSON object"})
+            self.send_json(400, {"error": "report must be a JSON object"})
             return
-        standin._add_report(report)
-        self._send_json(200, {"ok": True})
+        standin.add_report(report)
+        self.send_json(200, {"ok": True})
 
 
 class StandinServer:
     """Loopback HTTPS server that pretends to be a Jitsi deployment for tests and demos."""
 
-    # Subclasses (the benchmarks in bench/) may serve extra pages with a subclass of the handler.
-    handler_class: type[http.server.BaseHTTPRequestHandler] = _Handler
+    # Subclasses (the benchmarks in bench/) may serve extra pages with a subclass of StandinHandler.
+    handler_class: type[StandinHandler] = StandinHandler
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, cert_dir: str | os.PathLike[str] | None = None):
         if host != "127.0.0.1":
@@ -393,11 +397,13 @@ class StandinServer:
                 self._cond.wait(remaining)
             return found
 
-    def _record_request(self, path: str) -> None:
+    def record_request(self, path: str) -> None:
+        """Note a request path (the handler calls this; subclasses may override it to note more)."""
         with self._cond:
             self._requests.append(path)
 
-    def _add_report(self, report: dict[str, Any]) -> None:
+    def add_report(self, report: dict[str, Any]) -> None:
+        """Keep a report posted by a room page and wake wait_for_report() (the handler calls this)."""
         with self._cond:
             self._reports.append(report)
             self._cond.notify_all()

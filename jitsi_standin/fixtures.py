@@ -17,7 +17,7 @@ from PyQt6.QtWebEngineCore import (
 )
 from PyQt6.QtWebEngineWidgets import QWebEngineView
 
-from tests.jitsi_standin.server import StandinServer
+from jitsi_standin.server import StandinServer
 
 _MEDIA_TYPES = {
     QWebEnginePermission.PermissionType.MediaAudioCapture,
