@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kiosk.files import write_atomic
+from kiosk.core.files import write_atomic
 
 from .bundle import Bundle, BundleFile
+from .devicelist import Loaded, Target, match_targets
 from .steps import Runner, SkipRunner, StepResult
 
 BACKUP_DIR = "var/backups/palim-provision"
@@ -83,6 +84,21 @@ class Report:
             out.append(f"  left as they were: {', '.join(pending) or 'nothing'}")
         out.append(self.summary())
         return out
+
+    def diff_text(self) -> str:
+        """The unified diffs of every changed file, secrets masked, each ending in a line break."""
+        return "".join(t if t.endswith("\n") else t + "\n" for c in self.changed if (t := diff(c)))
+
+    def as_json(self) -> dict:
+        """The report as data (for --json and the Ansible role); the diff is masked like the text one."""
+        return {
+            "device": self.device, "root": str(self.root), "dry_run": self.dry_run,
+            "changed": [{"path": c.file.path, "status": c.status, "reasons": c.reasons} for c in self.changed],
+            "unchanged": len(self.changes) - len(self.changed),
+            "steps": [{"title": r.step.title, "status": r.status, "detail": r.detail} for r in self.steps],
+            "diff": self.diff_text(),
+            "error": self.error, "summary": self.summary(), "lines": self.lines(),
+        }
 
 
 class ApplyError(Exception):
@@ -243,6 +259,24 @@ def local_identity(dmi: Path = Path("/sys/class/dmi/id")) -> tuple[set[str], str
     except OSError:
         serial = ""
     return macs, (None if serial.lower() in _NO_SERIAL else serial)
+
+
+class NotRecognised(Exception):
+    """This machine matches no device, or several, in the device list."""
+
+
+def recognise(loaded: Loaded) -> tuple[Target, str]:
+    """The device this machine is, by a MAC address or the DMI serial, and what was seen; NotRecognised otherwise."""
+    macs, serial = local_identity()
+    found = match_targets(loaded.targets, macs, serial)
+    seen = f"MAC {', '.join(sorted(macs)) or 'none'}; serial {serial or 'unknown'}"
+    if not found:
+        raise NotRecognised(f"this device ({seen}) matches no device in {loaded.file}; give --device ID")
+    if len(found) > 1:
+        names = ", ".join(t.id for t in found)
+        raise NotRecognised(f"this device ({seen}) matches several devices in {loaded.file}: {names}; "
+                            f"give --device ID")
+    return found[0], seen
 
 
 def is_live(root: Path) -> bool:

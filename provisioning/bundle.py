@@ -1,16 +1,22 @@
-"""A device's bundle: a pure function from a resolved device to the files (and steps) it needs."""
+"""A device's bundle: a pure function from a resolved device to the files (and steps) it needs.
+
+write_bundle puts a bundle into a folder, for the render command.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from string import Template
 
 from kiosk.config import DEFAULT_CONFIG_PATH, dump_config
+from kiosk.core.files import write_atomic
 
 from .devicelist import Target
 from .steps import Step, device_steps
@@ -22,6 +28,7 @@ UNIT = "palim-kiosk.service"
 PAM_NAME = "palim-kiosk"
 SYSUSERS = "/etc/sysusers.d/palim-kiosk.conf"
 MANIFEST = "/var/lib/palim-provision/manifest.json"
+RENDERED_MANIFEST = "manifest.json"  # beside the device's files in a rendered bundle
 # uuid5 namespace so a device's Wi-Fi connection keeps its UUID across runs (idempotent applies).
 NM_NAMESPACE = uuid.UUID("6f1f3c1e-5a0b-4b8e-9d43-7d0a2f6c1b55")
 
@@ -123,3 +130,29 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
     hashes = tuple(f.sha256 for f in files if f.secrets)
     manifest = BundleFile(MANIFEST, (json.dumps(draft.manifest(), indent=2) + "\n").encode(), 0o600, secrets=hashes)
     return Bundle(device.id, tuple(files) + (manifest,), steps)
+
+
+def project_source() -> str | None:
+    """The Palim project this code runs from (to pip install on the device), or None when not a source tree."""
+    source = Path(__file__).resolve().parent.parent
+    return str(source) if (source / "pyproject.toml").is_file() else None
+
+
+def write_bundle(bundle: Bundle, out_dir: Path) -> list[Path]:
+    """Write the bundle into OUT_DIR/<device id>/: every file at its device path with its mode, then manifest.json.
+
+    Files of an earlier render are removed first. Returns the paths written, the manifest last; raises OSError.
+    """
+    base = Path(out_dir) / bundle.device_id
+    if base.exists():
+        shutil.rmtree(base)  # a bundle is the whole tree: files of an older render must not linger
+    written = []
+    for file in bundle.files:
+        dest = base / file.path.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(dest, file.content, file.mode)
+        written.append(dest)
+    manifest = base / RENDERED_MANIFEST
+    write_atomic(manifest, (json.dumps(bundle.manifest(), indent=2) + "\n").encode(), 0o600)
+    written.append(manifest)
+    return written

@@ -1,6 +1,8 @@
-"""Donated-hardware triage: read a machine's /proc, /sys and /dev and say whether it can be a Palim kiosk.
+"""Donated-hardware triage; over 400 lines because it reads nine parts of a machine, each with its own files.
 
-Everything is read below a root directory, so a tree captured from a real machine can be checked anywhere.
+It reads a machine's /proc, /sys and /dev and says whether it can be a Palim kiosk (memory, CPU, disk, camera,
+microphone, speaker, battery, screen, touch). Everything is read below a root directory, so a tree captured from a
+real machine can be checked anywhere.
 """
 
 from __future__ import annotations

@@ -1,20 +1,23 @@
-"""palim-provision: validate the device list, fill in rooms, render bundles, apply one to a device."""
+"""palim-provision's command line: over 400 lines because every sub-command's --help carries its examples.
+
+Validate the device list, fill in rooms, render bundles, apply one to a device, and the fleet commands; this
+module only parses arguments and prints, the work is done by the module each command names.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from kiosk.files import write_atomic
+from kiosk.core.files import write_atomic
 
-from .apply import ApplyError, apply_bundle, diff, is_live
-from .bundle import render_bundle
-from .devicelist import DeviceListError, Loaded, Target, load_file, match_targets, resolve_secrets, summary
+from .apply import ApplyError, NotRecognised, apply_bundle, is_live, recognise
+from .bundle import project_source, render_bundle, write_bundle
+from .devicelist import DeviceListError, Loaded, Target, load_file, resolve_secrets, summary
 from .rooms import RoomsError, fill_rooms, generate_room
 from .steps import SkipRunner, SystemRunner
 
@@ -317,11 +320,6 @@ class _Invalid(Exception):
     """A user mistake found outside the device list itself."""
 
 
-def _project_source() -> str | None:
-    source = Path(__file__).resolve().parent.parent
-    return str(source) if (source / "pyproject.toml").is_file() else None
-
-
 def cmd_render(args: argparse.Namespace) -> int:
     loaded = load_file(args.file)
     try:
@@ -332,20 +330,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     if problems:
         raise DeviceListError(problems)
     out = Path(args.out)
-    source = _project_source()
+    source = project_source()
     try:
         for target in targets:
             bundle = render_bundle(target, psks.get(target.home_key), source)
-            base = out / target.id
-            if base.exists():
-                shutil.rmtree(base)  # a bundle is the whole tree: files of an older render must not linger
-            for file in bundle.files:
-                dest = base / file.path.lstrip("/")
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(dest, file.content, file.mode)
-            manifest = base / "manifest.json"
-            write_atomic(manifest, (json.dumps(bundle.manifest(), indent=2) + "\n").encode(), 0o600)
-            print(f"rendered {target.id}: {len(bundle.files)} files in {base} (manifest {manifest})")
+            manifest = write_bundle(bundle, out)[-1]
+            print(f"rendered {target.id}: {len(bundle.files)} files in {manifest.parent} (manifest {manifest})")
     except OSError as exc:
         where = exc.filename or out
         return _err(f"could not write {where}: {exc.strerror or exc}", EXIT_FAILED)
@@ -359,13 +349,13 @@ def cmd_apply(args: argparse.Namespace) -> int:
         return _err(f"--root {root} is not a directory", EXIT_INVALID)
     try:
         target = _pick(loaded, args.device)[0] if args.device else _recognise(loaded)
-    except _Invalid as exc:
+    except (_Invalid, NotRecognised) as exc:
         return _err(str(exc), EXIT_INVALID)
     psks, problems = resolve_secrets(loaded, [target])
     if problems:
         raise DeviceListError(problems)
     live = is_live(root)
-    source = args.kiosk_source or _project_source()
+    source = args.kiosk_source or project_source()
     if live and source is None and not args.dry_run:
         return _err("cannot find the Palim project to install the kiosk from; give --kiosk-source DIR", EXIT_INVALID)
     bundle = render_bundle(target, psks.get(target.home_key), source if live else None)
@@ -374,32 +364,20 @@ def cmd_apply(args: argparse.Namespace) -> int:
         report = apply_bundle(bundle, root, dry_run=args.dry_run, runner=runner)
     except ApplyError as exc:
         if args.json:
-            print(json.dumps(_report_json(exc.report), indent=1))
+            print(json.dumps(exc.report.as_json(), indent=1))
             return EXIT_FAILED
-        _print_diffs(exc.report)
+        print(exc.report.diff_text(), end="")
         print("\n".join(exc.report.lines()))
         hint = " (are you root?)" if exc.report.error and "Permission denied" in exc.report.error else ""
         return _err(f"applying {target.id} failed{hint}; see above for what was done", EXIT_FAILED)
     except OSError as exc:
         return _err(f"cannot read {exc.filename or root}: {exc.strerror or exc}", EXIT_FAILED)
     if args.json:
-        print(json.dumps(_report_json(report), indent=1))
+        print(json.dumps(report.as_json(), indent=1))
         return EXIT_OK
-    _print_diffs(report)
+    print(report.diff_text(), end="")
     print("\n".join(report.lines()))
     return EXIT_OK
-
-
-def _report_json(report) -> dict:
-    """An apply report as data; diffs are masked like the text ones."""
-    return {
-        "device": report.device, "root": str(report.root), "dry_run": report.dry_run,
-        "changed": [{"path": c.file.path, "status": c.status, "reasons": c.reasons} for c in report.changed],
-        "unchanged": len(report.changes) - len(report.changed),
-        "steps": [{"title": r.step.title, "status": r.status, "detail": r.detail} for r in report.steps],
-        "diff": "".join(t if t.endswith("\n") else t + "\n" for c in report.changed if (t := diff(c))),
-        "error": report.error, "summary": report.summary(), "lines": report.lines(),
-    }
 
 
 def cmd_inventory(args: argparse.Namespace) -> int:
@@ -477,13 +455,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import ReportError, csv_report, find_logs, parse_date, read_logs, summarise, text_report
+    from .report import (ReportError, csv_report, find_logs, parse_window, read_logs, reading_notes, summarise,
+                         text_report)
 
     try:
-        since = parse_date(args.since, "--since") if args.since else None
-        until = parse_date(args.until, "--until") if args.until else None
-        if since and until and since > until:
-            raise ReportError("--since is after --until")
+        since, until = parse_window(args.since, args.until)
         files = find_logs([Path(p) for p in args.logs])
     except ReportError as exc:
         return _err(str(exc), EXIT_INVALID)
@@ -492,9 +468,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     summary = summarise(reading.calls, since, until)
     if args.format == "csv":
         text = csv_report(summary)
-        from .report import _notes
-
-        for line in _notes(reading):
+        for line in reading_notes(reading):
             print(line, file=sys.stderr)
     else:
         text = text_report(summary, reading, since, until)
@@ -509,26 +483,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_FAILED if reading.unreadable else EXIT_OK
 
 
-def _print_diffs(report) -> None:
-    for change in report.changed:
-        text = diff(change)
-        if text:
-            print(text, end="" if text.endswith("\n") else "\n")
-
-
 def _recognise(loaded: Loaded) -> Target:
-    from .apply import local_identity
-
-    macs, serial = local_identity()
-    found = match_targets(loaded.targets, macs, serial)
-    seen = f"MAC {', '.join(sorted(macs)) or 'none'}; serial {serial or 'unknown'}"
-    if not found:
-        raise _Invalid(f"this device ({seen}) matches no device in {loaded.file}; give --device ID")
-    if len(found) > 1:
-        names = ", ".join(t.id for t in found)
-        raise _Invalid(f"this device ({seen}) matches several devices in {loaded.file}: {names}; give --device ID")
-    print(f"this device is {found[0].id} ({seen})")
-    return found[0]
+    target, seen = recognise(loaded)
+    print(f"this device is {target.id} ({seen})")
+    return target
 
 
 if __name__ == "__main__":

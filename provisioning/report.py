@@ -25,6 +25,8 @@ LOG_NAME = re.compile(r"\.jsonl(\.\d+)?(\.gz)?$")
 
 @dataclass(frozen=True)
 class Call:
+    """One finished call from a log line."""
+
     device: str
     home: str
     start: datetime
@@ -169,19 +171,32 @@ def _call(raw: bytes, path: Path, number: int, reading: Reading,
 
 
 def parse_date(text: str, option: str) -> date:
+    """A day like 2026-11-01 given to OPTION; ReportError naming the option otherwise."""
     try:
         return date.fromisoformat(text)
     except ValueError:
         raise ReportError(f"{option} must be a date like 2026-11-01, not {text!r}") from None
 
 
+def parse_window(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    """The --since and --until days (None when not given); ReportError when one is bad or they are reversed."""
+    first = parse_date(since, "--since") if since else None
+    last = parse_date(until, "--until") if until else None
+    if first and last and first > last:
+        raise ReportError("--since is after --until")
+    return first, last
+
+
 def iso_week(day: date) -> str:
+    """The ISO week a day falls in, like 2026-W48."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
 
 
 @dataclass
 class Summary:
+    """The published figures over the chosen days."""
+
     calls: int
     hours: float
     devices: int
@@ -211,6 +226,7 @@ def summarise(calls: list[Call], since: date | None = None, until: date | None =
 
 
 def text_report(summary: Summary, reading: Reading, since: date | None, until: date | None) -> str:
+    """The report as text for people: totals, calls per home and week, then the notes on what was read."""
     span = f"{summary.first} to {summary.last}" if summary.first else "no calls"
     window = "" if since is None and until is None else \
         f" (asked for {since or 'the start'} to {until or 'today'})"
@@ -231,13 +247,14 @@ def text_report(summary: Summary, reading: Reading, since: date | None, until: d
         out.append(f"  {'':<{width}}  {'':8}  -----  ------")
         for home, (calls, seconds, devices) in summary.per_home.items():
             out.append(f"  {home:<{width}}  {'total':8}  {calls:>5}  {seconds / 3600:>6.1f}  {len(devices):>7}")
-    notes = _notes(reading)
+    notes = reading_notes(reading)
     if notes:
         out += [""] + notes
     return "\n".join(out) + "\n"
 
 
-def _notes(reading: Reading) -> list[str]:
+def reading_notes(reading: Reading) -> list[str]:
+    """Notes, warnings and errors on what was read (guessed devices and homes, broken lines, unreadable files)."""
     out = []
     if reading.device_from_path:
         shown = ", ".join(f"{d} (from {p})" for d, p in list(reading.device_from_path.items())[:5])

@@ -1,4 +1,5 @@
-"""The fleet through Ansible: the generated inventory, the one-device extract, and the role into staging roots."""
+"""The fleet through Ansible: the generated inventory and the role, into staging roots (the inventory and the
+one-device extract themselves: test_inventory.py)."""
 
 import json
 import os
@@ -9,16 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from provisioning.cli import main
-from provisioning.devicelist import load_file, load_text
-from provisioning.inventory import HOST_PSK_ENV, extract_device, group_name
 
 from .conftest import VALID
 
 ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "provisioning" / "examples" / "devices.yaml"
 PLAYBOOK = ROOT / "provisioning" / "ansible" / "site.yml"
 BIN = Path(sys.executable).parent
 PSK = "Geheim;Passwort 42"
@@ -45,68 +42,6 @@ def _env(tmp_path: Path, **extra: str) -> dict:
 def _inventory(capsys, path) -> str:
     assert main(["inventory", str(path)]) == 0
     return capsys.readouterr().out
-
-
-# --------------------------------------------------------------------------- inventory and extract
-
-
-def test_inventory_has_a_group_per_home_a_host_per_device_and_no_secret(capsys):
-    text = _inventory(capsys, EXAMPLE)
-    data = yaml.safe_load(text)
-    loaded = load_file(EXAMPLE)
-    groups = data["all"]["children"]["palim_kiosks"]["children"]
-    assert set(groups) == {group_name(k) for k in loaded.model.homes}
-    for key in loaded.model.homes:
-        assert set(groups[group_name(key)]["hosts"]) == {t.id for t in loaded.targets if t.home_key == key}
-    ebh = groups["home_erich_burger_heim"]["vars"]
-    assert ebh["palim_wifi_psk"] == "{{ lookup('ansible.builtin.env', 'EBH_WIFI_PSK') }}"
-    assert "sonnenhang.psk" in groups["home_haus_am_sonnenhang"]["vars"]["palim_wifi_psk"]
-    assert groups["home_st_josef_stift"]["vars"]["palim_wifi"] is False
-    assert data["all"]["vars"]["palim_device_list"] == str(EXAMPLE)
-
-
-def test_inventory_uses_the_devices_address_when_it_has_one(tmp_path, capsys):
-    listing = tmp_path / "devices.yaml"
-    listing.write_text(VALID.replace('match: {mac: "3c:52:82:1a:2b:3c"}',
-                                     'match: {mac: "3c:52:82:1a:2b:3c"}\n    address: 10.20.0.11'))
-    hosts = yaml.safe_load(_inventory(capsys, listing))["all"]["children"]["palim_kiosks"]["children"]["home_ebh"]
-    assert hosts["hosts"]["ebh-01"] == {"palim_device": "ebh-01", "ansible_host": "10.20.0.11"}
-    assert hosts["hosts"]["ebh-02"] == {"palim_device": "ebh-02"}
-
-
-def test_extract_holds_only_the_device_its_home_and_the_defaults():
-    loaded = load_file(EXAMPLE)
-    text = extract_device(loaded, "sonnenhang-02")
-    one = load_text(text, "extract.yaml")
-    assert [t.id for t in one.targets] == ["sonnenhang-02"]
-    assert list(one.model.homes) == ["haus-am-sonnenhang"]
-    assert one.model.homes["haus-am-sonnenhang"].wifi.psk_env == HOST_PSK_ENV
-    assert one.targets[0].config == loaded.target("sonnenhang-02").config  # the very same kiosk config
-    assert "Erna Müller" not in text and "palim-l2hdeebeoie5kzya3mw4pgrmnb" not in text
-    assert extract_device(loaded, "sonnenhang-02") == text  # stable, so a copy of it is idempotent
-
-
-def test_extract_and_inventory_refuse_bad_input_with_exit_2(tmp_path, capsys):
-    assert main(["extract", str(EXAMPLE), "--device", "nope"]) == 2
-    assert "no device with id 'nope'" in capsys.readouterr().err
-    assert main(["inventory", str(tmp_path / "missing.yaml")]) == 2
-    assert "the file does not exist" in capsys.readouterr().err
-
-
-def test_apply_json_reports_changes_and_masks_the_password(tmp_path, capsys, monkeypatch):
-    listing = tmp_path / "devices.yaml"
-    listing.write_text(VALID)
-    monkeypatch.setenv("EBH_PSK", PSK)
-    (tmp_path / "root").mkdir()
-    args = ["apply", str(listing), "--device", "ebh-01", "--root", str(tmp_path / "root"), "--json"]
-    assert main(args + ["--dry-run"]) == 0
-    out = capsys.readouterr().out
-    report = json.loads(out)
-    assert report["dry_run"] and len(report["changed"]) == 12 and report["unchanged"] == 0
-    assert "+psk=<hidden" in report["diff"] and PSK not in out and "Geheim" not in out
-    assert main(args) == 0 and main(args) == 0
-    report = json.loads(capsys.readouterr().out.split("\n}\n")[1] + "\n}")
-    assert report["changed"] == [] and report["summary"] == "0 changed, 12 unchanged"
 
 
 # --------------------------------------------------------------------------- the real thing: ansible-playbook

@@ -1,14 +1,13 @@
 """Apply into a temporary root: writes once, then nothing; modes, owners, backups; failures leave old files."""
 
+import json
 import os
 import stat
-from pathlib import Path
 
 import pytest
 
-from provisioning.apply import ApplyError, apply_bundle, diff, plan
+from provisioning.apply import ApplyError, NotRecognised, apply_bundle, diff, plan, recognise
 from provisioning.bundle import render_bundle
-from provisioning.cli import main
 from provisioning.devicelist import load_text
 from provisioning.steps import Step, StepResult
 
@@ -114,35 +113,48 @@ def test_dry_run_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_apply_twice_into_a_staging_root(tmp_path, monkeypatch, capsys):
-    (tmp_path / "devices.yaml").write_text(VALID)
-    root = tmp_path / "root"
-    root.mkdir()
-    monkeypatch.setenv("EBH_PSK", PSK)
-    args = ["apply", str(tmp_path / "devices.yaml"), "--device", "ebh-02", "--root", str(root)]
-    assert main(args) == 0
-    out = capsys.readouterr().out
-    assert out.rstrip().endswith("12 changed, 0 unchanged")
-    assert "step skipped: install runtime packages (apt): staging root" in out
-    assert PSK not in out, [l for l in out.splitlines() if PSK in l]
-    assert "+psk=<hidden, new>" in out
-    assert main(args) == 0
-    assert capsys.readouterr().out.rstrip().endswith("0 changed, 12 unchanged")
-    assert main(["apply", str(tmp_path / "devices.yaml"), "--device", "x", "--root", str(root)]) == 2
-    assert main(["apply", str(tmp_path / "devices.yaml"), "--root", str(tmp_path / "nope")]) == 2
-    assert "is not a directory" in capsys.readouterr().err
+def test_report_as_json_masks_the_password_like_the_text(tmp_path):
+    report = apply_bundle(_bundle(), tmp_path, dry_run=True)
+    data = report.as_json()
+    assert set(data) == {"device", "root", "dry_run", "changed", "unchanged", "steps", "diff", "error", "summary",
+                         "lines"}
+    assert (data["device"], data["root"], data["dry_run"], data["unchanged"]) == ("ebh-01", str(tmp_path), True, 0)
+    assert data["changed"][0] == {"path": "/etc/palim-kiosk/kiosk.yaml", "status": "new", "reasons": []}
+    assert data["steps"][0]["status"] == "skipped" and data["error"] is None
+    assert (data["summary"], data["lines"]) == (report.summary(), report.lines())
+    assert data["diff"] == report.diff_text() == "".join(diff(c) for c in report.changed)
+    assert "+psk=<hidden, new>" in data["diff"]
+    assert PSK not in json.dumps(data)
 
 
-def test_cli_apply_write_failure_exits_1_without_traceback(tmp_path, monkeypatch, capsys):
-    (tmp_path / "devices.yaml").write_text(VALID)
-    monkeypatch.setenv("EBH_PSK", PSK)
+def test_report_as_json_after_a_failure_carries_the_error(tmp_path):
+    class Failing:
+        def run(self, step: Step) -> StepResult:
+            return StepResult(step, "failed", "boom")
 
-    def denied(*_args, **_kwargs):
-        raise PermissionError(13, "Permission denied")
+    with pytest.raises(ApplyError) as info:
+        apply_bundle(_bundle(), tmp_path, runner=Failing())
+    data = info.value.report.as_json()
+    assert data["error"] == "step 'install runtime packages (apt)' failed: boom"
+    assert data["steps"] == [{"title": "install runtime packages (apt)", "status": "failed", "detail": "boom"}]
+    assert "FAILED: step 'install runtime packages (apt)' failed: boom" in data["lines"]
 
-    monkeypatch.setattr(os, "replace", denied)
-    assert main(["apply", str(tmp_path / "devices.yaml"), "--device", "ebh-01", "--root", str(tmp_path)]) == 1
-    captured = capsys.readouterr()
-    assert "FAILED: writing /etc/palim-kiosk/kiosk.yaml failed: Permission denied" in captured.out
-    assert "applying ebh-01 failed (are you root?)" in captured.err
-    assert not Path(tmp_path / "etc/palim-kiosk/kiosk.yaml").exists()
+
+def test_a_device_recognises_itself_by_mac_or_serial(monkeypatch):
+    loaded = load_text(VALID, "devices.yaml")
+
+    def machine(macs, serial):
+        monkeypatch.setattr("provisioning.apply.local_identity", lambda: (set(macs), serial))
+
+    machine(["3c:52:82:1a:2b:3c"], None)
+    target, seen = recognise(loaded)
+    assert (target.id, seen) == ("ebh-01", "MAC 3c:52:82:1a:2b:3c; serial unknown")
+    machine([], "5cg1234xyz")
+    assert recognise(loaded)[0].id == "ebh-02"
+    machine([], None)
+    with pytest.raises(NotRecognised, match=r"^this device \(MAC none; serial unknown\) matches no device in "
+                                            r"devices.yaml; give --device ID$"):
+        recognise(loaded)
+    machine(["3c:52:82:1a:2b:3c"], "5CG1234XYZ")
+    with pytest.raises(NotRecognised, match="matches several devices in devices.yaml: ebh-01, ebh-02; give"):
+        recognise(loaded)

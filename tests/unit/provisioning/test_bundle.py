@@ -3,14 +3,14 @@
 import configparser
 import json
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from kiosk.config import config_from_text
-from provisioning.bundle import keyfile_escape, render_bundle, upgrade_time
-from provisioning.cli import main
+from provisioning.bundle import keyfile_escape, project_source, render_bundle, upgrade_time, write_bundle
 from provisioning.devicelist import load_text
 
 from .conftest import VALID
@@ -107,18 +107,23 @@ def test_units_pass_systemd_analyze_verify(tmp_path):
     assert (result.returncode, result.stderr) == (0, "")
 
 
-def test_cli_render_writes_tree_and_manifest(tmp_path, monkeypatch, capsys):
-    (tmp_path / "devices.yaml").write_text(VALID)
-    monkeypatch.setenv("EBH_PSK", "geheim-genug")
-    assert main(["render", str(tmp_path / "devices.yaml"), "--out", str(tmp_path / "out")]) == 0
-    assert "rendered ebh-02: 12 files" in capsys.readouterr().out
-    base = tmp_path / "out" / "ebh-01"
-    manifest = json.loads((base / "manifest.json").read_text())
-    for entry in manifest["files"]:
-        path = base / entry["path"].lstrip("/")
-        assert oct(path.stat().st_mode & 0o7777) == oct(int(entry["mode"], 8))
-    assert main(["render", str(tmp_path / "devices.yaml"), "--device", "nope", "--out", str(tmp_path)]) == 2
-    assert "no device with id 'nope' (known: ebh-01, ebh-02)" in capsys.readouterr().err
-    monkeypatch.delenv("EBH_PSK")
-    assert main(["render", str(tmp_path / "devices.yaml"), "--out", str(tmp_path / "out")]) == 2
-    assert "EBH_PSK is not set" in capsys.readouterr().err
+def test_write_bundle_writes_every_file_with_its_mode_and_the_manifest_last(tmp_path):
+    bundle = _bundle()
+    stale = tmp_path / "ebh-01" / "etc" / "left-over"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("from an older render")
+    written = write_bundle(bundle, tmp_path)
+    base = tmp_path / "ebh-01"
+    assert written == [base / f.path.lstrip("/") for f in bundle.files] + [base / "manifest.json"]
+    for file in bundle.files:
+        dest = base / file.path.lstrip("/")
+        assert stat.S_IMODE(dest.stat().st_mode) == file.mode, file.path
+        assert dest.read_bytes() == file.content
+    assert stat.S_IMODE(written[-1].stat().st_mode) == 0o600
+    assert json.loads(written[-1].read_text()) == bundle.manifest()
+    assert not stale.exists(), "a render replaces the whole tree"
+    assert not list(tmp_path.rglob("*.palim-tmp"))
+
+
+def test_project_source_is_this_checkout():
+    assert project_source() == str(Path(__file__).resolve().parents[3])

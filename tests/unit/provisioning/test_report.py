@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from provisioning.cli import main
-from provisioning.report import device_from_path, find_logs, read_logs, summarise
+from provisioning.report import (ReportError, csv_report, device_from_path, find_logs, parse_window, read_logs,
+                                 reading_notes, summarise, text_report)
 
 CET = timezone(timedelta(hours=1))
 HOMES = {"ebh": ["ebh-01", "ebh-02", "ebh-03"], "sonnenhang": ["sh-01", "sh-02"], "josef": ["josef-01"]}
@@ -130,21 +131,35 @@ def test_device_from_path():
     assert device_from_path(Path("copies/josef-01/usage.jsonl")) == "josef-01"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["/nonexistent/logs"], "does not exist"),
-    (["{empty}"], "no usage logs"),
-    (["{empty}", "--since", "gestern"], "--since must be a date"),
-    (["{empty}", "--since", "2026-12-01", "--until", "2026-11-01"], "--since is after --until"),
-])
-def test_bad_arguments_exit_2(tmp_path, capsys, args, message):
-    args = [a.replace("{empty}", str(tmp_path)) for a in args]
-    assert main(["report", *args]) == 2
-    assert message in capsys.readouterr().err
-
-
 def test_an_unreadable_gzip_is_reported_and_exits_1(tmp_path, capsys):
     (tmp_path / "a.jsonl").write_text(json.dumps(_call("a", "h", datetime(2026, 1, 5, tzinfo=CET), 60)) + "\n")
     (tmp_path / "b.jsonl.1.gz").write_bytes(b"not gzip at all")
     assert main(["report", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "  calls             1" in out and "b.jsonl.1.gz could not be read" in out
+
+
+def test_parse_window():
+    from datetime import date
+
+    assert parse_window(None, None) == (None, None)
+    assert parse_window("2026-11-01", None) == (date(2026, 11, 1), None)
+    assert parse_window("2026-11-01", "2026-11-01") == (date(2026, 11, 1), date(2026, 11, 1))
+    with pytest.raises(ReportError, match="--until must be a date like 2026-11-01, not 'morgen'"):
+        parse_window(None, "morgen")
+    with pytest.raises(ReportError, match="--since is after --until"):
+        parse_window("2026-12-01", "2026-11-01")
+
+
+def test_text_and_csv_carry_the_same_figures_and_the_notes_only_in_text(fleet_logs):
+    logs, truth = fleet_logs
+    reading = read_logs(find_logs([logs]))
+    summary = summarise(reading.calls)
+    notes = reading_notes(reading)
+    assert notes[0] == "note: 12 line(s) of other events skipped"
+    assert notes[1] == "warning: 4 broken line(s) skipped, for example:" and len(notes) == 2 + 4
+    text = text_report(summary, reading, None, None)
+    assert text.endswith("\n".join(notes) + "\n")
+    table = csv_report(summary)
+    assert table.splitlines()[-1] == f"total,total,{truth['calls']},{truth['seconds'] / 3600:.2f},6"
+    assert "note" not in table and "warning" not in table
