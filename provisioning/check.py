@@ -17,11 +17,11 @@ GIB = 1024 ** 3
 GB = 1000 ** 3
 
 # The thresholds, in one place: --help and README print them from here.
-# Memory: a call in QtWebEngine takes about 0.5 GiB for the kiosk (shared/qtwebengine-facts.md) on top of
+# Memory: a call in QtWebEngine takes about 0.5 GiB for the kiosk (docs/qtwebengine.md) on top of
 # Debian, cage and PipeWire; MemTotal of a "2 GB" machine is about 1.9 GiB.
 MEMORY_MIN_GIB = 1.75
 MEMORY_GOOD_GIB = 3.5
-# CPU: without a GPU a call takes 1.6 cores of a modern CPU; one core cannot keep up.
+# CPU: without a GPU a call takes 1.6 cores of a modern CPU (docs/qtwebengine.md); one core cannot keep up.
 CORES_MIN = 2
 CORES_GOOD = 4
 FIRMWARE_OLD_YEARS = 12

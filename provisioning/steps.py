@@ -9,7 +9,7 @@ from typing import Callable, Protocol
 
 # Runtime packages on Debian 12: the compositor, XWayland for stray X clients, fonts for every language the kiosk
 # speaks, audio through PipeWire's PulseAudio service (QtWebEngine talks PulseAudio), and the libraries the PyPI
-# QtWebEngine wheels load (measured in shared/qtwebengine-facts.md).
+# QtWebEngine wheels load (measured: docs/qtwebengine.md).
 PACKAGES = (
     "cage", "xwayland", "fonts-dejavu-core", "fonts-noto-core", "pipewire-audio", "network-manager",
     "unattended-upgrades", "python3-venv",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.requirements import need, need_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,12 +17,10 @@ pytestmark = pytest.mark.e2e
 
 
 def test_quick_benchmark_prints_the_table(tmp_path):
-    if not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (./scripts/setup installs it): nothing to compare with")
-    if not shutil.which("xdotool"):
-        pytest.skip("xdotool is not installed (./scripts/setup installs it): the harness taps with it")
-    if not os.environ.get("DISPLAY"):
-        pytest.skip("no X display: the harness needs Xvfb (./scripts/test starts one)")
+    need_tool("chromium", apt="chromium")  # what the kiosk is compared with
+    need_tool("xdotool", apt="xdotool")  # the harness taps with it
+    need(os.environ.get("DISPLAY"), "no X display: the harness needs Xvfb (install the Debian package xvfb; "
+                                    "./scripts/test starts it through xvfb-run)")
     table = tmp_path / "table.md"
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--markdown", str(table)],
                           cwd=ROOT, capture_output=True, text=True, timeout=170)

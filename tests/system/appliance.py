@@ -82,17 +82,23 @@ def _reachable(url: str, timeout: float = 5.0) -> bool:
         return False
 
 
+# The host's commands this test runs, and the Debian packages that bring them (./scripts/setup installs them all).
+HOST_TOOLS = {"debootstrap": "debootstrap", "systemd-nspawn": "systemd-container", "unshare": "util-linux",
+              "nsenter": "util-linux", "mountpoint": "util-linux", "mount": "mount", "umount": "mount",
+              "ip": "iproute2", "git": "git"}
+
+
 def host_problem() -> str | None:
-    """Why this host cannot run the system test, or None when it can."""
+    """Why this host cannot run the system test, or None when it can (the test skips, or fails under CI=true)."""
     if os.environ.get("PALIM_SYSTEM_TEST", "").lower() in ("0", "no", "skip"):
-        return "PALIM_SYSTEM_TEST=0 says skip it"
+        return "PALIM_SYSTEM_TEST=0 opts out of it"
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return "needs root (debootstrap, overlay mounts and systemd-nspawn)"
-    missing = [tool for tool in ("debootstrap", "systemd-nspawn", "unshare", "nsenter", "ip", "git")
-               if shutil.which(tool) is None]
+        return "needs root (debootstrap, overlay mounts and systemd-nspawn): run it with sudo"
+    missing = [tool for tool in HOST_TOOLS if shutil.which(tool) is None]
     if missing:
-        return (f"{', '.join(missing)} not installed (Debian: apt-get install debootstrap systemd-container "
-                f"util-linux iproute2 git)")
+        packages = " ".join(dict.fromkeys(HOST_TOOLS[tool] for tool in missing))
+        return (f"{', '.join(missing)} not installed (install the Debian packages {packages}; "
+                f"./scripts/setup installs them)")
     if "overlay" not in Path("/proc/filesystems").read_text():
         return "the kernel has no overlay file system"
     if not _reachable(MIRROR):

@@ -4,7 +4,6 @@ one-device extract themselves: test_inventory.py)."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from provisioning.cli import main
+from tests.requirements import need_tool
 
 from .conftest import VALID
 
@@ -23,10 +23,8 @@ PSK_FILE_VALUE = "Sonnen-Schein-Passwort"
 
 
 def _tool(name: str) -> str:
-    path = BIN / name if (BIN / name).exists() else shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (pip install ansible-core, or the project's 'fleet' extra)")
-    return str(path)
+    """An Ansible command: the venv's own first (its 'test' and 'fleet' extras bring ansible-core), then PATH."""
+    return need_tool(name, pip="ansible-core", also_in=BIN)
 
 
 def _env(tmp_path: Path, **extra: str) -> dict:

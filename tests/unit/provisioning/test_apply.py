@@ -10,6 +10,7 @@ from provisioning.apply import ApplyError, NotRecognised, apply_bundle, diff, pl
 from provisioning.bundle import render_bundle
 from provisioning.devicelist import load_text
 from provisioning.steps import Step, StepResult
+from tests.requirements import need
 
 from .conftest import VALID
 
@@ -37,8 +38,7 @@ def test_first_run_writes_second_run_changes_nothing(tmp_path):
 
 
 def test_owner_is_set_from_the_roots_own_accounts(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("chown needs root")
+    need(os.geteuid() == 0, "chown needs root: run as root (sudo ./scripts/test)")
     (tmp_path / "etc").mkdir()
     (tmp_path / "etc" / "group").write_text("root:x:0:\nkiosk:x:4242:\n")
     apply_bundle(_bundle(), tmp_path)

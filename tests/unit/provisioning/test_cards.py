@@ -2,7 +2,6 @@
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,17 +11,20 @@ import pytest
 from provisioning.cards import card_for, qr_matrix, split_link, write_cards
 from provisioning.cli import main
 from provisioning.devicelist import load_file, load_text
+from tests.requirements import need_tool
 
 from .conftest import VALID
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "provisioning" / "examples" / "devices.yaml"
+# The command-line tools that read the cards back, and the Debian packages that bring them.
+TOOLS = {"pdftoppm": "poppler-utils", "pdftotext": "poppler-utils", "pdfinfo": "poppler-utils", "zbarimg": "zbar-tools"}
 
 
 def _need(*tools: str) -> None:
+    __tracebackhide__ = True  # a skip or failure points at the test
     for tool in tools:
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (Debian: poppler-utils and zbar-tools; ./scripts/setup installs them)")
+        need_tool(tool, apt=TOOLS[tool])
 
 
 def _qr_codes(pdf: Path, tmp_path: Path) -> list[set[str]]:
@@ -65,7 +67,7 @@ def test_every_qr_code_reads_back_as_its_room_link_and_the_text_is_there(qapp, t
 
 
 def test_a5_puts_two_cards_on_a_page_and_long_names_still_fit(qapp, tmp_path):
-    _need("pdftoppm", "zbarimg", "pdftotext")
+    _need("pdftoppm", "zbarimg", "pdftotext", "pdfinfo")
     text = VALID.replace("Erna Müller", "Maria-Magdalena von Hohenzollern-Sigmaringen") \
         .replace("https://konferenz.example.org", "https://videokonferenz.landratsamt-rastatt.example.org")
     cards = [card_for(t) for t in load_text(text, "devices.yaml").targets]
