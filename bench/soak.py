@@ -51,8 +51,9 @@ def main() -> int:
 
     from kiosk.callflow import CallTapped, HangupTapped
     from kiosk.config import config_from_text
-    from kiosk.ui.style import Metrics
-    from kiosk.ui.window import KioskWindow
+    from kiosk.core.style import Metrics
+    from kiosk.controllers.kiosk import Kiosk
+    from kiosk.screen import Screen
     from jitsi_standin import StandinServer
 
     app = QApplication([sys.argv[0]])
@@ -61,7 +62,7 @@ def main() -> int:
         end = time.monotonic() + seconds
         while not condition():
             if time.monotonic() > end:
-                raise SystemExit(f"soak: timed out (screen {window.screen_name})")
+                raise SystemExit(f"soak: timed out (screen {kiosk.window.screen})")
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
             # processEvents() outside exec() leaves deleteLater() undone; the kiosk's event loop would do it.
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
@@ -70,19 +71,19 @@ def main() -> int:
         config = config_from_text(f"server: {server.url}\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\n"
                                   f"resident: Erna Müller\ntls_pins: ['{server.cert_sha256}']\n"
                                   f"health: {{usage_log: '{tmp}/usage.jsonl'}}\n")
-        window = KioskWindow(Metrics(1280, 800), config, Path(tmp) / "kiosk.yaml")
-        window.resize(1280, 800)
-        window.show()
-        wait(lambda: window.call_view.is_ready)
+        kiosk = Kiosk(Metrics(1280, 800), config, Path(tmp) / "kiosk.yaml")
+        kiosk.window.resize(1280, 800)
+        kiosk.window.show()
+        wait(lambda: kiosk.calls.view.is_ready)
         samples: dict[int, float] = {}  # PSS: the fair share, but it moves when other programs map the same libraries
         unique: dict[int, float] = {}  # USS: this tree's own pages only
         by_role: dict[int, dict[str, tuple[float, float]]] = {}  # where it goes, to find what grows
         started = time.monotonic()
         for cycle in range(1, args.cycles + 1):
-            window.feed(CallTapped())
-            wait(lambda: window.screen_name == "in_call")
-            window.feed(HangupTapped())
-            wait(lambda: window.screen_name == "home")
+            kiosk.calls.feed(CallTapped())
+            wait(lambda: kiosk.window.screen is Screen.IN_CALL)
+            kiosk.calls.feed(HangupTapped())
+            wait(lambda: kiosk.window.screen is Screen.HOME)
             if cycle == 1 or cycle % args.baseline_after == 0:
                 server.clear()  # the stand-in's own record of reports is not the kiosk's memory
                 # Idle at home as between real calls, sampling: garbage collection and the allocators give memory
@@ -97,10 +98,11 @@ def main() -> int:
                 by_role[cycle] = memory_by_role()
                 unique[cycle] = round(uss, 1)
         elapsed = time.monotonic() - started
-        calls = window.health.calls_total
-        window.shutdown()
-        window.close()
-        window.deleteLater()
+        calls = kiosk.health.figures.calls_total
+        kiosk.shutdown()
+        kiosk.window.close()
+        kiosk.window.deleteLater()
+        kiosk.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     # One sample swings by tens of MiB as V8 and PartitionAlloc give memory back in waves; a leak raises the level
     # itself. So compare the median of the first three samples from cycle `baseline_after` on with the last three.

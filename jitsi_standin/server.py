@@ -1,4 +1,4 @@
-"""A loopback HTTPS stand-in for the city's Jitsi server, speaking the public IFrame API contract."""
+"""A loopback HTTPS stand-in for a city's Jitsi server; over 400 lines because it speaks the whole IFrame API contract."""
 
 from __future__ import annotations
 

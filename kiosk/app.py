@@ -22,7 +22,7 @@ log = logging.getLogger("kiosk")
 EPILOG = """\
 examples:
   palim-kiosk                                  start fullscreen with /etc/palim-kiosk/kiosk.yaml
-  palim-kiosk --config examples/kiosk-demo.yaml --windowed
+  palim-kiosk --config examples/kiosk-real-server.yaml --windowed
   palim-kiosk --hash-pin                       make an admin_pin_hash for the staff exit
 """
 
@@ -123,9 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     from kiosk import sdnotify
-    from kiosk.files import state_dir
-    from kiosk.ui.style import Metrics
-    from kiosk.ui.window import KioskWindow
+    from kiosk.controllers.kiosk import Kiosk
+    from kiosk.core.files import state_dir
+    from kiosk.core.style import Metrics
     from kiosk.volume import VolumeFloor
 
     app = QApplication([sys.argv[0] or "palim-kiosk"])
@@ -135,13 +135,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: app.exit(0))
     signal.signal(signal.SIGINT, lambda *_: app.exit(0))
     # SIGUSR1: staff (or a test) asks for a picture of what the resident sees, saved in the state directory.
-    signal.signal(signal.SIGUSR1, lambda *_: QTimer.singleShot(0, lambda: state["window"].save_support_screenshot(
+    signal.signal(signal.SIGUSR1, lambda *_: QTimer.singleShot(0, lambda: state["kiosk"].window.save_support_screenshot(
         state_dir())))
-    wake = QTimer(interval=500)  # let Python see signals while Qt's loop runs; idle cost is negligible
+    # Qt workaround (no Qt bug: CPython runs signal handlers only between its own bytecodes, and Qt's C++ event loop
+    # runs none; seen on every Qt 6): a timer hands control back to Python twice a second; idle cost is negligible.
+    wake = QTimer(interval=500)
     wake.timeout.connect(lambda: None)
     wake.start()
 
-    state = {"window": None, "volume": None}
+    state = {"kiosk": None, "volume": None}
 
     def volume_floor() -> None:
         # Knocked volume keys must not leave the kiosk silent: at start, every minute and right before a ring or a
@@ -160,31 +162,35 @@ def main(argv: list[str] | None = None) -> int:
         width, height = (args.width, args.height) if args.windowed else (screen.width(), screen.height())
         dpi = app.primaryScreen().physicalDotsPerInch()  # Metrics falls back to a safe size when it is nonsense
         log.info("screen %dx%d at %.0f dpi (physical, as the screen reports it)", width, height, dpi)
-        window = KioskWindow(Metrics(width, height, dpi=dpi), config, args.config, contact,
-                             language=peek_language(args.config) if config is None else None)
-        window.home_shown.connect(lambda: sdnotify.notify("READY=1\nSTATUS=home screen shown"))
-        window.sound_ahead.connect(volume_floor)
-        window.quit_requested.connect(app.exit)
-        window.reload_requested.connect(reload)
+        kiosk = Kiosk(Metrics(width, height, dpi=dpi), config, args.config, contact,
+                      language=peek_language(args.config) if config is None else None)
+        kiosk.home_shown.connect(lambda: sdnotify.notify("READY=1\nSTATUS=home screen shown"))
+        kiosk.sound_ahead.connect(volume_floor)
+        kiosk.quit_requested.connect(app.exit)
+        kiosk.reload_requested.connect(reload)
+        window = kiosk.window
         if args.windowed:
             window.resize(width, height)
             window.show()
         else:
-            # Without a window manager showFullScreen() keeps the old size: set the screen's geometry first.
+            # Qt workaround (no bug filed; seen on Qt 6.8 to 6.11 under cage and bare Xvfb): without a window manager
+            # showFullScreen() keeps the window's old size, so set the screen's geometry first.
             window.setGeometry(screen)
             window.showFullScreen()
         if config is None:
             sdnotify.notify("READY=1\nSTATUS=not set up: see the journal")
-        state["window"] = window
+        state["kiosk"] = kiosk
         state["volume"] = VolumeFloor(config.audio.min_volume) if config is not None else None
         volume_floor()
 
     def dispose_window() -> None:
-        window = state["window"]
-        window.shutdown()
-        window.close()
-        window.deleteLater()
-        # Pages must be gone before their profile, or QtWebEngine warns and may crash at exit.
+        kiosk = state["kiosk"]
+        kiosk.shutdown()
+        kiosk.window.close()
+        kiosk.window.deleteLater()
+        kiosk.deleteLater()
+        # Qt workaround (no bug filed; QtWebEngine warns "Release of profile requested but WebEnginePage still not
+        # deleted" and may crash at exit, seen on Qt 6.8 to 6.11): delete the pages now, before their profile.
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
     def reload() -> None:

@@ -1,4 +1,7 @@
-"""The call state machine: events in, effects out; no Qt, no I/O, no clock or dice of its own."""
+"""The call state machine; over 400 lines because every state x event decision sits next to its events and effects.
+
+Events in, effects out: no Qt, no I/O, no clock or dice of its own.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import enum
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from kiosk.screen import Screen
 
 
 class State(enum.Enum):
@@ -18,18 +23,6 @@ class State(enum.Enum):
     WAITING = "waiting"  # a join failed or the call was lost: trying again after a pause
     TROUBLE = "trouble"  # a calm message, then home by itself
     RINGING = "ringing"  # the family waits in the room: ring until answered, declined or they leave
-
-
-class Screen(enum.Enum):
-    """What the window shows; the UI owns the pixels and the words."""
-
-    HOME = "home"
-    CONNECTING = "connecting"
-    IN_CALL = "in_call"
-    ENDING = "ending"
-    WAITING = "waiting"
-    TROUBLE = "trouble"
-    RINGING = "ringing"
 
 
 class Trouble(enum.Enum):
@@ -274,18 +267,26 @@ class CallFlow:
         self.rejoining = False
         self.hangup_requested = False
         self.online = True
-        self.web_ready = False
         self.last_rebuild: float | None = None
         self.rebuild_pending = False
         self.crashes: list[float] = []
         self.declined = False  # "Nicht jetzt" for this visit of the family: no ringing until the room empties
+        # What each state does with the events not handled alike in every state.
+        self._handlers: dict[State, Callable[[Event], list[Effect]]] = {
+            State.IDLE: self._on_idle,
+            State.RINGING: self._on_ringing,
+            State.CONNECTING: self._on_connecting,
+            State.IN_CALL: self._on_in_call,
+            State.ENDING: self._on_ending,
+            State.WAITING: self._on_waiting,
+            State.TROUBLE: self._on_trouble,
+        }
 
     def handle(self, event: Event) -> list[Effect]:
         """Apply one event; return the effects to carry out, in order."""
         if isinstance(event, RendererCrashed):
             return self._crashed(event.now)
         if isinstance(event, WebReady):
-            self.web_ready = True
             self.rebuild_pending = False
             return []
         if isinstance(event, NetworkChanged):
@@ -300,8 +301,7 @@ class CallFlow:
             return self._rebuild_now(None)
         if isinstance(event, PageEvent) and event.call_id != self.call_id:
             return self._stale(event)
-        handler = getattr(self, f"_on_{self.state.value}")
-        return handler(event)
+        return self._handlers[self.state](event)
 
     # ------------------------------------------------------------------ per state
 
@@ -517,7 +517,6 @@ class CallFlow:
         return []
 
     def _crashed(self, now: float) -> list[Effect]:
-        self.web_ready = False
         self.crashes = [t for t in self.crashes if now - t < self.timing.crash_window] + [now]
         effects: list[Effect] = [Log("error", f"renderer crashed in state {self.state.value}"),
                                  Incident(Trouble.RENDERER_CRASHED.value, f"in state {self.state.value}")]

@@ -1,4 +1,4 @@
-"""The kiosk's config model: one place, shared with provisioning."""
+"""The kiosk's config model, shared with provisioning; over 400 lines because every option group is one model here."""
 
 from __future__ import annotations
 

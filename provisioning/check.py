@@ -384,7 +384,7 @@ def _screen(tree: Tree) -> Finding:
     return Finding("screen", "ok", value)
 
 
-def _bits(hexwords: str) -> set[int]:
+def bitmap_bits(hexwords: str) -> set[int]:
     """Bit numbers set in a /proc/bus/input bitmap (space-separated hex words, most significant first)."""
     out = set()
     for index, word in enumerate(reversed(hexwords.split())):
@@ -403,8 +403,8 @@ def _touch(tree: Tree) -> Finding:
         prop = next(iter(re.findall(r"^B: PROP=(.*)$", block, re.M)), "0")
         axes = next(iter(re.findall(r"^B: ABS=(.*)$", block, re.M)), "0")
         try:
-            direct = INPUT_PROP_DIRECT in _bits(prop)
-            multitouch = ABS_MT_POSITION_X in _bits(axes) or {0, 1} <= _bits(axes)
+            direct = INPUT_PROP_DIRECT in bitmap_bits(prop)
+            multitouch = ABS_MT_POSITION_X in bitmap_bits(axes) or {0, 1} <= bitmap_bits(axes)
         except ValueError:
             continue
         if direct and multitouch:

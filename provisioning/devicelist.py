@@ -1,4 +1,7 @@
-"""The device list: load YAML with positions, validate, and resolve each device's kiosk config."""
+"""The device list; over 400 lines because its models, their checks and the merge into kiosk configs belong together.
+
+Load YAML with positions, validate, and resolve each device's kiosk config.
+"""
 
 from __future__ import annotations
 

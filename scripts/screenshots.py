@@ -20,9 +20,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from kiosk.core.fields import LANGUAGES  # noqa: E402  (after the path: run as a script)
 SIZES = ((1280, 800), (1024, 600))
 SCALES = (1.0, 2.0)
-LANGUAGES = ("de", "en", "tr", "ru", "pl")
 NAMES = {"de": "Erna Müller", "en": "Margaret Smith", "tr": "Ayşe Yılmaz", "ru": "Людмила Иванова",
          "pl": "Małgorzata Wiśniewska"}
 # The README's pictures: (language, screen, size, scale) -> file name in docs/screens/.
@@ -61,12 +62,13 @@ def main() -> int:
     from PyQt6.QtWidgets import QApplication
 
     from kiosk import texts
-    from kiosk.callflow import CallTapped, HangupTapped, Screen, Trouble
+    from kiosk.callflow import CallTapped, HangupTapped, Trouble
+    from kiosk.controllers.kiosk import Kiosk
     from kiosk.config import config_from_text
-    from kiosk.health import PowerAction
+    from kiosk.health import Battery
+    from kiosk.screen import Screen
     from kiosk.staff import hash_pin
-    from kiosk.ui.style import Metrics
-    from kiosk.ui.window import KioskWindow
+    from kiosk.core.style import Metrics
     from jitsi_standin import StandinServer
 
     app = QApplication([sys.argv[0]])
@@ -86,19 +88,20 @@ def main() -> int:
                 raise SystemExit("screenshots: timed out waiting for the kiosk")
             settle(0.05)
 
-    def save(window: KioskWindow, lang: str, name: str, size: tuple[int, int], scale: float) -> None:
+    def save(kiosk: Kiosk, lang: str, name: str, size: tuple[int, int], scale: float) -> None:
         settle(0.3)
         folder = args.out / lang
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}-{size[0]}x{size[1]}@{scale:g}.png"
-        window.grab().save(str(path))
+        kiosk.window.grab().save(str(path))
         made.append((lang, name, size, scale, path))
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
 
-    def close(window: KioskWindow) -> None:
-        window.shutdown()
-        window.close()
-        window.deleteLater()
+    def close(kiosk: Kiosk) -> None:
+        kiosk.shutdown()
+        kiosk.window.close()
+        kiosk.window.deleteLater()
+        kiosk.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
     with StandinServer() as server, tempfile.TemporaryDirectory() as tmp:
@@ -112,45 +115,45 @@ def main() -> int:
                             "support_contact: 'Stadtverwaltung Bühl IT, 07223 935-000'\n"
                             f"health: {{usage_log: '{tmp}/usage.jsonl'}}\n" + (BRAND if lang == "brand" else ""))
                     config = config_from_text(text)
-                    window = KioskWindow(Metrics(*size), config, Path("/etc/palim-kiosk/kiosk.yaml"))
+                    kiosk = Kiosk(Metrics(*size), config, Path("/etc/palim-kiosk/kiosk.yaml"))
+                    window = kiosk.window
                     window.resize(*size)
                     window.show()
-                    wait(lambda: window.call_view.is_ready)
+                    wait(lambda: kiosk.calls.view.is_ready)
                     if scale == 2.0:  # the fullest home screen: with the battery line under the button
-                        window._power_action = PowerAction.WARN
-                        window._update_home_status()
-                    save(window, lang, "home", size, scale)
-                    if hasattr(Screen, "RINGING"):
-                        window.show_screen(Screen.RINGING)
-                        save(window, lang, "ringing", size, scale)
-                        window.show_screen(Screen.HOME)
-                    window.show_screen(Screen.CONNECTING)
-                    save(window, lang, "connecting", size, scale)
-                    window.feed(CallTapped())
-                    wait(lambda: window.screen_name == "in_call")
-                    settle(2.5)  # let the fake camera's picture arrive
-                    save(window, lang, "in-call", size, scale)
-                    window.feed(HangupTapped())
-                    wait(lambda: window.screen_name == "home")
-                    window.show_screen(Screen.ENDING)
-                    save(window, lang, "ending", size, scale)
-                    window.show_screen(Screen.TROUBLE, Trouble.CONNECT_FAILED)
-                    save(window, lang, "error", size, scale)
-                    window.show_screen(Screen.TROUBLE, Trouble.OFFLINE)  # the longest message
-                    save(window, lang, "offline", size, scale)
+                        kiosk.health.power.read = lambda: Battery(percent=15.0, plugged=False)
+                        kiosk.health.power.check()
+                    save(kiosk, lang, "home", size, scale)
+                    window.show_screen(Screen.RINGING)
+                    save(kiosk, lang, "ringing", size, scale)
                     window.show_screen(Screen.HOME)
-                    window._open_pin_pad()
+                    window.show_screen(Screen.CONNECTING)
+                    save(kiosk, lang, "connecting", size, scale)
+                    kiosk.calls.feed(CallTapped())
+                    wait(lambda: window.screen is Screen.IN_CALL)
+                    settle(2.5)  # let the fake camera's picture arrive
+                    save(kiosk, lang, "in-call", size, scale)
+                    kiosk.calls.feed(HangupTapped())
+                    wait(lambda: window.screen is Screen.HOME)
+                    window.show_screen(Screen.ENDING)
+                    save(kiosk, lang, "ending", size, scale)
+                    window.show_screen(Screen.TROUBLE, Trouble.CONNECT_FAILED)
+                    save(kiosk, lang, "error", size, scale)
+                    window.show_screen(Screen.TROUBLE, Trouble.OFFLINE)  # the longest message
+                    save(kiosk, lang, "offline", size, scale)
+                    window.show_screen(Screen.HOME)
+                    kiosk.staff.open_pin_pad()
                     window.pin_pad.reset(texts.PIN_WRONG)
                     window.pin_pad.dots.setText("●●●")
-                    save(window, lang, "pin", size, scale)
-                    window._open_service()
+                    save(kiosk, lang, "pin", size, scale)
+                    kiosk.staff.open_service()
                     wait(lambda: texts.SERVICE_CHECKING not in window.service.values[texts.SERVICE_REACHABLE].text())
-                    save(window, lang, "service", size, scale)
-                    close(window)
-                    setup = KioskWindow(Metrics(*size), None, Path(tmp) / "kiosk.yaml",
-                                        "Stadtverwaltung Bühl IT, 07223 935-000", language=language)
-                    setup.resize(*size)
-                    setup.show()
+                    save(kiosk, lang, "service", size, scale)
+                    close(kiosk)
+                    setup = Kiosk(Metrics(*size), None, Path(tmp) / "kiosk.yaml",
+                                  "Stadtverwaltung Bühl IT, 07223 935-000", language=language)
+                    setup.window.resize(*size)
+                    setup.window.show()
                     save(setup, lang, "setup-needed", size, scale)
                     close(setup)
     _index(args.out, made)

@@ -109,7 +109,8 @@ class CallView(QWidget):
         self._queued = [(op, cid) for op, cid in self._queued if cid != call_id]
         if self._page_ready and self._bridge and self._view:
             self._bridge.send("dispose", call_id)
-            # Chromium sometimes keeps a removed iframe's whole window alive in the call page (about 0.5 MiB a call,
+            # Qt workaround (no bug filed; Qt 6.11.2, its Chromium 140, found by bench/soak.py): Chromium sometimes
+            # keeps a removed iframe's whole window alive in the call page (about 0.5 MiB a call,
             # in about half of all runs of bench/soak.py: +30 % PSS over 200 calls), and garbage collection cannot
             # free it. A new document per call drops everything the last call left; a join that comes meanwhile
             # waits in the queue until the page says it is ready again (a local page: well under a second).

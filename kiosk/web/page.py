@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PyQt6.QtCore import QCryptographicHash, QUrl
+from PyQt6.QtCore import QUrl
 from PyQt6.QtWebEngineCore import (
     QWebEngineCertificateError, QWebEngineDownloadRequest, QWebEnginePage, QWebEnginePermission, QWebEngineProfile,
     QWebEngineSettings, QWebEngineUrlRequestInfo, QWebEngineUrlRequestInterceptor,
@@ -12,6 +12,7 @@ from PyQt6.QtWebEngineCore import (
 
 from kiosk.config import KioskConfig
 from kiosk.web import policy
+from kiosk.web.pins import chain_pinned
 from kiosk.web.scheme import SCHEME, PalimSchemeHandler
 
 log = logging.getLogger(__name__)
@@ -44,13 +45,6 @@ SETTINGS = {
 }
 
 
-def leaf_pinned(chain: list, url: QUrl, config: KioskConfig) -> tuple[bool, str]:
-    """Whether a certificate chain's leaf matches a configured pin for the configured host; and the leaf's SHA-256."""
-    leaf = bytes(chain[0].digest(QCryptographicHash.Algorithm.Sha256).toHex()).decode() if chain else ""
-    pinned = bool(leaf) and policy.certificate_pinned(url.host(), url.port(), leaf, config.server, config.tls_pins)
-    return pinned, leaf
-
-
 class RequestFilter(QWebEngineUrlRequestInterceptor):
     """Blocks every sub-resource that is not the call page's, the server's, data: or blob:."""
 
@@ -78,7 +72,8 @@ def build_profile(config: KioskConfig, parent=None) -> QWebEngineProfile:
     interceptor = RequestFilter(config.server, profile)
     profile.setUrlRequestInterceptor(interceptor)
     profile.downloadRequested.connect(_refuse_download)
-    # Qt does not own the handler and interceptor through the profile: keep them alive with it.
+    # Qt workaround (no bug filed; documented: the profile does not take ownership of either; seen on Qt 6.8 to
+    # 6.11): without a Python reference the handler or interceptor can be collected while the profile still calls it.
     profile._palim_keep = (handler, interceptor)  # type: ignore[attr-defined]
     return profile
 
@@ -129,7 +124,7 @@ class LockedPage(QWebEnginePage):
 
     def _on_certificate_error(self, error: QWebEngineCertificateError) -> None:
         url = error.url()
-        pinned, leaf = leaf_pinned(error.certificateChain(), url, self._config)
+        pinned, leaf = chain_pinned(error.certificateChain(), url, self._config)
         if pinned:
             log.info("certificate of %s accepted by its pin", url.host())
             error.acceptCertificate()

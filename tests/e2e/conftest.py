@@ -11,8 +11,8 @@ from PyQt6.QtCore import QCoreApplication, QEvent, QPoint, Qt
 
 from kiosk.config import config_from_text
 from kiosk.staff import hash_pin
-from kiosk.ui.style import Metrics
-from kiosk.ui.window import KioskWindow
+from kiosk.controllers.kiosk import Kiosk
+from kiosk.core.style import Metrics
 from jitsi_standin import StandinServer
 
 ROOM = "palim-7q2m4k9x3c8v5b1n6z0r4t7w2y"
@@ -44,20 +44,21 @@ def config_text(server: StandinServer, state: Path, room: str | None = None, **e
     return "\n".join(lines) + "\n"
 
 
-def make_window(qtbot, config, path: Path, size=SIZE) -> KioskWindow:
-    """A shown kiosk window of a fixed size."""
-    window = KioskWindow(Metrics(*size), config, path)
-    window.resize(*size)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+def make_kiosk(qtbot, config, path: Path, size=SIZE, **options) -> Kiosk:
+    """A kiosk whose window is shown at a fixed size."""
+    kiosk = Kiosk(Metrics(*size), config, path, **options)
+    kiosk.window.resize(*size)
+    kiosk.window.show()
+    qtbot.waitExposed(kiosk.window)
+    return kiosk
 
 
-def close_window(window: KioskWindow) -> None:
+def close_kiosk(kiosk: Kiosk) -> None:
     """Shut down the way the app does; pages go before their profile."""
-    window.shutdown()
-    window.close()
-    window.deleteLater()
+    kiosk.shutdown()
+    kiosk.window.close()
+    kiosk.window.deleteLater()
+    kiosk.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
@@ -65,10 +66,10 @@ def close_window(window: KioskWindow) -> None:
 def kiosk(qtbot, server, tmp_path):
     """A kiosk window whose call page is loaded and ready for a tap."""
     server.clear()
-    window = make_window(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml")
-    qtbot.waitUntil(lambda: window.call_view.is_ready, timeout=20000)
-    yield window
-    close_window(window)
+    kiosk = make_kiosk(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml")
+    qtbot.waitUntil(lambda: kiosk.calls.view.is_ready, timeout=20000)
+    yield kiosk
+    close_kiosk(kiosk)
 
 
 def wait_report(qtbot, server: StandinServer, kind: str, predicate=None, timeout=15000, room=None) -> dict:
@@ -96,8 +97,9 @@ def tap(qtbot, widget) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
-def tap_at(qtbot, window, point: QPoint) -> None:
-    """A tap at a window position, delivered to whatever widget is there."""
+def tap_at(qtbot, kiosk, point: QPoint) -> None:
+    """A tap at a position of the kiosk's window, delivered to whatever widget is there."""
+    window = kiosk.window
     target = window.childAt(point) or window
     qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=target.mapFrom(window, point))
 

@@ -15,8 +15,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from kiosk import texts
+from kiosk.screen import Screen
 from kiosk.config import config_from_text
-from tests.e2e.conftest import close_window, config_text, make_window, tap, wait_report
+from tests.e2e.conftest import close_kiosk, config_text, make_kiosk, tap, wait_report
 
 
 class Receiver(ThreadingHTTPServer):
@@ -100,10 +101,10 @@ def family_config(server, tmp_path, receiver, mailbox=None, **presence) -> str:
 
 def test_tapping_tells_the_family_by_push_webhook_and_mail(qtbot, server, tmp_path, receiver, mailbox, caplog):
     config = config_from_text(family_config(server, tmp_path, receiver, mailbox))
-    window = make_window(qtbot, config, tmp_path / "kiosk.yaml")
+    window = make_kiosk(qtbot, config, tmp_path / "kiosk.yaml")
     try:
-        qtbot.waitUntil(lambda: window.call_view.is_ready, timeout=20000)
-        tap(qtbot, window.home.call_button)
+        qtbot.waitUntil(lambda: window.calls.view.is_ready, timeout=20000)
+        tap(qtbot, window.window.home.call_button)
         qtbot.waitUntil(lambda: len(receiver.received) == 2 and len(mailbox.messages) == 1, timeout=20000)
         link = config.room_url
         push = next(r for r in receiver.received if r["path"] == "/palim-erna")
@@ -117,37 +118,37 @@ def test_tapping_tells_the_family_by_push_webhook_and_mail(qtbot, server, tmp_pa
         assert recipients == ["clara@example.org"] and encrypted
         assert mail["Subject"] == "Erna Müller möchte Sie per Video sprechen"
         assert link in mail.get_content()
-        qtbot.waitUntil(lambda: window.screen_name == "in_call", timeout=20000)
+        qtbot.waitUntil(lambda: window.window.screen is Screen.IN_CALL, timeout=20000)
         # Hang up and tap again at once: the family was told a moment ago; nothing new is sent.
         qtbot.wait(1100)  # resident buttons count a tap repeated within a second once (tremor)
-        tap(qtbot, window.call.hangup_button)
-        qtbot.waitUntil(lambda: window.screen_name == "home", timeout=10000)
+        tap(qtbot, window.window.call.hangup_button)
+        qtbot.waitUntil(lambda: window.window.screen is Screen.HOME, timeout=10000)
         qtbot.wait(1100)
-        tap(qtbot, window.home.call_button)
-        qtbot.waitUntil(lambda: window.screen_name == "in_call", timeout=20000)
+        tap(qtbot, window.window.home.call_button)
+        qtbot.waitUntil(lambda: window.window.screen is Screen.IN_CALL, timeout=20000)
         qtbot.wait(500)
         assert len(receiver.received) == 2 and len(mailbox.messages) == 1
         assert "s3cret-token" not in caplog.text
     finally:
-        close_window(window)
+        close_kiosk(window)
 
 
 def test_a_failing_receiver_never_touches_the_call(qtbot, server, tmp_path, receiver):
     receiver.status = 500
-    window = make_window(qtbot, config_from_text(family_config(server, tmp_path, receiver)), tmp_path / "kiosk.yaml")
+    window = make_kiosk(qtbot, config_from_text(family_config(server, tmp_path, receiver)), tmp_path / "kiosk.yaml")
     import kiosk.notify
 
     kiosk.notify.RETRY_DELAYS_S = (0.0, 0.1, 0.1)
     try:
-        qtbot.waitUntil(lambda: window.call_view.is_ready, timeout=20000)
-        tap(qtbot, window.home.call_button)
-        qtbot.waitUntil(lambda: window.screen_name == "in_call", timeout=20000)
-        qtbot.waitUntil(lambda: sum(i.kind == "notify_failed" for i in window.health.incidents) == 2, timeout=20000)
+        qtbot.waitUntil(lambda: window.calls.view.is_ready, timeout=20000)
+        tap(qtbot, window.window.home.call_button)
+        qtbot.waitUntil(lambda: window.window.screen is Screen.IN_CALL, timeout=20000)
+        qtbot.waitUntil(lambda: sum(i.kind == "notify_failed" for i in window.health.figures.incidents) == 2, timeout=20000)
         assert len(receiver.received) == 6  # three tries for each of the two
-        assert window.screen_name == "in_call"
+        assert window.window.screen is Screen.IN_CALL
     finally:
         kiosk.notify.RETRY_DELAYS_S = (0.0, 5.0, 30.0)
-        close_window(window)
+        close_kiosk(window)
 
 
 @pytest.fixture
@@ -156,17 +157,17 @@ def presence_kiosk(qtbot, server, tmp_path, receiver):
 
     def make(**presence):
         options = {"url": f"{server.url}/room-size?room={{room}}&domain=muc.test", "interval_s": 3, **presence}
-        window = make_window(qtbot, config_from_text(family_config(server, tmp_path, receiver, **options)),
+        window = make_kiosk(qtbot, config_from_text(family_config(server, tmp_path, receiver, **options)),
                              tmp_path / "kiosk.yaml")
-        window.presence._interval = 1
+        window.family.presence._interval = 1
         made.append(window)
-        qtbot.waitUntil(lambda: window.call_view.is_ready, timeout=20000)
+        qtbot.waitUntil(lambda: window.calls.view.is_ready, timeout=20000)
         return window
 
     made = []
     yield make
     for window in made:
-        close_window(window)
+        close_kiosk(window)
     server.room_size.clear()
     server.room_size_status = 200
 
@@ -176,45 +177,45 @@ def test_the_family_in_the_room_rings_until_they_leave(qtbot, server, presence_k
     room = window.config.room
     server.room_size[room] = 1
     with qtbot.waitSignal(window.sound_ahead, timeout=10000):  # the volume floor is checked before the ring
-        qtbot.waitUntil(lambda: window.screen_name == "ringing", timeout=10000)
-    assert window.ringing_sound_on and window.ringing.headline.text() == "Ihre Familie ist da"
-    assert not window.ringing.countdown.isVisible()
+        qtbot.waitUntil(lambda: window.window.screen is Screen.RINGING, timeout=10000)
+    assert window.family.ringing_sound_on and window.window.ringing.headline.text() == "Ihre Familie ist da"
+    assert not window.window.ringing.countdown.isVisible()
     server.room_size[room] = 0
-    qtbot.waitUntil(lambda: window.screen_name == "home", timeout=10000)
-    assert not window.ringing_sound_on
+    qtbot.waitUntil(lambda: window.window.screen is Screen.HOME, timeout=10000)
+    assert not window.family.ringing_sound_on
 
 
 def test_answering_joins_the_room(qtbot, server, presence_kiosk, receiver):
     window = presence_kiosk()
     server.room_size[window.config.room] = 2
-    qtbot.waitUntil(lambda: window.screen_name == "ringing", timeout=10000)
-    tap(qtbot, window.ringing.answer_button)
-    qtbot.waitUntil(lambda: window.screen_name == "in_call", timeout=20000)
+    qtbot.waitUntil(lambda: window.window.screen is Screen.RINGING, timeout=10000)
+    tap(qtbot, window.window.ringing.answer_button)
+    qtbot.waitUntil(lambda: window.window.screen is Screen.IN_CALL, timeout=20000)
     wait_report(qtbot, server, "joined", room=window.config.room)
     assert receiver.received == []  # answering the family does not notify the family
     qtbot.wait(2500)
-    assert window.screen_name == "in_call"  # no presence polling, no ringing in a call
+    assert window.window.screen is Screen.IN_CALL  # no presence polling, no ringing in a call
 
 
 def test_auto_answer_after_a_visible_countdown(qtbot, server, presence_kiosk):
     window = presence_kiosk(auto_answer=True)
-    window.flow.timing = type(window.flow.timing)(auto_answer=3.0)
+    window.calls.flow.timing = type(window.calls.flow.timing)(auto_answer=3.0)
     server.room_size[window.config.room] = 1
-    qtbot.waitUntil(lambda: window.screen_name == "ringing", timeout=10000)
-    assert window.ringing.countdown.text() == texts.AUTO_ANSWER.format(seconds=3)  # "Verbinde in 3 Sekunden …"
-    qtbot.waitUntil(lambda: window.screen_name == "in_call", timeout=20000)
+    qtbot.waitUntil(lambda: window.window.screen is Screen.RINGING, timeout=10000)
+    assert window.window.ringing.countdown.text() == texts.AUTO_ANSWER.format(seconds=3)  # "Verbinde in 3 Sekunden …"
+    qtbot.waitUntil(lambda: window.window.screen is Screen.IN_CALL, timeout=20000)
 
 
 def test_not_now_cancels_the_auto_answer_and_the_ringing(qtbot, server, presence_kiosk):
     window = presence_kiosk(auto_answer=True)
-    window.flow.timing = type(window.flow.timing)(auto_answer=3.0)
+    window.calls.flow.timing = type(window.calls.flow.timing)(auto_answer=3.0)
     server.room_size[window.config.room] = 1
-    qtbot.waitUntil(lambda: window.screen_name == "ringing", timeout=10000)
+    qtbot.waitUntil(lambda: window.window.screen is Screen.RINGING, timeout=10000)
     qtbot.wait(1100)
-    tap(qtbot, window.ringing.not_now_button)
-    assert window.screen_name == "home" and not window.ringing_sound_on
+    tap(qtbot, window.window.ringing.not_now_button)
+    assert window.window.screen is Screen.HOME and not window.family.ringing_sound_on
     qtbot.wait(4500)
-    assert window.screen_name == "home"
+    assert window.window.screen is Screen.HOME
 
 
 def test_quiet_hours_suppress_ringing(qtbot, server, presence_kiosk):
@@ -223,7 +224,7 @@ def test_quiet_hours_suppress_ringing(qtbot, server, presence_kiosk):
         f"{now - timedelta(hours=1):%H:%M}-{now + timedelta(hours=1):%H:%M}"])
     server.room_size[window.config.room] = 1
     qtbot.wait(3500)
-    assert window.screen_name == "home" and not window.ringing_sound_on
+    assert window.window.screen is Screen.HOME and not window.family.ringing_sound_on
 
 
 @pytest.mark.parametrize("status", [404, 500])
@@ -234,17 +235,17 @@ def test_an_empty_room_or_a_broken_endpoint_never_rings(qtbot, server, presence_
         server.room_size_status = 500
     qtbot.wait(3500)
     assert "/room-size" in server.requests
-    assert window.screen_name == "home" and not window.ringing_sound_on
+    assert window.window.screen is Screen.HOME and not window.family.ringing_sound_on
 
 
 def test_practice_page_shows_the_camera_without_any_server(qtbot, tmp_path):
     text = ("server: https://127.0.0.1:9\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\nresident: Erna Müller\n"
             f"health: {{usage_log: '{tmp_path}/usage.jsonl'}}\n")
-    window = make_window(qtbot, config_from_text(text), tmp_path / "kiosk.yaml")
+    window = make_kiosk(qtbot, config_from_text(text), tmp_path / "kiosk.yaml")
     try:
-        window.open_practice()
-        assert window.screen_name == "practice"
-        page = window.practice.view.page
+        window.staff.open_practice()
+        assert window.window.screen is Screen.PRACTICE
+        page = window.window.practice.view.page
         state = {}
 
         def ready() -> bool:
@@ -254,22 +255,22 @@ def test_practice_page_shows_the_camera_without_any_server(qtbot, tmp_path):
 
         qtbot.waitUntil(ready, timeout=20000)
         qtbot.wait(1500)  # frames arrive
-        image = window.grab().toImage()
-        view = window.practice.view
-        origin = view.mapTo(window, view.rect().topLeft())
+        image = window.window.grab().toImage()
+        view = window.window.practice.view
+        origin = view.mapTo(window.window, view.rect().topLeft())
         colours = {image.pixelColor(origin.x() + x, origin.y() + y).name()
                    for x in range(20, view.width() // 2, 37) for y in range(20, view.height() - 20, 29)}
         assert len(colours) > 5, colours  # a live picture, not a blank area
-        window._leave_staff()
-        assert window.practice is None and window.screen_name == "home"
+        window.staff.leave()
+        assert window.window.practice is None and window.window.screen is Screen.HOME
     finally:
-        close_window(window)
+        close_kiosk(window)
 
 
 @pytest.mark.parametrize("order", ["new pin first", "old pin first"])
 def test_the_presence_check_accepts_any_configured_pin(server, order):
     """During a certificate change the config lists the old and the new pin; either one must do."""
-    from kiosk.ui.watchers import fetch_json
+    from kiosk.web.pins import fetch_json
 
     server.room_size["pinroom"] = 2
     try:
@@ -284,7 +285,7 @@ def test_the_presence_check_accepts_any_configured_pin(server, order):
 def test_the_presence_check_refuses_a_server_without_a_configured_pin(server):
     import requests
 
-    from kiosk.ui.watchers import fetch_json
+    from kiosk.web.pins import fetch_json
 
     with pytest.raises(requests.exceptions.SSLError):
         fetch_json(f"{server.url}/room-size?room=pinroom&domain=muc.test", server.url, ("ab" * 32, "cd" * 32))

@@ -8,8 +8,9 @@ import pytest
 
 from kiosk import texts
 from kiosk.callflow import Trouble
+from kiosk.screen import Screen
 from kiosk.config import config_from_text
-from tests.e2e.conftest import close_window, config_text, fresh_room, make_window, tap, wait_report
+from tests.e2e.conftest import close_kiosk, config_text, fresh_room, make_kiosk, tap, wait_report
 from jitsi_standin import StandinServer
 
 
@@ -24,12 +25,12 @@ def own_server(tmp_path):
 @pytest.fixture
 def fast_kiosk(qtbot, own_server, tmp_path):
     """A kiosk whose retries come quickly, against the test's own server."""
-    window = make_window(qtbot, config_from_text(config_text(own_server, tmp_path)), tmp_path / "kiosk.yaml")
-    flow = window.flow
+    window = make_kiosk(qtbot, config_from_text(config_text(own_server, tmp_path)), tmp_path / "kiosk.yaml")
+    flow = window.calls.flow
     flow.timing = type(flow.timing)(connect=8.0, retry_first=0.5, retry_max=1.0)
-    qtbot.waitUntil(lambda: window.call_view.is_ready, timeout=20000)
+    qtbot.waitUntil(lambda: window.calls.view.is_ready, timeout=20000)
     yield window
-    close_window(window)
+    close_kiosk(window)
 
 
 def restart(server: StandinServer) -> None:
@@ -40,31 +41,31 @@ def restart(server: StandinServer) -> None:
 def test_server_refusing_then_recovering(qtbot, fast_kiosk, own_server):
     port = own_server.port
     own_server.stop()
-    tap(qtbot, fast_kiosk.home.call_button)
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name == "waiting", timeout=15000)
-    assert fast_kiosk.message.headline.text() == "Die Verbindung klappt gerade nicht."
-    qtbot.waitUntil(lambda: fast_kiosk.flow.attempt >= 2, timeout=15000)  # it keeps trying
+    tap(qtbot, fast_kiosk.window.home.call_button)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.WAITING, timeout=15000)
+    assert fast_kiosk.window.message.headline.text() == "Die Verbindung klappt gerade nicht."
+    qtbot.waitUntil(lambda: fast_kiosk.calls.flow.attempt >= 2, timeout=15000)  # it keeps trying
     own_server.port = port
     restart(own_server)
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name == "in_call", timeout=20000)
-    assert [i.kind for i in fast_kiosk.health.incidents][-1] == "connect_failed"
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=20000)
+    assert [i.kind for i in fast_kiosk.health.figures.incidents][-1] == "connect_failed"
 
 
 @pytest.mark.parametrize("status", [500, 404])
 def test_external_api_error_then_recovering(qtbot, fast_kiosk, own_server, status):
     own_server.external_api_status = status
-    tap(qtbot, fast_kiosk.home.call_button)
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name == "waiting", timeout=15000)
+    tap(qtbot, fast_kiosk.window.home.call_button)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.WAITING, timeout=15000)
     own_server.external_api_status = 200
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name == "in_call", timeout=20000)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=20000)
 
 
 def test_server_timing_out_then_recovering(qtbot, fast_kiosk, own_server):
     own_server.delay_external_api = 30.0  # longer than the page's 10 s script timeout
-    tap(qtbot, fast_kiosk.home.call_button)
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name == "waiting", timeout=25000)
+    tap(qtbot, fast_kiosk.window.home.call_button)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.WAITING, timeout=25000)
     own_server.delay_external_api = 0.0
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name == "in_call", timeout=30000)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=30000)
 
 
 def test_a_silent_server_that_accepts_and_never_answers(qtbot, fast_kiosk, own_server):
@@ -75,13 +76,13 @@ def test_a_silent_server_that_accepts_and_never_answers(qtbot, fast_kiosk, own_s
     silent.bind(("127.0.0.1", port))
     silent.listen(16)  # TCP connects, TLS never starts
     try:
-        tap(qtbot, fast_kiosk.home.call_button)
-        qtbot.waitUntil(lambda: fast_kiosk.screen_name == "waiting", timeout=25000)
+        tap(qtbot, fast_kiosk.window.home.call_button)
+        qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.WAITING, timeout=25000)
     finally:
         silent.close()
     own_server.port = port
     restart(own_server)
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name == "in_call", timeout=30000)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=30000)
 
 
 def test_wrong_certificate_then_the_right_one(qtbot, fast_kiosk, own_server, tmp_path):
@@ -90,42 +91,42 @@ def test_wrong_certificate_then_the_right_one(qtbot, fast_kiosk, own_server, tmp
     impostor = StandinServer(port=port, cert_dir=tmp_path / "other-cert").start()
     try:
         assert impostor.cert_sha256 != own_server.cert_sha256
-        tap(qtbot, fast_kiosk.home.call_button)
-        qtbot.waitUntil(lambda: fast_kiosk.screen_name == "waiting", timeout=15000)
-        qtbot.waitUntil(lambda: fast_kiosk.flow.attempt >= 2, timeout=15000)
+        tap(qtbot, fast_kiosk.window.home.call_button)
+        qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.WAITING, timeout=15000)
+        qtbot.waitUntil(lambda: fast_kiosk.calls.flow.attempt >= 2, timeout=15000)
         assert "/external_api.js" not in impostor.requests
     finally:
         impostor.stop()
     own_server.port = port
     restart(own_server)
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name == "in_call", timeout=20000)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=20000)
 
 
 def test_server_stopped_mid_call_rejoins_when_it_returns(qtbot, fast_kiosk, own_server):
     room = fast_kiosk.config.room
-    tap(qtbot, fast_kiosk.home.call_button)
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name == "in_call", timeout=20000)
+    tap(qtbot, fast_kiosk.window.home.call_button)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=20000)
     wait_report(qtbot, own_server, "joined", room=room)
     port = own_server.port
     own_server.stop()
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name in ("waiting", "connecting"), timeout=20000)
-    assert fast_kiosk.message.headline.text() in (texts.TROUBLE[Trouble.CONNECTION_LOST][0], texts.CONNECTING)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen in (Screen.WAITING, Screen.CONNECTING), timeout=20000)
+    assert fast_kiosk.window.message.headline.text() in (texts.TROUBLE[Trouble.CONNECTION_LOST][0], texts.CONNECTING)
     own_server.port = port
     own_server.clear()
     restart(own_server)
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name == "in_call", timeout=30000)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=30000)
     wait_report(qtbot, own_server, "joined", room=room)  # the room page saw a second join
-    assert [i.kind for i in fast_kiosk.health.incidents][0] == "connection_lost"
-    assert fast_kiosk.health.calls_total == 0  # the rejoin continues the same call
+    assert [i.kind for i in fast_kiosk.health.figures.incidents][0] == "connection_lost"
+    assert fast_kiosk.health.figures.calls_total == 0  # the rejoin continues the same call
 
 
 def test_a_finished_call_lands_in_the_usage_log_and_metrics(qtbot, fast_kiosk, own_server, tmp_path):
-    tap(qtbot, fast_kiosk.home.call_button)
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name == "in_call", timeout=20000)
+    tap(qtbot, fast_kiosk.window.home.call_button)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=20000)
     own_server.send(fast_kiosk.config.room, "participantJoined", {"id": "f1", "displayName": "Anna"})
     qtbot.wait(500)
-    tap(qtbot, fast_kiosk.call.hangup_button)
-    qtbot.waitUntil(lambda: fast_kiosk.screen_name == "home", timeout=10000)
+    tap(qtbot, fast_kiosk.window.call.hangup_button)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.HOME, timeout=10000)
     import json
 
     (record,) = [json.loads(line) for line in (tmp_path / "usage.jsonl").read_text().splitlines()]

@@ -12,75 +12,76 @@ import psutil
 from PyQt6.QtCore import QTimer
 
 from kiosk import sdnotify
+from kiosk.screen import Screen
 from kiosk.config import config_from_text
 from kiosk.health import Battery
-from kiosk.ui.watchers import NightlyRestart
-from tests.e2e.conftest import close_window, config_text, make_window, tap
+from kiosk.controllers.watchers import NightlyRestart
+from tests.e2e.conftest import close_kiosk, config_text, make_kiosk, tap
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_offline_home_says_so_discreetly_and_the_button_explains(qtbot, kiosk):
-    kiosk._online_changed(False)
-    assert kiosk.home.status.text() == "Gerade keine Internetverbindung"
-    tap(qtbot, kiosk.home.call_button)
-    assert kiosk.screen_name == "trouble"
-    assert kiosk.message.headline.text() == "Das Gerät ist gerade nicht mit dem Internet verbunden."
-    tap(qtbot, kiosk.message.button)
-    kiosk._online_changed(True)
-    assert kiosk.screen_name == "home" and not kiosk.home.status.isVisible()
-    tap(qtbot, kiosk.home.call_button)
-    qtbot.waitUntil(lambda: kiosk.screen_name == "in_call", timeout=20000)
+    kiosk.health.network.online_changed.emit(False)
+    assert kiosk.window.home.status.text() == "Gerade keine Internetverbindung"
+    tap(qtbot, kiosk.window.home.call_button)
+    assert kiosk.window.screen is Screen.TROUBLE
+    assert kiosk.window.message.headline.text() == "Das Gerät ist gerade nicht mit dem Internet verbunden."
+    tap(qtbot, kiosk.window.message.button)
+    kiosk.health.network.online_changed.emit(True)
+    assert kiosk.window.screen is Screen.HOME and not kiosk.window.home.status.isVisible()
+    tap(qtbot, kiosk.window.home.call_button)
+    qtbot.waitUntil(lambda: kiosk.window.screen is Screen.IN_CALL, timeout=20000)
 
 
 def test_low_battery_warns_and_an_empty_one_shuts_down(qtbot, server, tmp_path):
     readings = [Battery(15.0, False)]
-    window = make_window(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml")
-    window.power.read = lambda: readings[0]
+    window = make_kiosk(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml")
+    window.health.power.read = lambda: readings[0]
     shutdowns = []
-    window.run_shutdown = lambda: shutdowns.append(True)
+    window.health.run_shutdown = lambda: shutdowns.append(True)
     try:
-        window.power.check()
-        assert window.home.status.text() == "Bitte das Ladekabel einstecken"
+        window.health.power.check()
+        assert window.window.home.status.text() == "Bitte das Ladekabel einstecken"
         readings[0] = Battery(15.0, True)  # plugged in
-        window.power.check()
-        assert not window.home.status.isVisible()
+        window.health.power.check()
+        assert not window.window.home.status.isVisible()
         readings[0] = Battery(3.0, False)
-        window.power.check()
-        window.power.check()
+        window.health.power.check()
+        window.health.power.check()
         assert shutdowns == [True]  # once
         assert "battery_percent" in (tmp_path / "palim_kiosk.prom").read_text()
     finally:
-        close_window(window)
+        close_kiosk(window)
 
 
 def test_no_battery_is_normal(qtbot, server, tmp_path):
-    window = make_window(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml")
-    window.power.read = lambda: None
+    window = make_kiosk(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml")
+    window.health.power.read = lambda: None
     try:
-        window.power.check()
-        assert not window.home.status.isVisible()
+        window.health.power.check()
+        assert not window.window.home.status.isVisible()
         assert "battery" not in (tmp_path / "palim_kiosk.prom").read_text()
     finally:
-        close_window(window)
+        close_kiosk(window)
 
 
 def kill_renderer(kiosk) -> None:
-    psutil.Process(kiosk.call_view.renderer_pid()).kill()
+    psutil.Process(kiosk.calls.view.renderer_pid()).kill()
 
 
 def test_three_quick_renderer_crashes_ask_systemd_for_a_clean_restart(qtbot, kiosk):
     exits = []
     kiosk.quit_requested.connect(exits.append)
     kill_renderer(kiosk)
-    qtbot.waitUntil(lambda: kiosk.screen_name == "trouble", timeout=10000)
-    qtbot.waitUntil(lambda: kiosk.call_view.is_ready, timeout=20000)
-    tap(qtbot, kiosk.message.button)
+    qtbot.waitUntil(lambda: kiosk.window.screen is Screen.TROUBLE, timeout=10000)
+    qtbot.waitUntil(lambda: kiosk.calls.view.is_ready, timeout=20000)
+    tap(qtbot, kiosk.window.message.button)
     kill_renderer(kiosk)
-    qtbot.waitUntil(lambda: kiosk.screen_name == "trouble", timeout=10000)
-    tap(qtbot, kiosk.message.button)
-    tap(qtbot, kiosk.home.call_button)  # a person asking rebuilds at once
-    qtbot.waitUntil(lambda: kiosk.call_view.is_ready, timeout=20000)
+    qtbot.waitUntil(lambda: kiosk.window.screen is Screen.TROUBLE, timeout=10000)
+    tap(qtbot, kiosk.window.message.button)
+    tap(qtbot, kiosk.window.home.call_button)  # a person asking rebuilds at once
+    qtbot.waitUntil(lambda: kiosk.calls.view.is_ready, timeout=20000)
     assert exits == []
     kill_renderer(kiosk)
     qtbot.waitUntil(lambda: exits == [70], timeout=10000)

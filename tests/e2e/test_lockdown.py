@@ -2,9 +2,10 @@
 
 import logging
 
+from kiosk.screen import Screen
 from kiosk.config import config_from_text
 from kiosk.web.scheme import CALL_PAGE_URL
-from tests.e2e.conftest import close_window, config_text, make_window, tap, wait_report
+from tests.e2e.conftest import close_kiosk, config_text, make_kiosk, tap, wait_report
 
 
 def run_js(qtbot, page, script: str, timeout=10000):
@@ -33,7 +34,7 @@ def foreign(server) -> str:
 
 
 def test_foreign_main_frame_navigation_is_blocked(qtbot, kiosk, server, caplog):
-    page = kiosk.call_view.page
+    page = kiosk.calls.view.page
     with caplog.at_level(logging.WARNING):
         run_js(qtbot, page, f"location.href = '{foreign(server)}/evil-main'; true")
         qtbot.wait(800)
@@ -43,14 +44,14 @@ def test_foreign_main_frame_navigation_is_blocked(qtbot, kiosk, server, caplog):
 
 
 def test_navigation_to_the_server_itself_is_blocked_in_the_main_frame(qtbot, kiosk, server):
-    page = kiosk.call_view.page
+    page = kiosk.calls.view.page
     run_js(qtbot, page, f"location.href = '{server.url}/some-room'; true")
     qtbot.wait(800)
     assert page.url() == CALL_PAGE_URL
 
 
 def test_foreign_iframe_is_blocked(qtbot, kiosk, server, caplog):
-    page = kiosk.call_view.page
+    page = kiosk.calls.view.page
     with caplog.at_level(logging.WARNING):
         run_js(qtbot, page, "const f = document.createElement('iframe'); "
                             f"f.src = '{foreign(server)}/evil-frame'; document.body.appendChild(f); true")
@@ -60,7 +61,7 @@ def test_foreign_iframe_is_blocked(qtbot, kiosk, server, caplog):
 
 
 def test_foreign_script_is_blocked(qtbot, kiosk, server):
-    page = kiosk.call_view.page
+    page = kiosk.calls.view.page
     run_js(qtbot, page, "window.loaded = null; const s = document.createElement('script'); "
                         f"s.src = '{foreign(server)}/external_api.js?evil'; s.onload = () => window.loaded = 'yes'; "
                         "s.onerror = () => window.loaded = 'no'; document.head.appendChild(s); true")
@@ -68,7 +69,7 @@ def test_foreign_script_is_blocked(qtbot, kiosk, server):
 
 
 def test_popups_are_blocked(qtbot, kiosk, server):
-    page = kiosk.call_view.page
+    page = kiosk.calls.view.page
     assert run_js(qtbot, page, f"window.open('{server.url}/popup') === null") is True
     run_js(qtbot, page, f"const a = document.createElement('a'); a.href = '{server.url}/blank-target'; "
                         "a.target = '_blank'; document.body.appendChild(a); a.click(); true")
@@ -78,7 +79,7 @@ def test_popups_are_blocked(qtbot, kiosk, server):
 
 
 def test_camera_request_from_another_origin_is_denied(qtbot, kiosk, caplog):
-    page = kiosk.call_view.page  # the local page itself is not the configured server
+    page = kiosk.calls.view.page  # the local page itself is not the configured server
     with caplog.at_level(logging.WARNING):
         run_js(qtbot, page, "window.gum = null; navigator.mediaDevices.getUserMedia({video: true, audio: true})"
                             ".then(() => window.gum = 'granted', e => window.gum = 'denied: ' + e.name); true")
@@ -91,21 +92,21 @@ def test_camera_request_from_another_origin_is_denied(qtbot, kiosk, caplog):
 def test_certificate_without_matching_pin_is_rejected(qtbot, server, tmp_path, caplog):
     server.clear()
     text = config_text(server, tmp_path).replace(server.cert_sha256, "0" * 64)
-    window = make_window(qtbot, config_from_text(text), tmp_path / "kiosk.yaml")
+    window = make_kiosk(qtbot, config_from_text(text), tmp_path / "kiosk.yaml")
     try:
-        qtbot.waitUntil(lambda: window.call_view.is_ready, timeout=20000)
+        qtbot.waitUntil(lambda: window.calls.view.is_ready, timeout=20000)
         with caplog.at_level(logging.ERROR):
-            tap(qtbot, window.home.call_button)
-            qtbot.waitUntil(lambda: window.screen_name == "waiting", timeout=20000)
+            tap(qtbot, window.window.home.call_button)
+            qtbot.waitUntil(lambda: window.window.screen is Screen.WAITING, timeout=20000)
         assert "/external_api.js" not in server.requests
         assert any("certificate rejected for 127.0.0.1" in r.message for r in caplog.records)
         assert not any(r.get("type") == "media" for r in server.reports)
     finally:
-        close_window(window)
+        close_kiosk(window)
 
 
 def test_the_right_pin_is_what_lets_the_call_through(qtbot, kiosk, server):
     # The counterpart of the test above: with the stand-in's own pin, the script and room load.
-    tap(qtbot, kiosk.home.call_button)
+    tap(qtbot, kiosk.window.home.call_button)
     wait_report(qtbot, server, "joined")
     assert "/external_api.js" in server.requests

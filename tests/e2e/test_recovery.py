@@ -10,16 +10,17 @@ from pathlib import Path
 import psutil
 import pytest
 
+from kiosk.screen import Screen
 from kiosk.app import read_config
-from kiosk.ui.style import Metrics
-from kiosk.ui.window import KioskWindow
-from tests.e2e.conftest import close_window, tap, wait_report
+from kiosk.core.style import Metrics
+from kiosk.controllers.kiosk import Kiosk
+from tests.e2e.conftest import close_kiosk, tap, wait_report
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def kill_renderer(qtbot, window) -> int:
-    pid = window.call_view.renderer_pid()
+    pid = window.calls.view.renderer_pid()
     assert pid > 0
     process = psutil.Process(pid)
     assert "QtWebEngineProcess" in process.name() or "QtWebEngineProcess" in " ".join(process.cmdline()[:1])
@@ -30,39 +31,39 @@ def kill_renderer(qtbot, window) -> int:
 
 def test_renderer_killed_at_home_recovers_to_a_working_kiosk(qtbot, kiosk, server):
     old = kill_renderer(qtbot, kiosk)
-    qtbot.waitUntil(lambda: kiosk.screen_name == "trouble", timeout=10000)
-    assert kiosk.message.headline.text() == "Eine kurze Störung."
-    qtbot.waitUntil(lambda: kiosk.call_view.is_ready, timeout=20000)
-    assert kiosk.call_view.renderer_pid() not in (0, old)
-    tap(qtbot, kiosk.message.button)  # "Zurück"
-    assert kiosk.screen_name == "home"
-    tap(qtbot, kiosk.home.call_button)
-    qtbot.waitUntil(lambda: kiosk.screen_name == "in_call", timeout=20000)
+    qtbot.waitUntil(lambda: kiosk.window.screen is Screen.TROUBLE, timeout=10000)
+    assert kiosk.window.message.headline.text() == "Eine kurze Störung."
+    qtbot.waitUntil(lambda: kiosk.calls.view.is_ready, timeout=20000)
+    assert kiosk.calls.view.renderer_pid() not in (0, old)
+    tap(qtbot, kiosk.window.message.button)  # "Zurück"
+    assert kiosk.window.screen is Screen.HOME
+    tap(qtbot, kiosk.window.home.call_button)
+    qtbot.waitUntil(lambda: kiosk.window.screen is Screen.IN_CALL, timeout=20000)
     wait_report(qtbot, server, "joined", room=kiosk.config.room)
 
 
 def test_renderer_killed_in_a_call_recovers_and_returns_home_by_itself(qtbot, kiosk, server):
-    kiosk.flow.timing = type(kiosk.flow.timing)(message=1.0)
-    tap(qtbot, kiosk.home.call_button)
-    qtbot.waitUntil(lambda: kiosk.screen_name == "in_call", timeout=20000)
+    kiosk.calls.flow.timing = type(kiosk.calls.flow.timing)(message=1.0)
+    tap(qtbot, kiosk.window.home.call_button)
+    qtbot.waitUntil(lambda: kiosk.window.screen is Screen.IN_CALL, timeout=20000)
     kill_renderer(qtbot, kiosk)
-    qtbot.waitUntil(lambda: kiosk.screen_name == "trouble", timeout=10000)
-    qtbot.waitUntil(lambda: kiosk.screen_name == "home", timeout=10000)
-    qtbot.waitUntil(lambda: kiosk.call_view.is_ready, timeout=20000)
+    qtbot.waitUntil(lambda: kiosk.window.screen is Screen.TROUBLE, timeout=10000)
+    qtbot.waitUntil(lambda: kiosk.window.screen is Screen.HOME, timeout=10000)
+    qtbot.waitUntil(lambda: kiosk.calls.view.is_ready, timeout=20000)
 
 
 def test_crash_loop_is_rate_limited(qtbot, kiosk):
     kill_renderer(qtbot, kiosk)
-    qtbot.waitUntil(lambda: kiosk.screen_name == "trouble", timeout=10000)
-    qtbot.waitUntil(lambda: kiosk.call_view.is_ready, timeout=20000)
-    tap(qtbot, kiosk.message.button)
+    qtbot.waitUntil(lambda: kiosk.window.screen is Screen.TROUBLE, timeout=10000)
+    qtbot.waitUntil(lambda: kiosk.calls.view.is_ready, timeout=20000)
+    tap(qtbot, kiosk.window.message.button)
     kill_renderer(qtbot, kiosk)
-    qtbot.waitUntil(lambda: kiosk.screen_name == "trouble", timeout=10000)
+    qtbot.waitUntil(lambda: kiosk.window.screen is Screen.TROUBLE, timeout=10000)
     qtbot.wait(1500)
     # The second crash within a minute waits for the rebuild timer instead of rebuilding at once.
-    assert not kiosk.call_view.is_ready
-    assert kiosk.flow.rebuild_pending
-    assert kiosk._timers["rebuild"].isActive()
+    assert not kiosk.calls.view.is_ready
+    assert kiosk.calls.flow.rebuild_pending
+    assert kiosk.calls.timer_running("rebuild")
 
 
 @pytest.mark.parametrize("text", ["server: http://x.example\nsupport_contact: 'Stadt IT, 07223 935-000'\n",
@@ -72,18 +73,18 @@ def test_broken_config_shows_the_setup_screen(qtbot, tmp_path, caplog, text):
     path.write_text(text)
     config, contact = read_config(path)
     assert config is None
-    window = KioskWindow(Metrics(1280, 800), config, path, contact)
-    window.resize(1280, 800)
-    window.show()
+    window = Kiosk(Metrics(1280, 800), config, path, contact)
+    window.window.resize(1280, 800)
+    window.window.show()
     try:
-        assert window.screen_name == "setup"
-        assert window.message.headline.text() == "Dieses Gerät ist noch nicht eingerichtet."
+        assert window.window.screen is Screen.SETUP
+        assert window.window.message.headline.text() == "Dieses Gerät ist noch nicht eingerichtet."
         if "support_contact" in text:
-            assert "Stadt IT, 07223 935-000" in window.message.hint.text()
+            assert "Stadt IT, 07223 935-000" in window.window.message.hint.text()
             assert any(f"{path}:1:9: server: must use https" in r.message for r in caplog.records)
-        assert not window.message.button.isVisible()
+        assert not window.window.message.button.isVisible()
     finally:
-        close_window(window)
+        close_kiosk(window)
 
 
 def test_the_app_survives_a_broken_config_and_stops_cleanly_on_sigterm(tmp_path):

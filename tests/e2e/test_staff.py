@@ -2,8 +2,9 @@
 
 from PyQt6.QtCore import QPoint
 
+from kiosk.screen import Screen
 from kiosk.config import config_from_text
-from tests.e2e.conftest import STAFF_PIN, close_window, config_text, make_window, tap, tap_at
+from tests.e2e.conftest import STAFF_PIN, close_kiosk, config_text, make_kiosk, tap, tap_at
 
 
 def corner_taps(qtbot, window, count=5):
@@ -13,22 +14,22 @@ def corner_taps(qtbot, window, count=5):
 
 def enter(qtbot, window, pin: str):
     for digit in pin:
-        tap(qtbot, window.pin_pad.keys[digit])
-    tap(qtbot, window.pin_pad.keys["OK"])
+        tap(qtbot, window.window.pin_pad.keys[digit])
+    tap(qtbot, window.window.pin_pad.keys["OK"])
 
 
 def test_five_corner_taps_open_the_pin_pad_and_the_right_pin_opens_service(qtbot, kiosk, server):
     corner_taps(qtbot, kiosk, 4)
-    assert kiosk.screen_name == "home"
+    assert kiosk.window.screen is Screen.HOME
     tap_at(qtbot, kiosk, QPoint(10, 10))
-    assert kiosk.screen_name == "pin"
+    assert kiosk.window.screen is Screen.PIN
     enter(qtbot, kiosk, STAFF_PIN)
-    assert kiosk.screen_name == "service"
-    values = {key: label.text() for key, label in kiosk.service.values.items()}
+    assert kiosk.window.screen is Screen.SERVICE
+    values = {key: label.text() for key, label in kiosk.window.service.values.items()}
     assert values["Server"] == server.url and values["Raum"] == kiosk.config.room
-    qtbot.waitUntil(lambda: kiosk.service.values["Server erreichbar"].text().startswith("ja"), timeout=10000)
+    qtbot.waitUntil(lambda: kiosk.window.service.values["Server erreichbar"].text().startswith("ja"), timeout=10000)
     with qtbot.waitSignal(kiosk.quit_requested) as signal:
-        tap(qtbot, [b for b in kiosk.service.findChildren(type(kiosk.home.call_button))
+        tap(qtbot, [b for b in kiosk.window.service.findChildren(type(kiosk.window.home.call_button))
                     if b.text() == "Kiosk beenden"][0])
     assert signal.args == [0]
 
@@ -37,41 +38,41 @@ def test_taps_elsewhere_break_the_gesture(qtbot, kiosk):
     corner_taps(qtbot, kiosk, 3)
     tap_at(qtbot, kiosk, QPoint(640, 20))
     corner_taps(qtbot, kiosk, 2)
-    assert kiosk.screen_name == "home"
+    assert kiosk.window.screen is Screen.HOME
 
 
 def test_five_wrong_pins_lock_the_pad(qtbot, kiosk):
     corner_taps(qtbot, kiosk)
     for _ in range(4):
         enter(qtbot, kiosk, "0000")
-        assert kiosk.pin_pad.message.text() == "Falsche PIN."
+        assert kiosk.window.pin_pad.message.text() == "Falsche PIN."
     enter(qtbot, kiosk, "0000")
-    assert kiosk.pin_pad.message.text().startswith("Zu viele Versuche")
+    assert kiosk.window.pin_pad.message.text().startswith("Zu viele Versuche")
     enter(qtbot, kiosk, STAFF_PIN)
-    assert kiosk.screen_name == "pin"  # locked: even the right PIN is refused
+    assert kiosk.window.screen is Screen.PIN  # locked: even the right PIN is refused
 
 
 def test_cancel_returns_home(qtbot, kiosk):
     corner_taps(qtbot, kiosk)
-    tap(qtbot, [b for b in kiosk.pin_pad.findChildren(type(kiosk.home.call_button)) if b.text() == "Abbrechen"][0])
-    assert kiosk.screen_name == "home"
+    tap(qtbot, [b for b in kiosk.window.pin_pad.findChildren(type(kiosk.window.home.call_button)) if b.text() == "Abbrechen"][0])
+    assert kiosk.window.screen is Screen.HOME
 
 
 def test_no_pin_configured_means_no_exit(qtbot, server, tmp_path):
     text = "\n".join(line for line in config_text(server, tmp_path).splitlines() if not line.startswith("admin_pin_hash"))
-    window = make_window(qtbot, config_from_text(text), tmp_path / "kiosk.yaml")
+    window = make_kiosk(qtbot, config_from_text(text), tmp_path / "kiosk.yaml")
     try:
         corner_taps(qtbot, window, 10)
-        assert window.screen_name == "home"
+        assert window.window.screen is Screen.HOME
     finally:
-        close_window(window)
+        close_kiosk(window)
 
 
 def test_home_shown_is_announced_after_the_owner_could_connect(qtbot, server, tmp_path):
     # app.py connects home_shown (READY=1 for systemd) after building the window: it must still hear it.
-    window = make_window(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml")
+    window = make_kiosk(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml")
     try:
         with qtbot.waitSignal(window.home_shown, timeout=5000):
             pass
     finally:
-        close_window(window)
+        close_kiosk(window)

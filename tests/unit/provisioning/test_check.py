@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioning.check import _bits, check, edid_size_cm
+from provisioning.check import bitmap_bits, check, edid_size_cm
 from provisioning.cli import main
 
 MACHINES = Path(__file__).parent / "data" / "machines"
@@ -73,7 +73,7 @@ def test_an_old_firmware_date_is_a_note():
 
 
 def test_bitmaps_and_edid():
-    assert _bits("5") == {0, 2} and _bits("1 3") == {0, 1, 64}
+    assert bitmap_bits("5") == {0, 2} and bitmap_bits("1 3") == {0, 1, 64}
     edid = (MACHINES / "good-laptop/sys/class/drm/card0-eDP-1/edid").read_bytes()
     assert edid_size_cm(edid) == (29, 17) and edid_size_cm(b"garbage") is None
 

@@ -1,4 +1,4 @@
-"""Qt-side watchers of the world outside the call: network, battery, the nightly restart window."""
+"""Qt-side watchers of the world outside the call: network, battery, nightly restart, presence, background work."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from datetime import datetime
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtNetwork import QNetworkInformation
 
+from kiosk.family import parse_presence
 from kiosk.health import Battery, next_restart_check, next_window_start, restart_due
+from kiosk.web.pins import fetch_json
 
 log = logging.getLogger(__name__)
 
@@ -206,8 +208,6 @@ class PresenceWatch(QObject):
         self._worker.submit(self._fetch, self._answered)
 
     def _fetch(self) -> int | None:
-        from kiosk.family import parse_presence
-
         try:
             status, body = fetch_json(self._url, self._server, self._pins)
         except Exception as exc:  # noqa: BLE001 (any failure of the check means "unknown", never a crash)
@@ -222,51 +222,6 @@ class PresenceWatch(QObject):
         if not self._paused:
             wait = min(self.MAX_BACKOFF_S, self._interval * 2 ** min(self._failures, 5))
             self._timer.start(wait * 1000)
-
-
-def fetch_json(url: str, server: str, pins: tuple[str, ...], timeout: float = 5.0) -> tuple[int, object]:
-    """GET a JSON answer; for the configured server a pinned certificate is checked by its fingerprint."""
-    import requests
-
-    from kiosk.web.policy import Origin
-
-    if not (pins and Origin.of(url).host == Origin.of(server).host and url.startswith("https:")):
-        return _get_json(requests.Session(), url, timeout, verify=True)
-    # urllib3 checks one fingerprint during the handshake, before the request (and the room in its URL) is sent; a
-    # server that is changing certificates has two pins, so try each until one matches.
-    for pin in pins[:-1]:
-        try:
-            return _get_json(_pinned_session(pin), url, timeout, verify=False)
-        except requests.exceptions.SSLError:
-            continue  # not this pin (or TLS failed, which the last try will report)
-    return _get_json(_pinned_session(pins[-1]), url, timeout, verify=False)
-
-
-def _pinned_session(pin: str):
-    """A requests session whose HTTPS connections accept exactly the leaf certificate with this SHA-256."""
-    import requests
-    from requests.adapters import HTTPAdapter
-
-    class PinnedAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args, **kwargs):
-            kwargs["assert_fingerprint"] = pin  # urllib3 checks the leaf's SHA-256 instead of a CA
-            kwargs["cert_reqs"] = "CERT_NONE"
-            return super().init_poolmanager(*args, **kwargs)
-
-    session = requests.Session()
-    session.mount("https://", PinnedAdapter())
-    return session
-
-
-def _get_json(session, url: str, timeout: float, verify: bool) -> tuple[int, object]:
-    # verify=False goes with a pinned session: the environment's CA bundle must not override the pin, the pin is the check
-    with session:
-        response = session.get(url, timeout=timeout, headers={"Accept": "application/json"}, verify=verify)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        return response.status_code, body
 
 
 class Notifier(QObject):

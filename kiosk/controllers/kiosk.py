@@ -1,0 +1,100 @@
+"""The kiosk put together: one window and the four controllers, wired in one place that reads like a diagram."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from kiosk import texts
+from kiosk.callflow import CallFlow, Timing
+from kiosk.config import KioskConfig
+from kiosk.controllers.calls import CallController
+from kiosk.controllers.family import FamilyController
+from kiosk.controllers.health import HealthController
+from kiosk.controllers.staff import StaffController
+from kiosk.controllers.watchers import read_battery
+from kiosk.core.style import Metrics
+from kiosk.health import Battery
+from kiosk.screen import Screen
+from kiosk.ui.window import KioskWindow
+from kiosk.web.callview import CallView
+
+log = logging.getLogger(__name__)
+
+AUTO_ANSWER_S = 10.0  # the visible countdown before the kiosk answers by itself
+
+
+class Kiosk(QObject):
+    """A configured kiosk, or the calm "not set up yet" screen when there is no usable config."""
+
+    home_shown = pyqtSignal()  # READY=1
+    sound_ahead = pyqtSignal()  # check the volume floor
+    quit_requested = pyqtSignal(int)
+    reload_requested = pyqtSignal()
+
+    def __init__(self, metrics: Metrics, config: KioskConfig | None, config_path: Path,
+                 support_contact: str | None = None, language: str | None = None,
+                 battery: Callable[[], Battery | None] = read_battery, parent=None):
+        super().__init__(parent)
+        # Before any screen reads a text; without a usable config, the language its file names (or German).
+        texts.use(config.language if config is not None else language or "de")
+        self.config = config
+        self.calls = self.family = self.health = self.staff = None
+        if config is None:
+            self.window = KioskWindow(metrics, None)
+            self._wire_window()
+            self.window.show_setup_needed(support_contact)
+            return
+        # The device's font scale comes with its config (ui.scale); the screen's size and DPI with the metrics.
+        metrics = replace(metrics, scale=config.ui.scale)
+        auto_answer = AUTO_ANSWER_S if config.presence.auto_answer else None
+        view = CallView(config)
+        self.window = window = KioskWindow(metrics, config, view)
+        self._wire_window()
+        flow = CallFlow(Timing(connect=float(config.jitsi.connect_timeout_s),
+                               max_crashes=config.health.max_renderer_crashes, auto_answer=auto_answer))
+        self.calls = calls = CallController(flow, view, window, self)
+        self.health = health = HealthController(config, window.home, lambda: calls.idle, battery, self)
+        self.family = family = FamilyController(config, self)
+        self.staff = staff = StaffController(config, config_path, window, lambda: calls.idle,
+                                             health.incidents_text, self)
+        calls.incident.connect(health.incident)
+        calls.call_started.connect(health.call_started)
+        calls.call_ended.connect(health.call_ended)
+        calls.ring.connect(family.ring)
+        calls.family_wanted.connect(family.tell_family)
+        calls.state_changed.connect(family.call_state)
+        calls.exit_requested.connect(self.quit_requested)
+        family.presence_changed.connect(calls.presence_changed)
+        family.incident.connect(health.incident)
+        health.online_changed.connect(calls.network_changed)
+        health.restart_due.connect(self._restart)
+        staff.reload_requested.connect(self.reload_requested)
+        staff.quit_requested.connect(self.quit_requested)
+        if not health.online:
+            calls.network_changed(False)
+        window.show_screen(Screen.HOME)
+
+    def _restart(self) -> None:
+        self.quit_requested.emit(0)  # systemd starts the kiosk again: the nightly fresh start
+
+    def _wire_window(self) -> None:
+        self.window.home_shown.connect(self._home_shown)
+        self.window.sound_ahead.connect(self.sound_ahead)
+
+    def _home_shown(self) -> None:
+        log.info("home screen shown for %s", self.config.resident)
+        self.home_shown.emit()
+
+    def shutdown(self) -> None:
+        """Leave cleanly: no call left open, pages deleted before their profile."""
+        self.window.shutdown()
+        if self.calls is not None:
+            self.health.shutdown()
+            self.family.shutdown()
+            self.staff.shutdown()
+            self.calls.shutdown()

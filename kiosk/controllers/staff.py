@@ -1,0 +1,147 @@
+"""The staff controller: the hidden corner, the PIN pad, the service screen with its server check, the camera test."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PyQt6.QtCore import QObject, QPointF, QTimer, QUrl, pyqtSignal
+from PyQt6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
+
+from kiosk import __version__, texts
+from kiosk.config import KioskConfig
+from kiosk.screen import STAFF_SCREENS, Screen
+from kiosk.staff import CornerTaps, PinLock
+from kiosk.ui.window import KioskWindow
+from kiosk.web.pins import accept_if_pinned
+
+log = logging.getLogger(__name__)
+
+STAFF_IDLE_MS = 90_000  # a PIN pad or service screen left alone returns home by itself
+CORNER_PERCENT = 14  # the hidden corner: this share of the screen height, in the top-left
+SERVER_CHECK_MS = 8000
+
+
+class StaffController(QObject):
+    """Five taps in the corner, a PIN, and the service screen; only while the resident is not in a call."""
+
+    reload_requested = pyqtSignal()
+    quit_requested = pyqtSignal(int)
+
+    def __init__(self, config: KioskConfig, config_path: Path, window: KioskWindow,
+                 may_open: Callable[[], bool], incidents: Callable[[], str], parent=None):
+        super().__init__(parent)
+        self.config = config
+        self.config_path = config_path
+        self.window = window
+        self._may_open = may_open
+        self._incidents = incidents
+        self.corner = CornerTaps()
+        self.pin_lock = PinLock(config.admin_pin_hash)
+        self._idle = QTimer(self, singleShot=True, interval=STAFF_IDLE_MS)
+        self._idle.timeout.connect(self.leave)
+        self._network = QNetworkAccessManager(self)
+        window.pressed.connect(self._pressed)
+        window.screen_changed.connect(self._screen_changed)
+        window.pin_pad.submitted.connect(self._pin_submitted)
+        window.pin_pad.cancelled.connect(self.leave)
+        window.service.back_tapped.connect(self.leave)
+        window.service.reload_tapped.connect(self.reload_requested)
+        window.service.quit_tapped.connect(self._quit)
+        window.service.practice_tapped.connect(self.open_practice)
+
+    def _pressed(self, point: QPointF) -> None:
+        screen = self.window.screen
+        if screen is Screen.HOME:
+            in_corner = self.window.corner_rect(CORNER_PERCENT).contains(point.toPoint())
+            if self.corner.tap(time.monotonic(), in_corner):
+                self.open_pin_pad()
+        elif screen in STAFF_SCREENS:
+            self._idle.start()  # staff are still at it
+
+    def open_pin_pad(self) -> None:
+        """The PIN pad, when a PIN is configured and no call runs (no PIN: no way out on the device)."""
+        if not self.pin_lock.enabled or not self._may_open():
+            return
+        locked = self.pin_lock.seconds_locked(time.monotonic())
+        self.window.pin_pad.reset(texts.PIN_LOCKED.format(minutes=max(1, round(locked / 60))) if locked else "")
+        self.window.show_screen(Screen.PIN)
+        self._idle.start()
+        log.info("staff PIN pad opened")
+
+    def _pin_submitted(self, pin: str) -> None:
+        now = time.monotonic()
+        if self.pin_lock.check(pin, now):
+            log.info("staff PIN accepted: service screen")
+            self.open_service()
+            return
+        locked = self.pin_lock.seconds_locked(now)
+        log.warning("staff PIN refused%s", " (pad locked)" if locked else "")
+        message = texts.PIN_LOCKED.format(minutes=max(1, round(locked / 60))) if locked else texts.PIN_WRONG
+        self.window.pin_pad.reset(message)
+
+    def open_service(self) -> None:
+        """The service screen: version, config, server, room, incidents, and whether the server answers."""
+        service, config = self.window.service, self.config
+        service.set_value(texts.SERVICE_VERSION, __version__)
+        service.set_value(texts.SERVICE_CONFIG, str(self.config_path))
+        service.set_value(texts.SERVICE_SERVER, config.server)
+        service.set_value(texts.SERVICE_ROOM, config.room)
+        service.set_value(texts.SERVICE_REACHABLE, texts.SERVICE_CHECKING)
+        service.set_value(texts.SERVICE_INCIDENTS, self._incidents())
+        self.window.show_screen(Screen.SERVICE)
+        self._idle.start()
+        self._check_server()
+
+    def _check_server(self) -> None:
+        request = QNetworkRequest(QUrl(f"{self.config.server}/external_api.js"))
+        request.setTransferTimeout(SERVER_CHECK_MS)
+        reply = self._network.get(request)
+        reply.sslErrors.connect(lambda errors: accept_if_pinned(reply, self.config))
+        reply.finished.connect(lambda: self._server_checked(reply))
+
+    def _server_checked(self, reply: QNetworkReply) -> None:
+        status = reply.attribute(QNetworkRequest.Attribute.HttpStatusCodeAttribute)
+        if reply.error() == QNetworkReply.NetworkError.NoError:
+            result = f"{texts.SERVICE_YES} (HTTP {status})"
+        else:
+            result = texts.SERVICE_NO.format(reason=reply.errorString())
+        log.info("server check: %s", result)
+        self.window.service.set_value(texts.SERVICE_REACHABLE, result)
+        reply.deleteLater()
+
+    def open_practice(self) -> None:
+        """The camera test: the own picture, a microphone bar and a test tone; no server needed."""
+        # Imported on demand: its page is built only when staff open it.
+        from kiosk.web.practiceview import PracticeView
+
+        self.window.open_practice(PracticeView(self.config)).done_tapped.connect(self.leave)
+        self._idle.start()
+        log.info("camera test opened")
+
+    def _screen_changed(self, old: Screen | None, new: Screen) -> None:
+        if old is Screen.PRACTICE and new is not Screen.PRACTICE:
+            self._close_practice()
+
+    def _close_practice(self) -> None:
+        view = self.window.close_practice()
+        if view is not None:
+            view.shutdown()
+            log.info("camera test closed")
+
+    def leave(self) -> None:
+        """Back home from any staff screen."""
+        self._idle.stop()
+        if self.window.screen in STAFF_SCREENS:
+            self.window.show_screen(Screen.HOME)
+
+    def _quit(self) -> None:
+        log.info("kiosk ended by staff")
+        self.quit_requested.emit(0)
+
+    def shutdown(self) -> None:
+        """No staff screen stays open."""
+        self._idle.stop()
+        self._close_practice()
