@@ -108,3 +108,11 @@ def test_the_pure_modules_import_no_qt(package):
     modules = [m for m in graph.modules if m == package or m.startswith(package + ".")]
     assert modules
     assert not [m for m in modules if graph.find_shortest_chain(importer=m, imported="PyQt6")]
+
+
+def test_every_package_folder_ships_in_the_wheel():
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {module_name(init) for package in ("kiosk", "provisioning") for init in (ROOT / package).rglob("__init__.py")}
+    assert found | {"kiosk.assets"} == listed
