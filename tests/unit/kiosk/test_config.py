@@ -5,7 +5,7 @@ import pytest
 from kiosk.config import (
     ConfigError, KioskConfig, config_from_text, dump_config, load_config, peek_language, peek_support_contact,
 )
-from kiosk.core.fields import normalise_pin, room_entropy_bits
+from kiosk.core.assets import shipped_logo
 
 GOOD = """\
 server: https://konferenz.example.org   # the city's Jitsi server
@@ -95,23 +95,6 @@ def test_loopback_http_is_allowed_for_tests_and_demo():
     assert config.domain == "127.0.0.1:8080"
 
 
-@pytest.mark.parametrize("value", ["abc", "zz" * 32, "sha256:" + "a" * 63])
-def test_bad_pins(value):
-    with pytest.raises(ValueError):
-        normalise_pin(value)
-
-
-@pytest.mark.parametrize("room, ok", [
-    ("palim-7q2m4k9x3c8v5b1n6z0r4t7w2y", True),
-    ("oma-erna", False),
-    ("grandmother-erna-mueller-room-twelve-in-buehl", False),
-    ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", False),
-    ("Xk3_9fQ2-LmN8pRt4vWz7yB1cD", True),
-])
-def test_room_entropy(room, ok):
-    assert (room_entropy_bits(room) >= 128) is ok
-
-
 def test_model_is_frozen():
     config = config_from_text(GOOD)
     with pytest.raises(Exception):
@@ -153,3 +136,27 @@ def test_call_profile_and_frame_rate():
 ])
 def test_call_profile_problems(text, expected):
     assert problems(GOOD + text) == [expected]
+
+
+def test_a_brand_can_set_every_palette_role_and_nothing_else():
+    from kiosk.config import BrandColors
+    from kiosk.core import style
+
+    assert tuple(BrandColors.model_fields) == style.ROLES
+
+
+def test_the_brands_support_contact_is_used_when_the_device_sets_none():
+    bare = KioskConfig(server="https://k.example.org", room="palim-x", resident="Erna",
+                       brand={"support_contact": "Bürgerbüro"})
+    assert bare.contact == "Bürgerbüro"
+    own = KioskConfig(server="https://k.example.org", room="palim-x", resident="Erna", support_contact="Stadt IT",
+                      brand={"support_contact": "Bürgerbüro"})
+    assert own.contact == "Stadt IT"
+
+
+def test_the_logo_is_the_configured_file_else_the_brands_shipped_one_else_the_defaults():
+    assert KioskConfig.model_fields["brand"].default.logo_path() == shipped_logo("palim")
+    assert config_from_text(GOOD + "brand: {id: beispielstadt}\n").brand.logo_path() == shipped_logo("beispielstadt")
+    assert config_from_text(GOOD + "brand: {id: achern}\n").brand.logo_path() == shipped_logo("palim")
+    own = config_from_text(GOOD + "brand: {logo: /etc/palim-kiosk/brand/logo.svg}\n")
+    assert str(own.brand.logo_path()) == "/etc/palim-kiosk/brand/logo.svg"
