@@ -99,7 +99,12 @@ def read_config(path: Path) -> tuple[KioskConfig | None, str | None]:
         log.error("the device is not set up: %d problem(s) in %s", len(exc.problems), path)
         for problem in exc.problems:
             log.error("%s", problem)
+    except Exception as exc:  # noqa: BLE001 (whatever a file does to the loader, the resident sees "not set up")
+        log.error("the device is not set up: %s cannot be read (%s: %s)", path, type(exc).__name__, exc)
+    try:
         return None, peek_support_contact(path)
+    except Exception:  # noqa: BLE001 (the contact is a nicety; the setup screen shows without it)
+        return None, None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -384,23 +384,24 @@ def load_config(path: Path) -> KioskConfig:
     return config_from_text(text, str(path))
 
 
+def _peek(path: Path) -> dict:
+    """Whatever mapping a config file holds, valid or not; empty when there is none (aliases are refused)."""
+    try:
+        data = parse_yaml(Path(path).read_text(encoding="utf-8"), str(path)).data
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def peek_support_contact(path: Path) -> str | None:
     """Best-effort support contact from a config that failed validation."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-    value = data.get("support_contact") if isinstance(data, dict) else None
+    value = _peek(path).get("support_contact")
     return value.strip()[:200] if isinstance(value, str) and value.strip() else None
 
 
 def peek_language(path: Path) -> str:
     """Best-effort language from a config that failed validation, so "not set up yet" is in the resident's."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return "de"
-    value = data.get("language") if isinstance(data, dict) else None
+    value = _peek(path).get("language")
     return value if value in LANGUAGES else DEFAULT_LANGUAGE
 
 
