@@ -17,7 +17,7 @@ from kiosk.core.files import write_atomic
 
 from .apply import ApplyError, NotRecognised, apply_bundle, is_live, recognise
 from .bundle import project_source, render_bundle, write_bundle
-from .devicelist import DeviceListError, Loaded, Target, load_file, resolve_secrets, summary
+from .devicelist import DeviceListError, Loaded, Target, load_file, read_secrets, resolve_secrets, summary
 from .rooms import RoomsError, fill_rooms, generate_room
 from .steps import SkipRunner, SystemRunner
 
@@ -41,9 +41,14 @@ exit codes: 0 ok, 2 the input is wrong (nothing was changed), 1 something failed
 
 VALIDATE_EPILOG = """\
 examples:
-  palim-provision validate devices.yaml
-  palim-provision validate devices.yaml --skip-secrets    # on a desk without the Wi-Fi passwords
+  palim-provision validate devices.yaml                   # a password that is not here is only a warning
+  EBH_WIFI_PSK=... palim-provision validate devices.yaml --strict   # before render or apply: every password too
+  palim-provision validate devices.yaml --skip-secrets    # do not look for the passwords at all
 
+Checks the list's structure and references without needing the secrets: a Wi-Fi password whose environment
+variable is not set or whose secrets file is missing (or not readable by this user) is a warning, shown as
+FILE:LINE:COL: warning: path: message; with --strict it is an error. A password that is there but wrong
+(length, characters) is always an error. render and apply always need every password of their devices.
 Every problem is shown at once as FILE:LINE:COL: path: message. Exit 0 when valid, 2 otherwise.
 """
 
@@ -155,8 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check the device list and show every problem", formatter_class=fmt,
                        epilog=VALIDATE_EPILOG, description="Check the device list and show every problem at once.")
     p.add_argument("file", metavar="FILE", help="the device list (YAML)")
-    p.add_argument("--skip-secrets", action="store_true",
-                   help="do not check that the Wi-Fi passwords can be read here")
+    secrets = p.add_mutually_exclusive_group()
+    secrets.add_argument("--strict", action="store_true",
+                         help="a Wi-Fi password that is not available here is an error (exit 2), not a warning")
+    secrets.add_argument("--skip-secrets", action="store_true",
+                         help="do not look for the Wi-Fi passwords at all")
 
     p = sub.add_parser("rooms", help="list missing rooms, or fill them in", formatter_class=fmt,
                        epilog=ROOMS_EPILOG, description="Room names: unguessable, generated, written into the list.")
@@ -249,11 +257,22 @@ def _err(message: str, code: int) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     loaded = load_file(args.file)
-    if not args.skip_secrets:
-        _, problems = resolve_secrets(loaded, loaded.targets)
-        if problems:
-            raise DeviceListError(problems)
-    print(summary(loaded) + ("" if args.skip_secrets else ", every Wi-Fi password readable"))
+    if args.skip_secrets:
+        print(summary(loaded))
+        return EXIT_OK
+    _, unavailable, wrong = read_secrets(loaded, loaded.targets)
+    if wrong or (unavailable and args.strict):
+        raise DeviceListError(sorted(unavailable + wrong, key=lambda p: (p.line, p.col)))
+    if not unavailable:
+        print(summary(loaded) + ", every Wi-Fi password readable")
+        return EXIT_OK
+    # The list itself is fine; a password that is not here is for render and apply to need (a desk, a fresh clone).
+    for problem in unavailable:
+        print(f"{problem.file}:{problem.line}:{problem.col}: warning: {problem.path}: {problem.message}",
+              file=sys.stderr)
+    count = len(unavailable)
+    print(summary(loaded) + f"; {count} Wi-Fi password{'' if count == 1 else 's'} not available here "
+          f"(render and apply need {'it' if count == 1 else 'them'}; --strict makes this an error)")
     return EXIT_OK
 
 

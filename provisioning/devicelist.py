@@ -465,9 +465,22 @@ WPA_PSK = re.compile(r"[\x20-\x7e]{8,63}|[0-9a-fA-F]{64}")
 def resolve_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str] | None = None,
                     base_dir: Path | None = None) -> tuple[dict[str, str], list[Problem]]:
     """Read the Wi-Fi passwords the given devices need: home key -> PSK. Values are never put in messages."""
+    psks, unavailable, wrong = read_secrets(loaded, targets, env, base_dir)
+    return psks, _ordered(unavailable + wrong)
+
+
+def read_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str] | None = None,
+                 base_dir: Path | None = None) -> tuple[dict[str, str], list[Problem], list[Problem]]:
+    """Like resolve_secrets, with the problems in two lists: secrets not available here (an unset environment
+    variable, a secrets file that is missing or not readable by this user), and secrets that are there but wrong.
+
+    validate warns about the first kind (the list itself is fine; render and apply will need them) and refuses the
+    second; render and apply refuse both.
+    """
     env = os.environ if env is None else env
     base_dir = Path(loaded.file).parent if base_dir is None else base_dir
     psks: dict[str, str] = {}
+    unavailable: list[Problem] = []
     problems: list[Problem] = []
     for home_key in dict.fromkeys(t.home_key for t in targets):
         wifi = loaded.model.homes[home_key].wifi
@@ -477,7 +490,7 @@ def resolve_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str
         if wifi.psk_env is not None:
             value, where = env.get(wifi.psk_env), path + ("psk_env",)
             if value is None:
-                problems.append(loaded.doc.problem(where, f"the environment variable {wifi.psk_env} is not set "
+                unavailable.append(loaded.doc.problem(where, f"the environment variable {wifi.psk_env} is not set "
                                                           f"(it must hold the Wi-Fi password)"))
                 continue
             source = f"${wifi.psk_env}"
@@ -487,7 +500,11 @@ def resolve_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str
             try:
                 value = secret_path.read_text(encoding="utf-8").rstrip("\r\n")
             except FileNotFoundError:
-                problems.append(loaded.doc.problem(where, f"the secrets file {secret_path} does not exist"))
+                unavailable.append(loaded.doc.problem(where, f"the secrets file {secret_path} does not exist"))
+                continue
+            except PermissionError as exc:
+                unavailable.append(loaded.doc.problem(where, f"the secrets file {secret_path} cannot be read: "
+                                                             f"{exc.strerror or exc}"))
                 continue
             except (OSError, UnicodeDecodeError) as exc:
                 reason = getattr(exc, "strerror", None) or str(exc)
@@ -499,7 +516,7 @@ def resolve_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str
                                                       f"characters or 64 hex digits (it has {len(value)} characters)"))
             continue
         psks[home_key] = value
-    return psks, _ordered(problems)
+    return psks, _ordered(unavailable), _ordered(problems)
 
 
 def match_targets(targets: list[Target], macs: set[str], serial: str | None) -> list[Target]:
@@ -518,4 +535,4 @@ def summary(loaded: Loaded) -> str:
 
 
 __all__ = ["DeviceList", "Device", "Home", "Wifi", "Match", "Target", "Loaded", "DeviceListError", "load_text",
-           "load_file", "resolve_secrets", "match_targets", "summary", "format_path"]
+           "load_file", "resolve_secrets", "read_secrets", "match_targets", "summary", "format_path"]

@@ -112,16 +112,58 @@ def test_several_problems_are_listed_then_counted(tmp_path, capsys):
 # --------------------------------------------------------------------------- commands
 
 
-def test_validate_checks_the_passwords_unless_told_not_to(listing, capsys, monkeypatch):
+def test_validate_warns_about_a_password_that_is_not_here_and_strict_refuses(listing, capsys, monkeypatch):
     monkeypatch.delenv("EBH_PSK", raising=False)
-    assert main(["validate", str(listing)]) == EXIT_INVALID
-    assert "EBH_PSK is not set" in capsys.readouterr().err
+    assert main(["validate", str(listing)]) == EXIT_OK  # the list is fine; render and apply will need the password
+    captured = capsys.readouterr()
+    assert captured.err == (f"{listing}:7:41: warning: homes.ebh.wifi.psk_env: the environment variable EBH_PSK is "
+                            f"not set (it must hold the Wi-Fi password)\n")
+    assert captured.out == (f"{listing}: valid: 2 devices in 1 homes; 1 Wi-Fi password not available here "
+                            f"(render and apply need it; --strict makes this an error)\n")
+    assert main(["validate", str(listing), "--strict"]) == EXIT_INVALID
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"{listing}:7:41: homes.ebh.wifi.psk_env: the environment variable EBH_PSK is not set "
+                   f"(it must hold the Wi-Fi password)", "1 problem; nothing was changed"]
     assert main(["validate", str(listing), "--skip-secrets"]) == EXIT_OK
-    assert capsys.readouterr().out == f"{listing}: valid: 2 devices in 1 homes\n"
+    assert capsys.readouterr() == (f"{listing}: valid: 2 devices in 1 homes\n", "")
     monkeypatch.setenv("EBH_PSK", PSK)
-    assert main(["validate", str(listing)]) == EXIT_OK
-    out = capsys.readouterr().out
-    assert out == f"{listing}: valid: 2 devices in 1 homes, every Wi-Fi password readable\n" and PSK not in out
+    for argv in (["validate", str(listing)], ["validate", str(listing), "--strict"]):
+        assert main(argv) == EXIT_OK
+        out = capsys.readouterr().out
+        assert out == f"{listing}: valid: 2 devices in 1 homes, every Wi-Fi password readable\n" and PSK not in out
+
+
+def test_validate_refuses_a_password_that_is_there_but_wrong_even_without_strict(listing, capsys, monkeypatch):
+    monkeypatch.setenv("EBH_PSK", "short")
+    assert main(["validate", str(listing)]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert f"{listing}:7:41: homes.ebh.wifi.psk_env: the Wi-Fi password in $EBH_PSK must be 8 to 63" in err
+    assert "short" not in err.replace("(it has 5 characters)", "")
+
+
+def test_validate_warns_about_a_missing_secrets_file(tmp_path, capsys):
+    path = tmp_path / "devices.yaml"
+    path.write_text(VALID.replace("psk_env: EBH_PSK", "psk_file: secrets/ebh.psk"))
+    assert main(["validate", str(path)]) == EXIT_OK
+    assert f"warning: homes.ebh.wifi.psk_file: the secrets file {tmp_path}/secrets/ebh.psk does not exist" \
+        in capsys.readouterr().err
+    assert main(["validate", str(path), "--strict"]) == EXIT_INVALID
+
+
+def test_render_and_apply_always_need_the_password(listing, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("EBH_PSK", raising=False)
+    (tmp_path / "root").mkdir()
+    for argv in (["render", str(listing), "--out", str(tmp_path / "out")],
+                 ["apply", str(listing), "--device", "ebh-01", "--root", str(tmp_path / "root"), "--dry-run"]):
+        assert main(argv) == EXIT_INVALID
+        assert "the environment variable EBH_PSK is not set" in capsys.readouterr().err
+
+
+def test_the_example_list_validates_on_a_fresh_clone(capsys, monkeypatch):
+    monkeypatch.delenv("EBH_WIFI_PSK", raising=False)
+    assert not (EXAMPLE.parent / "secrets").exists()
+    assert main(["validate", str(EXAMPLE)]) == EXIT_OK
+    assert capsys.readouterr().err.count(": warning: ") == 2
 
 
 def test_rooms_new_prints_fresh_names(capsys):
