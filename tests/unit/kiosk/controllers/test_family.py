@@ -1,0 +1,192 @@
+"""FamilyController: presence with quiet hours, pausing it during calls, the ring switch, the family notice."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import kiosk.notify
+from kiosk.callflow import State
+from kiosk.config import config_from_text
+from kiosk.controllers.family import FamilyController
+from tests.e2e.conftest import config_text
+
+ALL_DAY = ["00:00-12:00", "12:00-00:00"]  # two windows that together cover every minute
+
+
+class Receiver(ThreadingHTTPServer):
+    """A webhook receiver on 127.0.0.1 that answers every POST with `status` and keeps the bodies."""
+
+    def __init__(self, status: int = 200):
+        self.received: list[bytes] = []
+        self.status = status
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(handler):  # noqa: N802,N805
+                self.received.append(handler.rfile.read(int(handler.headers.get("Content-Length", 0))))
+                handler.send_response(self.status)
+                handler.end_headers()
+
+            def log_message(handler, *args):  # noqa: N805
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def quick_retries(monkeypatch):
+    monkeypatch.setattr(kiosk.notify, "RETRY_DELAYS_S", (0.0, 0.05))
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed again when the socket goes: nobody listens there
+
+
+def family(server, tmp_path, *, webhook: str | None = None, dedupe: int | None = None, **presence) -> FamilyController:
+    text = config_text(server, tmp_path)
+    if webhook or dedupe is not None:
+        text += "family:\n"
+        if webhook:
+            text += f"  contacts:\n    - {{name: Bernd, webhook: {{url: '{webhook}'}}}}\n"
+        if dedupe is not None:
+            text += f"  dedupe_minutes: {dedupe}\n"
+    if presence:
+        text += "presence: " + json.dumps(presence) + "\n"
+    return FamilyController(config_from_text(text))
+
+
+@pytest.fixture
+def made():
+    controllers: list[FamilyController] = []
+    yield controllers
+    for controller in controllers:
+        controller.shutdown()
+        controller.deleteLater()
+
+
+def presence_options(server, **extra) -> dict:
+    return {"url": f"{server.url}/room-size?room={{room}}&domain=muc.test", "interval_s": 3, **extra}
+
+
+@pytest.mark.parametrize("quiet_hours, quiet", [([], False), (ALL_DAY, True)])
+def test_presence_carries_who_waits_and_whether_quiet_hours_hold(qtbot, server, tmp_path, made, quiet_hours, quiet):
+    controller = family(server, tmp_path, **presence_options(server, quiet_hours=quiet_hours))
+    made.append(controller)
+    server.room_size[controller.config.room] = 2
+    try:
+        with qtbot.waitSignal(controller.presence_changed, timeout=10000) as signal:
+            pass
+        assert signal.args == [2, quiet]
+    finally:
+        server.room_size.pop(controller.config.room, None)
+
+
+def test_no_presence_url_means_no_presence_watch(server, tmp_path, made):
+    controller = family(server, tmp_path)
+    made.append(controller)
+    assert controller.presence is None
+    controller.call_state(State.IN_CALL)  # nothing to pause: no error
+
+
+def test_a_call_pauses_presence_and_home_resumes_it(qtbot, server, tmp_path, made):
+    server.clear()
+    controller = family(server, tmp_path, **presence_options(server))
+    made.append(controller)
+    controller.call_state(State.CONNECTING)  # before the first question (a second after the start)
+    with qtbot.assertNotEmitted(controller.presence_changed, wait=2500):
+        pass
+    assert "/room-size" not in server.requests
+    controller.call_state(State.IDLE)
+    with qtbot.waitSignal(controller.presence_changed, timeout=10000) as signal:
+        pass
+    assert signal.args == [0, False]  # no such room at the stand-in: nobody waits
+
+
+def test_ringing_keeps_presence_asking(qtbot, server, tmp_path, made):
+    controller = family(server, tmp_path, **presence_options(server))
+    made.append(controller)
+    controller.call_state(State.RINGING)  # the family may leave while it rings: keep asking
+    with qtbot.waitSignal(controller.presence_changed, timeout=10000):
+        pass
+
+
+def test_ring_switches_the_ring_sound_on_and_off(server, tmp_path, made):
+    controller = family(server, tmp_path)
+    made.append(controller)
+    assert not controller.ringing_sound_on
+    controller.ring(True)
+    assert controller.ringing_sound_on
+    controller.ring(False)
+    assert not controller.ringing_sound_on
+    controller.ring(True)  # a second ring reuses the sound
+    assert controller.ringing_sound_on
+
+
+def test_a_second_tap_within_the_dedupe_window_sends_nothing_new(qtbot, server, tmp_path, made, receiver, caplog):
+    controller = family(server, tmp_path, webhook=receiver.url)
+    made.append(controller)
+    with qtbot.waitSignal(controller.notifier.delivered, timeout=10000) as signal:
+        controller.tell_family()
+        with caplog.at_level(logging.INFO, logger="kiosk.controllers.family"):
+            controller.tell_family()
+    assert [(d.contact, d.channel, d.ok) for d in signal.args[0]] == [("Bernd", "webhook", True)]
+    assert any("already told" in r.message for r in caplog.records)
+    assert len(receiver.received) == 1
+
+
+def test_without_dedupe_every_tap_tells_the_family(qtbot, server, tmp_path, made, receiver):
+    controller = family(server, tmp_path, webhook=receiver.url, dedupe=0)
+    made.append(controller)
+    controller.tell_family()
+    controller.tell_family()
+    qtbot.waitUntil(lambda: len(receiver.received) == 2, timeout=10000)
+
+
+def test_without_contacts_nothing_is_sent(qtbot, server, tmp_path, made):
+    controller = family(server, tmp_path)
+    made.append(controller)
+    with qtbot.assertNotEmitted(controller.notifier.delivered, wait=500):
+        controller.tell_family()
+
+
+def test_an_unreachable_webhook_becomes_an_incident(qtbot, server, tmp_path, made, quick_retries):
+    controller = family(server, tmp_path, webhook=f"http://127.0.0.1:{closed_port()}/hook")
+    made.append(controller)
+    with qtbot.waitSignal(controller.incident, timeout=15000) as signal:
+        controller.tell_family()
+    kind, detail = signal.args
+    assert kind == "notify_failed" and detail.startswith("Bernd by webhook: attempt 2:")
+
+
+def test_a_webhook_answering_500_becomes_an_incident(qtbot, server, tmp_path, made, quick_retries):
+    failing = Receiver(status=500)
+    try:
+        controller = family(server, tmp_path, webhook=failing.url)
+        made.append(controller)
+        with qtbot.waitSignal(controller.incident, timeout=15000) as signal:
+            controller.tell_family()
+        assert signal.args[0] == "notify_failed" and "500" in signal.args[1]
+        assert len(failing.received) == 2  # both tries reached it
+    finally:
+        failing.shutdown()
+        failing.server_close()
