@@ -137,3 +137,61 @@ def test_playbook_and_install_tasks_pass_the_syntax_check(fleet):
                            "--syntax-check", "-e", "palim_install_project=true"],
                           capture_output=True, text=True, env=_env(fleet), timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _readme_recipe(fleet: Path, *extra: str) -> subprocess.CompletedProcess:
+    """The README's staging recipe as written: only palim_root and ansible_connection, nothing else set by hand.
+
+    PATH holds no palim-provision and the roots do not exist yet: the role must use the controller's own
+    palim-provision and Python, and create the roots.
+    """
+    env = _env(fleet, EBH_PSK=PSK)
+    env["PYTHONPATH"] = str(ROOT)
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if Path(p) != BIN)
+    return subprocess.run([_tool("ansible-playbook"), "-i", str(fleet / "inventory.yml"), str(PLAYBOOK),
+                           "-e", f"palim_root={fleet}/staging/{{{{ inventory_hostname }}}}",
+                           "-e", "ansible_connection=local", "--limit", "home_ebh", *extra],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=fleet)
+
+
+def test_the_readme_staging_recipe_works_as_written(fleet):
+    staging = fleet / "staging"
+    check = _readme_recipe(fleet, "--check", "--diff")
+    everything = check.stdout + check.stderr
+    assert check.returncode == 0, everything
+    assert not staging.exists()  # check mode creates nothing, not even the roots
+    assert "+++ b/etc/palim-kiosk/kiosk.yaml" in everything and "+resident: Erna Müller" in everything
+    assert "discovered Python interpreter" not in everything  # the controller's Python, no discovery
+    assert {h: r["changed"] for h, r in _recap(check.stdout).items()} == {"ebh-01": 1, "ebh-02": 1}
+
+    first = _readme_recipe(fleet)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert {h: (r["changed"], r["failed"]) for h, r in _recap(first.stdout).items()} == {"ebh-01": (1, 0),
+                                                                                        "ebh-02": (1, 0)}
+    assert oct((staging / "ebh-01").stat().st_mode & 0o777) == "0o755"
+    keyfile = staging / "ebh-01/etc/NetworkManager/system-connections/palim-ebh.nmconnection"
+    assert f"psk={PSK}\n" in keyfile.read_text()
+
+    second = _readme_recipe(fleet)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert {h: r["changed"] for h, r in _recap(second.stdout).items()} == {"ebh-01": 0, "ebh-02": 0}
+
+    config = staging / "ebh-02/etc/palim-kiosk/kiosk.yaml"
+    config.write_text(config.read_text().replace("resident: Karl Bauer", "resident: Somebody Else"))
+    drift = _readme_recipe(fleet, "--check", "--diff")
+    assert drift.returncode == 0, drift.stdout + drift.stderr
+    assert "-resident: Somebody Else" in drift.stdout and "+resident: Karl Bauer" in drift.stdout
+    assert {h: r["changed"] for h, r in _recap(drift.stdout).items()} == {"ebh-01": 0, "ebh-02": 1}
+    assert "Somebody Else" in config.read_text()  # check mode left the drift alone
+
+    for proc in (check, first, second, drift):
+        assert "Geheim" not in proc.stdout + proc.stderr
+
+
+def test_a_real_root_still_uses_the_devices_venv(fleet):
+    proc = subprocess.run([_tool("ansible"), "-i", str(fleet / "inventory.yml"), "ebh-01", "-m", "debug",
+                           "-a", "var=palim_provision_command", "-e", "@" + str(ROOT / "provisioning/ansible/roles"
+                                                                                   "/palim_kiosk/defaults/main.yml")],
+                          capture_output=True, text=True, env=_env(fleet), timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "/opt/palim-kiosk/venv/bin/palim-provision" in proc.stdout

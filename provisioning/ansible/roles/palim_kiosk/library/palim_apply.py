@@ -18,10 +18,17 @@ options:
   root: {description: The root to apply to, type: str, default: /}
   kiosk_source: {description: What apply installs the kiosk from on a live root, type: str, default: ""}
   wifi_psk: {description: The home's Wi-Fi password, type: str, default: "", no_log: true}
+  create_root:
+    description:
+      - Create I(root) (mode 0755) when it is missing; for staging trees. In check mode nothing is created and
+        apply's dry run compares against an empty tree instead, so every file shows as new.
+    type: bool
+    default: false
 """
 
 import json
 import os
+import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -38,15 +45,26 @@ def main() -> None:
             "root": {"type": "str", "default": "/"},
             "kiosk_source": {"type": "str", "default": ""},
             "wifi_psk": {"type": "str", "default": "", "no_log": True},
+            "create_root": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
     p = module.params
+    root, empty_root, created = p["root"], None, False
+    if p["create_root"] and not os.path.lexists(root):
+        if module.check_mode:
+            root = empty_root = tempfile.mkdtemp(prefix="palim-empty-root-", dir=module.tmpdir)
+        else:
+            try:
+                os.makedirs(root, mode=0o755)
+            except OSError as exc:
+                module.fail_json(msg=f"cannot create the root {root}: {exc.strerror or exc}")
+            created = True
     fd, path = tempfile.mkstemp(prefix="palim-devices-", suffix=".yaml", dir=module.tmpdir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(p["device_list_text"])
-        argv = list(p["provision"]) + ["apply", path, "--device", p["device"], "--root", p["root"], "--json"]
+        argv = list(p["provision"]) + ["apply", path, "--device", p["device"], "--root", root, "--json"]
         if module.check_mode:
             argv.append("--dry-run")
         if p["kiosk_source"]:
@@ -55,6 +73,8 @@ def main() -> None:
         rc, out, err = module.run_command(argv, environ_update=env)
     finally:
         os.unlink(path)
+        if empty_root is not None:
+            shutil.rmtree(empty_root, ignore_errors=True)
     try:
         report = json.loads(out)
     except ValueError:
@@ -65,12 +85,16 @@ def main() -> None:
                              f"{detail or err.strip() or out.strip()}",
                          rc=rc, stderr=err, report=report)
     changed = [c["path"] for c in report["changed"]]
+    lines = [line.replace(empty_root, p["root"]) if empty_root else line for line in report["lines"]]
+    if created or empty_root:
+        lines.insert(0, f"{'would create' if empty_root else 'created'} the root {p['root']}")
     result = {
-        "changed": bool(changed),
+        "changed": bool(changed) or created,
         "files_changed": changed,
+        "root_created": created,
         "steps": report["steps"],
         "summary": report["summary"],
-        "stdout_lines": report["lines"],
+        "stdout_lines": lines,
     }
     if module._diff and report["diff"]:
         result["diff"] = {"prepared": report["diff"]}
