@@ -1,0 +1,125 @@
+"""HealthController: battery readings, incidents, the usage log and metrics file, and the network's state."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kiosk import texts
+from kiosk.config import Brand, config_from_text
+from kiosk.controllers.health import HealthController
+from kiosk.core.style import Metrics
+from kiosk.health import Battery
+from kiosk.ui.screens import HomeScreen
+from tests.e2e.conftest import config_text
+
+
+class Rig:
+    """A health controller with a real home screen and a battery that reads whatever the test sets."""
+
+    def __init__(self, server, tmp_path, battery: Battery | None = None):
+        self.config = config_from_text(config_text(server, tmp_path))
+        self.battery = battery
+        self.home = HomeScreen(Metrics(1280, 800), "Erna", brand=Brand())
+        self.shutdowns = 0
+        self.health = HealthController(self.config, self.home, lambda: True, battery=lambda: self.battery)
+        self.health.run_shutdown = self.power_off
+        self.metrics = tmp_path / "palim_kiosk.prom"
+        self.usage = tmp_path / "usage.jsonl"
+
+    def power_off(self) -> None:
+        self.shutdowns += 1
+
+    def read(self, battery: Battery | None) -> None:
+        self.battery = battery
+        self.health.power.check()
+
+    def kinds(self) -> list[str]:
+        return [incident.kind for incident in self.health.figures.incidents]
+
+
+@pytest.fixture
+def rig(server, tmp_path):
+    rig = Rig(server, tmp_path)
+    yield rig
+    rig.health.shutdown()
+    rig.health.deleteLater()
+    rig.home.deleteLater()
+
+
+def test_the_first_reading_comes_by_itself_once_the_event_loop_runs(qtbot, server, tmp_path):
+    rig = Rig(server, tmp_path, Battery(50.0, False))
+    try:
+        qtbot.waitUntil(lambda: rig.health.figures.battery_percent == 50.0)
+    finally:
+        rig.health.shutdown()
+
+
+def test_a_low_battery_shows_at_home_and_counts_one_incident_per_change(rig):
+    rig.read(Battery(15.0, False))
+    assert rig.home.status.text() == texts.HOME_BATTERY
+    rig.read(Battery(14.0, False))  # still low: no new incident
+    assert rig.kinds() == ["battery_warn"]
+    rig.read(Battery(14.0, True))  # plugged in
+    assert rig.home.status.isHidden()
+    rig.read(Battery(13.0, False))
+    assert rig.kinds() == ["battery_warn", "battery_warn"]
+    assert 'battery_percent' in rig.metrics.read_text()
+
+
+def test_an_empty_battery_shuts_down_once(rig):
+    rig.read(Battery(3.0, False))
+    rig.read(Battery(2.0, False))
+    assert rig.shutdowns == 1
+    assert rig.kinds() == ["battery_shutdown"]
+
+
+def test_a_plugged_in_battery_never_shuts_down(rig):
+    rig.read(Battery(1.0, True))
+    assert rig.shutdowns == 0 and rig.kinds() == [] and rig.home.status.isHidden()
+
+
+def test_no_battery_is_calm(rig):
+    rig.read(None)
+    assert rig.home.status.isHidden() and rig.kinds() == []
+    assert "battery_percent" not in rig.metrics.read_text()
+
+
+def test_incidents_text_lists_the_newest_first(rig):
+    assert rig.health.incidents_text() == texts.SERVICE_NO_INCIDENTS
+    rig.health.incident("connect_failed", "first")
+    rig.health.incident("camera_error", "second")
+    lines = rig.health.incidents_text().splitlines()
+    assert [line.split("  ", 1)[1] for line in lines] == ["camera_error: second", "connect_failed: first"]
+    assert "connect_failed" in rig.metrics.read_text()
+
+
+def test_a_finished_call_writes_a_nameless_usage_line_and_the_metrics(rig):
+    rig.health.call_started()
+    rig.health.call_ended(2)
+    line = json.loads(rig.usage.read_text().splitlines()[-1])
+    assert line["event"] == "call" and line["others_max"] == 2 and line["device"] == "ebh-01"
+    text = rig.usage.read_text()
+    assert rig.config.room not in text and "Erna" not in text and "Müller" not in text
+    assert "palim_kiosk_calls_total{" in rig.metrics.read_text()
+    assert any(line.startswith("palim_kiosk_calls_total{") and line.endswith(" 1")
+               for line in rig.metrics.read_text().splitlines())
+
+
+def test_a_call_end_without_a_start_writes_no_usage_line(rig):
+    rig.health.call_ended(1)
+    assert not rig.usage.exists()
+
+
+def test_the_network_going_and_coming_shows_at_home_and_is_passed_on(qtbot, rig):
+    with qtbot.waitSignal(rig.health.online_changed) as signal:
+        rig.health.network.online_changed.emit(False)  # what the OS's network backend reports
+    assert signal.args == [False] and not rig.health.online
+    assert rig.home.status.text() == texts.HOME_OFFLINE
+    rig.read(Battery(15.0, False))
+    assert rig.home.status.text() == f"{texts.HOME_BATTERY}  ·  {texts.HOME_OFFLINE}"
+    with qtbot.waitSignal(rig.health.online_changed) as signal:
+        rig.health.network.online_changed.emit(True)
+    assert signal.args == [True] and rig.health.online
+    assert rig.home.status.text() == texts.HOME_BATTERY
