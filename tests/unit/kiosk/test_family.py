@@ -1,0 +1,100 @@
+"""The family side as plain logic: the notice, its ntfy headers, webhook JSON and e-mail, dedupe, quiet hours, presence."""
+
+from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from email.policy import default as default_policy
+
+import pytest
+
+from kiosk.config import config_from_text
+from kiosk.family import (
+    email_message, in_quiet_hours, notice, ntfy_headers, parse_presence, presence_url, should_notify, webhook_body,
+)
+
+CONFIG = config_from_text("""\
+server: https://konferenz.example.org
+room: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y
+resident: Erna Müller
+device_id: ebh-01
+home: Erich-Burger-Heim
+""")
+LINK = "https://konferenz.example.org/palim-7q2m4k9x3c8v5b1n6z0r4t7w2y"
+AT = datetime(2026, 11, 27, 15, 5, 9, 123456)
+
+
+def test_the_notice_names_the_resident_and_carries_the_room_link():
+    item = notice(CONFIG, AT)
+    assert item.title == "Erna Müller möchte Sie per Video sprechen"
+    assert item.text.startswith("Erna Müller hat gerade auf „Familie anrufen“ getippt") and item.text.endswith(LINK)
+    assert (item.link, item.resident, item.device, item.home, item.at) == (LINK, "Erna Müller", "ebh-01",
+                                                                          "Erich-Burger-Heim", AT)
+
+
+def test_ntfy_headers_are_latin_1_safe_with_the_title_rfc_2047_encoded():
+    headers = ntfy_headers(notice(CONFIG, AT), token=None)
+    for value in headers.values():
+        value.encode("latin-1")  # what http.client sends; a "ü" or "„" would fail here
+    assert str(make_header(decode_header(headers["Title"]))) == "Erna Müller möchte Sie per Video sprechen"
+    assert (headers["Click"], headers["Priority"]) == (LINK, "high")
+    assert headers["Content-Type"] == "text/plain; charset=utf-8" and "Authorization" not in headers
+
+
+def test_a_token_becomes_a_bearer_header():
+    assert ntfy_headers(notice(CONFIG, AT), token="s3cret")["Authorization"] == "Bearer s3cret"
+
+
+def test_the_webhook_json_has_every_field_and_the_time_to_the_second():
+    body = webhook_body(notice(CONFIG, AT))
+    assert body == {"event": "resident_calling", "title": "Erna Müller möchte Sie per Video sprechen",
+                    "text": notice(CONFIG, AT).text, "link": LINK, "resident": "Erna Müller", "device": "ebh-01",
+                    "home": "Erich-Burger-Heim", "time": "2026-11-27T15:05:09"}
+
+
+def test_the_email_is_plain_text_with_the_link_and_survives_the_wire():
+    message = email_message(notice(CONFIG, AT), "kiosk@example.org", "anna@example.org")
+    parsed = message_from_bytes(message.as_bytes(), policy=default_policy)
+    assert (parsed["Subject"], parsed["From"], parsed["To"]) == (
+        "Erna Müller möchte Sie per Video sprechen", "kiosk@example.org", "anna@example.org")
+    assert parsed.get_content_type() == "text/plain"
+    body = parsed.get_content()
+    assert body.startswith("Guten Tag,\n\nErna Müller hat gerade") and LINK in body
+    assert "Videotelefon von Erna Müller" in body
+
+
+@pytest.mark.parametrize("last, minutes, expected", [
+    (None, 5, True), (AT - timedelta(minutes=4, seconds=59), 5, False), (AT - timedelta(minutes=5), 5, True),
+    (AT, 0, True), (AT - timedelta(hours=2), 120, True),
+])
+def test_a_second_tap_within_the_dedupe_window_sends_nothing_new(last, minutes, expected):
+    assert should_notify(last, AT, minutes) is expected
+
+
+@pytest.mark.parametrize("hour, minute, quiet", [
+    (19, 59, False), (20, 0, True), (23, 59, True), (0, 0, True), (7, 59, True), (8, 0, False),
+    (12, 30, True), (13, 0, False),
+])
+def test_quiet_hours_cross_midnight_and_several_windows_add_up(hour, minute, quiet):
+    now = datetime(2026, 11, 27, hour, minute)
+    assert in_quiet_hours(now, ("20:00-08:00", "12:00-13:00")) is quiet
+
+
+def test_no_quiet_hours_means_never_quiet():
+    assert in_quiet_hours(datetime(2026, 11, 27, 3, 0), ()) is False
+
+
+def test_only_the_escaped_room_name_goes_into_the_presence_url():
+    template = "https://konferenz.example.org/room-size?room={room}&domain=konferenz.example.org"
+    assert presence_url(template, "palim-x_1") == \
+        "https://konferenz.example.org/room-size?room=palim-x_1&domain=konferenz.example.org"
+    assert presence_url("https://k.example.org/room/{room}", "a/b?c&d") == "https://k.example.org/room/a%2Fb%3Fc%26d"
+
+
+@pytest.mark.parametrize("status, body, expected", [
+    (200, {"participants": 2}, 2), (200, {"participants": 0}, 0), (200, ["anna", "bernd"], 2), (200, [], 0),
+    (404, None, 0), (404, "anything", 0),
+    (200, {"participants": -1}, None), (200, {"participants": "2"}, None), (200, {}, None), (200, "2", None),
+    (200, None, None), (500, {"participants": 2}, None), (302, [], None), (200, {"participants": 2.0}, None),
+])
+def test_presence_answers_are_counted_or_unknown(status, body, expected):
+    assert parse_presence(status, body) == expected
