@@ -1,0 +1,194 @@
+"""The Qt watchers: nightly restart, background work, presence against the stand-in, power and network."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+
+from kiosk.controllers.watchers import Background, NetworkWatch, NightlyRestart, PowerWatch, PresenceWatch, read_battery
+from kiosk.health import Battery
+
+ROOM = "palim-watchersroomwatchersroomab"
+
+
+def test_nightly_restart_is_due_inside_the_window_when_idle(qtbot):
+    night = datetime(2026, 11, 28, 3, 5)
+    times = iter([datetime(2026, 11, 27, 9, 0)] + [night + timedelta(seconds=i) for i in range(10)])
+    restart = NightlyRestart("03:00-04:00", lambda: True, clock=lambda: next(times))
+    try:
+        with qtbot.waitSignal(restart.due, timeout=5000):
+            pass
+    finally:
+        restart.stop()
+
+
+def test_nightly_restart_does_not_restart_a_kiosk_started_tonight(qtbot):
+    night = datetime(2026, 11, 28, 3, 5)
+    times = iter([night] + [night + timedelta(seconds=i) for i in range(1, 10)])  # started inside the window
+    restart = NightlyRestart("03:00-04:00", lambda: True, clock=lambda: next(times))
+    try:
+        with qtbot.assertNotEmitted(restart.due, wait=1500):
+            pass
+    finally:
+        restart.stop()
+
+
+def test_a_stopped_nightly_restart_never_fires(qtbot):
+    night = datetime(2026, 11, 28, 3, 5)
+    times = iter([datetime(2026, 11, 27, 9, 0)] + [night + timedelta(seconds=i) for i in range(10)])
+    restart = NightlyRestart("03:00-04:00", lambda: True, clock=lambda: next(times))
+    restart.stop()
+    with qtbot.assertNotEmitted(restart.due, wait=1500):
+        pass
+
+
+def test_background_work_runs_in_a_worker_and_its_result_comes_back_in_the_gui_thread(qtbot):
+    worker = Background("bg-result")
+    results = []
+    try:
+        worker.submit(lambda: threading.current_thread().name,
+                      lambda result: results.append((result, threading.current_thread() is threading.main_thread())))
+        qtbot.waitUntil(lambda: bool(results), timeout=5000)
+        (name, in_gui), = results
+        assert name.startswith("bg-result") and in_gui
+    finally:
+        worker.stop()
+
+
+def test_background_work_that_raises_gives_none(qtbot):
+    worker = Background("bg-raise")
+    results = []
+    try:
+        worker.submit(lambda: 1 / 0, results.append)
+        worker.submit(lambda: "next", results.append)  # the worker survives
+        qtbot.waitUntil(lambda: len(results) == 2, timeout=5000)
+        assert results == [None, "next"]
+    finally:
+        worker.stop()
+
+
+def test_stopped_background_work_starts_nothing_new_and_delivers_nothing(qtbot):
+    worker = Background("bg-stop")
+    started, release = threading.Event(), threading.Event()
+    ran_second, results = [], []
+
+    def first():
+        started.set()
+        release.wait(5)
+        return "first"
+
+    worker.submit(first, results.append)
+    worker.submit(lambda: ran_second.append(True), results.append)
+    assert started.wait(5)
+    worker.stop()
+    release.set()
+    qtbot.waitUntil(lambda: not any(t.name.startswith("bg-stop") for t in threading.enumerate()), timeout=5000)
+    assert ran_second == []
+    assert results == []
+
+
+@pytest.fixture
+def watches(server):
+    made: list = []
+    yield made
+    for watch in made:
+        watch.stop()
+        watch.deleteLater()
+    server.room_size.clear()
+    server.room_size_status = 200
+
+
+def presence(server, pins, made) -> PresenceWatch:
+    watch = PresenceWatch(f"{server.url}/room-size?room={ROOM}&domain=muc.test", 3, server.url, pins)
+    made.append(watch)
+    return watch
+
+
+def test_presence_reports_who_waits_with_the_pinned_certificate(qtbot, server, watches):
+    server.room_size[ROOM] = 3
+    watch = presence(server, (server.cert_sha256,), watches)
+    with qtbot.waitSignal(watch.changed, timeout=10000) as signal:
+        pass
+    assert signal.args == [3]
+
+
+def test_presence_of_an_empty_room_is_zero(qtbot, server, watches):
+    watch = presence(server, (server.cert_sha256,), watches)
+    with qtbot.waitSignal(watch.changed, timeout=10000) as signal:
+        pass
+    assert signal.args == [0]
+
+
+@pytest.mark.parametrize("pins", [("0" * 64,), ()], ids=["wrong pin", "no pin"])
+def test_presence_without_the_right_pin_is_unknown(qtbot, server, watches, pins):
+    server.room_size[ROOM] = 3
+    watch = presence(server, pins, watches)
+    with qtbot.waitSignal(watch.changed, timeout=15000) as signal:
+        pass
+    assert signal.args == [None]
+
+
+def test_presence_of_a_broken_endpoint_is_unknown(qtbot, server, watches):
+    server.room_size_status = 500
+    watch = presence(server, (server.cert_sha256,), watches)
+    with qtbot.waitSignal(watch.changed, timeout=10000) as signal:
+        pass
+    assert signal.args == [None]
+
+
+def test_paused_presence_asks_nothing_until_resumed(qtbot, server, watches):
+    server.room_size[ROOM] = 1
+    watch = presence(server, (server.cert_sha256,), watches)
+    watch.pause(True)
+    with qtbot.assertNotEmitted(watch.changed, wait=2000):
+        pass
+    with qtbot.waitSignal(watch.changed, timeout=10000) as signal:
+        watch.pause(False)
+    assert signal.args == [1]
+
+
+def test_stopped_presence_asks_nothing(qtbot, server, watches):
+    watch = presence(server, (server.cert_sha256,), watches)
+    watch.stop()
+    with qtbot.assertNotEmitted(watch.changed, wait=2000):
+        pass
+
+
+@pytest.mark.xfail(strict=True, reason="watchers.py PresenceWatch.pause(False) after stop() restarts the timer; "
+                                       "_ask then submits to the shut-down pool: RuntimeError in the event loop")
+def test_stopped_presence_stays_stopped_when_a_late_call_state_resumes_it(qtbot, server, watches):
+    watch = presence(server, (server.cert_sha256,), watches)
+    watch.stop()
+    watch.pause(False)  # e.g. FamilyController.call_state after its shutdown: a stop is final
+    with qtbot.assertNotEmitted(watch.changed, wait=2000):
+        pass
+
+
+def test_power_watch_check_reports_the_reading(qtbot):
+    readings = iter([Battery(42.0, False), None])
+    watch = PowerWatch(lambda: next(readings))
+    try:
+        with qtbot.waitSignal(watch.reading) as signal:
+            watch.check()
+        assert signal.args == [Battery(42.0, False)]
+        with qtbot.waitSignal(watch.reading) as signal:
+            watch.check()
+        assert signal.args == [None]
+    finally:
+        watch.stop()
+
+
+def test_read_battery_gives_none_or_a_battery():
+    reading = read_battery()
+    assert reading is None or (isinstance(reading, Battery) and 0 <= reading.percent <= 100
+                               and isinstance(reading.plugged, bool))
+
+
+def test_network_watch_counts_unknown_as_online(qtbot):
+    watch = NetworkWatch()
+    assert isinstance(watch.online, bool)
+    with qtbot.waitSignal(watch.online_changed) as signal:
+        watch.online_changed.emit(False)
+    assert signal.args == [False]
