@@ -1,0 +1,98 @@
+"""Kiosk: the window and the four controllers wired together, or the setup screen alone."""
+
+from __future__ import annotations
+
+from kiosk.callflow import Trouble
+from kiosk.config import config_from_text
+from kiosk.controllers.calls import CallController
+from kiosk.controllers.family import FamilyController
+from kiosk.controllers.health import HealthController
+from kiosk.controllers.kiosk import Kiosk
+from kiosk.controllers.staff import StaffController
+from kiosk.core.style import Metrics
+from kiosk.screen import Screen
+from kiosk import texts
+from tests.e2e.conftest import close_kiosk, config_text, make_kiosk
+
+
+def test_a_configured_kiosk_has_its_four_controllers_and_shows_home(qtbot, server, tmp_path):
+    kiosk = make_kiosk(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml",
+                       battery=lambda: None)
+    try:
+        assert isinstance(kiosk.calls, CallController) and isinstance(kiosk.family, FamilyController)
+        assert isinstance(kiosk.health, HealthController) and isinstance(kiosk.staff, StaffController)
+        assert kiosk.window.screen is Screen.HOME
+        with qtbot.waitSignal(kiosk.home_shown, timeout=5000):
+            pass
+    finally:
+        close_kiosk(kiosk)
+
+
+def test_without_a_config_only_the_setup_screen_shows(qtbot, tmp_path):
+    kiosk = Kiosk(Metrics(1280, 800), None, tmp_path / "kiosk.yaml", support_contact="Frau Kaya")
+    try:
+        assert (kiosk.calls, kiosk.family, kiosk.health, kiosk.staff) == (None, None, None, None)
+        assert kiosk.window.screen is Screen.SETUP
+        assert kiosk.window.message.hint.text() == texts.SETUP_CONTACT.format(contact="Frau Kaya")
+        with qtbot.assertNotEmitted(kiosk.home_shown, wait=300):
+            pass
+    finally:
+        close_kiosk(kiosk)
+
+
+def test_presence_from_the_family_controller_makes_it_ring(qtbot, server, tmp_path):
+    kiosk = make_kiosk(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml",
+                       battery=lambda: None)
+    try:
+        kiosk.family.presence_changed.emit(2, False)
+        assert kiosk.window.screen is Screen.RINGING
+        assert kiosk.family.ringing_sound_on  # calls.ring reaches family.ring
+        kiosk.family.presence_changed.emit(0, False)
+        assert kiosk.window.screen is Screen.HOME and not kiosk.family.ringing_sound_on
+    finally:
+        close_kiosk(kiosk)
+
+
+def test_network_loss_reaches_the_flow_and_becomes_an_incident(qtbot, server, tmp_path):
+    kiosk = make_kiosk(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml",
+                       battery=lambda: None)
+    try:
+        kiosk.health.network.online_changed.emit(False)
+        kiosk.calls.call_tapped()
+        assert kiosk.window.screen is Screen.TROUBLE
+        assert kiosk.window.message.headline.text() == texts.TROUBLE[Trouble.OFFLINE][0]
+        assert "offline" in kiosk.health.incidents_text()  # calls.incident reaches health.incident
+    finally:
+        close_kiosk(kiosk)
+
+
+def test_staff_quitting_asks_the_kiosk_to_quit(qtbot, server, tmp_path):
+    kiosk = make_kiosk(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml",
+                       battery=lambda: None)
+    try:
+        kiosk.staff.open_service()
+        with qtbot.waitSignal(kiosk.quit_requested) as signal:
+            kiosk.window.service.quit_tapped.emit()
+        assert signal.args == [0]
+        with qtbot.waitSignal(kiosk.reload_requested):
+            kiosk.window.service.reload_tapped.emit()
+    finally:
+        close_kiosk(kiosk)
+
+
+def test_shutdown_twice_is_safe_and_the_window_may_close(qtbot, server, tmp_path):
+    kiosk = make_kiosk(qtbot, config_from_text(config_text(server, tmp_path)), tmp_path / "kiosk.yaml",
+                       battery=lambda: None)
+    kiosk.shutdown()
+    kiosk.shutdown()
+    assert kiosk.window.close()
+    assert kiosk.calls.view.page is None
+    close_kiosk(kiosk)
+
+
+def test_shutdown_of_the_setup_kiosk_is_safe(qtbot, tmp_path):
+    kiosk = Kiosk(Metrics(1280, 800), None, tmp_path / "kiosk.yaml")
+    kiosk.shutdown()
+    kiosk.shutdown()
+    assert kiosk.window.close()
+    close_kiosk(kiosk)
