@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -120,25 +121,39 @@ class NightlyRestart(QObject):
 
 
 class Background(QObject):
-    """Runs blocking work in one worker thread and hands results back in the GUI thread.
+    """Runs blocking work in one daemon worker thread and hands results back in the GUI thread.
 
     Results come back through a queue that a GUI-thread timer drains while work is pending: a worker never touches
-    a Qt object, so a window closed mid-request cannot be hit by a late signal."""
+    a Qt object, so a window closed mid-request cannot be hit by a late signal. The worker is a daemon thread, not a
+    ThreadPoolExecutor (whose threads the interpreter joins at exit): an unanswered request never holds up quitting."""
 
     def __init__(self, name: str, parent=None):
         super().__init__(parent)
         import queue
-        from concurrent.futures import ThreadPoolExecutor
 
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._results: queue.SimpleQueue = queue.SimpleQueue()
         self._pending = 0
+        self._stopped = False
         self._drain = QTimer(self, interval=100)
         self._drain.timeout.connect(self._deliver)
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
 
     def submit(self, work: Callable[[], object], done: Callable[[object], None]) -> None:
         """Run `work` in the worker; call `done(result)` in the GUI thread (result None if work raised)."""
-        def run() -> None:
+        if self._stopped:
+            return
+        self._pending += 1
+        self._drain.start()
+        self._jobs.put((work, done))
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            work, done = job
             try:
                 result = work()
             except Exception:  # noqa: BLE001 (background work must never take the kiosk down)
@@ -146,22 +161,20 @@ class Background(QObject):
                 result = None
             self._results.put((done, result))
 
-        self._pending += 1
-        self._drain.start()
-        self._pool.submit(run)
-
     def _deliver(self) -> None:
         while not self._results.empty():
             done, result = self._results.get()
             self._pending -= 1
-            done(result)
+            if not self._stopped:
+                done(result)
         if self._pending <= 0:
             self._drain.stop()
 
     def stop(self) -> None:
-        """Start nothing new; what runs finishes unseen."""
+        """Start nothing new and deliver nothing more; what runs finishes unseen, and never delays an exit."""
+        self._stopped = True
         self._drain.stop()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._jobs.put(None)
 
 
 class PresenceWatch(QObject):

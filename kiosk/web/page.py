@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from PyQt6 import sip
 from PyQt6.QtCore import QUrl
+from PyQt6.QtNetwork import QAuthenticator
 from PyQt6.QtWebEngineCore import (
     QWebEngineCertificateError, QWebEngineDownloadRequest, QWebEnginePage, QWebEnginePermission, QWebEngineProfile,
     QWebEngineSettings, QWebEngineUrlRequestInfo, QWebEngineUrlRequestInterceptor,
@@ -78,6 +80,12 @@ def build_profile(config: KioskConfig, parent=None) -> QWebEngineProfile:
     return profile
 
 
+def _origin(url: QUrl) -> str:
+    """scheme://host:port of a URL, for the log (never its path or query: a room name may be in them)."""
+    return url.adjusted(QUrl.UrlFormattingOption.RemovePath | QUrl.UrlFormattingOption.RemoveQuery
+                        | QUrl.UrlFormattingOption.RemoveFragment | QUrl.UrlFormattingOption.RemoveUserInfo).toString()
+
+
 def _refuse_download(download: QWebEngineDownloadRequest) -> None:
     log.warning("download refused: %s", download.url().toDisplayString(QUrl.UrlFormattingOption.RemoveQuery))
     download.cancel()
@@ -92,6 +100,9 @@ class LockedPage(QWebEnginePage):
         self._local_media = local_media
         self.permissionRequested.connect(self._on_permission)
         self.certificateError.connect(self._on_certificate_error)
+        self.authenticationRequired.connect(self._refuse_authentication)
+        self.proxyAuthenticationRequired.connect(lambda url, authenticator, host: self._refuse_authentication(
+            url, authenticator))
         self.newWindowRequested.connect(lambda request: log.warning(
             "new window refused: %s", request.requestedUrl().toDisplayString(QUrl.UrlFormattingOption.RemoveQuery)))
 
@@ -105,6 +116,29 @@ class LockedPage(QWebEnginePage):
     def createWindow(self, kind):  # noqa: N802 (Qt override)
         log.warning("window.open / target=_blank refused")
         return None
+
+    # Dialogs a page can open: none may appear over the kiosk (a resident cannot answer them; a server could fake
+    # one), and no file chooser may open as the kiosk user. Each is refused at once and logged.
+
+    def chooseFiles(self, mode, old_files, mime_types) -> list[str]:  # noqa: N802 (Qt override)
+        log.warning("file chooser refused (%s)", _origin(self.url()))
+        return []
+
+    def javaScriptAlert(self, origin: QUrl, message: str) -> None:  # noqa: N802 (Qt override)
+        log.warning("alert() refused from %s", _origin(origin))
+
+    def javaScriptConfirm(self, origin: QUrl, message: str) -> bool:  # noqa: N802 (Qt override)
+        log.warning("confirm() refused from %s", _origin(origin))
+        return False
+
+    def javaScriptPrompt(self, origin: QUrl, message: str, default: str):  # noqa: N802 (Qt override)
+        log.warning("prompt() refused from %s", _origin(origin))
+        return False, ""
+
+    def _refuse_authentication(self, url: QUrl, authenticator) -> None:
+        log.warning("login dialog refused for %s", _origin(url))
+        # A null authenticator cancels the request (as qutebrowser answers "no login"): no dialog, no retry.
+        sip.assign(authenticator, QAuthenticator())
 
     def javaScriptConsoleMessage(self, level, message: str, line: int, source: str) -> None:  # noqa: N802
         # Jitsi is chatty; only the call page's own messages are worth the journal.

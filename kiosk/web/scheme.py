@@ -36,11 +36,11 @@ def _static(name: str) -> bytes | None:
         if not file.open(QIODevice.OpenModeFlag.ReadOnly):
             return None
         return bytes(file.readAll())
-    if "/" in name or name.startswith("."):
+    if "/" in name or "\\" in name or name.startswith(".") or "\0" in name:
         return None
     try:
         return resources.files("kiosk.web").joinpath("static", name).read_bytes()
-    except (FileNotFoundError, IsADirectoryError, OSError):
+    except (OSError, ValueError):  # ValueError: a name the file system cannot hold
         return None
 
 
@@ -48,9 +48,17 @@ class PalimSchemeHandler(QWebEngineUrlSchemeHandler):
     """Serves the few static files of the call page; everything else is 404."""
 
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 (Qt override)
+        # A page can ask for any palim: URL; nothing it asks for may raise out of this Qt override.
+        try:
+            self._serve(job)
+        except Exception:  # noqa: BLE001
+            log.exception("palim: request failed")
+            job.fail(QWebEngineUrlRequestJob.Error.RequestFailed)
+
+    def _serve(self, job: QWebEngineUrlRequestJob) -> None:
         url = job.requestUrl()
         name = url.path().lstrip("/")
-        body = _static(name) if url.host() == HOST else None
+        body = _static(name) if url.host() == HOST and "\0" not in name else None
         if body is None:
             log.warning("palim: no such page: %s", url.toString())
             job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
