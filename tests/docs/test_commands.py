@@ -193,3 +193,16 @@ def test_every_linked_file_is_in_the_repository(doc):
         relative = str(target.relative_to(ROOT))
         assert target.exists() and (relative in tracked or any(t.startswith(relative + "/") for t in tracked)), \
             f"{doc.name} links to {link}, which is not in the repository"
+
+
+TOP = ("kiosk", "provisioning", "tests", "scripts", "docs", "assets", "bench", "examples", "jitsi_standin", ".ci")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
+def test_every_file_named_in_backticks_is_in_the_repository(doc):
+    """`kiosk/config.py`, `tests/unit/...`: a path the text names as the project's must be there (a placeholder
+    like <lang> or a wildcard is not a file name)."""
+    text = doc.read_text(encoding="utf-8")
+    named = {m for m in re.findall(r"`([\w.-]+/[\w./-]*)`", text) if m.split("/")[0] in TOP}
+    missing = sorted(m for m in named if not (ROOT / m).exists())
+    assert not missing, f"{doc.name} names files that are not in the repository: {missing}"
