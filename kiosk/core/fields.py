@@ -36,7 +36,7 @@ class Strict(BaseModel):
 def one_line_text(value: str) -> str:
     """Plain text on one line, stripped; ValueError for blank text or control characters."""
     # These end up in generated files and log lines: a line break would inject lines into them.
-    if not value.strip() or any(ord(c) < 32 or c in "\x7f\u2028\u2029" for c in value):
+    if not value.strip() or any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f or c in "\u2028\u2029" for c in value):
         raise ValueError("must be plain text on one line")
     return value.strip()
 
@@ -113,6 +113,9 @@ def check_server_url(value: str) -> str:
 
 def check_url_with_path(value: str) -> str:
     """An https URL that may have a path and query (loopback may use http); raise ValueError otherwise."""
+    if any(ord(c) <= 32 or 0x7f <= ord(c) <= 0x9f for c in value):
+        # urlsplit silently drops tabs and line breaks: refuse them here, or they would travel on with the URL.
+        raise ValueError("must be one URL without spaces, line breaks or control characters")
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError("must be a URL like https://ntfy.example.org/topic")
@@ -131,7 +134,7 @@ def room_entropy_bits(room: str) -> float:
         return 16.0 * len(re.split(r"[-_]", body))
     alphabet = sum(size for pattern, size in ((r"[a-z]", 26), (r"[A-Z]", 26), (r"[0-9]", 10), (r"[-_]", 2))
                    if re.search(pattern, body))
-    if alphabet == 0 or len(set(body)) < len(body) / 4:
+    if alphabet == 0 or len(set(body)) <= len(body) / 4:
         return 0.0  # repeats such as "aaaa1111" carry next to nothing
     return len(body) * math.log2(alphabet)
 

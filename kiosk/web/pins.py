@@ -2,15 +2,18 @@
 
 A pin is the SHA-256 of the leaf certificate of the configured server (`tls_pins`). In Chromium and for the service
 screen's check a pin only rescues a certificate no CA vouches for; for background requests (requests/urllib3) a
-configured pin is required in the handshake, before the request with the room name is sent.
+configured pin is required in the handshake, before the request with the room name is sent; without pins they
+trust the device's own CA store (kiosk.core.https), so a city CA installed there works.
 """
 
 from __future__ import annotations
 
+import requests
 from PyQt6.QtCore import QCryptographicHash, QUrl
 from PyQt6.QtNetwork import QNetworkReply
 
 from kiosk.config import KioskConfig
+from kiosk.core.https import TIMEOUT_S, get_json, pinned_session, system_trust_session
 from kiosk.web.policy import Origin, certificate_pinned
 
 
@@ -34,12 +37,10 @@ def accept_if_pinned(reply: QNetworkReply, config: KioskConfig) -> bool:
     return pinned
 
 
-def fetch_json(url: str, server: str, pins: tuple[str, ...], timeout: float = 5.0) -> tuple[int, object]:
-    """GET a JSON answer; for the configured server a pinned certificate is checked by its fingerprint."""
-    import requests
-
+def fetch_json(url: str, server: str, pins: tuple[str, ...], timeout: float = TIMEOUT_S) -> tuple[int, object]:
+    """GET a JSON answer: pinned for the configured server when pins are set, else against the device's CA store."""
     if not (pins and Origin.of(url).host == Origin.of(server).host and url.startswith("https:")):
-        return get_json(requests.Session(), url, timeout, verify=True)
+        return get_json(system_trust_session(), url, timeout)
     # urllib3 checks one fingerprint during the handshake, before the request (and the room in its URL) is sent; a
     # server that is changing certificates has two pins, so try each until one matches.
     for pin in pins[:-1]:
@@ -48,31 +49,3 @@ def fetch_json(url: str, server: str, pins: tuple[str, ...], timeout: float = 5.
         except requests.exceptions.SSLError:
             continue  # not this pin (or TLS failed, which the last try will report)
     return get_json(pinned_session(pins[-1]), url, timeout, verify=False)
-
-
-def pinned_session(pin: str):
-    """A requests session whose HTTPS connections accept exactly the leaf certificate with this SHA-256."""
-    import requests
-    from requests.adapters import HTTPAdapter
-
-    class PinnedAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args, **kwargs):
-            kwargs["assert_fingerprint"] = pin  # urllib3 checks the leaf's SHA-256 instead of a CA
-            kwargs["cert_reqs"] = "CERT_NONE"
-            return super().init_poolmanager(*args, **kwargs)
-
-    session = requests.Session()
-    session.mount("https://", PinnedAdapter())
-    return session
-
-
-def get_json(session, url: str, timeout: float, verify: bool) -> tuple[int, object]:
-    """GET url with this session and return (status, JSON body or None)."""
-    # verify=False goes with a pinned session: the environment's CA bundle must not override the pin, the pin is the check
-    with session:
-        response = session.get(url, timeout=timeout, headers={"Accept": "application/json"}, verify=verify)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        return response.status_code, body
