@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(log_path, "ab") as log, BenchStandin(remote_peer=not args.no_peer) as server:
         config = work / "kiosk.yaml"
         text = (f"server: {server.url}\nroom: {ROOM}\nresident: Erna Müller\nlanguage: de\n"
-                f"tls_pins: ['{server.cert_sha256}']\nadmin_pin_hash: '{hash_pin('2468')}'\n"
+                f"tls_pins: ['{server.cert_sha256}']\nadmin_pin_hash: '{hash_pin('2468', force=True)}'\n"
                 f"health: {{usage_log: {work / 'usage.jsonl'}}}\n")
         if args.jitsi:
             text += f"jitsi: {args.jitsi}\n"

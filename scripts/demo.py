@@ -50,7 +50,7 @@ def main() -> int:
             "language: de\n"
             "support_contact: 'Stadtverwaltung Bühl IT, 07223 935-000'\n"
             f"tls_pins: ['{server.cert_sha256}']\n"
-            f"admin_pin_hash: '{hash_pin(args.pin)}'\n"
+            f"admin_pin_hash: '{hash_pin(args.pin, force=True)}'\n"
             f"health: {{usage_log: '{args.dir / 'usage.jsonl'}'}}\n", encoding="utf-8")
         print(f"demo: Jitsi STAND-IN (a test fake, not a real Jitsi server) on {server.url}")
         print(f"demo: kiosk config {config}")

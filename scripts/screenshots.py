@@ -72,7 +72,7 @@ def main() -> int:
     from jitsi_standin import StandinServer
 
     app = QApplication([sys.argv[0]])
-    pin_hash = hash_pin("2468")
+    pin_hash = hash_pin("2468", force=True)
     made: list[tuple[str, str, tuple[int, int], float, Path]] = []
 
     def settle(seconds: float) -> None:

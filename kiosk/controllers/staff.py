@@ -13,7 +13,8 @@ from PyQt6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkReques
 from kiosk import __version__, texts
 from kiosk.config import KioskConfig
 from kiosk.screen import STAFF_SCREENS, Screen
-from kiosk.staff import CornerTaps, PinLock
+from kiosk.core.files import state_dir
+from kiosk.staff import PIN_LOCK_FILE, CornerTaps, PinLock
 from kiosk.ui.window import KioskWindow
 from kiosk.web.pins import accept_if_pinned
 
@@ -31,7 +32,8 @@ class StaffController(QObject):
     quit_requested = pyqtSignal(int)
 
     def __init__(self, config: KioskConfig, config_path: Path, window: KioskWindow,
-                 may_open: Callable[[], bool], incidents: Callable[[], str], parent=None):
+                 may_open: Callable[[], bool], incidents: Callable[[], str], parent=None,
+                 pin_state: Path | None = None):
         super().__init__(parent)
         self.config = config
         self.config_path = config_path
@@ -39,7 +41,9 @@ class StaffController(QObject):
         self._may_open = may_open
         self._incidents = incidents
         self.corner = CornerTaps()
-        self.pin_lock = PinLock(config.admin_pin_hash)
+        # The lockout survives a restart: its state lives in the kiosk's state folder (wall-clock times).
+        self.pin_lock = PinLock(config.admin_pin_hash, pin_state or state_dir() / PIN_LOCK_FILE,
+                                str(config_path))
         self._idle = QTimer(self, singleShot=True, interval=STAFF_IDLE_MS)
         self._idle.timeout.connect(self.leave)
         self._network = QNetworkAccessManager(self)
@@ -65,14 +69,14 @@ class StaffController(QObject):
         """The PIN pad, when a PIN is configured and no call runs (no PIN: no way out on the device)."""
         if not self.pin_lock.enabled or not self._may_open():
             return
-        locked = self.pin_lock.seconds_locked(time.monotonic())
+        locked = self.pin_lock.seconds_locked(time.time())
         self.window.pin_pad.reset(texts.PIN_LOCKED.format(minutes=max(1, round(locked / 60))) if locked else "")
         self.window.show_screen(Screen.PIN)
         self._idle.start()
         log.info("staff PIN pad opened")
 
     def _pin_submitted(self, pin: str) -> None:
-        now = time.monotonic()
+        now = time.time()
         if self.pin_lock.check(pin, now):
             log.info("staff PIN accepted: service screen")
             self.open_service()

@@ -1,10 +1,19 @@
-"""The hidden staff exit: gesture, PIN pad, lockout, service screen."""
+"""The hidden staff exit: gesture, PIN pad, lockout (also across a restart), service screen."""
 
+import json
+
+import pytest
 from PyQt6.QtCore import QPoint
 
 from kiosk.screen import Screen
 from kiosk.config import config_from_text
 from tests.e2e.conftest import STAFF_PIN, close_kiosk, config_text, make_kiosk, tap, tap_at
+
+
+@pytest.fixture(autouse=True)
+def _own_state_folder(tmp_path, monkeypatch):
+    """The PIN lock's state lives in the kiosk's state folder: each test gets its own, as each device has one."""
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
 
 
 def corner_taps(qtbot, window, count=5):
@@ -76,3 +85,26 @@ def test_home_shown_is_announced_after_the_owner_could_connect(qtbot, server, tm
             pass
     finally:
         close_kiosk(window)
+
+
+def test_the_lockout_survives_a_restart_of_the_kiosk(qtbot, server, tmp_path):
+    config = config_from_text(config_text(server, tmp_path))
+    first = make_kiosk(qtbot, config, tmp_path / "kiosk.yaml")
+    try:
+        corner_taps(qtbot, first)
+        for _ in range(5):
+            enter(qtbot, first, "0000")
+        assert first.window.pin_pad.message.text().startswith("Zu viele Versuche")
+    finally:
+        close_kiosk(first)
+    saved = json.loads((tmp_path / "state" / "pin-lock.json").read_text())
+    assert saved["lockouts"] == 1 and "admin_pin_hash" not in saved
+    second = make_kiosk(qtbot, config, tmp_path / "kiosk.yaml")  # systemd started it again, or the power came back
+    try:
+        corner_taps(qtbot, second)
+        assert second.window.screen is Screen.PIN
+        assert second.window.pin_pad.message.text().startswith("Zu viele Versuche")  # locked at once
+        enter(qtbot, second, STAFF_PIN)
+        assert second.window.screen is Screen.PIN  # even the right PIN is refused until the lock runs out
+    finally:
+        close_kiosk(second)

@@ -1,23 +1,48 @@
 """PIN hashes, the corner gesture and the PIN pad's lockout."""
 
+import json
+import stat
+
 import pytest
 
 from kiosk.config import config_from_text
-from kiosk.staff import CornerTaps, PinLock, hash_pin, verify_pin
+from kiosk.staff import CornerTaps, PinLock, hash_pin, pin_weakness, verify_pin
+
+GOOD_PIN = "730518"
 
 
 def test_hash_is_salted_and_verifies():
-    first, second = hash_pin("2468"), hash_pin("2468")
+    first, second = hash_pin("2468", force=True), hash_pin("2468", force=True)
     assert first != second and first.startswith("scrypt$")
     assert verify_pin("2468", first) and not verify_pin("2469", first)
     # The config model accepts what hash_pin makes.
     config_from_text(f"server: https://a.example\nroom: r\nresident: E\nadmin_pin_hash: '{first}'\n")
 
 
-@pytest.mark.parametrize("pin", ["123", "12a4", "", "1" * 13])
+@pytest.mark.parametrize("pin", ["123", "12a4", "", "1" * 13, "١٢٣٤٥٦"])
 def test_pin_rules(pin):
     with pytest.raises(ValueError):
+        hash_pin(pin, force=True)
+
+
+@pytest.mark.parametrize("pin, why", [
+    ("2468", "fewer than 6 digits"), ("24680", "fewer than 6 digits"),
+    ("111111", "repeats one digit"), ("000000", "repeats one digit"), ("99999999", "repeats one digit"),
+    ("123456", "counts up or down"), ("654321", "counts up or down"), ("234567890", "counts up or down"),
+    ("890123", "counts up or down"), ("121212", "short pattern"), ("123123", "short pattern"),
+    ("112112", "short pattern"), ("147258", "most common"), ("112233", "most common"),
+])
+def test_hash_pin_refuses_short_and_obvious_pins_unless_forced(pin, why):
+    assert why in pin_weakness(pin)
+    with pytest.raises(ValueError, match=why):
         hash_pin(pin)
+    assert verify_pin(pin, hash_pin(pin, force=True))  # the demo and the tests use 2468 on purpose
+
+
+@pytest.mark.parametrize("pin", [GOOD_PIN, "480213", "90817263", "271828182845"])
+def test_hash_pin_takes_a_pin_that_is_not_obvious(pin):
+    assert pin_weakness(pin) is None
+    assert verify_pin(pin, hash_pin(pin))
 
 
 @pytest.mark.parametrize("stored", ["", "scrypt$1$2", "bcrypt$1$1$1$AA==$AA==", "scrypt$x$8$1$AA==$AA=="])
@@ -41,7 +66,7 @@ def test_slow_or_scattered_taps_do_not_open():
 
 
 def test_lockout_after_five_wrong_pins():
-    lock = PinLock(hash_pin("2468"))
+    lock = PinLock(hash_pin("2468", force=True))
     assert not any(lock.check("0000", now=float(i)) for i in range(5))
     assert lock.seconds_locked(5.0) == pytest.approx(299.0)
     assert not lock.check("2468", now=100.0)  # right PIN, but locked
@@ -51,3 +76,81 @@ def test_lockout_after_five_wrong_pins():
 def test_no_pin_configured_means_no_exit():
     lock = PinLock(None)
     assert not lock.enabled and not lock.check("1234", now=0)
+
+
+@pytest.fixture(scope="module")
+def stored():
+    return hash_pin(GOOD_PIN)
+
+
+def _five_wrong(lock: PinLock, start: float) -> None:
+    assert not any(lock.check("000000", now=start + i) for i in range(5))
+
+
+def test_the_lockout_survives_a_restart(tmp_path, stored):
+    state = tmp_path / "state" / "pin-lock.json"
+    _five_wrong(PinLock(stored, state, "/etc/palim-kiosk/kiosk.yaml"), 1000.0)
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    assert GOOD_PIN not in state.read_text() and stored not in state.read_text()
+    again = PinLock(stored, state, "/etc/palim-kiosk/kiosk.yaml")  # the kiosk restarted (or the power went)
+    assert again.seconds_locked(1010.0) == pytest.approx(294.0)
+    assert not again.check(GOOD_PIN, now=1010.0)
+    assert again.check(GOOD_PIN, now=1305.0)
+    assert json.loads(state.read_text())["lockouts"] == 0  # a right PIN clears the escalation too
+
+
+def test_wrong_pins_before_a_restart_still_count(tmp_path, stored):
+    state = tmp_path / "pin-lock.json"
+    lock = PinLock(stored, state, "k")
+    assert not any(lock.check("000000", now=float(i)) for i in range(3))
+    lock = PinLock(stored, state, "k")
+    assert not any(lock.check("000000", now=10.0 + i) for i in range(2))
+    assert lock.seconds_locked(12.0) > 0
+
+
+def test_repeated_lockouts_grow_5_15_60_minutes(tmp_path, stored):
+    state = tmp_path / "pin-lock.json"
+    now, lengths = 0.0, []
+    for _ in range(5):
+        lock = PinLock(stored, state, "k")  # a restart between every lockout changes nothing
+        _five_wrong(lock, now)
+        now += 4
+        lengths.append(round(lock.seconds_locked(now) / 60))
+        now += lock.seconds_locked(now) + 1
+    assert lengths == [5, 15, 60, 60, 60]
+
+
+def test_a_clock_set_back_locks_no_longer_than_the_lockout(tmp_path, stored):
+    state = tmp_path / "pin-lock.json"
+    _five_wrong(PinLock(stored, state, "k"), 1_000_000.0)
+    lock = PinLock(stored, state, "k")
+    assert lock.seconds_locked(0.0) == pytest.approx(300.0)  # clock went back 11 days: still five minutes
+    assert lock.check(GOOD_PIN, now=301.0)
+
+
+@pytest.mark.parametrize("content", ["", "{", "[]", "null", '{"failures": "x"}', '{"scope": "k"}',
+                                     '{"scope": "k", "failures": 99, "lockouts": 0, "locked_until": 0}',
+                                     '{"scope": "k", "failures": true, "lockouts": 0, "locked_until": 0}',
+                                     '{"scope": "k", "failures": 0, "lockouts": 0, "locked_until": NaN}',
+                                     "[" * 100_000, "\udcff"])
+def test_a_broken_state_file_is_logged_and_replaced(tmp_path, stored, content, caplog):
+    state = tmp_path / "pin-lock.json"
+    state.write_text(content, errors="surrogateescape")
+    lock = PinLock(stored, state, "k")
+    assert lock.failures == 0 and lock.seconds_locked(0.0) == 0
+    _five_wrong(lock, 0.0)
+    assert PinLock(stored, state, "k").seconds_locked(5.0) > 0
+
+
+def test_another_configs_state_is_not_this_locks(tmp_path, stored):
+    state = tmp_path / "pin-lock.json"
+    _five_wrong(PinLock(stored, state, "/tmp/a/kiosk.yaml"), 0.0)
+    assert PinLock(stored, state, "/tmp/b/kiosk.yaml").seconds_locked(5.0) == 0
+
+
+def test_an_unwritable_state_folder_still_locks_in_memory(tmp_path, stored):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    lock = PinLock(stored, blocker / "pin-lock.json", "k")
+    _five_wrong(lock, 0.0)
+    assert lock.seconds_locked(5.0) == pytest.approx(299.0)
