@@ -39,7 +39,7 @@ class JitsiOptions(Strict):
 
 
 class BrandColors(Strict):
-    """A brand's colours as #rrggbb; each one left out keeps the default palette's (kiosk/ui/style.py)."""
+    """A brand's colours as #rrggbb; each one left out keeps the default palette's (kiosk/core/style.py)."""
 
     background: str | None = None
     text: str | None = None

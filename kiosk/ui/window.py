@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PyQt6.QtCore import QBuffer, QEvent, QIODevice, QObject, QPoint, QPointF, QRect, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter, QPixmap
@@ -161,10 +162,8 @@ class KioskWindow(QMainWindow):
             painter.end()
         return pixmap
 
-    def save_support_screenshot(self, directory):
+    def save_support_screenshot(self, directory: Path) -> Path | None:
         """Save the support screenshot as PNG in a directory, atomically; None when it cannot be written."""
-        from pathlib import Path
-
         buffer = QBuffer()
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         self.support_screenshot().save(buffer, "PNG")
