@@ -10,8 +10,8 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from kiosk.core.fields import (
-    BRAND_ID, DEFAULT_LANGUAGE, LANGUAGES, PIN_HASH, ROOM, Strict, check_server_url, check_url_with_path,
-    email_address, hex_colour, hostname, normalise_pin, one_line_text, secret_file, time_window,
+    BRAND_ID, DEFAULT_LANGUAGE, LANGUAGES, ROOM, Strict, check_server_url, check_url_with_path,
+    email_address, hex_colour, hostname, normalise_pin, one_line_text, pin_hash, secret_file, time_window,
 )
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
 from kiosk.core.style import contrast_problems
@@ -318,9 +318,7 @@ class KioskConfig(Strict):
     @field_validator("admin_pin_hash")
     @classmethod
     def _pin_hash(cls, value: str | None) -> str | None:
-        if value is not None and not PIN_HASH.fullmatch(value):
-            raise ValueError("must be a hash made by 'palim-kiosk --hash-pin' (scrypt$...), never the PIN itself")
-        return value
+        return None if value is None else pin_hash(value)
 
     @property
     def domain(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import math
 import re
@@ -18,7 +20,11 @@ MIN_ROOM_BITS = 128
 # Every pattern is used with fullmatch: a value with a trailing newline is refused, not accepted by `$`.
 HOSTNAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 ROOM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
-PIN_HASH = re.compile(r"scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+")
+PIN_HASH = re.compile(r"scrypt\$([0-9]{1,9})\$([0-9]{1,4})\$([0-9]{1,4})\$([A-Za-z0-9+/]{4,88}={0,2})"
+                      r"\$([A-Za-z0-9+/]{4,88}={0,2})")
+# A PIN has few possibilities, so only the hash's cost protects it: scrypt N >= 2^14, r >= 8 (what --hash-pin makes).
+# The ceiling is half of what the kiosk lets scrypt use when it checks a PIN (256 MiB): a valid hash always verifies.
+PIN_HASH_MIN_N, PIN_HASH_MIN_R, PIN_HASH_MAX_MEMORY = 2**14, 8, 128 * 1024 * 1024
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 HHMM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -82,6 +88,32 @@ def secret_file(value: str) -> str:
     """The absolute path of a file holding a secret (never the secret itself)."""
     if not value.startswith("/"):
         raise ValueError("must be the absolute path of a file that holds the secret (never the secret itself)")
+    return value
+
+
+def pin_hash(value: str) -> str:
+    """An admin_pin_hash as --hash-pin makes it, costly enough to guess; ValueError otherwise (never naming it)."""
+    found = PIN_HASH.fullmatch(value)
+    if not found:
+        raise ValueError("must be a hash made by 'palim-kiosk --hash-pin' (scrypt$...), never the PIN itself")
+    n, r, p = (int(x) for x in found.group(1, 2, 3))
+    try:
+        salt, digest = (base64.b64decode(x, validate=True) for x in found.group(4, 5))
+    except (binascii.Error, ValueError):
+        raise ValueError("is not a whole hash made by 'palim-kiosk --hash-pin' (its salt or digest is cut "
+                         "short): copy the whole line again") from None
+    if n & (n - 1) or p < 1:
+        raise ValueError(f"is not a hash made by 'palim-kiosk --hash-pin' (scrypt N={n} is not a power of two, or "
+                         f"p={p} is 0): make a new one")
+    if n < PIN_HASH_MIN_N or r < PIN_HASH_MIN_R:
+        raise ValueError(f"is too cheap to guess (scrypt N={n}, r={r}; at least N={PIN_HASH_MIN_N} and "
+                         f"r={PIN_HASH_MIN_R} are needed): make a new one with 'palim-kiosk --hash-pin'")
+    if 128 * n * r * p > PIN_HASH_MAX_MEMORY:
+        raise ValueError(f"asks scrypt for more memory than a kiosk gives it (N={n}, r={r}, p={p}): make a new "
+                         f"one with 'palim-kiosk --hash-pin'")
+    if len(salt) < 16 or len(digest) < 32:
+        raise ValueError("has too short a salt or digest (at least 16 and 32 bytes): make a new one with "
+                         "'palim-kiosk --hash-pin'")
     return value
 
 

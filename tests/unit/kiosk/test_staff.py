@@ -154,3 +154,48 @@ def test_an_unwritable_state_folder_still_locks_in_memory(tmp_path, stored):
     lock = PinLock(stored, blocker / "pin-lock.json", "k")
     _five_wrong(lock, 0.0)
     assert lock.seconds_locked(5.0) == pytest.approx(299.0)
+
+
+def _config_with(pin_hash: str) -> str:
+    return f"server: https://a.example\nroom: r\nresident: E\nadmin_pin_hash: '{pin_hash}'\n"
+
+
+@pytest.mark.parametrize("params, message", [
+    ("2$1$1", "is too cheap to guess (scrypt N=2, r=1; at least N=16384 and r=8 are needed)"),
+    ("8192$8$1", "is too cheap to guess (scrypt N=8192, r=8; at least N=16384 and r=8 are needed)"),
+    ("16384$4$1", "is too cheap to guess (scrypt N=16384, r=4; at least N=16384 and r=8 are needed)"),
+    ("16385$8$1", "scrypt N=16385 is not a power of two"),
+    ("16384$8$0", "p=0 is 0"),
+    ("1048576$8$1", "asks scrypt for more memory than a kiosk gives it (N=1048576, r=8, p=1)"),
+])
+def test_the_config_refuses_a_cheap_pin_hash_with_its_position(stored, params, message):
+    from kiosk.config import ConfigError
+
+    salt_and_digest = stored.split("$", 4)[4]
+    with pytest.raises(ConfigError) as info:
+        config_from_text(_config_with(f"scrypt${params}${salt_and_digest}"), "kiosk.yaml")
+    [problem] = info.value.problems
+    assert str(problem).startswith("kiosk.yaml:4:17: admin_pin_hash: ") and message in problem.message
+    assert salt_and_digest not in str(problem)  # the hash is never echoed
+
+
+@pytest.mark.parametrize("tail", ["\\n", "\\u2028", "\\0", "\\ud800", "x", "CUT"])
+def test_the_config_refuses_a_pin_hash_with_anything_after_it(stored, tail):
+    from kiosk.config import ConfigError
+
+    value = stored[:-8] if tail == "CUT" else stored + tail  # YAML escapes in a double-quoted string
+    text = f'server: https://a.example\nroom: r\nresident: E\nadmin_pin_hash: "{value}"\n'
+    with pytest.raises(ConfigError) as info:
+        config_from_text(text, "kiosk.yaml")
+    if tail == "\\ud800":  # the YAML parser refuses a lone surrogate itself, at the escape
+        [problem] = info.value.problems
+        assert str(problem).startswith(f"kiosk.yaml:4:{20 + len(stored)}: not valid YAML")
+    else:
+        assert [str(p)[:33] for p in info.value.problems] == ["kiosk.yaml:4:17: admin_pin_hash: "]
+
+
+def test_a_short_salt_or_digest_is_refused(stored):
+    from kiosk.config import ConfigError
+
+    with pytest.raises(ConfigError, match="too short a salt or digest"):
+        config_from_text(_config_with("scrypt$16384$8$1$AAAA$AAAA"))
