@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtCore import QCoreApplication, QEvent, QPoint, Qt
 from PyQt6.QtWidgets import QWidget
 
 from jitsi_standin import StandinServer
@@ -14,7 +14,7 @@ from kiosk.controllers.staff import StaffController
 from kiosk.core.style import Metrics
 from kiosk.screen import Screen
 from kiosk.ui.window import KioskWindow
-from tests.e2e.conftest import STAFF_PIN, config_text
+from tests.unit.kiosk.controllers.conftest import STAFF_PIN, standin_config_text as config_text
 
 SIZE = (1280, 800)
 
@@ -46,11 +46,16 @@ class Rig:
         self.window.pin_pad.submitted.emit(pin)  # what the pad sends on OK
 
     def close(self) -> None:
+        # A server check still under way writes to the service screen when it ends: let it end first.
+        reachable = self.window.service.values[texts.SERVICE_REACHABLE]
+        self.qtbot.waitUntil(lambda: reachable.text() != texts.SERVICE_CHECKING, timeout=15000)
         self.staff.shutdown()
         self.window.shutdown()
         self.window.close()
-        self.window.deleteLater()
         self.staff.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        self.window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
 @pytest.fixture

@@ -69,8 +69,9 @@ def test_background_work_that_raises_gives_none(qtbot):
         worker.stop()
 
 
-def test_stopped_background_work_starts_nothing_new_and_delivers_nothing(qtbot):
-    worker = Background("bg-stop")
+def stopped_worker(qtbot, name: str):
+    """A worker stopped while one job runs and a second waits; returns what ran and what was delivered."""
+    worker = Background(name)
     started, release = threading.Event(), threading.Event()
     ran_second, results = [], []
 
@@ -83,10 +84,22 @@ def test_stopped_background_work_starts_nothing_new_and_delivers_nothing(qtbot):
     worker.submit(lambda: ran_second.append(True), results.append)
     assert started.wait(5)
     worker.stop()
+    worker.submit(lambda: ran_second.append("after stop"), results.append)
     release.set()
-    qtbot.waitUntil(lambda: not any(t.name.startswith("bg-stop") for t in threading.enumerate()), timeout=5000)
-    assert ran_second == []
-    assert results == []
+    qtbot.waitUntil(lambda: not any(t.name == name and t.is_alive() for t in threading.enumerate()), timeout=5000)
+    return ran_second, results
+
+
+def test_stopped_background_work_delivers_nothing(qtbot):
+    ran, results = stopped_worker(qtbot, "bg-stop")
+    assert results == [] and "after stop" not in ran
+
+
+@pytest.mark.xfail(strict=True, reason="watchers.py Background.stop() queues its end behind the waiting jobs: "
+                                       "a job submitted before stop() still starts after it")
+def test_stopped_background_work_starts_no_waiting_job(qtbot):
+    ran, _ = stopped_worker(qtbot, "bg-stop-waiting")
+    assert ran == []
 
 
 @pytest.fixture
@@ -156,8 +169,6 @@ def test_stopped_presence_asks_nothing(qtbot, server, watches):
         pass
 
 
-@pytest.mark.xfail(strict=True, reason="watchers.py PresenceWatch.pause(False) after stop() restarts the timer; "
-                                       "_ask then submits to the shut-down pool: RuntimeError in the event loop")
 def test_stopped_presence_stays_stopped_when_a_late_call_state_resumes_it(qtbot, server, watches):
     watch = presence(server, (server.cert_sha256,), watches)
     watch.stop()
