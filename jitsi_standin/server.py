@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from . import whitelist
+
 log = logging.getLogger(__name__)
 
 CERT_FILE = "standin-cert.pem"
@@ -37,6 +39,12 @@ _CERT_DAYS = 90
 def static_file(name: str) -> bytes:
     """Read one file of the stand-in's static folder (room.html, room.js, host.html, external_api.js)."""
     return resources.files(__package__).joinpath("static", name).read_bytes()
+
+
+def whitelist_script() -> bytes:
+    """The override whitelists for room.js, which applies only what a real Jitsi applies (whitelist.py)."""
+    lists = {"embedded": whitelist.whitelists(embedded=True), "top": whitelist.whitelists(embedded=False)}
+    return f"window.PALIM_STANDIN_WHITELISTS = {json.dumps(lists)};\n".encode()
 
 
 def _generate_cert(cert_path: Path, key_path: Path) -> None:
@@ -208,6 +216,8 @@ class StandinHandler(http.server.BaseHTTPRequestHandler):
                 self.send_json(200, {"participants": standin.room_size[room]})
             else:
                 self.send_body(404, b"no such room\n")
+        elif parts.path == "/_standin/whitelist.js":
+            self.send_body(200, whitelist_script(), "text/javascript; charset=utf-8")
         elif parts.path == "/_standin/room.js":
             self.send_body(200, static_file("room.js"), "text/javascript; charset=utf-8")
         elif parts.path == "/_standin/host.html":
@@ -275,6 +285,7 @@ class StandinServer:
         self._cond = threading.Condition()
         self._reports: list[dict[str, Any]] = []
         self._requests: list[str] = []
+        self._dropped: list[str] = []
         self._events: dict[str, list[dict[str, Any]]] = {}
         self._stopping = False
         self._httpd: _TLSServer | None = None
@@ -368,11 +379,24 @@ class StandinServer:
         with self._cond:
             return list(self._requests)
 
+    @property
+    def dropped_overrides(self) -> list[str]:
+        """Overrides the room pages dropped as a real Jitsi would (not on its whitelists), as "room: config.key"."""
+        with self._cond:
+            return list(self._dropped)
+
+    def take_dropped_overrides(self) -> list[str]:
+        """The dropped overrides seen so far, forgetting them (a test's teardown checks and resets this way)."""
+        with self._cond:
+            taken, self._dropped = self._dropped, []
+            return taken
+
     def clear(self) -> None:
-        """Forget reports, requests and undelivered events."""
+        """Forget reports, requests, dropped overrides and undelivered events."""
         with self._cond:
             self._reports.clear()
             self._requests.clear()
+            self._dropped.clear()
             self._events.clear()
 
     def wait_for_report(
@@ -406,6 +430,8 @@ class StandinServer:
         """Keep a report posted by a room page and wake wait_for_report() (the handler calls this)."""
         with self._cond:
             self._reports.append(report)
+            if report.get("type") == "loaded" and isinstance(report.get("dropped"), list):
+                self._dropped += [f"{report.get('room')}: {key}" for key in report["dropped"]]
             self._cond.notify_all()
 
     # -- remote control --------------------------------------------------------------------------------------

@@ -22,7 +22,11 @@ def low_power(config: KioskConfig, weak: bool | None = None) -> bool:
 
 
 def config_overwrite(config: KioskConfig, weak: bool | None = None) -> dict:
-    """The configOverwrite that makes Jitsi a one-button kiosk: no pre-join, no prompts, no chrome."""
+    """The configOverwrite that makes Jitsi a one-button kiosk: no pre-join, no prompts, no chrome.
+
+    Only keys on jitsi-meet's override whitelists: a real server drops every other key without a word
+    (tests/unit/kiosk/test_jitsi.py holds them against the whitelists; the stand-in drops the rest too).
+    """
     jitsi = config.jitsi
     low = low_power(config, weak)
     height = min(jitsi.resolution, LOW_POWER_MAX_RESOLUTION) if low else jitsi.resolution
@@ -33,7 +37,6 @@ def config_overwrite(config: KioskConfig, weak: bool | None = None) -> dict:
     overwrite = {
         # Straight in: no pre-join page, no name prompt, media on.
         "prejoinConfig": {"enabled": False},
-        "prejoinPageEnabled": False,  # older servers
         "readOnlyName": True,
         "disableProfile": True,
         "startWithAudioMuted": jitsi.start_audio_muted,
@@ -49,9 +52,8 @@ def config_overwrite(config: KioskConfig, weak: bool | None = None) -> dict:
         "notifications": [],
         "feedbackPercentage": 0,
         "deeplinking": {"disabled": True},
-        "disableDeepLinking": True,  # older servers
-        "enableWelcomePage": False,
-        "enableClosePage": False,
+        "disableDeepLinking": True,  # the older name, still applied
+        # Jitsi's close and welcome pages never show: the kiosk disposes the iframe on readyToClose (callflow.py).
         # Old hardware: modest video, no audio level meters.
         "resolution": height,
         "constraints": {"video": video},
@@ -62,10 +64,10 @@ def config_overwrite(config: KioskConfig, weak: bool | None = None) -> dict:
     }
     if low:
         overwrite.update({
-            # One encoding instead of three simulcast layers: a 1:1 family call needs no layers to choose from.
+            # One encoding instead of three simulcast layers: a 1:1 family call needs no layers to choose from
+            # (and with one layer there is none left to suspend).
             "disableSimulcast": True,
-            # Stop encoding layers nobody receives; no analysis of the microphone for "no audio" / "noisy" hints.
-            "enableLayerSuspension": True,
+            # No analysis of the microphone for "no audio" / "noisy" hints.
             "enableNoAudioDetection": False,
             "enableNoisyMicDetection": False,
         })
@@ -73,14 +75,13 @@ def config_overwrite(config: KioskConfig, weak: bool | None = None) -> dict:
 
 
 def interface_config_overwrite() -> dict:
-    """Interface settings that keep Jitsi's own chrome out of the resident's way."""
+    """Interface settings that keep Jitsi's own chrome out of the resident's way.
+
+    Watermarks and the app promotion are not overridable: the city's interface_config.js sets them.
+    """
     return {
-        "SHOW_JITSI_WATERMARK": False,
-        "SHOW_WATERMARK_FOR_GUESTS": False,
-        "SHOW_BRAND_WATERMARK": False,
         "SHOW_POWERED_BY": False,
         "DISABLE_JOIN_LEAVE_NOTIFICATIONS": True,
-        "MOBILE_APP_PROMO": False,
         "SHOW_CHROME_EXTENSION_BANNER": False,
         "TOOLBAR_ALWAYS_VISIBLE": False,
         "FILM_STRIP_MAX_HEIGHT": 160,

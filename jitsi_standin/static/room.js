@@ -13,9 +13,17 @@
 
     var room = decodeURIComponent(location.pathname.slice(1));
     var query = new URLSearchParams(location.search);
-    var params = parseHash(location.hash);
-    var config = params.config;
     var embedded = window.parent !== window;
+    // Like Jitsi, apply only the overrides on its whitelists (served by the stand-in as whitelist.js) and drop the
+    // rest without a word to the embedder; the report names them, so tests see what a real server would ignore.
+    var dropped = [];
+    var offered = parseHash(location.hash);
+    var params = {
+        config: applyWhitelist('config', offered.config),
+        interfaceConfig: applyWhitelist('interfaceConfig', offered.interfaceConfig),
+        userInfo: offered.userInfo
+    };
+    var config = params.config;
     var participantId = Math.random().toString(16).slice(2, 10);
     var stream = null;
     var audioMuted = Boolean(config.startWithAudioMuted);
@@ -56,6 +64,36 @@
             target[path[path.length - 1]] = value;
         });
         return result;
+    }
+
+    function isAllowed(path, whitelist) {
+        // A whitelisted key "a.b" allows "a.b" and everything under it.
+        return whitelist.some(function (key) { return path === key || path.indexOf(key + '.') === 0; });
+    }
+
+    function applyWhitelist(root, values) {
+        var whitelist = window.PALIM_STANDIN_WHITELISTS[embedded ? 'embedded' : 'top'][root];
+        var applied = {};
+        (function walk(source, target, prefix) {
+            Object.keys(source).forEach(function (key) {
+                var value = source[key];
+                var path = prefix + key;
+                var nested = value !== null && typeof value === 'object' && !Array.isArray(value) &&
+                    Object.keys(value).length > 0;
+                if (nested) {
+                    var inner = {};
+                    walk(value, inner, path + '.');
+                    if (Object.keys(inner).length) {
+                        target[key] = inner;
+                    }
+                } else if (isAllowed(path, whitelist)) {
+                    target[key] = value;
+                } else {
+                    dropped.push(root + '.' + path);
+                }
+            });
+        }(values, applied, ''));
+        return applied;
     }
 
     function report(entry) {
@@ -278,6 +316,7 @@
         type: 'loaded',
         config: config,
         interfaceConfig: params.interfaceConfig,
+        dropped: dropped,
         userInfo: params.userInfo,
         lang: query.get('lang'),
         jwt: query.get('jwt'),

@@ -29,6 +29,15 @@ def server():
         yield standin
 
 
+@pytest.fixture(autouse=True)
+def only_overrides_jitsi_applies(request):
+    """A test that uses the stand-in fails when the kiosk sent an override a real Jitsi drops (not whitelisted)."""
+    standin = request.getfixturevalue("server") if "server" in request.fixturenames else None
+    yield
+    if standin is not None:
+        assert standin.take_dropped_overrides() == [], "overrides a real Jitsi would drop (jitsi_standin/whitelist.py)"
+
+
 def fresh_room() -> str:
     """A room of its own for each test, so a page left over from another test cannot take its events."""
     return "palim-" + "".join(secrets.choice(_ALPHABET) for _ in range(26))

@@ -2,6 +2,7 @@
 
 from PyQt6.QtCore import QPoint
 
+from kiosk.jitsi import join_options
 from kiosk.screen import Screen
 from tests.e2e.conftest import tap, wait_report
 
@@ -19,6 +20,10 @@ def test_tap_joins_the_room_with_media_and_hangup_returns_home(qtbot, kiosk, ser
     assert loaded["config"]["prejoinConfig"] == {"enabled": False}
     assert loaded["config"]["toolbarButtons"] == []
     assert loaded["lang"] == "de"
+    # The stand-in applies only what a real Jitsi applies: everything the kiosk sent arrived, nothing was dropped.
+    sent = join_options(kiosk.config)
+    assert loaded["dropped"] == []
+    assert (loaded["config"], loaded["interfaceConfig"]) == (sent["configOverwrite"], sent["interfaceConfigOverwrite"])
     media = wait_report(qtbot, server, "media", room=room)
     kinds = {t["kind"]: t for t in media["tracks"]}
     assert set(kinds) == {"audio", "video"}

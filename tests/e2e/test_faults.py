@@ -20,6 +20,7 @@ def own_server(tmp_path):
     server = StandinServer(cert_dir=tmp_path / "cert").start()
     yield server
     server.stop()
+    assert server.take_dropped_overrides() == [], "overrides a real Jitsi would drop (jitsi_standin/whitelist.py)"
 
 
 @pytest.fixture

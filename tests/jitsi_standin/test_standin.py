@@ -232,7 +232,7 @@ def test_room_joins_with_options_and_live_media(qtbot, standin: StandinServer, s
     }
     expected_hash = "&".join(
         [f"config.{k}={_encode(v)}" for k, v in config.items()]
-        + [f"interfaceConfig.SHOW_JITSI_WATERMARK={_encode(False)}", f"userInfo.displayName={_encode('Erika Müller')}"]
+        + [f"interfaceConfig.SHOW_POWERED_BY={_encode(False)}", f"userInfo.displayName={_encode('Erika Müller')}"]
     )
     frame = run_js(
         qtbot,
@@ -357,3 +357,54 @@ def test_dispose_removes_the_iframe_and_stops_listening(
     standin.send(room, "participantJoined", {"id": "late"})
     qtbot.wait(600)  # the room is gone, so nothing may arrive; a bounded pause proves the negative
     assert len(run_js(qtbot, sp.page, "window.events")) == before
+
+
+# -- only the overrides a real Jitsi applies ---------------------------------------------------------------------
+
+
+def test_the_whitelists_are_served_to_the_room_page(standin: StandinServer) -> None:
+    response = _get(standin, "/_standin/whitelist.js")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/javascript")
+    lists = json.loads(response.text.removeprefix("window.PALIM_STANDIN_WHITELISTS = ").rstrip().rstrip(";"))
+    assert "deeplinking.disabled" in lists["embedded"]["config"] and "liveStreaming" in lists["embedded"]["config"]
+    assert "liveStreaming" not in lists["top"]["config"]  # only an embedded Jitsi takes the whole object
+    assert "SHOW_JITSI_WATERMARK" not in lists["embedded"]["interfaceConfig"]
+
+
+def test_overrides_off_the_whitelist_are_dropped_and_named(
+    qtbot, standin: StandinServer, standin_page: StandinPage
+) -> None:
+    """As Jitsi does: a key off the whitelist has no effect; the stand-in names it in the report and on the server."""
+    sp = standin_page
+    room = "whitelistRoom"
+    with qtbot.waitSignal(sp.page.loadFinished, timeout=10000):
+        sp.page.load(QUrl(standin.host_page_url(room, autostart="0")))
+    run_js(qtbot, sp.page, "startCall({configOverwrite: {prejoinConfig: {enabled: false, preCallTestEnabled: true},"
+                           " enableWelcomePage: false, startWithVideoMuted: true, constraints: {video: {height: 360}}},"
+                           " interfaceConfigOverwrite: {SHOW_JITSI_WATERMARK: false, SHOW_POWERED_BY: false}})")
+    loaded = wait_report(qtbot, standin, "loaded", predicate=lambda r: r["room"] == room)
+    assert loaded["config"] == {"prejoinConfig": {"enabled": False}, "startWithVideoMuted": True,
+                                "constraints": {"video": {"height": 360}}}
+    assert loaded["interfaceConfig"] == {"SHOW_POWERED_BY": False}
+    dropped = ["config.prejoinConfig.preCallTestEnabled", "config.enableWelcomePage",
+               "interfaceConfig.SHOW_JITSI_WATERMARK"]
+    assert loaded["dropped"] == dropped
+    assert standin.dropped_overrides == [f"{room}: {key}" for key in dropped]
+    assert standin.take_dropped_overrides() == [f"{room}: {key}" for key in dropped]
+    assert standin.dropped_overrides == []
+    # What was applied takes effect: the whitelisted startWithVideoMuted asks for no camera.
+    assert wait_report(qtbot, standin, "media-requested")["constraints"] == {"audio": True, "video": False}
+
+
+def test_a_page_opened_directly_gets_the_whitelist_of_a_top_level_jitsi(
+    qtbot, standin: StandinServer, standin_page: StandinPage
+) -> None:
+    """The family's link: dotted hash keys apply like nested ones; embedded-only keys are dropped at top level."""
+    sp = standin_page
+    room = "phoneRoom"
+    with qtbot.waitSignal(sp.page.loadFinished, timeout=10000):
+        sp.page.load(QUrl(f"{standin.url}/{room}#config.deeplinking.disabled=true&config.defaultLogoUrl=%22x%22"))
+    loaded = wait_report(qtbot, standin, "loaded", predicate=lambda r: r["room"] == room)
+    assert loaded["embedded"] is False
+    assert loaded["config"] == {"deeplinking": {"disabled": True}}
+    assert loaded["dropped"] == ["config.defaultLogoUrl"]
