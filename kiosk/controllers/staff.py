@@ -47,6 +47,7 @@ class StaffController(QObject):
         self._idle = QTimer(self, singleShot=True, interval=STAFF_IDLE_MS)
         self._idle.timeout.connect(self.leave)
         self._network = QNetworkAccessManager(self)
+        self._check: QNetworkReply | None = None
         window.pressed.connect(self._pressed)
         window.screen_changed.connect(self._screen_changed)
         window.pin_pad.submitted.connect(self._pin_submitted)
@@ -102,11 +103,27 @@ class StaffController(QObject):
     def _check_server(self) -> None:
         request = QNetworkRequest(QUrl(f"{self.config.server}/external_api.js"))
         request.setTransferTimeout(SERVER_CHECK_MS)
+        self._abort_server_check()
         reply = self._network.get(request)
-        reply.sslErrors.connect(lambda errors: accept_if_pinned(reply, self.config))
-        reply.finished.connect(lambda: self._server_checked(reply))
+        reply.sslErrors.connect(self._ssl_errors)
+        reply.finished.connect(self._server_checked)
+        self._check = reply
 
-    def _server_checked(self, reply: QNetworkReply) -> None:
+    def _ssl_errors(self, errors) -> None:
+        accept_if_pinned(self.sender(), self.config)
+
+    def _abort_server_check(self) -> None:
+        """A check still running is dropped unseen (its answer would reach a screen that may be gone)."""
+        reply, self._check = self._check, None
+        if reply is not None:
+            reply.finished.disconnect(self._server_checked)
+            reply.abort()
+            reply.deleteLater()
+
+    def _server_checked(self) -> None:
+        reply, self._check = self._check, None
+        if reply is None:
+            return
         status = reply.attribute(QNetworkRequest.Attribute.HttpStatusCodeAttribute)
         if reply.error() == QNetworkReply.NetworkError.NoError:
             result = f"{texts.SERVICE_YES} (HTTP {status})"
@@ -147,5 +164,6 @@ class StaffController(QObject):
 
     def shutdown(self) -> None:
         """No staff screen stays open."""
+        self._abort_server_check()
         self._idle.stop()
         self._close_practice()

@@ -151,8 +151,8 @@ class Background(QObject):
     def _work(self) -> None:
         while True:
             job = self._jobs.get()
-            if job is None:
-                return
+            if job is None or self._stopped:
+                return  # stopped: jobs still waiting are dropped, never started
             work, done = job
             try:
                 result = work()

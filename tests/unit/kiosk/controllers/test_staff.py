@@ -196,3 +196,25 @@ def test_the_server_check_says_no_for_an_unpinned_certificate(qtbot, server, tmp
         assert reachable.text().startswith(texts.SERVICE_NO.format(reason=""))
     finally:
         rig.close()
+
+
+def test_a_server_check_still_running_at_shutdown_is_dropped_unseen(qtbot, tmp_path):
+    import socket
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there: the check fails fast, once the event loop runs again
+    config = config_from_text(f"server: https://127.0.0.1:{port}\n"
+                              "room: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\nresident: Erna Müller\n")
+    window = KioskWindow(Metrics(*SIZE), config, QWidget())
+    controller = StaffController(config, tmp_path / "kiosk.yaml", window, lambda: True, lambda: "")
+    controller.open_service()
+    assert window.service.values[texts.SERVICE_REACHABLE].text() == texts.SERVICE_CHECKING
+    controller.shutdown()
+    window.shutdown()
+    window.deleteLater()  # the window goes first, as when the kiosk closes
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    qtbot.wait(500)  # a refused check that still reported now would write into the deleted screen (a crash)
+    controller.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)

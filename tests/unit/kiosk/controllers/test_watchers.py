@@ -95,8 +95,6 @@ def test_stopped_background_work_delivers_nothing(qtbot):
     assert results == [] and "after stop" not in ran
 
 
-@pytest.mark.xfail(strict=True, reason="watchers.py Background.stop() queues its end behind the waiting jobs: "
-                                       "a job submitted before stop() still starts after it")
 def test_stopped_background_work_starts_no_waiting_job(qtbot):
     ran, _ = stopped_worker(qtbot, "bg-stop-waiting")
     assert ran == []
