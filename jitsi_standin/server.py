@@ -448,6 +448,11 @@ class StandinServer:
             self._events.setdefault(room, []).append({"name": event_name, "data": payload})
             self._cond.notify_all()
 
+    def fail_peer_connection(self, room: str, p2p: bool) -> None:
+        """Make the room say peerConnectionFailure, as Jitsi does when the direct (p2p) or the bridge's media
+        connection breaks; the payload carries isP2P as the IFrame API gives it."""
+        self.send(room, "peerConnectionFailure", {"isP2P": p2p})
+
     def _take_events(self, room: str, wait: float) -> list[dict[str, Any]]:
         """Hand out the queued events of one room, waiting up to wait seconds for the first one."""
         deadline = time.monotonic() + wait

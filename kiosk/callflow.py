@@ -218,7 +218,8 @@ CALL_TIMERS = (CONNECT_TIMER, HANGUP_TIMER, ALONE_TIMER, RETRY_TIMER)
 # Process exit code when the renderer keeps crashing: systemd restarts the whole kiosk.
 EXIT_CRASHING = 70  # EX_SOFTWARE
 
-# In a call, these mean the media path or the connection broke: rejoin.
+# In a call, these mean the media path or the connection broke: rejoin (a peerConnectionFailure only when it is the
+# bridge's: see _is_p2p).
 LOST_EVENTS = ("suspendDetected", "peerConnectionFailure")
 
 
@@ -250,6 +251,12 @@ def _is_fatal(payload: dict) -> bool:
     # API.js nests the error under "error"; the handbook shows it flat: accept both.
     error = payload.get("error", payload)
     return isinstance(error, dict) and bool(error.get("isFatal"))
+
+
+def _is_p2p(payload: dict) -> bool:
+    # A direct (peer-to-peer) connection that fails is not a lost call: Jitsi moves the call to the bridge by itself.
+    # Only isP2P true says so; false or missing is the bridge's connection.
+    return payload.get("isP2P") is True
 
 
 class CallFlow:
@@ -360,6 +367,9 @@ class CallFlow:
                 self.hangup_requested = False
                 return [StopTimer(ALONE_TIMER), Show(Screen.ENDING), StartTimer(HANGUP_TIMER, self.timing.hangup),
                         Log("info", f"call {self.call_id}: conference left")]
+            if event.name == "peerConnectionFailure" and _is_p2p(event.payload):
+                return [Log("info", f"call {self.call_id}: the direct (P2P) connection failed; "
+                                    "Jitsi moves the call to the bridge by itself")]
             if (event.name == "errorOccurred" and _is_fatal(event.payload)) or event.name in LOST_EVENTS:
                 return self._lost(f"{event.name} {event.payload}")
             if event.name in ("participantJoined", "participantLeft"):

@@ -1,5 +1,6 @@
 """Fault injection on loopback: the kiosk keeps trying calmly and gets back into the call by itself."""
 
+import logging
 import socket
 import threading
 from pathlib import Path
@@ -135,3 +136,36 @@ def test_a_finished_call_lands_in_the_usage_log_and_metrics(qtbot, fast_kiosk, o
     assert "Erna" not in json.dumps(record) and fast_kiosk.config.room not in json.dumps(record)
     metrics = (tmp_path / "palim_kiosk.prom").read_text()
     assert 'palim_kiosk_calls_total{device="ebh-01",home="erich-burger-heim"} 1' in metrics
+
+
+def test_a_failed_direct_connection_keeps_the_call(qtbot, fast_kiosk, own_server, caplog):
+    """peerConnectionFailure with isP2P true: Jitsi moves to the bridge by itself; the kiosk only logs it."""
+    caplog.set_level(logging.INFO)
+    room = fast_kiosk.config.room
+    tap(qtbot, fast_kiosk.window.home.call_button)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=20000)
+    wait_report(qtbot, own_server, "joined", room=room)
+    call_id = fast_kiosk.calls.flow.call_id
+    own_server.fail_peer_connection(room, p2p=True)
+    wait_report(qtbot, own_server, "emitted", lambda r: r["name"] == "peerConnectionFailure", room=room)
+    qtbot.waitUntil(lambda: "direct (P2P) connection failed" in caplog.text, timeout=5000)
+    qtbot.wait(1500)  # a rejoin would have started by now (retries come after 0.5 s here)
+    assert fast_kiosk.window.screen is Screen.IN_CALL and fast_kiosk.calls.flow.call_id == call_id
+    assert [r for r in own_server.reports if r["type"] in ("left", "loaded") and r.get("room") == room] \
+        == [r for r in own_server.reports if r["type"] == "loaded" and r.get("room") == room][:1]  # one page, never left
+    assert "connection_lost" not in [i.kind for i in fast_kiosk.health.figures.incidents]
+
+
+def test_a_failed_bridge_connection_rejoins(qtbot, fast_kiosk, own_server):
+    """peerConnectionFailure with isP2P false (the bridge's media path): the call is lost and rejoined."""
+    room = fast_kiosk.config.room
+    tap(qtbot, fast_kiosk.window.home.call_button)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=20000)
+    wait_report(qtbot, own_server, "joined", room=room)
+    call_id = fast_kiosk.calls.flow.call_id
+    own_server.fail_peer_connection(room, p2p=False)
+    qtbot.waitUntil(lambda: fast_kiosk.calls.flow.call_id > call_id, timeout=10000)
+    qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=20000)
+    qtbot.waitUntil(lambda: len([r for r in own_server.reports if r["type"] == "joined" and r.get("room") == room])
+                    == 2, timeout=10000)
+    assert [i.kind for i in fast_kiosk.health.figures.incidents] == ["connection_lost"]

@@ -408,3 +408,15 @@ def test_a_page_opened_directly_gets_the_whitelist_of_a_top_level_jitsi(
     assert loaded["embedded"] is False
     assert loaded["config"] == {"deeplinking": {"disabled": True}}
     assert loaded["dropped"] == ["config.defaultLogoUrl"]
+
+
+@pytest.mark.parametrize("p2p", [True, False])
+def test_the_room_says_which_peer_connection_failed(
+    qtbot, standin: StandinServer, standin_page: StandinPage, p2p: bool
+) -> None:
+    sp = standin_page
+    room = f"peerRoom{int(p2p)}"
+    _open_room(qtbot, sp, room)
+    standin.fail_peer_connection(room, p2p=p2p)
+    failure = wait_js(qtbot, sp.page, "window.events.find(e => e.name === 'peerConnectionFailure')", timeout_ms=5000)
+    assert failure["data"] == {"isP2P": p2p}

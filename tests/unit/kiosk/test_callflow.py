@@ -61,11 +61,14 @@ CAMERA = PageEvent(1, "cameraError", {"type": "gum.not_found", "message": "no ca
 P_JOIN = PageEvent(1, "participantJoined", {"id": "f1", "displayName": "Anna"})
 P_LEFT = PageEvent(1, "participantLeft", {"id": "f1"})
 UNKNOWN = PageEvent(1, "somethingNew", {})
+P2P_FAILED = PageEvent(1, "peerConnectionFailure", {"isP2P": True})
+BRIDGE_FAILED = PageEvent(1, "peerConnectionFailure", {"isP2P": False})
 
 ALL_EVENTS = {
     "call": CallTapped(), "hangup": HangupTapped(), "home": HomeTapped(), "joined": JOINED, "left": LEFT,
     "close": CLOSE, "fatal": FATAL, "fatal_flat": FATAL_FLAT, "harmless": HARMLESS, "load_failed": LOAD_FAILED,
     "camera": CAMERA, "p_join": P_JOIN, "p_left": P_LEFT, "unknown": UNKNOWN,
+    "p2p_failed": P2P_FAILED, "bridge_failed": BRIDGE_FAILED,
     "t_connect": TimerFired(CONNECT_TIMER), "t_hangup": TimerFired(HANGUP_TIMER), "t_message": TimerFired(MESSAGE_TIMER),
     "t_alone": TimerFired(ALONE_TIMER), "t_rebuild": TimerFired(REBUILD_TIMER), "t_nonsense": TimerFired("nonsense"),
     "t_retry": TimerFired(RETRY_TIMER), "crash": RendererCrashed(now=1000.0), "web_ready": WebReady(now=1000.0),
@@ -84,7 +87,7 @@ EXPECTED_STATE = {
     (C, "hangup"): I, (C, "joined"): N, (C, "left"): W, (C, "close"): W, (C, "fatal"): W, (C, "fatal_flat"): W,
     (C, "load_failed"): W, (C, "t_connect"): W, (C, "crash"): T,
     (N, "hangup"): E, (N, "left"): E, (N, "close"): I, (N, "fatal"): W, (N, "fatal_flat"): W, (N, "t_alone"): E,
-    (N, "crash"): T, (N, "offline"): W,
+    (N, "crash"): T, (N, "offline"): W, (N, "bridge_failed"): W,
     (E, "close"): I, (E, "t_hangup"): I, (E, "crash"): T,
     (W, "t_retry"): C, (W, "hangup"): I, (W, "home"): I, (W, "crash"): T,
     (T, "home"): I, (T, "t_message"): I, (T, "crash"): T,
@@ -303,8 +306,9 @@ def test_home_button_while_waiting_stops_trying():
     assert flow.handle(TimerFired(RETRY_TIMER)) == []
 
 
-@pytest.mark.parametrize("event", [FATAL, PageEvent(1, "suspendDetected"), PageEvent(1, "peerConnectionFailure",
-                                                                                    {"isP2P": False})])
+@pytest.mark.parametrize("event", [FATAL, PageEvent(1, "suspendDetected"), BRIDGE_FAILED,
+                                   PageEvent(1, "peerConnectionFailure", {}),
+                                   PageEvent(1, "peerConnectionFailure", {"isP2P": "true"})])
 def test_a_lost_call_is_rejoined_in_the_same_episode(event):
     flow = flow_in(State.IN_CALL)
     flow.handle(P_JOIN)
@@ -317,6 +321,20 @@ def test_a_lost_call_is_rejoined_in_the_same_episode(event):
     assert flow.state is State.IN_CALL and effects_of(effects, CallStarted) == []  # still the same call
     flow.handle(HangupTapped())
     assert effects_of(flow.handle(PageEvent(2, "readyToClose")), CallEnded) == [CallEnded(1)]
+
+
+def test_a_failed_direct_connection_is_logged_and_nothing_more():
+    """Jitsi moves a call whose P2P connection failed to the bridge by itself: the resident stays in the call."""
+    flow = flow_in(State.IN_CALL)
+    flow.handle(P_JOIN)
+    effects = flow.handle(P2P_FAILED)
+    assert flow.state is State.IN_CALL and without_logs(effects) == []
+    (log,) = effects
+    assert log.level == "info" and "P2P" in log.message and "bridge" in log.message
+    assert flow.others == 1  # the family is still counted: nothing of the call was reset
+    # The bridge failing afterwards is a lost call.
+    effects = flow.handle(BRIDGE_FAILED)
+    assert flow.state is State.WAITING and Incident("connection_lost", "peerConnectionFailure {'isP2P': False}") in effects
 
 
 def test_conference_left_without_ready_to_close_is_a_lost_connection():
