@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import secrets as _random
 import shutil
 import stat
 from dataclasses import dataclass, field
@@ -13,12 +14,24 @@ from pathlib import Path
 
 from kiosk.core.files import write_atomic
 
-from .bundle import Bundle, BundleFile
+from .bundle import Bundle, BundleFile, MANIFEST
 from .devicelist import Loaded, Target, match_targets
 from .steps import Runner, SkipRunner, StepResult
 
 BACKUP_DIR = "var/backups/palim-provision"
-_SECRET_LINE = re.compile(r"^(\s*(?:psk|password|passphrase|wep-key\d)\s*=).*$")
+# The device's own key for the manifest's HMACs of secret files: made on the first apply, 0600 root, never shown.
+DRIFT_KEY = "/var/lib/palim-provision/drift.key"
+DRIFT_KEY_BYTES = 32
+
+# What is never shown in a diff, old lines and new alike, whatever file it is in (deny by default):
+# key file lines holding a secret, YAML keys holding one (or a hash of one), any scrypt hash, and every hash the
+# manifest records (an older manifest holds bare SHA-256 hashes of the Wi-Fi file).
+_SECRET_LINE = re.compile(r"^(\s*(?:psk|password|passphrase|wep-key\d|private-key-password|pin|secret|token)"
+                          r"\s*=).*$")
+_SECRET_YAML = re.compile(r"""^(\s*(?:-\s+)?["']?(?:admin_pin_hash|psk|password|passphrase|token)["']?"""
+                          r"""\s*:).*$""")
+_SECRET_JSON = re.compile(r"""("(?:sha256|hmac_sha256|admin_pin_hash|psk|password|token)"\s*:\s*)"[^"]*"(,?)""")
+_SCRYPT = re.compile(r"scrypt\$[^\s'\"]*")
 
 
 @dataclass
@@ -127,11 +140,14 @@ class Owners:
     def _read(self, name: str) -> dict[str, int]:
         ids = {"root": 0}  # root is uid/gid 0 everywhere, even in a bare staging tree
         try:
-            for line in (self.root / "etc" / name).read_text(encoding="utf-8").splitlines():
+            path = inside(self.root, f"/etc/{name}")
+            if not stat.S_ISREG(path.lstat().st_mode):
+                return ids  # a symlink could point out of the root
+            for line in path.read_text(encoding="utf-8").splitlines():
                 parts = line.split(":")
                 if len(parts) >= 3 and parts[2].isdigit():
                     ids.setdefault(parts[0], int(parts[2]))
-        except OSError:
+        except (OSError, UnicodeDecodeError, OutsideRoot):
             pass
         return ids
 
@@ -148,11 +164,6 @@ class Owners:
 
 
 # --------------------------------------------------------------------------- planning and diffs
-
-
-def inside(root: Path, path: str) -> Path:
-    """The path of a device file under the root."""
-    return root / path.lstrip("/")
 
 
 def plan(bundle: Bundle, root: Path, owners: Owners | None = None) -> list[Change]:
@@ -185,16 +196,25 @@ def plan(bundle: Bundle, root: Path, owners: Owners | None = None) -> list[Chang
     return changes
 
 
-def mask(text: str, secrets: tuple[str, ...], label: str = "hidden") -> str:
-    """Text with secret values and password lines replaced, fit to print."""
+def mask_line(line: str, secrets: tuple[str, ...] = (), label: str = "hidden") -> str:
+    """One line fit to print: known secret values, secret keys' values, scrypt hashes and manifest hashes hidden."""
     for secret in sorted(secrets, key=len, reverse=True):
         if secret:
-            text = text.replace(secret, "********")
-    return "\n".join(_SECRET_LINE.sub(rf"\1<{label}>", line) for line in text.split("\n"))
+            line = line.replace(secret, "********")
+    line = _SCRYPT.sub(f"scrypt$<{label}>", line)
+    line = _SECRET_LINE.sub(rf"\1<{label}>", line)
+    line = _SECRET_YAML.sub(rf"\1 <{label}>", line)
+    return _SECRET_JSON.sub(rf'\1"<{label}>"\2', line)
+
+
+def mask(text: str, secrets: tuple[str, ...] = (), label: str = "hidden") -> str:
+    """Text with secret values and secret lines replaced, fit to print."""
+    return "\n".join(mask_line(line, secrets, label) for line in text.split("\n"))
 
 
 def diff(change: Change) -> str:
-    """A unified diff of one change, secrets masked; empty when the content is the same."""
+    """A unified diff of one change, masked line by line (removed lines as old, added ones as new, context too);
+    empty when the content is the same."""
     if change.status == "unchanged" or (change.old is not None and change.old == change.file.content):
         return ""
     try:
@@ -202,39 +222,113 @@ def diff(change: Change) -> str:
         new = change.file.content.decode("utf-8")
     except UnicodeDecodeError:
         return f"Binary content of {change.file.path} differs\n"
-    secret_file = bool(change.file.secrets)
-    old_lines = set(old.splitlines())
-    # A changed password shows as a changed line without showing either password.
-    changed_secret = secret_file and any(_SECRET_LINE.match(line) and line not in old_lines
-                                         for line in new.splitlines())
-    old_m = mask(old, change.file.secrets, "hidden, old" if changed_secret else "hidden") if secret_file else old
-    new_m = mask(new, change.file.secrets, "hidden, new" if changed_secret else "hidden") if secret_file else new
     src = "/dev/null" if change.old is None else f"a{change.file.path}"
-    return "".join(difflib.unified_diff(old_m.splitlines(keepends=True), new_m.splitlines(keepends=True),
-                                        src, f"b{change.file.path}"))
+    out = []
+    for line in difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), src,
+                                     f"b{change.file.path}"):
+        if line.startswith(("---", "+++", "@@")):
+            out.append(line)
+        else:
+            label = {"-": "hidden, old", "+": "hidden, new"}.get(line[:1], "hidden")
+            out.append(line[:1] + mask_line(line[1:], change.file.secrets, label))
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- the root as a boundary
+
+
+class OutsideRoot(Exception):
+    """A path under the root leads out of it (a symlink, '..'): nothing is read or written there."""
+
+
+def _within(root: Path, path: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def inside(root: Path, path: str) -> Path:
+    """Where a device path lies under the root, every folder on the way resolved; OutsideRoot when a symlink (or
+    '..') would lead out of the root. The last part is not followed: apply replaces a symlink there, never its
+    target."""
+    real_root = Path(os.path.realpath(root))
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if ".." in parts or not parts:
+        raise OutsideRoot(f"{path} is not a plain path under the root")
+    current = real_root
+    for index, part in enumerate(parts[:-1]):
+        step = current / part
+        if step.is_symlink():
+            resolved = Path(os.path.realpath(step))
+            shown = "/" + "/".join(parts[:index + 1])
+            if resolved.is_symlink():
+                raise OutsideRoot(f"{shown} in {root} is a symlink loop; refusing to follow it for {path}")
+            if not _within(real_root, resolved):
+                raise OutsideRoot(f"{shown} in {root} is a symlink to {os.readlink(step)}, which leads out of the "
+                                  f"root; refusing to follow it for {path}")
+            step = resolved
+        current = step
+    return current / parts[-1]
+
+
+def check_inside(bundle: Bundle, root: Path) -> list[str]:
+    """Every place apply would read or write for this bundle, checked before anything happens; the problems."""
+    problems = []
+    for path in [f.path for f in bundle.files] + [DRIFT_KEY, f"/{BACKUP_DIR}/stamp/file"]:
+        try:
+            inside(root, path)
+        except OutsideRoot as exc:
+            problems.append(str(exc))
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            problems.append(f"{path}: cannot be resolved under {root}: {getattr(exc, 'strerror', None) or exc}")
+    return list(dict.fromkeys(problems))
+
+
+def drift_key(root: Path) -> bytes | None:
+    """The device's drift key from the root; None when there is none yet (or it is not a 32-byte regular file)."""
+    dest = inside(root, DRIFT_KEY)
+    try:
+        st = dest.lstat()
+        if stat.S_ISREG(st.st_mode) and st.st_size == DRIFT_KEY_BYTES:
+            key = dest.read_bytes()
+            if len(key) == DRIFT_KEY_BYTES:
+                return key
+    except FileNotFoundError:
+        pass
+    return None
+
+
+def _save_drift_key(root: Path, key: bytes, report: Report) -> None:
+    dest = inside(root, DRIFT_KEY)
+    _make_dirs(Path(os.path.realpath(root)), dest, report)
+    owner = 0 if os.geteuid() == 0 else None
+    write_atomic(dest, key, 0o600, owner, owner)  # replaces a symlink or a broken key, never follows it
 
 
 # --------------------------------------------------------------------------- writing
 
 
-def _make_dirs(root: Path, dest: Path, report: Report) -> None:
+def _make_dirs(real_root: Path, dest: Path, report: Report | None) -> None:
     missing = []
     parent = dest.parent
-    while not parent.exists():
+    while not os.path.lexists(parent):
         missing.append(parent)
         parent = parent.parent
     for directory in reversed(missing):
         directory.mkdir(mode=0o755)
-        os.chmod(directory, 0o755)  # mkdir's mode is cut by the umask
-        report.created_dirs.append("/" + str(directory.relative_to(root)))
+        os.chmod(directory, 0o755, follow_symlinks=False)  # mkdir's mode is cut by the umask
+        if report is not None:
+            report.created_dirs.append("/" + str(directory.relative_to(real_root)))
 
 
 def _backup(root: Path, change: Change, report: Report, stamp: str) -> None:
     if report.backup_dir is None:
-        report.backup_dir = root / BACKUP_DIR / stamp
-        report.backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(report.backup_dir.parent, 0o700)  # backups hold old secrets
-    target = report.backup_dir / change.file.path.lstrip("/")
+        # Every folder of the way resolved inside the root: a symlinked backup folder must not carry old secrets out.
+        report.backup_dir = inside(root, f"{BACKUP_DIR}/{stamp}/file").parent
+        if os.path.lexists(report.backup_dir):
+            raise OutsideRoot(f"the backup folder {report.backup_dir} exists already; refusing to write into it")
+        report.backup_dir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(report.backup_dir.parent, 0o700, follow_symlinks=False)  # backups hold old secrets
+        report.backup_dir.mkdir(mode=0o700)
+    target = inside(root, f"{BACKUP_DIR}/{stamp}{change.file.path}")
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     shutil.copy2(change.dest, target, follow_symlinks=False)
     report.backups.append(change.file.path)
@@ -291,6 +385,19 @@ def apply_bundle(bundle: Bundle, root: Path, *, dry_run: bool = False, runner: R
     live = is_live(root)
     runner = runner or SkipRunner()
     report = Report(bundle.device_id, root, dry_run)
+    outside = check_inside(bundle, root)
+    if outside:
+        report.error = "; ".join(outside) + " (nothing was read or written there)"
+        raise ApplyError(report)
+    try:
+        key = drift_key(root)
+    except (OSError, OutsideRoot) as exc:
+        report.error = f"the drift key {DRIFT_KEY} cannot be read: {getattr(exc, 'strerror', None) or exc}"
+        raise ApplyError(report) from None
+    new_key = key is None
+    # The device's manifest fingerprints secret files with the device's own key; the first apply makes it (and
+    # writes it right before the manifest), a dry run only pretends.
+    bundle = bundle.keyed(key or _random.token_bytes(DRIFT_KEY_BYTES))
     before = [s for s in bundle.steps if s.before_files]
     after = [s for s in bundle.steps if not s.before_files]
     if dry_run:
@@ -304,12 +411,20 @@ def apply_bundle(bundle: Bundle, root: Path, *, dry_run: bool = False, runner: R
     owners = Owners(root)
     report.changes = plan(bundle, root, owners)
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S.%fZ")
+    real_root = Path(os.path.realpath(root))
     for change in report.changed:
         try:
-            _make_dirs(root, change.dest, report)
+            change.dest = inside(root, change.file.path)  # again, right before writing
+            _make_dirs(real_root, change.dest, report)
+            if change.file.path == MANIFEST and new_key:
+                _save_drift_key(root, bundle.drift_key, report)
+                new_key = False
             if change.old is not None or change.dest.is_symlink():
                 _backup(root, change, report, stamp)
             write_atomic(change.dest, change.file.content, change.file.mode, change.uid, change.gid)
+        except OutsideRoot as exc:
+            report.error = f"writing {change.file.path} refused: {exc}"
+            raise ApplyError(report) from None
         except OSError as exc:
             report.error = f"writing {change.file.path} failed: {exc.strerror or exc}"
             raise ApplyError(report) from None

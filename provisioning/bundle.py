@@ -6,10 +6,11 @@ write_bundle puts a bundle into a folder, for the render command.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -42,11 +43,21 @@ class BundleFile:
     mode: int
     owner: str = "root"
     group: str = "root"
-    secrets: tuple[str, ...] = ()  # values never shown in diffs or logs
+    secrets: tuple[str, ...] = ()  # values never shown in diffs or logs; their file's hash is keyed, never bare
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.content).hexdigest()
+
+    def fingerprint(self, drift_key: bytes | None) -> dict:
+        """What the manifest records to notice drift: sha256 of a plain file; for a file holding a secret (or
+        something derived from one) an HMAC-SHA256 with the device's own drift key, or nothing without the key.
+        A bare hash of a secret file would let anyone who sees it test guesses of a weak password offline."""
+        if not self.secrets:
+            return {"sha256": self.sha256}
+        if drift_key is None:
+            return {"secret": True}
+        return {"secret": True, "hmac_sha256": hmac.new(drift_key, self.content, hashlib.sha256).hexdigest()}
 
 
 @dataclass(frozen=True)
@@ -56,15 +67,26 @@ class Bundle:
     device_id: str
     files: tuple[BundleFile, ...]
     steps: tuple[Step, ...]
+    drift_key: bytes | None = field(default=None, repr=False, compare=False)  # set by keyed(); never shown
 
-    def manifest(self) -> dict:
-        """Path, mode, owner and sha256 of every file, plus the live-system steps."""
+    def manifest(self, drift_key: bytes | None = None) -> dict:
+        """Path, mode, owner and fingerprint (BundleFile.fingerprint) of every file, plus the live-system steps."""
         return {
             "device": self.device_id,
-            "files": [{"path": f.path, "mode": f"{f.mode:04o}", "owner": f"{f.owner}:{f.group}", "sha256": f.sha256}
-                      for f in self.files],
+            "files": [{"path": f.path, "mode": f"{f.mode:04o}", "owner": f"{f.owner}:{f.group}",
+                       **f.fingerprint(drift_key)} for f in self.files if f.path != MANIFEST],
             "steps": [s.title for s in self.steps],
         }
+
+    def keyed(self, drift_key: bytes) -> "Bundle":
+        """The same bundle whose device manifest fingerprints secret files with this device's drift key."""
+        files = tuple(_manifest_file(self.manifest(drift_key)) if f.path == MANIFEST else f for f in self.files)
+        return Bundle(self.device_id, files, self.steps, drift_key)
+
+
+def _manifest_file(manifest: dict) -> BundleFile:
+    # Only root may read it; it holds no secret and no bare hash of one, but it says which files are secret.
+    return BundleFile(MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode(), 0o600)
 
 
 @lru_cache(maxsize=None)
@@ -78,9 +100,23 @@ def _render(name: str, **values: str) -> bytes:
 
 
 def keyfile_escape(value: str) -> str:
-    """Escape a value the way GLib's key files read it back."""
+    """Escape a string value the way GLib's g_key_file_set_string writes it (and its reader takes it back)."""
     out = value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
-    return "\\s" + out[1:] if out.startswith(" ") else out
+    body = out.lstrip(" ")
+    return "\\s" * (len(out) - len(body)) + body  # GLib drops leading spaces unless escaped, as it writes them
+
+
+def keyfile_ssid(ssid: str) -> str:
+    """An SSID as NetworkManager's own keyfile writer puts it (libnm-core nm-keyfile.c, ssid_writer).
+
+    Printable ASCII is written as a string with every ';' escaped as '\\;' (then escaped for GLib), so an SSID like
+    '12;34;' cannot read back as the byte list 12, 34; anything else (UTF-8, control characters) as NM's list of
+    byte values '72;195;164;'. NM's reader (get_bytes) takes both back byte for byte.
+    """
+    raw = ssid.encode("utf-8")
+    if all(0x20 <= b <= 0x7E for b in raw):
+        return keyfile_escape(ssid.replace(";", "\\;"))
+    return "".join(f"{b};" for b in raw)
 
 
 def upgrade_time(reboot_time: str) -> str:
@@ -95,8 +131,10 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
     device, home = target.device, target.home
     config_text = (f"# Kiosk config for {device.id}, rendered by palim-provision: edit the device list, not this file.\n"
                    + dump_config(target.config))
+    # The PIN hash is secret-derived: masked in every diff, and the config's fingerprint is keyed.
+    pin_hash = (target.config.admin_pin_hash,) if target.config.admin_pin_hash else ()
     files = [
-        BundleFile(str(DEFAULT_CONFIG_PATH), config_text.encode("utf-8"), 0o640, "root", KIOSK_USER),
+        BundleFile(str(DEFAULT_CONFIG_PATH), config_text.encode("utf-8"), 0o640, "root", KIOSK_USER, secrets=pin_hash),
         BundleFile(f"/etc/systemd/system/{UNIT}",
                    _render("palim-kiosk.service", device_id=device.id, kiosk_bin=KIOSK_BIN,
                            config_path=str(DEFAULT_CONFIG_PATH), user=KIOSK_USER, pam_name=PAM_NAME), 0o644),
@@ -120,16 +158,13 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
             f"/etc/NetworkManager/system-connections/{connection}.nmconnection",
             _render("wifi.nmconnection", home_name=home.name, connection_id=connection,
                     uuid=str(uuid.uuid5(NM_NAMESPACE, f"{device.id}/{home.wifi.ssid}")),
-                    ssid=keyfile_escape(home.wifi.ssid), hidden="true" if home.wifi.hidden else "false",
+                    ssid=keyfile_ssid(home.wifi.ssid), hidden="true" if home.wifi.hidden else "false",
                     psk=keyfile_escape(psk)),
             0o600, secrets=(psk, keyfile_escape(psk))))
     steps = device_steps(device.id, UNIT, SYSUSERS, kiosk_source)
-    draft = Bundle(device.id, tuple(files), steps)
-    # The manifest holds hashes of secret-bearing files, so only root may read it.
-    # A secret file's hash would let anyone who sees a diff test guesses of a weak password offline: mask it too.
-    hashes = tuple(f.sha256 for f in files if f.secrets)
-    manifest = BundleFile(MANIFEST, (json.dumps(draft.manifest(), indent=2) + "\n").encode(), 0o600, secrets=hashes)
-    return Bundle(device.id, tuple(files) + (manifest,), steps)
+    # The manifest goes last; apply replaces it with one keyed by the device's drift key (Bundle.keyed).
+    return Bundle(device.id, tuple(files) + (_manifest_file(Bundle(device.id, tuple(files), steps).manifest()),),
+                  steps)
 
 
 def project_source() -> str | None:

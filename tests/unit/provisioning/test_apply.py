@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from provisioning.apply import ApplyError, NotRecognised, apply_bundle, diff, plan, recognise
+from provisioning.apply import ApplyError, NotRecognised, apply_bundle, diff, drift_key, plan, recognise
 from provisioning.bundle import render_bundle
 from provisioning.devicelist import load_text
 from provisioning.steps import Step, StepResult
@@ -28,7 +28,7 @@ def test_first_run_writes_second_run_changes_nothing(tmp_path):
     second = apply_bundle(bundle, tmp_path)
     assert second.summary() == f"0 changed, {len(bundle.files)} unchanged"
     assert second.backups == []
-    for file in bundle.files:
+    for file in bundle.keyed(drift_key(tmp_path)).files:  # the manifest as keyed on the device
         st = (tmp_path / file.path.lstrip("/")).stat()
         assert stat.S_IMODE(st.st_mode) == file.mode, file.path
         assert (st.st_uid, st.st_gid) == ((0, 0) if os.geteuid() == 0 else (os.geteuid(), os.getegid()))
