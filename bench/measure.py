@@ -120,3 +120,34 @@ def roles(pid: int) -> dict[str, tuple[float, float]]:
         pss, uss = found.get(name, (0, 0))
         found[name] = (pss + info.pss, uss + info.uss)
     return {name: (round(pss / 2**20, 1), round(uss / 2**20, 1)) for name, (pss, uss) in found.items()}
+
+
+def _mib(value: int) -> float:
+    return round(value / 2**20, 1)
+
+
+def tree_memory(pid: int) -> dict:
+    """The whole tree: PSS, USS and RSS in MiB and the number of processes. RSS counts shared pages in every process
+    that maps them (an upper bound); PSS divides them among all processes on the machine that map them."""
+    pss = uss = rss = count = 0
+    for _, info in _memory_infos(pid):
+        pss, uss, rss, count = pss + info.pss, uss + info.uss, rss + info.rss, count + 1
+    return {"pss": _mib(pss), "uss": _mib(uss), "rss": _mib(rss), "procs": count}
+
+
+def roles_memory(pid: int) -> dict[str, dict]:
+    """PSS, USS and RSS in MiB and the process count per role of the tree: 'main' is the root process (the kiosk's
+    Python + Qt + Chromium's browser side; Chromium's browser process), the others Chromium's --type= (see role());
+    one role's processes are summed."""
+    found: dict[str, list[int]] = {}
+    for proc, info in _memory_infos(pid):
+        try:
+            name = "main" if proc.pid == pid else role(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        sums = found.setdefault(name, [0, 0, 0, 0])
+        sums[0] += info.pss
+        sums[1] += info.uss
+        sums[2] += info.rss
+        sums[3] += 1
+    return {name: {"pss": _mib(p), "uss": _mib(u), "rss": _mib(r), "procs": n} for name, (p, u, r, n) in found.items()}

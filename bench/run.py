@@ -9,6 +9,11 @@ a real WebRTC peer connection and comes back as the "family") with Chromium's fa
 the kiosk's own IFrame API options (kiosk/jitsi.py). Each run starts the kiosk twice (a cold start with a tap as soon as
 the home screen shows, then a session: idle at home, tap, call) and Chromium once (idle page, tap, call), one after the
 other on the same machine. The table shows medians over the runs with min-max, and our/Chromium ratios.
+
+Before the first run and during every measurement window, bench/clean.py checks that the machine is clean: no other
+process maps QtWebEngine's or Chromium's libraries (PSS would be shared with it) and the machine is otherwise idle.
+An unclean run is refused (exit status 3, naming the processes); with --allow-unclean it is kept, marked invalid in the
+table and the JSON, and left out of the statistics. bench/report.py makes the table from the JSON (--json).
 """
 
 from __future__ import annotations
@@ -20,12 +25,12 @@ import platform
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +39,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+import clean  # noqa: E402
 import measure  # noqa: E402
+import report  # noqa: E402
 import xpixel  # noqa: E402
 from standin import BenchStandin  # noqa: E402
 
@@ -63,6 +70,9 @@ class Result:
     """One browser's figures of one run; None where not measured."""
 
     browser: str
+    run: int = 0
+    clean: bool = True  # every check of this run's windows passed
+    checks: list = field(default_factory=list)  # bench/clean.py's verdicts, one per window
     home_s: float | None = None
     home_logged_s: float | None = None
     ready_s: float | None = None
@@ -72,11 +82,15 @@ class Result:
     idle_wakeups: float | None = None
     idle_pss: float | None = None
     idle_uss: float | None = None
+    idle_rss: float | None = None
+    idle_roles: dict = field(default_factory=dict)
     idle_procs: int | None = None
     call_cpu: float | None = None
     call_wakeups: float | None = None
     call_pss: float | None = None
     call_uss: float | None = None
+    call_rss: float | None = None
+    call_roles: dict = field(default_factory=dict)
     call_procs: int | None = None
     video: dict = field(default_factory=dict)
 
@@ -152,6 +166,27 @@ def stop(browser: Browser) -> None:
             child.kill()
         except Exception:  # noqa: BLE001 (gone already)
             pass
+    measure.psutil.wait_procs(family[1:], timeout=10)  # gone before the next window's library check
+
+
+@contextmanager
+def checked(guard: clean.Guard, result: Result, name: str):
+    """A measurement window under the cleanliness check; its verdict goes into the result (or Unclean is raised)."""
+    verdict = None
+    try:
+        with guard.window(f"run {result.run}: {result.browser} {name}") as verdict:
+            yield verdict
+    finally:
+        if verdict is not None and verdict.seconds:
+            result.checks.append(verdict.to_json())
+            result.clean = result.clean and verdict.clean
+
+
+def take_memory(pid: int, result: Result, phase: str) -> None:
+    tree = measure.tree_memory(pid)
+    for key in ("pss", "uss", "rss", "procs"):
+        setattr(result, f"{phase}_{key}", tree[key])
+    setattr(result, f"{phase}_roles", measure.roles_memory(pid))
 
 
 def phase_idle(pid: int, windows: Windows, result: Result) -> None:
@@ -160,7 +195,7 @@ def phase_idle(pid: int, windows: Windows, result: Result) -> None:
     time.sleep(windows.idle)
     after = measure.snapshot(pid, time.monotonic())
     result.idle_cpu, result.idle_wakeups = measure.usage(before, after, time.time() - windows.idle)
-    result.idle_pss, result.idle_uss, result.idle_procs = measure.memory(pid)
+    take_memory(pid, result, "idle")
 
 
 def phase_call(pid: int, server: BenchStandin, env: dict, windows: Windows, result: Result) -> None:
@@ -182,7 +217,7 @@ def phase_call(pid: int, server: BenchStandin, env: dict, windows: Windows, resu
     after = measure.snapshot(pid, time.monotonic())
     result.call_cpu, result.call_wakeups = measure.usage(before, after, time.time() - windows.cpu)
     time.sleep(max(0.0, windows.call - (time.monotonic() - joined)))
-    result.call_pss, result.call_uss, result.call_procs = measure.memory(pid)
+    take_memory(pid, result, "call")
 
 
 # ---------------------------------------------------------------------------------------------------- the kiosk
@@ -206,39 +241,48 @@ def start_kiosk(config: Path, env: dict, log) -> Browser:
                     f"{WIDTH}x{HEIGHT}"], env, log)
 
 
-def kiosk_cold(config: Path, server: BenchStandin, screen: xpixel.Screen, env: dict, log) -> Result:
+def kiosk_cold(config: Path, server: BenchStandin, screen: xpixel.Screen, env: dict, log, guard: clean.Guard,
+               result: Result) -> None:
     """Spawn → home painted → tap at once → page ready (the queued join leaves it) → joined."""
-    result = Result("palim")
     server.reset()
     baseline = empty_screen(screen)
-    browser = start_kiosk(config, env, log)
-    try:
-        painted = wait_painted(screen, baseline, 60)
-        result.home_s = painted - browser.spawned
-        tapped = tap(env)
-        ready = server.wait_first("request", "/external_api.js", browser.spawned, 60)
-        result.ready_s = ready - browser.spawned
-        joined = server.wait_first("report", "joined", browser.spawned, 60)
-        result.cold_join_s = joined - tapped
-        if browser.home_logged:
-            result.home_logged_s = browser.home_logged - browser.spawned
-    finally:
-        stop(browser)
-    return result
+    with checked(guard, result, "cold start"):
+        browser = start_kiosk(config, env, log)
+        try:
+            _cold(browser, server, screen, baseline, env, result)
+        finally:
+            stop(browser)
+
+
+def _cold(browser: Browser, server: BenchStandin, screen: xpixel.Screen, baseline: int, env: dict,
+          result: Result) -> None:
+    painted = wait_painted(screen, baseline, 60)
+    result.home_s = painted - browser.spawned
+    tapped = tap(env)
+    ready = server.wait_first("request", "/external_api.js", browser.spawned, 60)
+    result.ready_s = ready - browser.spawned
+    joined = server.wait_first("report", "joined", browser.spawned, 60)
+    result.cold_join_s = joined - tapped
+    if browser.home_logged:
+        result.home_logged_s = browser.home_logged - browser.spawned
 
 
 def kiosk_session(config: Path, server: BenchStandin, screen: xpixel.Screen, env: dict, windows: Windows, log,
-                  result: Result) -> None:
+                  result: Result, guard: clean.Guard) -> None:
     server.reset()
     baseline = empty_screen(screen)
-    browser = start_kiosk(config, env, log)
+    browser = None
     try:
-        wait_painted(screen, baseline, 60)
-        time.sleep(windows.settle)
-        phase_idle(browser.pid, windows, result)
-        phase_call(browser.pid, server, env, windows, result)
+        with checked(guard, result, "idle"):
+            browser = start_kiosk(config, env, log)
+            wait_painted(screen, baseline, 60)
+            time.sleep(windows.settle)
+            phase_idle(browser.pid, windows, result)
+        with checked(guard, result, "call"):
+            phase_call(browser.pid, server, env, windows, result)
     finally:
-        stop(browser)
+        if browser is not None:
+            stop(browser)
 
 
 # ---------------------------------------------------------------------------------------------------- chromium
@@ -248,9 +292,8 @@ def chromium_binary() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def chromium_session(binary: str, server: BenchStandin, screen: xpixel.Screen, env: dict, windows: Windows, extra_flags: list[str], log,
-                     profile_root: Path) -> Result:
-    result = Result("chromium")
+def chromium_session(binary: str, server: BenchStandin, screen: xpixel.Screen, env: dict, windows: Windows,
+                     extra_flags: list[str], log, profile_root: Path, guard: clean.Guard, result: Result) -> None:
     server.reset()
     profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=profile_root))
     flags = [
@@ -266,102 +309,57 @@ def chromium_session(binary: str, server: BenchStandin, screen: xpixel.Screen, e
         flags.append("--no-sandbox")
     flags += extra_flags
     baseline = empty_screen(screen)
-    browser = Browser([binary, *flags, server.bench_host_url(ROOM)], env, log)
+    browser = None
     try:
-        painted = wait_painted(screen, baseline, 60)
-        result.home_s = painted - browser.spawned
-        ready = server.wait_first("request", "/_bench/options.json", browser.spawned, 60)
-        result.ready_s = ready - browser.spawned
-        time.sleep(windows.settle)
-        phase_idle(browser.pid, windows, result)
-        phase_call(browser.pid, server, env, windows, result)
+        with checked(guard, result, "idle"):
+            browser = Browser([binary, *flags, server.bench_host_url(ROOM)], env, log)
+            painted = wait_painted(screen, baseline, 60)
+            result.home_s = painted - browser.spawned
+            ready = server.wait_first("request", "/_bench/options.json", browser.spawned, 60)
+            result.ready_s = ready - browser.spawned
+            time.sleep(windows.settle)
+            phase_idle(browser.pid, windows, result)
+        with checked(guard, result, "call"):
+            phase_call(browser.pid, server, env, windows, result)
     finally:
-        stop(browser)
+        if browser is not None:
+            stop(browser)
         shutil.rmtree(profile, ignore_errors=True)
-    return result
 
 
-# ---------------------------------------------------------------------------------------------------- report
+# ---------------------------------------------------------------------------------------------------- machine facts
 
 
-ROWS = [  # (key, label, unit, digits, target ratio or None, absolute target text)
-    ("home_s", "start → home painted (first frame on screen; Chromium: its idle page)", "s", 2, None, "≤ 1 s"),
-    ("home_logged_s", "start → 'home screen shown' logged", "s", 2, None, ""),
-    ("ready_s", "start → ready for a tap (Palim: queued join leaves the page; Chromium: page script ran)", "s", 2,
-     None, ""),
-    ("cold_join_s", "tap at home shown → joined (cold)", "s", 2, None, ""),
-    ("tap_join_s", "tap → videoConferenceJoined (warm)", "s", 2, None, "≤ 1.5 s"),
-    ("idle_cpu", "idle at home: CPU % of one core", "%", 2, None, "≤ 0.5 %"),
-    ("idle_wakeups", "idle at home: wake-ups/s (context switches)", "/s", 0, None, ""),
-    ("idle_pss", "idle at home: tree PSS", "MiB", 0, 0.6, ""),
-    ("idle_procs", "idle at home: processes", "", 0, None, ""),
-    ("call_cpu", "in call: CPU % of one core", "%", 1, 1.0, ""),
-    ("call_wakeups", "in call: wake-ups/s", "/s", 0, None, ""),
-    ("call_pss", "in call: tree PSS", "MiB", 0, 0.8, ""),
-    ("call_procs", "in call: processes", "", 0, None, ""),
-]
+VERSIONS = """\
+import json, sys
+from PyQt6.QtCore import PYQT_VERSION_STR, QLibraryInfo
+from PyQt6.QtWebEngineCore import qWebEngineChromiumVersion
+print(json.dumps({"python": sys.version.split()[0], "qt": QLibraryInfo.version().toString(),
+                  "pyqt": PYQT_VERSION_STR, "qtwebengine_chromium": qWebEngineChromiumVersion()}))
+"""
 
 
-def summary(values: list[float | None]) -> tuple[float, float, float] | None:
-    values = [v for v in values if v is not None]
-    if not values:
-        return None
-    return statistics.median(values), min(values), max(values)
-
-
-def fmt(stats: tuple[float, float, float] | None, digits: int, unit: str) -> str:
-    if stats is None:
-        return "—"
-    med, lo, hi = stats
-    unit = f" {unit}" if unit and unit not in ("%", "/s") else unit
-    return f"{med:.{digits}f}{unit} ({lo:.{digits}f}–{hi:.{digits}f})"
-
-
-def machine_info(chromium: str | None) -> list[str]:
-    from PyQt6.QtCore import QLibraryInfo
-    from PyQt6.QtWebEngineCore import qWebEngineChromiumVersion
-
+def machine_facts(chromium: str | None) -> dict:
+    """CPU, cores, memory, kernel and the browsers' versions. Qt's are read in a child process that ends at once:
+    the harness itself must not map QtWebEngine (bench/clean.py would name it)."""
     cpu = "?"
     try:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    versions = json.loads(subprocess.run([sys.executable, "-c", VERSIONS], capture_output=True, text=True,
+                                         check=True, timeout=60).stdout)
     chromium_version = "not installed"
     if chromium:
         out = subprocess.run([chromium, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
         chromium_version = out.split(" built")[0] or "?"
-    gpu = "none (/dev/dri absent)" if not os.path.exists("/dev/dri") else "/dev/dri present"
-    return [
-        f"CPU: {cpu}, {os.cpu_count()} cores; memory {memory:.1f} GiB; GPU: {gpu}",
-        f"OS: {platform.platform()}; display {os.environ.get('DISPLAY', '?')} (Xvfb expected), window {WIDTH}x{HEIGHT}",
-        f"Palim: Qt {QLibraryInfo.version().toString()}, QtWebEngine's Chromium {qWebEngineChromiumVersion()}; Debian {chromium_version}",
-    ]
-
-
-def table(results: list[Result], runs: int, windows: Windows, info: list[str], label: str) -> str:
-    ours = [r for r in results if r.browser == "palim"]
-    theirs = [r for r in results if r.browser == "chromium"]
-    lines = [f"### {label}" if label else "### Results", ""]
-    lines += [f"- {line}" for line in info]
-    lines.append(f"- {runs} run(s); windows: idle {windows.idle:g} s, in-call CPU {windows.cpu:g} s after "
-                 f"{windows.call_settle:g} s settling, PSS after {windows.call:g} s in the call")
-    video = next((r.video for r in ours if r.video), None)
-    cvideo = next((r.video for r in theirs if r.video), None)
-    lines.append(f"- sent video (getSettings): Palim {video or '—'}, Chromium {cvideo or '—'}")
-    lines += ["", "| figure | Palim kiosk median (min–max) | chromium --kiosk median (min–max) | ours/Chromium | target |",
-              "| --- | --- | --- | --- | --- |"]
-    for key, name, unit, digits, target_ratio, target_text in ROWS:
-        mine = summary([getattr(r, key) for r in ours])
-        other = summary([getattr(r, key) for r in theirs])
-        ratio = "—"
-        if mine and other and other[0]:
-            ratio = f"{mine[0] / other[0]:.2f}"
-        target = target_text or (f"ratio ≤ {target_ratio}" if target_ratio else "")
-        if key == "call_cpu":
-            target = "ratio ≤ 1.0"
-        lines.append(f"| {name} | {fmt(mine, digits, unit)} | {fmt(other, digits, unit)} | {ratio} | {target} |")
-    return "\n".join(lines) + "\n"
+    return {
+        "cpu": cpu, "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "gpu": "none (/dev/dri absent)" if not os.path.exists("/dev/dri") else "/dev/dri present",
+        "kernel": platform.release(), "os": platform.platform(), "display": os.environ.get("DISPLAY", "?"),
+        "window": f"{WIDTH}x{HEIGHT}", **versions, "chromium": chromium_version,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------- main
@@ -384,9 +382,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--chromium-jitsi", default=None,
                         help="jitsi mapping for the Chromium page's options only (default: the kiosk's)")
     parser.add_argument("--label", default="", help="heading of the table")
-    parser.add_argument("--json", type=Path, help="also write every run's figures here")
+    parser.add_argument("--json", type=Path, help="also write every run's figures and the machine facts here "
+                                                  "(bench/report.py makes the table from it)")
     parser.add_argument("--markdown", type=Path, help="also write the table here")
     parser.add_argument("--log", type=Path, help="browsers' output (default: a temporary file, kept on failure)")
+    parser.add_argument("--allow-unclean", action="store_true",
+                        help="keep a run that fails the cleanliness check, marked invalid and left out of the "
+                             "statistics (default: refuse it, exit status 3)")
+    parser.add_argument("--max-other-cpu", type=float, default=clean.MAX_OTHER_CPU,
+                        help="CPU %% of one core all other processes may use together in a window (default %(default)s)")
+    parser.add_argument("--max-load", type=float, default=None,
+                        help="1-minute load average allowed before the first run (default 0.25 per core)")
     args = parser.parse_args(argv)
     windows = QUICK if args.quick else Windows()
     if args.quick:
@@ -398,7 +404,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
     if not os.environ.get("DISPLAY"):
         print("bench: no DISPLAY: run it under xvfb-run (see docs/benchmarks.md)", file=sys.stderr)
         return 2
@@ -415,6 +422,15 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.jitsi import join_options
     from kiosk.staff import hash_pin
 
+    facts = machine_facts(chromium)
+    guard = clean.Guard(refuse=not args.allow_unclean, max_other_cpu=args.max_other_cpu, max_load=args.max_load)
+    try:
+        precheck = guard.precheck(2.0 if args.quick else 5.0)
+    except clean.Unclean as refused:
+        print(f"bench: refused, the machine is not clean: {refused}\n(--allow-unclean keeps such a run, marked "
+              f"invalid)", file=sys.stderr)
+        return 3
+    print(f"bench: {precheck.message()}", file=sys.stderr, flush=True)
     work = Path(tempfile.mkdtemp(prefix="palim-bench-"))
     log_path = args.log or work / "browsers.log"
     results: list[Result] = []
@@ -439,30 +455,52 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for run in range(1, args.runs + 1):
                 print(f"bench: run {run}/{args.runs}", file=sys.stderr, flush=True)
-                ours = kiosk_cold(config, server, screen, env, log) if not args.no_cold else Result("palim")
-                kiosk_session(config, server, screen, env, args.windows, log, ours)
+                ours = Result("palim", run=run)
+                if not args.no_cold:
+                    kiosk_cold(config, server, screen, env, log, guard, ours)
+                kiosk_session(config, server, screen, env, args.windows, log, ours, guard)
                 results.append(ours)
                 print(f"bench:   palim    {json.dumps(ours.__dict__)}", file=sys.stderr, flush=True)
                 if chromium:
-                    theirs = chromium_session(chromium, server, screen, base_env, args.windows, args.chromium_flag, log, work)
+                    theirs = Result("chromium", run=run)
+                    chromium_session(chromium, server, screen, base_env, args.windows, args.chromium_flag, log, work,
+                                     guard, theirs)
                     results.append(theirs)
                     print(f"bench:   chromium {json.dumps(theirs.__dict__)}", file=sys.stderr, flush=True)
             ok = True
+        except clean.Unclean as refused:
+            print(f"bench: refused, the machine is not clean: {refused}\n(--allow-unclean keeps such a run, marked "
+                  f"invalid; the browsers' output is in {log_path})", file=sys.stderr)
+            return 3
         finally:
             screen.close()
             if not ok:
                 print(f"bench: failed; browsers' output is in {log_path}", file=sys.stderr)
-    info = machine_info(chromium)
-    info.append(f"kiosk config jitsi: {args.jitsi or 'defaults'}; extra kiosk flags: "
-                f"{' '.join(args.kiosk_flag) or 'none'}; extra kiosk env: {' '.join(args.kiosk_env) or 'none'}; "
-                f"extra Chromium flags: {' '.join(args.chromium_flag) or 'none'}; Chromium page jitsi: "
-                f"{args.chromium_jitsi or 'same as the kiosk'}; remote peer: {not args.no_peer}")
-    text = table(results, args.runs, args.windows, info, args.label)
+    for result in results:
+        for verdict in result.checks:
+            if not verdict["clean"]:
+                print(f"bench: INVALID {verdict['window']}: {'; '.join(verdict['problems'])}; offenders: "
+                      + ", ".join(f"{o['name']} (pid {o['pid']}): {o['why']}" for o in verdict["offenders"]),
+                      file=sys.stderr)
+    data = {
+        "format": 1,
+        "label": args.label,
+        "command": "bench/run.py " + " ".join(argv),
+        "machine": facts,
+        "settings": {"runs": args.runs, "windows": args.windows.__dict__, "jitsi": args.jitsi,
+                     "kiosk_flags": args.kiosk_flag, "kiosk_env": args.kiosk_env, "chromium_flags": args.chromium_flag,
+                     "chromium_jitsi": args.chromium_jitsi, "remote_peer": not args.no_peer},
+        "cleanliness": {"mode": "allow-unclean" if args.allow_unclean else "refuse", "thresholds": guard.thresholds(),
+                        "precheck": precheck.to_json()},
+        "clean": precheck.clean and all(r.clean for r in results),
+        "runs": [r.__dict__ for r in results],
+    }
+    text = report.table(data)
     print(text)
     if args.markdown:
         args.markdown.write_text(text, encoding="utf-8")
     if args.json:
-        args.json.write_text(json.dumps([r.__dict__ for r in results], indent=1), encoding="utf-8")
+        args.json.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if args.log is None:
         shutil.rmtree(work, ignore_errors=True)
     return 0

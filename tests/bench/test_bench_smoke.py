@@ -1,7 +1,17 @@
-"""CI smoke of the benchmark harness (bench/run.py --quick): it runs end to end and prints its table. No timings."""
+"""CI smoke of the benchmark harness (bench/run.py --quick), cleanliness check included. No timing assertions.
+
+A CI machine is not quiet (pytest itself may hold QtWebEngine in-process), so the smoke makes the machine unclean on
+purpose and deterministically: it keeps a second QtWebEngine process of its own alive (a Python child that imports
+PyQt6.QtWebEngineCore). Then
+- without --allow-unclean the harness refuses before starting a browser, names that process and exits with 3;
+- with --allow-unclean it runs once end to end, marks every run invalid, names that process in each run's checks,
+  keeps the figures out of the statistics and lists them as invalid; bench/report.py prints the same table from the
+  JSON.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,26 +19,81 @@ from pathlib import Path
 
 import pytest
 
+from bench import report
 from tests.requirements import need, need_tool
 
 ROOT = Path(__file__).resolve().parents[2]
+RUN = [sys.executable, str(ROOT / "bench" / "run.py")]
+SECOND_WEBENGINE = "import time, PyQt6.QtWebEngineCore; print('ready', flush=True); time.sleep(600)"
 
 pytestmark = pytest.mark.e2e
 
 
-def test_quick_benchmark_prints_the_table(tmp_path):
-    need_tool("chromium", apt="chromium")  # what the kiosk is compared with
+@pytest.fixture
+def second_webengine():
+    """A process outside the harness that maps libQt6WebEngineCore, as another QtWebEngine program would."""
+    proc = subprocess.Popen([sys.executable, "-c", SECOND_WEBENGINE], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        yield proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _tools() -> None:
     need_tool("xdotool", apt="xdotool")  # the harness taps with it
     need(os.environ.get("DISPLAY"), "no X display: the harness needs Xvfb (install the Debian package xvfb; "
                                     "./scripts/test starts it through xvfb-run)")
-    table = tmp_path / "table.md"
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--markdown", str(table)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=170)
+
+
+def test_an_unclean_machine_is_refused_and_the_offender_named(second_webengine):
+    _tools()
+    done = subprocess.run([*RUN, "--quick", "--no-chromium"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr[-4000:]
+    assert "bench: refused, the machine is not clean" in done.stderr
+    assert f"(pid {second_webengine}): maps " in done.stderr and "libQt6WebEngineCore" in done.stderr
+    assert "bench: run 1/1" not in done.stderr  # refused before any browser started
+    assert done.stdout == ""
+
+
+def test_quick_benchmark_marks_unclean_runs_invalid_and_prints_the_table(second_webengine, tmp_path):
+    need_tool("chromium", apt="chromium")  # what the kiosk is compared with
+    _tools()
+    table, raw = tmp_path / "table.md", tmp_path / "run.json"
+    done = subprocess.run([*RUN, "--quick", "--allow-unclean", "--markdown", str(table), "--json", str(raw)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=200)
     assert done.returncode == 0, done.stderr[-4000:]
     text = table.read_text(encoding="utf-8")
-    assert "| figure | Palim kiosk median (min–max) | chromium --kiosk median (min–max) |" in text
-    for row in ("start → home painted", "tap → videoConferenceJoined", "idle at home: tree PSS",
-                "in call: CPU % of one core", "in call: tree PSS"):
-        line = next(line for line in text.splitlines() if row in line)
-        assert line.count("—") == 0, f"a figure is missing: {line}"
+    data = json.loads(raw.read_text(encoding="utf-8"))
+
+    # Marked invalid, the offender named in every run, nothing in the statistics
+    assert data["clean"] is False and data["cleanliness"]["mode"] == "allow-unclean"
+    assert [(r["browser"], r["clean"]) for r in data["runs"]] == [("palim", False), ("chromium", False)]
+    for run in data["runs"]:
+        named = {o["pid"] for check in run["checks"] for o in check["offenders"] if o["why"].startswith("maps ")}
+        assert second_webengine in named, run["checks"]
+        assert [c["window"].split(": ", 1)[1] for c in run["checks"]] == (
+            ["palim cold start", "palim idle", "palim call"] if run["browser"] == "palim" else
+            ["chromium idle", "chromium call"])
+    assert "Clean run: **no" in text and "0 of 2 browser runs clean" in text
+    assert f"(pid {second_webengine})" in text and f"(pid {second_webengine})" in done.stderr
+    assert "bench: INVALID run 1: palim idle" in done.stderr
+
+    # The harness still ran end to end: every figure measured, PSS/USS/RSS per role, shown only as invalid
+    for run in data["runs"]:
+        for key in ("home_s", "tap_join_s", "idle_cpu", "idle_pss", "idle_uss", "idle_rss", "call_cpu", "call_pss",
+                    "call_uss", "call_rss"):
+            assert run[key] is not None, (run["browser"], key)
+        assert "main" in run["idle_roles"] and "renderer" in run["call_roles"], run["call_roles"]
+        assert set(run["call_roles"]["renderer"]) == {"pss", "uss", "rss", "procs"}
+    line = next(line for line in text.splitlines() if line.startswith("| idle at home: tree PSS"))
+    assert line.count("—") == 3, f"an unclean figure leaked into the statistics: {line}"
+    invalid = [line for line in text.splitlines() if line.startswith(("| 1 | palim |", "| 1 | chromium |"))]
+    assert len(invalid) == 2 and all("—" not in line.split("| QtWebEngine")[0] for line in invalid), invalid
+
+    # Machine facts for the doc, and the generator prints the same table from the JSON
+    assert {"cpu", "cores", "memory_gib", "kernel", "qt", "pyqt", "qtwebengine_chromium", "chromium"} <= set(
+        data["machine"])
+    assert report.table(data) == text
     assert text in done.stdout
