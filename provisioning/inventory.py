@@ -16,27 +16,60 @@ TOP_GROUP = "palim_kiosks"
 PLAYBOOK = Path(__file__).resolve().parent / "ansible" / "site.yml"
 
 
+class Unsafe(str):
+    """A value Ansible must never template: written as `!unsafe '...'` (ansible-core keeps it as plain text)."""
+
+
+class Template(str):
+    """A Jinja expression this module wrote itself (palim_wifi_psk's lookup): the one thing left for Ansible."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(Unsafe, lambda dumper, value: dumper.represent_scalar("!unsafe", str(value), style="'"))
+_Dumper.add_representer(Template, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", str(value), style="'"))
+
+
+def unsafe(value):
+    """Every string in the value marked Unsafe (deny by default), except the Templates this module made."""
+    if isinstance(value, Template):
+        return value
+    if isinstance(value, str):
+        return Unsafe(value)
+    if isinstance(value, dict):
+        return {k: unsafe(v) for k, v in value.items()}  # keys are group and variable names: checked, not marked
+    if isinstance(value, (list, tuple)):
+        return [unsafe(v) for v in value]
+    return value
+
+
 def group_name(home_key: str) -> str:
     """Ansible group of a home: '-' is not allowed in group names, so it becomes '_'."""
     return "home_" + home_key.replace("-", "_")
 
 
-def _jinja_quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+# The only Jinja in the inventory, and constant: the names and paths it reads come in !unsafe variables beside it,
+# so nothing from the device list is ever part of a template.
+PSK_FROM_ENV = Template("{{ lookup('ansible.builtin.env', palim_wifi_psk_env) }}")
+# Like resolve_secrets: only the line break at the end is dropped, a trailing space is part of a password.
+PSK_FROM_FILE = Template("{{ lookup('ansible.builtin.file', palim_wifi_psk_file, rstrip=False) "
+                         "| regex_replace('[\\r\\n]+$', '') }}")
 
 
-def psk_reference(loaded: Loaded, home_key: str) -> tuple[str, str]:
-    """A Jinja expression that reads the home's Wi-Fi password on the controller, and where it reads it from."""
+def psk_reference(loaded: Loaded, home_key: str) -> dict[str, str]:
+    """The group variables that read the home's Wi-Fi password on the controller, and say where from."""
     wifi = loaded.model.homes[home_key].wifi
     if wifi is None:
-        return "", ""
+        return {}
     if wifi.psk_env is not None:
-        return (f"{{{{ lookup('ansible.builtin.env', {_jinja_quote(wifi.psk_env)}) }}}}",
-                f"the environment variable {wifi.psk_env}")
+        return {"palim_wifi_psk": PSK_FROM_ENV, "palim_wifi_psk_env": wifi.psk_env,
+                "palim_wifi_psk_source": f"the environment variable {wifi.psk_env}"}
     path = str((Path(loaded.file).parent / wifi.psk_file).resolve())
-    # Like resolve_secrets: only the line break at the end is dropped, a trailing space is part of a password.
-    return (f"{{{{ lookup('ansible.builtin.file', {_jinja_quote(path)}, rstrip=False) "
-            f"| regex_replace('[\\r\\n]+$', '') }}}}", f"the secrets file {path}")
+    return {"palim_wifi_psk": PSK_FROM_FILE, "palim_wifi_psk_file": path,
+            "palim_wifi_psk_source": f"the secrets file {path}"}
 
 
 def build_inventory(loaded: Loaded, controller_command: list[str], device_list: str | None = None) -> dict:
@@ -46,16 +79,17 @@ def build_inventory(loaded: Loaded, controller_command: list[str], device_list: 
         members = [t for t in loaded.targets if t.home_key == home_key]
         if not members:
             continue
-        psk, source = psk_reference(loaded, home_key)
-        group_vars = {"palim_home": home_key, "palim_home_name": home.name, "palim_wifi": home.wifi is not None}
-        if home.wifi is not None:
-            group_vars.update(palim_wifi_psk=psk, palim_wifi_psk_source=source)
-        homes[group_name(home_key)] = {"vars": group_vars, "hosts": {t.id: _host_vars(t) for t in members}}
+        group_vars = {"palim_home": home_key, "palim_home_name": home.name, "palim_wifi": home.wifi is not None,
+                      **psk_reference(loaded, home_key)}
+        homes[group_name(home_key)] = {"vars": unsafe(group_vars),
+                                       "hosts": {t.id: unsafe(_host_vars(t)) for t in members}}
+    # Everything from the device list or the command line is marked !unsafe: a home name like
+    # "{{ lookup('pipe', ...) }}" stays text and never runs on the controller.
     return {"all": {
-        "vars": {
+        "vars": unsafe({
             "palim_device_list": device_list or str(Path(loaded.file).resolve()),
             "palim_controller_provision": controller_command,
-        },
+        }),
         "children": {TOP_GROUP: {"children": homes}},
     }}
 
@@ -72,16 +106,21 @@ def render_inventory(loaded: Loaded, controller_command: list[str], source_name:
     homes = {t.home_key for t in loaded.targets}
     header = (
         f"# Ansible inventory of the Palim fleet: {len(loaded.targets)} devices in {len(homes)} homes.\n"
-        f"# Made by: palim-provision inventory {shlex.quote(source_name)}\n"
+        f"# Made by: palim-provision inventory {_one_line(shlex.quote(source_name))}\n"
         "# Make it again after changing the device list; edit the device list, never this file.\n"
         "# No Wi-Fi password is in here: each home's palim_wifi_psk reads it on the controller from the\n"
         "# environment variable or secrets file the device list names. To use Ansible Vault instead, set\n"
         "# palim_wifi_psk in group_vars/<group>/vault.yml beside this file (it takes precedence).\n"
         f"# Run: ansible-playbook -i inventory.yml {PLAYBOOK} --check --diff\n"
     )
-    body = yaml.safe_dump(build_inventory(loaded, controller_command), allow_unicode=True, sort_keys=False,
-                          width=1000)
+    body = yaml.dump(build_inventory(loaded, controller_command), Dumper=_Dumper, allow_unicode=True,
+                     sort_keys=False, width=1000)
     return header + body
+
+
+def _one_line(text: str) -> str:
+    # A file name with a line break must not end the comment and start YAML of its own.
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def extract_device(loaded: Loaded, device_id: str) -> str:

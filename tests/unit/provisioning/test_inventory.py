@@ -13,6 +13,17 @@ from provisioning.inventory import (HOST_PSK_ENV, TOP_GROUP, build_inventory, ex
 
 from .conftest import VALID
 
+
+class _InventoryLoader(yaml.SafeLoader):
+    """Reads the inventory as Ansible does: `!unsafe` values are plain text."""
+
+
+_InventoryLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
+def _load(text: str):
+    return yaml.load(text, Loader=_InventoryLoader)
+
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "provisioning" / "examples" / "devices.yaml"
 EBH_PSK = "Geheim;Passwort 42"
@@ -29,15 +40,16 @@ def _inventory(capsys, path) -> str:
 
 def test_inventory_has_a_group_per_home_a_host_per_device_and_no_secret(capsys):
     text = _inventory(capsys, EXAMPLE)
-    data = yaml.safe_load(text)
+    data = _load(text)
     loaded = load_file(EXAMPLE)
     groups = data["all"]["children"]["palim_kiosks"]["children"]
     assert set(groups) == {group_name(k) for k in loaded.model.homes}
     for key in loaded.model.homes:
         assert set(groups[group_name(key)]["hosts"]) == {t.id for t in loaded.targets if t.home_key == key}
     ebh = groups["home_erich_burger_heim"]["vars"]
-    assert ebh["palim_wifi_psk"] == "{{ lookup('ansible.builtin.env', 'EBH_WIFI_PSK') }}"
-    assert "sonnenhang.psk" in groups["home_haus_am_sonnenhang"]["vars"]["palim_wifi_psk"]
+    assert ebh["palim_wifi_psk"] == "{{ lookup('ansible.builtin.env', palim_wifi_psk_env) }}"
+    assert ebh["palim_wifi_psk_env"] == "EBH_WIFI_PSK"
+    assert groups["home_haus_am_sonnenhang"]["vars"]["palim_wifi_psk_file"].endswith("sonnenhang.psk")
     assert groups["home_st_josef_stift"]["vars"]["palim_wifi"] is False
     assert data["all"]["vars"]["palim_device_list"] == str(EXAMPLE)
 
@@ -46,7 +58,7 @@ def test_inventory_uses_the_devices_address_when_it_has_one(tmp_path, capsys):
     listing = tmp_path / "devices.yaml"
     listing.write_text(VALID.replace('match: {mac: "3c:52:82:1a:2b:3c"}',
                                      'match: {mac: "3c:52:82:1a:2b:3c"}\n    address: 10.20.0.11'))
-    hosts = yaml.safe_load(_inventory(capsys, listing))["all"]["children"]["palim_kiosks"]["children"]["home_ebh"]
+    hosts = _load(_inventory(capsys, listing))["all"]["children"]["palim_kiosks"]["children"]["home_ebh"]
     assert hosts["hosts"]["ebh-01"] == {"palim_device": "ebh-01", "ansible_host": "10.20.0.11"}
     assert hosts["hosts"]["ebh-02"] == {"palim_device": "ebh-02"}
 
@@ -65,10 +77,10 @@ def test_the_inventory_holds_no_secret_even_when_every_secret_is_readable(tmp_pa
     text = render_inventory(load_file(listing), ["python3", "-m", "provisioning.cli"], "devices.yaml")
     assert EBH_PSK not in text and SONNENHANG_PSK not in text and "Geheim" not in text
     assert text.startswith("# Ansible inventory of the Palim fleet: ")
-    sonnenhang = yaml.safe_load(text)["all"]["children"][TOP_GROUP]["children"]["home_haus_am_sonnenhang"]["vars"]
+    sonnenhang = _load(text)["all"]["children"][TOP_GROUP]["children"]["home_haus_am_sonnenhang"]["vars"]
     # The controller reads the file when the play runs; a trailing space stays part of the password.
-    assert sonnenhang["palim_wifi_psk"].startswith(
-        f"{{{{ lookup('ansible.builtin.file', '{tmp_path / 'secrets' / 'sonnenhang.psk'}', rstrip=False)")
+    assert sonnenhang["palim_wifi_psk"].startswith("{{ lookup('ansible.builtin.file', palim_wifi_psk_file, rstrip=False)")
+    assert sonnenhang["palim_wifi_psk_file"] == str(tmp_path / "secrets" / "sonnenhang.psk")
     assert sonnenhang["palim_wifi_psk_source"] == f"the secrets file {tmp_path / 'secrets' / 'sonnenhang.psk'}"
 
 
@@ -106,8 +118,8 @@ def test_extract_keeps_the_defaults_and_a_cabled_home_without_wifi():
     one = load_text(extract_device(loaded, stift), "extract.yaml")
     assert one.model.homes["st-josef-stift"].wifi is None
     assert one.targets[0].config == loaded.target(stift).config
-    data = yaml.safe_load(extract_device(loaded, stift))
-    assert data["defaults"] == yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["defaults"]
+    data = _load(extract_device(loaded, stift))
+    assert data["defaults"] == _load(EXAMPLE.read_text(encoding="utf-8"))["defaults"]
     assert list(data) == ["version", "defaults", "homes", "devices"]  # no brand: the Stift uses the default
 
 
