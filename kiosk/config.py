@@ -186,6 +186,7 @@ class Contact(Strict):
     ntfy: NtfyChannel | None = None
     webhook: WebhookChannel | None = None
     email: str | None = None
+    language: Literal[LANGUAGES] | None = None  # type: ignore[valid-type]  # the notice's; None: the kiosk's
 
     @field_validator("email")
     @classmethod

@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.header import Header
-from email.message import EmailMessage
+from email.mime.text import MIMEText
 from urllib.parse import quote
 
+from kiosk import i18n
 from kiosk.config import KioskConfig
 from kiosk.health import in_time_window
+from kiosk.i18n import N_
+
+# Added to the room's address in every link the family gets (notices here, the invitation card in
+# provisioning/cards.py): on a phone a stock Jitsi would first show its "get the app" page; with deep linking off
+# (config.deeplinking.disabled, on jitsi-meet's override whitelist) the call opens in the phone's browser.
+PHONE_BROWSER = "#config.deeplinking.disabled=true"
+
+# The notice's words. A contact reads them in its own language (Contact.language, else the kiosk's), whatever the
+# screen shows; marked for the gettext catalogs like kiosk/texts.py (scripts/i18n extracts this file too, and
+# texts.SOURCES lists them, so the catalog tests cover them).
+NOTICE_TITLE = N_("{name} möchte Sie per Video sprechen")
+NOTICE_TEXT = N_("{name} hat gerade angerufen und wartet im Videoraum. Zum Mitmachen öffnen Sie bitte: {link}")
+NOTICE_GREETING = N_("Guten Tag,")
+NOTICE_BROWSER = N_("Es ist kein Programm nötig: Der Link öffnet sich im Browser des Telefons. Fragt der Browser "
+                    "nach Kamera und Mikrofon, tippen Sie auf „Zulassen“ oder „Erlauben“.")
+NOTICE_SENT_BY = N_("Diese Nachricht hat das Videotelefon von {name} geschickt.")
+NOTICE_SOURCES = (NOTICE_TITLE, NOTICE_TEXT, NOTICE_GREETING, NOTICE_BROWSER, NOTICE_SENT_BY)
+
+
+def family_link(config: KioskConfig) -> str:
+    """The link a family member opens on a phone: the device's room, in the phone's browser."""
+    return config.room_url + PHONE_BROWSER
+
+
+def _say(language: str, source: str, **fields: str) -> str:
+    return i18n.catalog(language).gettext(source).format(**fields)
 
 
 @dataclass(frozen=True)
 class Notice:
-    """What every channel says when the resident taps "Familie anrufen"."""
+    """What every channel says when the resident taps "Familie anrufen", in one language."""
 
     title: str
     text: str
@@ -23,16 +50,23 @@ class Notice:
     device: str | None
     home: str | None
     at: datetime
+    language: str = i18n.SOURCE_LANGUAGE
 
 
-def notice(config: KioskConfig, at: datetime) -> Notice:
-    """The notice for one tap: who calls, and the link a family member opens on a phone."""
-    name = config.resident
-    link = config.room_url
-    return Notice(title=f"{name} möchte Sie per Video sprechen",
-                  text=f"{name} hat gerade auf „Familie anrufen“ getippt und wartet im Videoraum. "
-                       f"Zum Mitmachen öffnen Sie bitte: {link}",
-                  link=link, resident=name, device=config.device_id, home=config.home, at=at)
+def notice(config: KioskConfig, at: datetime, language: str | None = None) -> Notice:
+    """The notice for one tap: who calls, and the link a family member opens on a phone (default: the kiosk's
+    language)."""
+    item = Notice(title="", text="", link=family_link(config), resident=config.resident, device=config.device_id,
+                  home=config.home, at=at, language=config.language)
+    return in_language(item, language or config.language, force=True)
+
+
+def in_language(item: Notice, language: str | None, force: bool = False) -> Notice:
+    """The same notice in another language (None: as it is); a contact's own language wins over the kiosk's."""
+    if language is None or (language == item.language and not force):
+        return item
+    return replace(item, language=language, title=_say(language, NOTICE_TITLE, name=item.resident),
+                   text=_say(language, NOTICE_TEXT, name=item.resident, link=item.link))
 
 
 def ntfy_headers(item: Notice, token: str | None) -> dict[str, str]:
@@ -56,18 +90,21 @@ def webhook_body(item: Notice) -> dict:
     """The JSON a generic webhook receives."""
     return {"event": "resident_calling", "title": item.title, "text": item.text, "link": item.link,
             "resident": item.resident, "device": item.device, "home": item.home,
-            "time": item.at.isoformat(timespec="seconds")}
+            "time": item.at.isoformat(timespec="seconds"), "language": item.language}
 
 
-def email_message(item: Notice, sender: str, recipient: str) -> EmailMessage:
-    """A plain-text German e-mail with the link."""
-    message = EmailMessage()
-    message["Subject"] = item.title
+def email_message(item: Notice, sender: str, recipient: str) -> MIMEText:
+    """A plain-text e-mail with the link, in the notice's language."""
+    say = lambda source: _say(item.language, source, name=item.resident)  # noqa: E731
+    message = MIMEText(f"{say(NOTICE_GREETING)}\n\n{item.text}\n\n{say(NOTICE_BROWSER)}\n\n{say(NOTICE_SENT_BY)}\n",
+                       "plain", "utf-8")
+    # Header() keeps each space inside an encoded word. Python 3.11's EmailMessage folds a long non-ASCII subject
+    # between two encoded words at a space, which every reader then drops (RFC 2047 ignores the white space between
+    # encoded words): "поговорить с вами" arrived as "поговоритьс вами".
+    message["Subject"] = Header(item.title, "utf-8")
     message["From"] = sender
     message["To"] = recipient
-    message.set_content(f"Guten Tag,\n\n{item.text}\n\nEs ist kein Programm nötig: Der Link öffnet sich im "
-                        f"Browser des Telefons. Bitte Kamera und Mikrofon erlauben.\n\n"
-                        f"Diese Nachricht hat das Videotelefon von {item.resident} geschickt.\n")
+    message["Content-Language"] = item.language
     return message
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 
 from kiosk.config import Contact, SmtpOptions
-from kiosk.family import Notice, email_message, ntfy_headers, webhook_body
+from kiosk.family import Notice, email_message, in_language, ntfy_headers, webhook_body
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +93,17 @@ def channels(contact: Contact, smtp: SmtpOptions | None) -> list[tuple[str, Call
 
 def deliver(contacts: tuple[Contact, ...], smtp: SmtpOptions | None, item: Notice,
             delays: tuple[float, ...] | None = None, sleep: Callable[[float], None] = time.sleep) -> list[Delivery]:
-    """Try every channel of every contact, each with retries; report what happened."""
+    """Try every channel of every contact, each with retries, in the contact's language; report what happened."""
     delays = RETRY_DELAYS_S if delays is None else delays
     results = []
     for contact in contacts:
+        own = in_language(item, contact.language)
         for name, send in channels(contact, smtp):
             detail = ""
             for attempt, delay in enumerate(delays, 1):
                 sleep(delay)
                 try:
-                    send(item)
+                    send(own)
                 except SendError as exc:
                     detail = f"attempt {attempt}: {exc}"
                     log.warning("notice to %s by %s failed (%s)", contact.name, name, detail)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kiosk.callflow import Trouble
 from kiosk import i18n
+from kiosk.family import NOTICE_SOURCES
 from kiosk.i18n import N_
 
 CALL_BUTTON = N_("Familie anrufen")
@@ -84,9 +85,10 @@ SOURCE_NAMES = tuple(name for name, value in list(globals().items())
                      if name.isupper() and name not in ("TROUBLE", "LANGUAGE") and isinstance(value, str))
 _SOURCE_VALUES = {name: globals()[name] for name in SOURCE_NAMES}
 _SOURCE_TROUBLE = dict(TROUBLE)
-# Every msgid the catalogs must hold: the constants, the trouble texts and the greetings.
+# Every msgid the catalogs must hold: the constants, the trouble texts, the greetings and the family's notice (its
+# words live in kiosk/family.py: a contact reads them in its own language, not the screen's).
 SOURCES = tuple(dict.fromkeys([*_SOURCE_VALUES.values(), *(t for pair in _SOURCE_TROUBLE.values() for t in pair),
-                               *_GREETINGS]))
+                               *_GREETINGS, *NOTICE_SOURCES]))
 LANGUAGE = i18n.SOURCE_LANGUAGE
 _catalog = i18n.catalog(LANGUAGE)
 

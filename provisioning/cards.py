@@ -25,6 +25,12 @@ FONT = "DejaVu Sans"
 MONO = "DejaVu Sans Mono"
 
 
+# Added to the room's address: on a phone a stock Jitsi would first show its "get the app" page; with deep linking
+# off (config.deeplinking.disabled, on jitsi-meet's override whitelist) the call opens in the phone's browser. The
+# kiosk's notices add the same (kiosk/family.py, PHONE_BROWSER; test_cards.py checks they agree).
+PHONE_BROWSER = "#config.deeplinking.disabled=true"
+
+
 @dataclass(frozen=True)
 class Card:
     """What one card says."""
@@ -42,14 +48,16 @@ class Card:
 def card_for(target: Target) -> Card:
     """The card of a device, from its resolved kiosk config."""
     config = target.config
-    return Card(target.id, config.resident, config.room_url, target.home.name, target.device.label,
+    return Card(target.id, config.resident, config.room_url + PHONE_BROWSER, target.home.name, target.device.label,
                 config.contact, config.brand.name, str(config.brand.logo_path()))
 
 
 def split_link(link: str) -> list[str]:
-    """The link in lines a person can copy: the server with its slash, then the room."""
-    head, sep, room = link.rpartition("/")
-    return [head + sep, room] if head and room else [link]
+    """The link in lines a person can copy: the server with its slash, the room, then the part from "#" on."""
+    address, hash_sign, rest = link.partition("#")
+    head, sep, room = address.rpartition("/")
+    lines = [head + sep, room] if head and room else [address]
+    return lines + ([hash_sign + rest] if hash_sign else [])
 
 
 def qr_matrix(link: str) -> list[list[bool]]:
@@ -201,9 +209,9 @@ STEP_GAP = 1.0
 
 def _steps(card: Card) -> list[str]:
     return [
-        "Link öffnen oder den QR-Code mit der Handykamera scannen.",
-        "Kamera und Mikrofon erlauben.",
-        f"Warten: Sobald {card.resident} im Heim auf „Familie anrufen“ tippt, sehen Sie sich.",
+        "Link öffnen oder den QR-Code mit der Handykamera scannen. Er öffnet sich im Browser, eine App ist nicht nötig.",
+        "Fragt der Browser nach Kamera und Mikrofon: auf „Zulassen“ oder „Erlauben“ tippen.",
+        f"Namen eingeben und beitreten. Sobald {card.resident} im Heim auf „Familie anrufen“ tippt, sehen Sie sich.",
     ]
 
 

@@ -8,6 +8,7 @@ import ssl
 import threading
 from datetime import datetime, timedelta
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -88,9 +89,9 @@ def family_config(server, tmp_path, receiver, mailbox=None, **presence) -> str:
     text = config_text(server, tmp_path)
     text += ("family:\n  contacts:\n"
              f"    - {{name: Anna, ntfy: {{url: '{receiver.url}/palim-erna', token_file: '{tmp_path}/token'}}}}\n"
-             f"    - {{name: Bernd, webhook: {{url: '{receiver.url}/hook'}}}}\n")
+             f"    - {{name: Bernd, webhook: {{url: '{receiver.url}/hook'}}, language: en}}\n")
     if mailbox is not None:
-        text += (f"    - {{name: Clara, email: clara@example.org}}\n"
+        text += (f"    - {{name: Clara, email: clara@example.org, language: ru}}\n"
                  f"  smtp: {{host: 127.0.0.1, port: {mailbox.port}, sender: kiosk@example.org, "
                  f"ca_file: '{server.cert_path}'}}\n")
     if presence:
@@ -106,18 +107,25 @@ def test_tapping_tells_the_family_by_push_webhook_and_mail(qtbot, server, tmp_pa
         qtbot.waitUntil(lambda: window.calls.view.is_ready, timeout=20000)
         tap(qtbot, window.window.home.call_button)
         qtbot.waitUntil(lambda: len(receiver.received) == 2 and len(mailbox.messages) == 1, timeout=20000)
-        link = config.room_url
+        # Every channel carries the link that opens the room in a phone's browser, each in its contact's language.
+        link = f"{server.url}/{config.room}#config.deeplinking.disabled=true"
         push = next(r for r in receiver.received if r["path"] == "/palim-erna")
         assert push["headers"]["Click"] == link and push["headers"]["Priority"] == "high"
         assert push["headers"]["Authorization"] == "Bearer s3cret-token"
-        assert "Erna" in push["headers"]["Title"]  # RFC 2047 encoded, as ntfy reads it
-        assert link in push["body"].decode()
+        # RFC 2047 encoded, as ntfy reads it; Anna has no language of her own: the kiosk's (German)
+        assert str(make_header(decode_header(push["headers"]["Title"]))) == "Erna Müller möchte Sie per Video sprechen"
+        assert push["body"].decode() == ("Erna Müller hat gerade angerufen und wartet im Videoraum. "
+                                         f"Zum Mitmachen öffnen Sie bitte: {link}")
         hook = json.loads(next(r for r in receiver.received if r["path"] == "/hook")["body"])
         assert hook["link"] == link and hook["resident"] == "Erna Müller" and hook["device"] == "ebh-01"
+        assert (hook["language"], hook["title"]) == ("en", "Erna Müller would like to talk to you on video")
+        assert hook["text"].endswith(f"To join, please open: {link}")
         recipients, mail, encrypted = mailbox.messages[0]
         assert recipients == ["clara@example.org"] and encrypted
-        assert mail["Subject"] == "Erna Müller möchte Sie per Video sprechen"
-        assert link in mail.get_content()
+        assert mail["Subject"] == "Erna Müller хочет поговорить с вами по видеосвязи"
+        assert mail["Content-Language"] == "ru"
+        body = mail.get_content()
+        assert body.startswith("Здравствуйте!") and body.count(link) == 1 and "«Разрешить»" in body
         qtbot.waitUntil(lambda: window.window.screen is Screen.IN_CALL, timeout=20000)
         # Hang up and tap again at once: the family was told a moment ago; nothing new is sent.
         qtbot.wait(1100)  # resident buttons count a tap repeated within a second once (tremor)

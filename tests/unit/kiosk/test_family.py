@@ -9,24 +9,27 @@ import pytest
 
 from kiosk.config import config_from_text
 from kiosk.family import (
-    email_message, in_quiet_hours, notice, ntfy_headers, parse_presence, presence_url, should_notify, webhook_body,
+    PHONE_BROWSER, email_message, family_link, in_language, in_quiet_hours, notice, ntfy_headers, parse_presence,
+    presence_url, should_notify, webhook_body,
 )
 
-CONFIG = config_from_text("""\
+CONFIG_TEXT = """\
 server: https://konferenz.example.org
 room: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y
 resident: Erna Müller
 device_id: ebh-01
 home: Erich-Burger-Heim
-""")
-LINK = "https://konferenz.example.org/palim-7q2m4k9x3c8v5b1n6z0r4t7w2y"
+"""
+CONFIG = config_from_text(CONFIG_TEXT)
+LINK = "https://konferenz.example.org/palim-7q2m4k9x3c8v5b1n6z0r4t7w2y#config.deeplinking.disabled=true"
 AT = datetime(2026, 11, 27, 15, 5, 9, 123456)
 
 
 def test_the_notice_names_the_resident_and_carries_the_room_link():
     item = notice(CONFIG, AT)
     assert item.title == "Erna Müller möchte Sie per Video sprechen"
-    assert item.text.startswith("Erna Müller hat gerade auf „Familie anrufen“ getippt") and item.text.endswith(LINK)
+    assert item.text.startswith("Erna Müller hat gerade angerufen") and item.text.endswith(LINK)
+    assert item.language == "de"
     assert (item.link, item.resident, item.device, item.home, item.at) == (LINK, "Erna Müller", "ebh-01",
                                                                           "Erich-Burger-Heim", AT)
 
@@ -48,7 +51,7 @@ def test_the_webhook_json_has_every_field_and_the_time_to_the_second():
     body = webhook_body(notice(CONFIG, AT))
     assert body == {"event": "resident_calling", "title": "Erna Müller möchte Sie per Video sprechen",
                     "text": notice(CONFIG, AT).text, "link": LINK, "resident": "Erna Müller", "device": "ebh-01",
-                    "home": "Erich-Burger-Heim", "time": "2026-11-27T15:05:09"}
+                    "home": "Erich-Burger-Heim", "time": "2026-11-27T15:05:09", "language": "de"}
 
 
 def test_the_email_is_plain_text_with_the_link_and_survives_the_wire():
@@ -60,6 +63,58 @@ def test_the_email_is_plain_text_with_the_link_and_survives_the_wire():
     body = parsed.get_content()
     assert body.startswith("Guten Tag,\n\nErna Müller hat gerade") and LINK in body
     assert "Videotelefon von Erna Müller" in body
+
+
+def test_the_family_link_opens_the_room_in_the_phones_browser():
+    # Deep linking off: a stock Jitsi shows no "get the app" page on a phone (deeplinking.disabled is whitelisted).
+    assert PHONE_BROWSER == "#config.deeplinking.disabled=true"
+    assert family_link(CONFIG) == CONFIG.room_url + PHONE_BROWSER == LINK
+
+
+# What each language must say (a word of the title, of the text, and the button to tap for camera and microphone).
+IN_LANGUAGE = {
+    "de": ("möchte Sie per Video sprechen", "wartet im Videoraum", "„Zulassen“ oder „Erlauben“", "Guten Tag,"),
+    "en": ("would like to talk to you on video", "waiting in the video room", "“Allow”", "Hello,"),
+    "tr": ("sizinle görüntülü konuşmak istiyor", "video odasında bekliyor", "“İzin ver”", "Merhaba,"),
+    "ru": ("хочет поговорить с вами по видеосвязи", "ждёт вас в видеокомнате", "«Разрешить»", "Здравствуйте!"),
+    "pl": ("chce porozmawiać z Państwem przez wideo", "czeka w pokoju wideo", "„Zezwól”", "Dzień dobry,"),
+}
+
+
+@pytest.mark.parametrize("lang", list(IN_LANGUAGE))
+def test_the_notice_is_written_in_the_language_asked_for(lang):
+    title, text, allow, hello = IN_LANGUAGE[lang]
+    item = notice(CONFIG, AT, language=lang)
+    assert item.language == lang and item.title == f"Erna Müller {title}"
+    assert text in item.text and item.text.endswith(LINK) and "Erna Müller" in item.text
+    parsed = message_from_bytes(email_message(item, "kiosk@example.org", "anna@example.org").as_bytes(),
+                                policy=default_policy)
+    assert parsed["Subject"] == item.title and parsed["Content-Language"] == lang
+    body = parsed.get_content()
+    assert body.startswith(f"{hello}\n\n{item.text}\n\n") and allow in body and "Erna Müller" in body.splitlines()[-1]
+    assert webhook_body(item)["language"] == lang
+    assert str(make_header(decode_header(ntfy_headers(item, None)["Title"]))) == item.title
+
+
+def test_the_kiosks_language_is_the_default_and_a_contacts_own_wins():
+    turkish_kiosk = CONFIG.model_copy(update={"language": "tr"})
+    item = notice(turkish_kiosk, AT)
+    assert item.language == "tr" and "görüntülü" in item.title
+    assert in_language(item, None) is item  # a contact without a language reads the kiosk's
+    russian = in_language(item, "ru")
+    assert (russian.language, russian.title) == ("ru", notice(CONFIG, AT, language="ru").title)
+    assert (russian.link, russian.resident, russian.at) == (item.link, item.resident, item.at)
+
+
+def test_a_contact_may_have_a_language_of_the_kiosk():
+    from kiosk.config import ConfigError, Contact
+
+    assert Contact(name="Anna", email="anna@example.org", language="pl").language == "pl"
+    assert Contact(name="Anna", email="anna@example.org").language is None
+    text = CONFIG_TEXT + "family: {contacts: [{name: Anna, email: anna@example.org, language: fr}]}\n"
+    with pytest.raises(ConfigError) as caught:
+        config_from_text(text)
+    assert "language" in str(caught.value)
 
 
 @pytest.mark.parametrize("last, minutes, expected", [

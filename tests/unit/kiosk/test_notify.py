@@ -167,3 +167,24 @@ def test_mail_to_a_relay_that_is_not_there_is_a_send_error_naming_the_cause(clos
         send_email(Contact(name="Anna", email="anna@example.org"), ITEM, smtp)
     with pytest.raises(SendError, match="no smtp relay configured"):
         send_email(Contact(name="Anna", email="anna@example.org"), ITEM, None)
+
+
+def test_each_contact_reads_the_notice_in_its_own_language_or_the_kiosks(receivers):
+    from email.header import decode_header, make_header
+
+    receiver = receivers(200)
+    contacts = (Contact(name="Anna", ntfy={"url": receiver.url("/anna")}, language="tr"),
+                Contact(name="Bernd", webhook={"url": receiver.url("/bernd")}, language="ru"),
+                Contact(name="Clara", webhook={"url": receiver.url("/clara")}))  # no language: the kiosk's
+    results = deliver(contacts, None, ITEM, delays=(0.0,), sleep=Sleeps())
+    assert all(r.ok for r in results)
+    got = {r["path"]: r for r in receiver.received}
+    title = str(make_header(decode_header(got["/anna"]["headers"]["Title"])))
+    assert title == "Erna Müller sizinle görüntülü konuşmak istiyor"
+    assert got["/anna"]["body"].decode().startswith("Erna Müller az önce aradı")
+    assert got["/anna"]["headers"]["Click"] == ITEM.link and ITEM.link.endswith("#config.deeplinking.disabled=true")
+    bernd = json.loads(got["/bernd"]["body"])
+    assert (bernd["language"], bernd["title"]) == ("ru", "Erna Müller хочет поговорить с вами по видеосвязи")
+    assert bernd["text"].endswith(ITEM.link) and bernd["link"] == ITEM.link
+    clara = json.loads(got["/clara"]["body"])
+    assert (clara["language"], clara["title"]) == ("de", ITEM.title)

@@ -61,8 +61,10 @@ def test_every_qr_code_reads_back_as_its_room_link_and_the_text_is_there(qapp, t
         text = _text(pdf, page=index // 4 + 1, slot=index % 4)
         assert f"So erreichen Sie {card.resident} per Video" in text
         assert f"Hilfe: {card.support}" in text
-        assert card.link.rpartition("/")[2] in text  # the room, in large type
-        assert "Kamera und Mikrofon erlauben" in text and "Link öffnen" in text
+        room = card.link.rpartition("/")[2].partition("#")[0]
+        assert room in text and "#config.deeplinking.disabled=true" in text  # the link, in large type
+        assert "Link öffnen" in text and "eine App ist nicht nötig" in text
+        assert "Fragt der Browser nach Kamera und Mikrofon: auf „Zulassen“ oder „Erlauben“ tippen." in text
     assert "Hilfe: Haustechnik Sonnenhang, 07223 4711" in _text(pdf, page=2)  # a home's own contact wins
 
 
@@ -81,8 +83,20 @@ def test_a5_puts_two_cards_on_a_page_and_long_names_still_fit(qapp, tmp_path):
     assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 148)  # A5 landscape
 
 
+def test_every_card_links_to_the_room_in_the_phones_browser_as_the_notices_do():
+    """The QR code and the printed link carry #config.deeplinking.disabled=true: no "get the app" page on a phone."""
+    from kiosk.family import family_link
+
+    for target in load_file(EXAMPLE).targets:
+        card = card_for(target)
+        assert card.link == family_link(target.config) == f"{target.config.server}/{target.config.room}" \
+            "#config.deeplinking.disabled=true"
+
+
 def test_link_lines_and_qr_matrix():
     assert split_link("https://k.example.org/palim-abc") == ["https://k.example.org/", "palim-abc"]
+    assert split_link("https://k.example.org/palim-abc#config.deeplinking.disabled=true") == [
+        "https://k.example.org/", "palim-abc", "#config.deeplinking.disabled=true"]
     matrix = qr_matrix("https://k.example.org/palim-abc")
     assert len(matrix) == len(matrix[0]) >= 21 and matrix[0][:7] == [True] * 7  # a finder pattern in the corner
 
