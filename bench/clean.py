@@ -79,7 +79,8 @@ class Verdict:
     def message(self) -> str:
         if self.clean:
             return f"{self.window}: clean"
-        named = "; ".join(str(o) for o in self.offenders) or "no single process (short-lived ones)"
+        named = "; ".join(str(o) for o in self.offenders) or ("none named (a load average, or processes that "
+                                                               "came and went, name no process)")
         return f"{self.window}: not clean: {'; '.join(self.problems)}. Offenders: {named}"
 
     def to_json(self) -> dict:
@@ -136,8 +137,8 @@ def library_offenders(ours: set[int], within: Callable[[int], bool] | None = Non
     return found
 
 
-def cpu_ticks() -> dict[int, tuple[int, int, str]]:
-    """Per process: (own CPU ticks, reaped children's CPU ticks, name)."""
+def cpu_ticks() -> dict[int, tuple[int, int, str, int]]:
+    """Per process: (own CPU ticks, reaped children's CPU ticks, name, parent pid)."""
     out = {}
     for pid in _pids():
         try:
@@ -147,7 +148,7 @@ def cpu_ticks() -> dict[int, tuple[int, int, str]]:
             continue
         name = text[text.index("(") + 1:text.rindex(")")]
         fields = text[text.rindex(")") + 2:].split()
-        out[pid] = (int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14]), name)
+        out[pid] = (int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14]), name, int(fields[1]))
     return out
 
 
@@ -155,23 +156,26 @@ def other_cpu(before: dict, after: dict, ours: set[int], seconds: float,
               within: Callable[[int], bool] | None = None) -> tuple[float, list[tuple[int, str, float]]]:
     """CPU % of one core used between two `cpu_ticks()` by processes outside `ours`, and per process (pid, name, %).
 
-    A process's share is its own time in the window plus what its reaped children used (their lifetime, minus what a
-    child had used before the window when it was seen then); a process born in the window counts in full.
+    A process's share is its own time in the window plus what its children reaped in the window used; a child reaped
+    in the window brings its whole lifetime (and its own reaped children's) into its parent's count, so what it had
+    used before the window is taken off again. A process born in the window counts in full.
     """
-    per = []
-    total = 0
-    for pid, (own, children, name) in after.items():
-        if pid in ours or (within is not None and not within(pid)):
-            continue
-        own0, children0, _ = before.get(pid, (0, 0, name))
-        ticks = max(0, own - own0) + max(0, children - children0)
-        total += ticks
-        per.append((pid, name, ticks))
-    for pid, (own0, _, _) in before.items():  # ended in the window: its earlier time is in its parent's children
-        if pid not in after and pid not in ours and (within is None or within(pid)):
-            total -= own0
+    def counted(pid: int) -> bool:
+        return pid not in ours and (within is None or within(pid))
+
+    ticks: dict[int, int] = {}
+    for pid, (own, children, _, _) in after.items():
+        if counted(pid):
+            own0, children0 = before.get(pid, (0, 0, "", 0))[:2]
+            ticks[pid] = max(0, own - own0) + max(0, children - children0)
+    total = sum(ticks.values())
+    for pid, (own0, children0, _, parent) in before.items():  # ended in the window
+        if pid not in after and counted(pid):
+            total -= own0 + children0
+            if parent in ticks:
+                ticks[parent] = max(0, ticks[parent] - own0 - children0)
     share = 100.0 * max(0, total) / TICK / seconds
-    per = [(pid, name, 100.0 * ticks / TICK / seconds) for pid, name, ticks in per if ticks]
+    per = [(pid, after[pid][2], 100.0 * n / TICK / seconds) for pid, n in ticks.items() if n]
     return share, sorted(per, key=lambda item: -item[2])
 
 
