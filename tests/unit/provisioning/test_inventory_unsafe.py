@@ -7,12 +7,28 @@ the real `ansible` (from the venv) on a home named like a template that would ru
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
+from pathlib import Path
 
 from provisioning.cli import main
+from tests.requirements import need_tool
 
 from .conftest import VALID
-from .test_ansible import _env, _tool
+
+def _tool(name: str) -> str:
+    return need_tool(name, pip="ansible-core", also_in=Path(sys.executable).parent)
+
+
+def _env(tmp_path: Path, **extra: str) -> dict:
+    config = tmp_path / "ansible.cfg"  # none of the machine's or the user's settings
+    config.write_text("[defaults]\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_LOCAL_TEMP=str(tmp_path / ".ansible-tmp"), ANSIBLE_HOME=str(tmp_path / ".ansible"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=str(config), **extra)
+    return env
+
 
 HOSTILE = "{{ lookup('pipe', 'touch $PALIM_PWNED') }}"
 
