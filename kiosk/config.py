@@ -18,6 +18,10 @@ from kiosk.core.style import contrast_problems
 from kiosk.core.yamlpos import Problem, YamlDocument, explain_errors, parse_yaml
 
 DEFAULT_CONFIG_PATH = Path("/etc/palim-kiosk/kiosk.yaml")
+# Added to the room's address in every link the family gets: on a phone a stock Jitsi would first show its "get the
+# app" page; with deep linking off (config.deeplinking.disabled, on jitsi-meet's override whitelist) the call opens in
+# the phone's browser.
+PHONE_BROWSER = "#config.deeplinking.disabled=true"
 
 
 # --------------------------------------------------------------------------- the model
@@ -338,8 +342,13 @@ class KioskConfig(Strict):
 
     @property
     def room_url(self) -> str:
-        """The link a family member opens."""
+        """The room's address on the city's server (what the kiosk joins)."""
         return f"{self.server}/{self.room}"
+
+    @property
+    def family_link(self) -> str:
+        """The link a family member opens on a phone (card, QR code, notices): the room, in the phone's browser."""
+        return self.room_url + PHONE_BROWSER
 
 
 # --------------------------------------------------------------------------- errors

@@ -13,11 +13,6 @@ from kiosk.config import KioskConfig
 from kiosk.health import in_time_window
 from kiosk.i18n import N_
 
-# Added to the room's address in every link the family gets (notices here, the invitation card in
-# provisioning/cards.py): on a phone a stock Jitsi would first show its "get the app" page; with deep linking off
-# (config.deeplinking.disabled, on jitsi-meet's override whitelist) the call opens in the phone's browser.
-PHONE_BROWSER = "#config.deeplinking.disabled=true"
-
 # The notice's words. A contact reads them in its own language (Contact.language, else the kiosk's), whatever the
 # screen shows; marked for the gettext catalogs like kiosk/texts.py (scripts/i18n extracts this file too, and
 # texts.SOURCES lists them, so the catalog tests cover them).
@@ -29,10 +24,6 @@ NOTICE_BROWSER = N_("Es ist kein Programm nötig: Der Link öffnet sich im Brows
 NOTICE_SENT_BY = N_("Diese Nachricht hat das Videotelefon von {name} geschickt.")
 NOTICE_SOURCES = (NOTICE_TITLE, NOTICE_TEXT, NOTICE_GREETING, NOTICE_BROWSER, NOTICE_SENT_BY)
 
-
-def family_link(config: KioskConfig) -> str:
-    """The link a family member opens on a phone: the device's room, in the phone's browser."""
-    return config.room_url + PHONE_BROWSER
 
 
 def _say(language: str, source: str, **fields: str) -> str:
@@ -56,7 +47,7 @@ class Notice:
 def notice(config: KioskConfig, at: datetime, language: str | None = None) -> Notice:
     """The notice for one tap: who calls, and the link a family member opens on a phone (default: the kiosk's
     language)."""
-    item = Notice(title="", text="", link=family_link(config), resident=config.resident, device=config.device_id,
+    item = Notice(title="", text="", link=config.family_link, resident=config.resident, device=config.device_id,
                   home=config.home, at=at, language=config.language)
     return in_language(item, language or config.language, force=True)
 
@@ -132,8 +123,9 @@ def parse_presence(status: int, body: object) -> int | None:
         return 0
     if status != 200:
         return None
-    if isinstance(body, dict) and isinstance(body.get("participants"), int) and body["participants"] >= 0:
-        return body["participants"]  # /room-size
+    count = body.get("participants") if isinstance(body, dict) else None
+    if isinstance(count, int) and not isinstance(count, bool) and count >= 0:  # JSON true is no count
+        return count  # /room-size
     if isinstance(body, list):
         return len(body)  # /room lists the occupants without the focus
     return None

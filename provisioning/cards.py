@@ -25,12 +25,6 @@ FONT = "DejaVu Sans"
 MONO = "DejaVu Sans Mono"
 
 
-# Added to the room's address: on a phone a stock Jitsi would first show its "get the app" page; with deep linking
-# off (config.deeplinking.disabled, on jitsi-meet's override whitelist) the call opens in the phone's browser. The
-# kiosk's notices add the same (kiosk/family.py, PHONE_BROWSER; test_cards.py checks they agree).
-PHONE_BROWSER = "#config.deeplinking.disabled=true"
-
-
 @dataclass(frozen=True)
 class Card:
     """What one card says."""
@@ -48,7 +42,7 @@ class Card:
 def card_for(target: Target) -> Card:
     """The card of a device, from its resolved kiosk config."""
     config = target.config
-    return Card(target.id, config.resident, config.room_url + PHONE_BROWSER, target.home.name, target.device.label,
+    return Card(target.id, config.resident, config.family_link, target.home.name, target.device.label,
                 config.contact, config.brand.name, str(config.brand.logo_path()))
 
 

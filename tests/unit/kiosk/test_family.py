@@ -7,9 +7,9 @@ from email.policy import default as default_policy
 
 import pytest
 
-from kiosk.config import config_from_text
+from kiosk.config import PHONE_BROWSER, config_from_text
 from kiosk.family import (
-    PHONE_BROWSER, email_message, family_link, in_language, in_quiet_hours, notice, ntfy_headers, parse_presence,
+    email_message, in_language, in_quiet_hours, notice, ntfy_headers, parse_presence,
     presence_url, should_notify, webhook_body,
 )
 
@@ -68,7 +68,7 @@ def test_the_email_is_plain_text_with_the_link_and_survives_the_wire():
 def test_the_family_link_opens_the_room_in_the_phones_browser():
     # Deep linking off: a stock Jitsi shows no "get the app" page on a phone (deeplinking.disabled is whitelisted).
     assert PHONE_BROWSER == "#config.deeplinking.disabled=true"
-    assert family_link(CONFIG) == CONFIG.room_url + PHONE_BROWSER == LINK
+    assert CONFIG.family_link == CONFIG.room_url + PHONE_BROWSER == LINK
 
 
 # What each language must say (a word of the title, of the text, and the button to tap for camera and microphone).
