@@ -23,7 +23,7 @@ EPILOG = """\
 examples:
   palim-kiosk                                  start fullscreen with /etc/palim-kiosk/kiosk.yaml
   palim-kiosk --config examples/kiosk-real-server.yaml --windowed
-  palim-kiosk --hash-pin                       make an admin_pin_hash for the staff exit
+  palim-kiosk --hash-pin                       make an admin_pin_hash for the staff exit (6 to 12 digits)
 """
 
 
@@ -37,6 +37,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--size", default="1280x800", metavar="WxH",
                         help="window size with --windowed (default: 1280x800)")
     parser.add_argument("--hash-pin", action="store_true", help="ask for a staff PIN and print its hash, then exit")
+    parser.add_argument("--weak-pin-ok", action="store_true",
+                        help="with --hash-pin: accept a short or obvious PIN (demos only; one PIN opens every device)")
     parser.add_argument("--version", action="version", version=f"palim-kiosk {__version__}")
     args = parser.parse_args(argv)
     try:
@@ -49,12 +51,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def hash_pin_interactively() -> int:
+def hash_pin_interactively(weak_ok: bool = False) -> int:
     """Ask twice for a PIN without echo and print the hash for the config."""
-    from kiosk.staff import hash_pin
+    from kiosk.staff import GOOD_PIN_LENGTH, MAX_PIN_LENGTH, hash_pin, pin_weakness
 
     try:
-        first = getpass.getpass("Staff PIN (4-12 digits): ")
+        first = getpass.getpass(f"Staff PIN ({GOOD_PIN_LENGTH}-{MAX_PIN_LENGTH} digits, not obvious): ")
         second = getpass.getpass("Same PIN again: ")
     except (EOFError, KeyboardInterrupt):
         print("\nno PIN given", file=sys.stderr)
@@ -63,10 +65,13 @@ def hash_pin_interactively() -> int:
         print("the two PINs differ; nothing printed", file=sys.stderr)
         return 2
     try:
-        print(f"admin_pin_hash: '{hash_pin(first)}'")
+        line = f"admin_pin_hash: '{hash_pin(first, force=weak_ok)}'"
     except ValueError as exc:
-        print(exc, file=sys.stderr)
+        print(f"{exc}; nothing printed", file=sys.stderr)
         return 2
+    if weak_ok and pin_weakness(first):
+        print(f"warning: {pin_weakness(first)} (accepted because of --weak-pin-ok)", file=sys.stderr)
+    print(line)
     return 0
 
 
@@ -113,8 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     args = parse_args(sys.argv[1:] if argv is None else argv)
     setup_logging()
+    if args.weak_pin_ok and not args.hash_pin:
+        print("palim-kiosk: --weak-pin-ok goes with --hash-pin", file=sys.stderr)
+        return 2
     if args.hash_pin:
-        return hash_pin_interactively()
+        return hash_pin_interactively(args.weak_pin_ok)
     if os.geteuid() == 0 and not os.environ.get("QTWEBENGINE_DISABLE_SANDBOX"):
         print("palim-kiosk: refusing to run as root: Chromium's sandbox needs an unprivileged user "
               "(the device runs it as 'kiosk'; tests may set QTWEBENGINE_DISABLE_SANDBOX=1)", file=sys.stderr)

@@ -10,7 +10,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from kiosk.core.fields import (
-    BRAND_ID, DEFAULT_LANGUAGE, LANGUAGES, ROOM, Strict, check_server_url, check_url_with_path,
+    BRAND_ID, DEFAULT_LANGUAGE, CertificatePin, TimeWindow, absolute_path, LANGUAGES, ROOM, Strict, check_server_url, check_url_with_path,
     email_address, hex_colour, hostname, normalise_pin, one_line_text, pin_hash, secret_file, time_window,
 )
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
@@ -142,9 +142,7 @@ class HealthOptions(Strict):
     @field_validator("metrics_file", "usage_log")
     @classmethod
     def _absolute(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("/"):
-            raise ValueError("must be an absolute path, like /var/lib/palim-kiosk/usage.jsonl")
-        return value
+        return None if value is None else absolute_path(value)
 
 
 class PowerOptions(Strict):
@@ -245,7 +243,7 @@ class PresenceOptions(Strict):
     url: str | None = None
     interval_s: int = Field(default=10, ge=3, le=600)
     auto_answer: bool = False  # join by itself after a visible 10 s countdown
-    quiet_hours: tuple[str, ...] = ()  # e.g. ["20:00-08:00", "12:00-13:00"]: no ringing, no auto-answer
+    quiet_hours: tuple[TimeWindow, ...] = ()  # e.g. ["20:00-08:00", "12:00-13:00"]: no ringing, no auto-answer
 
     @field_validator("url")
     @classmethod
@@ -260,11 +258,7 @@ class PresenceOptions(Strict):
     @field_validator("quiet_hours", mode="before")
     @classmethod
     def _hours(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            value = tuple(value)
-        if isinstance(value, tuple):
-            return tuple(time_window(v) if isinstance(v, str) else v for v in value)
-        return value
+        return tuple(value) if isinstance(value, list) else value  # YAML lists; each window is checked on its own
 
 
 class KioskConfig(Strict):
@@ -279,7 +273,7 @@ class KioskConfig(Strict):
     brand: Brand = Brand()
     ui: UiOptions = UiOptions()
     audio: AudioOptions = AudioOptions()
-    tls_pins: tuple[str, ...] = ()
+    tls_pins: tuple[CertificatePin, ...] = ()
     admin_pin_hash: str | None = None
     jitsi: JitsiOptions = JitsiOptions()
     device_id: str | None = None
@@ -301,7 +295,7 @@ class KioskConfig(Strict):
             raise ValueError("may only use letters, digits, '-' and '_' (1 to 128 characters)")
         return value
 
-    @field_validator("resident", "greeting_name", "support_contact")
+    @field_validator("resident", "greeting_name", "support_contact", "home")
     @classmethod
     def _text(cls, value: str | None) -> str | None:
         return None if value is None else one_line_text(value)
@@ -314,11 +308,7 @@ class KioskConfig(Strict):
     @field_validator("tls_pins", mode="before")
     @classmethod
     def _pins(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            value = tuple(value)
-        if isinstance(value, tuple):
-            return tuple(normalise_pin(v) if isinstance(v, str) else v for v in value)
-        return value
+        return tuple(value) if isinstance(value, list) else value  # YAML lists; each pin is checked on its own
 
     @field_validator("admin_pin_hash")
     @classmethod

@@ -24,8 +24,7 @@ MAX_PIN_LENGTH = 12
 
 
 def pin_weakness(pin: str) -> str | None:
-    """Why a PIN is too easy to guess for a device (None when it is fine); the hash's cost cannot save a PIN that
-    is among the first few an attacker tries at the pad."""
+    """Why a PIN is too easy to guess (None when it is fine): no hash's cost saves a PIN an attacker tries first."""
     if len(pin) < GOOD_PIN_LENGTH:
         return f"the PIN has fewer than {GOOD_PIN_LENGTH} digits"
     if len(set(pin)) == 1:

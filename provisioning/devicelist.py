@@ -5,12 +5,14 @@ Load YAML with positions, validate, and resolve each device's kiosk config.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
+import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from kiosk.config import (
@@ -18,7 +20,9 @@ from kiosk.config import (
     UiOptions,
 )
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
-from kiosk.core.fields import HOSTNAME, MIN_ROOM_BITS, Strict, clock_time, one_line_text, room_entropy_bits
+from kiosk.core.fields import (
+    HOSTNAME, MIN_ROOM_BITS, Strict, clock_time, is_control, one_line_text, room_entropy_bits,
+)
 from kiosk.core.yamlpos import Problem, explain_errors, format_path, parse_yaml
 
 HOME_KEY = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?")
@@ -40,7 +44,7 @@ class Wifi(Strict):
     @field_validator("ssid")
     @classmethod
     def _ssid(cls, value: str) -> str:
-        if len(value.encode("utf-8")) > 32 or any(ord(c) < 32 for c in value):
+        if len(value.encode("utf-8")) > 32 or any(is_control(c) for c in value):
             raise ValueError("must be at most 32 bytes of text without control characters")
         return value
 
@@ -69,14 +73,19 @@ class Match(Strict):
     def _mac(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        text = value.strip().lower().replace("-", ":")
+        text = value.lower().replace("-", ":")
         if not MAC.fullmatch(text):
             raise ValueError("must be a MAC address like 3c:52:82:1a:2b:3c")
         return text
 
+    @field_validator("serial")
+    @classmethod
+    def _serial(cls, value: str | None) -> str | None:
+        return None if value is None else one_line_text(value)
+
     @model_validator(mode="after")
     def _one(self) -> "Match":
-        if (self.mac is None) == (self.serial is None):
+        if (self.mac is None) == (self.serial is None):  # one of the two; a serial on one line (below)
             raise ValueError("needs exactly one of mac or serial")
         return self
 
@@ -239,7 +248,9 @@ def load_text(text: str, file: str, *, require_rooms: bool = True) -> Loaded:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            problems.extend(p for p in explain_errors(exc, doc, prefix) if p.path not in hidden)
+            # A mapping key of the wrong type ("homes[12].[key]") is reported once, as a bad home key, below.
+            problems.extend(p for p in explain_errors(exc, doc, prefix)
+                            if p.path not in hidden and not p.path.endswith(".[key]"))
             return None
 
     # Each part on its own, so one broken device does not hide the problems of the others.
@@ -354,13 +365,28 @@ class _ScalarView:
         return self.remap.doc.scalars[self.remap.map(path)]
 
 
+def _source_key(doc: Any, parent: tuple, key: Any) -> str:
+    """A mapping key as written in the file (12, ~): YAML turns some into numbers or None, positions keep the text."""
+    if isinstance(key, str):
+        return key
+    written = [path[-1] for path in doc.key_marks if path[:-1] == parent]
+    for text in written:
+        try:
+            if yaml.safe_load(text) == key and not isinstance(yaml.safe_load(text), str):
+                return text
+        except yaml.YAMLError:
+            continue
+    return str(key)
+
+
 def _cross_check(model: DeviceList, devices: dict[int, Device], home_keys: set[str], doc: Any,
                  require_rooms: bool, brand_keys: set = frozenset()) -> tuple[list[Target], list[Problem]]:
     problems: list[Problem] = []
     for key in model.homes:
-        if not HOME_KEY.fullmatch(key):
-            problems.append(doc.problem(("homes", key), "a home's key must be lower-case letters, digits and '-' "
-                                                        "(it names the Wi-Fi connection file)", at_key=True))
+        if not isinstance(key, str) or not HOME_KEY.fullmatch(key):  # YAML may give 12 or null as a key
+            problems.append(doc.problem(("homes", _source_key(doc, ("homes",), key)),
+                                        "a home's key must be lower-case letters, digits and '-' "
+                                        "(it names the Wi-Fi connection file)", at_key=True))
     for level, settings in [(("defaults",), model.defaults)] + [(("homes", k), h) for k, h in model.homes.items()]:
         if settings.server is not None and not settings.server.startswith("https://"):
             problems.append(doc.problem(level + ("server",), "must use https, like https://konferenz.example.org"))
@@ -394,7 +420,8 @@ def _cross_check(model: DeviceList, devices: dict[int, Device], home_keys: set[s
         if home is None and device.home in home_keys:
             continue  # the home itself is broken and reported
         if home is None:
-            known = ", ".join(sorted(model.homes)) or "none"
+            known = ", ".join(sorted(str(key) if str(key).isprintable() else json.dumps(str(key))
+                                     for key in model.homes)) or "none"
             problems.append(doc.problem(here + ("home",), f"home '{device.home}' is not listed under homes "
                                                           f"(known: {known})"))
             continue

@@ -46,3 +46,9 @@ def _robot_taps_are_deliberate(request, monkeypatch):
 
         monkeypatch.setattr(TremorButton, "clock", staticmethod(_RobotClock()))
         TremorButton.forget()
+
+
+@pytest.fixture(autouse=True)
+def _state_in_tmp(tmp_path_factory, monkeypatch):
+    """The kiosk's state folder (PIN lockout, screenshots) is the test's own, never the machine user's."""
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path_factory.mktemp("state")))

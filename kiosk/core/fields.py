@@ -9,7 +9,9 @@ import math
 import re
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 # The resident's languages: German is the source, the others the most common first languages of older migrants.
 LANGUAGES = ("de", "en", "tr", "ru", "pl")
@@ -29,7 +31,7 @@ SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 HHMM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 BRAND_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?")
-EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
+EMAIL = re.compile(r"[^@\s,;<>\x00-\x1f\x7f-\x9f]+@[^@\s,;<>\x00-\x1f\x7f-\x9f]+\.[^@\s,;<>\x00-\x1f\x7f-\x9f]+")
 
 
 class Strict(BaseModel):
@@ -39,10 +41,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+def is_control(character: str) -> bool:
+    """C0 and C1 control characters and the Unicode line and paragraph separators."""
+    code = ord(character)
+    return code < 32 or 0x7f <= code <= 0x9f or character in "\u2028\u2029"
+
+
 def one_line_text(value: str) -> str:
     """Plain text on one line, stripped; ValueError for blank text or control characters."""
     # These end up in generated files and log lines: a line break would inject lines into them.
-    if not value.strip() or any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f or c in "\u2028\u2029" for c in value):
+    if not value.strip() or any(is_control(c) for c in value):
         raise ValueError("must be plain text on one line")
     return value.strip()
 
@@ -57,7 +65,7 @@ def clock_time(value: str) -> str:
 def time_window(value: str) -> str:
     """A window like "03:00-04:00" (it may pass midnight), normalised; ValueError otherwise."""
     start, sep, end = value.partition("-")
-    start, end = start.strip(), end.strip()
+    start, end = start.strip(" "), end.strip(" ")  # spaces around the dash are fine; line breaks are not
     if not sep or not HHMM.fullmatch(start) or not HHMM.fullmatch(end) or start == end:
         raise ValueError(f"{value!r} must be a time window like '03:00-04:00'")
     return f"{start}-{end}"
@@ -84,9 +92,16 @@ def email_address(value: str) -> str:
     return value
 
 
+def absolute_path(value: str) -> str:
+    """An absolute path without control characters or line breaks; ValueError otherwise."""
+    if not value.startswith("/") or any(is_control(c) for c in value):
+        raise ValueError("must be an absolute path on one line, like /var/lib/palim-kiosk/usage.jsonl")
+    return value
+
+
 def secret_file(value: str) -> str:
     """The absolute path of a file holding a secret (never the secret itself)."""
-    if not value.startswith("/"):
+    if not value.startswith("/") or any(is_control(c) for c in value):
         raise ValueError("must be the absolute path of a file that holds the secret (never the secret itself)")
     return value
 
@@ -127,8 +142,15 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def _url_characters(value: str) -> None:
+    # urlsplit silently drops tabs and line breaks: refuse them here, or they would travel on with the URL.
+    if any(c.isspace() or is_control(c) for c in value):
+        raise ValueError("must be one URL without spaces, line breaks or control characters")
+
+
 def check_server_url(value: str) -> str:
     """Return the server URL normalised (no trailing slash) or raise ValueError."""
+    _url_characters(value)
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError("must be a URL like https://konferenz.example.org")
@@ -145,9 +167,7 @@ def check_server_url(value: str) -> str:
 
 def check_url_with_path(value: str) -> str:
     """An https URL that may have a path and query (loopback may use http); raise ValueError otherwise."""
-    if any(ord(c) <= 32 or 0x7f <= ord(c) <= 0x9f for c in value):
-        # urlsplit silently drops tabs and line breaks: refuse them here, or they would travel on with the URL.
-        raise ValueError("must be one URL without spaces, line breaks or control characters")
+    _url_characters(value)
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError("must be a URL like https://ntfy.example.org/topic")
@@ -173,10 +193,15 @@ def room_entropy_bits(room: str) -> float:
 
 def normalise_pin(value: str) -> str:
     """Return a certificate pin as 64 lower-case hex digits or raise ValueError."""
-    text = value.strip().lower()
+    text = value.lower()
     if text.startswith("sha256:") or text.startswith("sha256/"):
         text = text[7:]
     text = text.replace(":", "")
     if not SHA256_HEX.fullmatch(text):
         raise ValueError("must be a SHA-256 fingerprint: 64 hex digits, colons allowed")
     return text
+
+
+# Field types whose every item is checked on its own, so a problem points at the item (tls_pins[1]), not the list.
+CertificatePin = Annotated[str, AfterValidator(normalise_pin)]
+TimeWindow = Annotated[str, AfterValidator(time_window)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,8 @@ def format_path(path: tuple) -> str:
     """Render a data path as `devices[3].match.mac`."""
     out = ""
     for part in path:
+        if isinstance(part, str) and not part.isprintable():
+            part = json.dumps(part)  # a key with a line break must not start a new line of the message
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
@@ -93,8 +96,15 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         reason = exc.problem or str(exc)
         doc.problems.append(Problem(file, line, col, "", f"not valid YAML: {reason}"))
         return doc
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        doc.problems.append(Problem(file, line, col, "", f"not valid YAML: the control character U+{code:04X} "
+                                                          "is not allowed"))
+        return doc
     except yaml.YAMLError as exc:
-        doc.problems.append(Problem(file, 1, 1, "", f"not valid YAML: {exc}"))
+        doc.problems.append(Problem(file, 1, 1, "", f"not valid YAML: {str(exc).splitlines()[0]}"))
         return doc
     except (ValueError, RecursionError) as exc:
         # e.g. a number of thousands of digits (Python refuses to convert it) or nesting deeper than Python recurses.

@@ -41,3 +41,30 @@ def test_watchdog_pid_of_cage_counts_for_its_child(monkeypatch):
     assert sdnotify.watchdog_interval_ms() == 15000
     monkeypatch.setenv("WATCHDOG_PID", "1")  # somebody else's watchdog
     assert sdnotify.watchdog_interval_ms() == 0
+
+
+@pytest.mark.parametrize(("pins", "weak_ok", "code", "out", "err"), [
+    (["730518", "730518"], False, 0, "admin_pin_hash: 'scrypt$16384$8$1$", ""),
+    (["730518", "730519"], False, 2, "", "the two PINs differ; nothing printed"),
+    (["345678", "345678"], False, 2, "", "the PIN counts up or down (like 123456 or 654321): choose 6 to 12 digits"),
+    (["2468", "2468"], False, 2, "", "the PIN has fewer than 6 digits"),
+    (["2468", "2468"], True, 0, "admin_pin_hash: 'scrypt$", "warning: the PIN has fewer than 6 digits"),
+    (["12ab56", "12ab56"], True, 2, "", "the PIN must be 6 to 12 digits"),
+])
+def test_hash_pin_asks_twice_and_refuses_weak_pins_unless_told(monkeypatch, capsys, pins, weak_ok, code, out, err):
+    from kiosk.app import hash_pin_interactively
+
+    answers = iter(pins)
+    monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))  # the terminal's part: no tty in a test
+    assert hash_pin_interactively(weak_ok) == code
+    captured = capsys.readouterr()
+    assert captured.out.startswith(out) if out else captured.out == ""
+    assert err in captured.err
+    assert pins[0] not in captured.out + captured.err  # the PIN itself is never printed
+
+
+def test_weak_pin_ok_alone_is_a_usage_error(capsys):
+    from kiosk.app import main
+
+    assert main(["--weak-pin-ok"]) == 2
+    assert "--weak-pin-ok goes with --hash-pin" in capsys.readouterr().err

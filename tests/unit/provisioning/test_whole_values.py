@@ -92,40 +92,6 @@ def _where(text: str, marker: str, offset: int = 0) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1 + offset
 
 
-# Values accepted today, in files this test's author may not change: each is marked xfail(strict=True), so the
-# fix turns it into a failure that asks for the mark to go. What takes them (issue 16, item 2):
-_URL = "kiosk/core/fields.py check_server_url, check_url_with_path: urlsplit drops line breaks; U+2028 passes"
-_PIN = "kiosk/core/fields.py normalise_pin: .strip() takes a trailing line break; NUL and U+2028 are kept"
-_WINDOW = "kiosk/core/fields.py time_window: .strip() takes a trailing line break and U+2028"
-_EMAIL = "kiosk/core/fields.py EMAIL: [^@\\s,;<>] lets NUL through"
-_MAC = "provisioning/devicelist.py Match._mac: .strip() takes a trailing line break and U+2028"
-_SERIAL = "provisioning/devicelist.py Match.serial: no check at all (use one_line_text)"
-_SSID = "provisioning/devicelist.py Wifi._ssid: only ord < 32 refused, not U+2028/U+2029 or C1 controls"
-_HOME = "kiosk/config.py KioskConfig.home: no check at all (hostname-like key rule)"
-_PATH = "kiosk/config.py HealthOptions._absolute: only startswith('/'), no control characters refused"
-GAPS = {
-    **{(f"defaults.{p}", t): why for p, why in (("server", _URL), ("tls_pins[0]", _PIN))
-       for t in ("newline", "nul", "u2028")},
-    ("defaults.health.nightly_restart", "newline"): _WINDOW, ("defaults.health.nightly_restart", "u2028"): _WINDOW,
-    ("defaults.presence.url", "u2028"): _URL, ("devices[0].family.contacts[0].ntfy.url", "u2028"): _URL,
-    ("defaults.family.smtp.sender", "nul"): _EMAIL, ("devices[0].family.contacts[0].email", "nul"): _EMAIL,
-    ("homes.ebh.wifi.ssid", "u2028"): _SSID,
-    ("devices[0].match.mac", "newline"): _MAC, ("devices[0].match.mac", "u2028"): _MAC,
-    **{("devices[0].match.serial", t): _SERIAL for t in ("newline", "nul", "u2028")},
-    **{(p, t): why for p, why in (("server", _URL), ("tls_pins[0]", _PIN), ("home", _HOME),
-                                  ("health.usage_log", _PATH), ("presence.quiet_hours[0]", _WINDOW))
-       for t in ("newline", "nul", "u2028")},
-    ("health.nightly_restart", "newline"): _WINDOW, ("health.nightly_restart", "u2028"): _WINDOW,
-    ("presence.url", "u2028"): _URL, ("family.contacts[0].email", "nul"): _EMAIL,
-    ("family.smtp.sender", "nul"): _EMAIL,
-}
-
-
-def _known_gap(request, path: str, tail: str) -> None:
-    if (path, tail) in GAPS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=GAPS[(path, tail)]))
-
-
 def _validate(tmp_path, capsys, text: str) -> tuple[int, list[str]]:
     path = tmp_path / "devices.yaml"
     path.write_text(text, encoding="utf-8")
@@ -143,9 +109,8 @@ def test_every_base_value_is_valid(tmp_path, capsys):
 
 @pytest.mark.parametrize("tail", TAILS)
 @pytest.mark.parametrize("path, snippet, value", LIST_FIELDS, ids=[f[0] for f in LIST_FIELDS])
-def test_a_device_list_value_with_anything_after_it_is_refused_at_its_position(request, tmp_path, capsys, path,
+def test_a_device_list_value_with_anything_after_it_is_refused_at_its_position(tmp_path, capsys, path,
                                                                                 snippet, value, tail):
-    _known_gap(request, path, tail)
     text = _device_list(snippet, json.dumps(value)[1:-1] + TAILS[tail])
     code, err = _validate(tmp_path, capsys, text)
     assert code == 2
@@ -191,8 +156,7 @@ def _config(snippet: str, value: str) -> str:
 
 @pytest.mark.parametrize("tail", TAILS)
 @pytest.mark.parametrize("path, snippet, value", CONFIG_FIELDS, ids=[f[0] for f in CONFIG_FIELDS])
-def test_a_config_value_with_anything_after_it_is_refused_at_its_position(request, path, snippet, value, tail):
-    _known_gap(request, path, tail)
+def test_a_config_value_with_anything_after_it_is_refused_at_its_position(path, snippet, value, tail):
     config_from_text(_config(snippet, json.dumps(value)[1:-1]), "kiosk.yaml")  # valid without the tail
     text = _config(snippet, json.dumps(value)[1:-1] + TAILS[tail])
     with pytest.raises(ConfigError) as info:
