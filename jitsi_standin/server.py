@@ -216,6 +216,19 @@ class StandinHandler(http.server.BaseHTTPRequestHandler):
                 self.send_json(200, {"participants": standin.room_size[room]})
             else:
                 self.send_body(404, b"no such room\n")
+        elif parts.path == "/room":
+            # mod_muc_size's occupant list: [{jid, email, display_name}] without the focus, 404 for no such room.
+            room = query.get("room", [""])[0]
+            if standin.room_size_status != 200:
+                self.send_body(standin.room_size_status, b"injected failure\n")
+            elif not room or not query.get("domain"):
+                self.send_body(400, b"room and domain are required\n")
+            elif room in standin.room_occupants:
+                domain = query["domain"][0]
+                self.send_json(200, [{"jid": f"{room}@{domain}/occupant{index}", "email": None, "display_name": name}
+                                     for index, name in enumerate(standin.room_occupants[room])])
+            else:
+                self.send_body(404, b"no such room\n")
         elif parts.path == "/_standin/whitelist.js":
             self.send_body(200, whitelist_script(), "text/javascript; charset=utf-8")
         elif parts.path == "/_standin/room.js":
@@ -282,6 +295,8 @@ class StandinServer:
         # Presence as mod_muc_size reports it: room -> participants (absent: 404); any other status is injected.
         self.room_size: dict[str, int] = {}
         self.room_size_status = 200
+        # /room: room -> the occupants' display names (None: an occupant who typed none); absent: 404.
+        self.room_occupants: dict[str, list[str | None]] = {}
         self._cond = threading.Condition()
         self._reports: list[dict[str, Any]] = []
         self._requests: list[str] = []

@@ -420,3 +420,19 @@ def test_the_room_says_which_peer_connection_failed(
     standin.fail_peer_connection(room, p2p=p2p)
     failure = wait_js(qtbot, sp.page, "window.events.find(e => e.name === 'peerConnectionFailure')", timeout_ms=5000)
     assert failure["data"] == {"isP2P": p2p}
+
+
+def test_room_lists_occupants_with_display_names(standin: StandinServer) -> None:
+    """/room answers as Prosody's mod_muc_size: [{jid, email, display_name}] without the focus; 404 for no room."""
+    standin.room_occupants["familyroom"] = ["Anna", None]
+    response = _get(standin, "/room", params={"room": "familyroom", "domain": "muc.example.org"})
+    assert response.status_code == 200
+    occupants = response.json()
+    assert [o["display_name"] for o in occupants] == ["Anna", None]
+    assert all(set(o) == {"jid", "email", "display_name"} for o in occupants)
+    assert all(o["jid"].startswith("familyroom@muc.example.org/") for o in occupants)
+    assert not any("focus" in o["jid"] for o in occupants)
+    assert _get(standin, "/room", params={"room": "empty", "domain": "muc.example.org"}).status_code == 404
+    assert _get(standin, "/room", params={"room": "familyroom"}).status_code == 400
+    standin.room_size_status = 503
+    assert _get(standin, "/room", params={"room": "familyroom", "domain": "muc.example.org"}).status_code == 503
