@@ -13,6 +13,8 @@ from pathlib import Path
 import requests
 
 from kiosk.config import Contact, SmtpOptions
+from kiosk.core.files import read_secret_file
+from kiosk.core.https import system_trust_session
 from kiosk.family import Notice, email_message, in_language, ntfy_headers, webhook_body
 
 log = logging.getLogger(__name__)
@@ -39,14 +41,17 @@ def _secret(path: str | None) -> str | None:
     if path is None:
         return None
     try:
-        return Path(path).read_text(encoding="utf-8").strip() or None
+        return read_secret_file(Path(path)).strip() or None
     except OSError as exc:
-        raise SendError(f"cannot read the secret file {path}: {exc.strerror}") from None
+        raise SendError(f"cannot read the secret file {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a folder, a device, a pipe, too large: the wrong file, and nothing read from it
+        raise SendError(f"the secret file {exc}") from None
 
 
 def _post(url: str, **kwargs) -> None:
     try:
-        response = requests.post(url, timeout=TIMEOUT_S, **kwargs)
+        with system_trust_session() as session:  # the device's CA store: a city CA installed there works
+            response = session.post(url, timeout=TIMEOUT_S, **kwargs)
     except requests.RequestException as exc:
         raise SendError(type(exc).__name__) from None
     if response.status_code >= 300:

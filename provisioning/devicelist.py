@@ -20,6 +20,7 @@ from kiosk.config import (
     UiOptions,
 )
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
+from kiosk.core.files import read_secret_file
 from kiosk.core.fields import (
     HOSTNAME, MIN_ROOM_BITS, Strict, clock_time, is_control, one_line_text, room_entropy_bits,
 )
@@ -525,7 +526,7 @@ def read_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str] |
             where = path + ("psk_file",)
             secret_path = base_dir / wifi.psk_file
             try:
-                value = secret_path.read_text(encoding="utf-8").rstrip("\r\n")
+                value = read_secret_file(secret_path)
             except FileNotFoundError:
                 unavailable.append(loaded.doc.problem(where, f"the secrets file {secret_path} does not exist"))
                 continue
@@ -533,9 +534,12 @@ def read_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str] |
                 unavailable.append(loaded.doc.problem(where, f"the secrets file {secret_path} cannot be read: "
                                                              f"{exc.strerror or exc}"))
                 continue
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = getattr(exc, "strerror", None) or str(exc)
-                problems.append(loaded.doc.problem(where, f"the secrets file {secret_path} cannot be read: {reason}"))
+            except ValueError as exc:  # a folder, a device, a pipe, too large, not text: wrong file, not a secret
+                problems.append(loaded.doc.problem(where, f"the secrets file {exc}"))
+                continue
+            except OSError as exc:
+                problems.append(loaded.doc.problem(where, f"the secrets file {secret_path} cannot be read: "
+                                                          f"{exc.strerror or exc}"))
                 continue
             source = f"the secrets file {secret_path}"
         if not WPA_PSK.fullmatch(value):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -76,3 +77,35 @@ def state_dir() -> Path:
     if os.environ.get("STATE_DIRECTORY"):
         return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
     return Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "palim-kiosk"
+
+
+MAX_SECRET_BYTES = 1024  # a password, token or key file holds one line; anything larger is the wrong file
+
+
+def read_secret_file(path: Path) -> str:
+    """The one line a secrets file holds (line break stripped); ValueError saying why it cannot be one.
+
+    Opened without blocking and checked on the open file: a FIFO, a device like /dev/zero, a folder or a file
+    over 1 KiB is refused before anything is read from it.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder, not a file") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ValueError(f"{path} is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path} is not a regular file (a device, pipe or socket)")
+        if info.st_size > MAX_SECRET_BYTES:
+            raise ValueError(f"{path} is larger than {MAX_SECRET_BYTES} bytes: a secrets file holds one line")
+        data = os.read(fd, MAX_SECRET_BYTES + 1)
+    finally:
+        os.close(fd)
+    try:
+        return data.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not UTF-8 text") from None

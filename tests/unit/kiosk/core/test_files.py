@@ -193,3 +193,32 @@ def test_state_dir_prefers_systemds_state_directory(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_STATE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert state_dir() == tmp_path / "home" / ".local" / "state" / "palim-kiosk"
+
+
+def test_a_secrets_file_gives_its_one_line(tmp_path):
+    from kiosk.core.files import read_secret_file
+
+    (tmp_path / "psk").write_text("sonnenhang-2026\n")
+    assert read_secret_file(tmp_path / "psk") == "sonnenhang-2026"
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda d: Path("/dev/zero"), "is not a regular file"),
+    (lambda d: (os.mkfifo(d / "fifo"), d / "fifo")[1], "is not a regular file"),
+    (lambda d: (d / "folder").mkdir() or d / "folder", "is a folder"),
+    (lambda d: (d / "big").write_text("x" * 1025) and d / "big", "is larger than 1024 bytes"),
+    (lambda d: (d / "latin").write_bytes(b"gr\xfcn\n") and d / "latin", "is not UTF-8 text"),
+])
+def test_a_wrong_secrets_file_is_refused_before_anything_is_read(tmp_path, make, message):
+    from kiosk.core.files import read_secret_file
+
+    # /dev/zero would never end and a FIFO without a writer would block: both must be refused at once.
+    with pytest.raises(ValueError, match=message):
+        read_secret_file(make(tmp_path))
+
+
+def test_a_missing_secrets_file_says_so(tmp_path):
+    from kiosk.core.files import read_secret_file
+
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_secret_file(tmp_path / "nope")
