@@ -89,9 +89,7 @@ def read_secret_file(path: Path) -> str:
     over 1 KiB is refused before anything is read from it.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} does not exist") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # OSError as it comes: missing, not allowed
     except IsADirectoryError:
         raise ValueError(f"{path} is a folder, not a file") from None
     try:

@@ -220,5 +220,5 @@ def test_a_wrong_secrets_file_is_refused_before_anything_is_read(tmp_path, make,
 def test_a_missing_secrets_file_says_so(tmp_path):
     from kiosk.core.files import read_secret_file
 
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(FileNotFoundError, match="No such file"):
         read_secret_file(tmp_path / "nope")
