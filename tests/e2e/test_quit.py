@@ -58,15 +58,21 @@ def test_an_unanswered_notice_does_not_hold_up_quitting(tmp_path):
     thread = threading.Thread(target=hold_connections, args=(server, held), daemon=True)
     thread.start()
     try:
-        started = time.monotonic()
-        result = subprocess.run([sys.executable, "-c", DRIVER % server.getsockname()[1]], cwd=ROOT,
-                                capture_output=True, text=True, timeout=HELD_S)
-        ended = time.monotonic()
-        assert result.returncode == 0, result.stderr
-        assert "quitting" in result.stdout
+        process = subprocess.Popen([sys.executable, "-c", DRIVER % server.getsockname()[1]], cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = process.stdout.readline()  # "quitting <monotonic time>", printed as the app is told to quit
+            quit_at = time.monotonic()
+            process.wait(timeout=HELD_S)
+            exited_at = time.monotonic()
+        finally:
+            process.kill()
+        assert line.startswith("quitting"), process.stderr.read()
+        assert process.returncode == 0, process.stderr.read()
         assert held, "the notice never reached the receiver: nothing was held open"
-        # Not a benchmark: the receiver holds the notice for minutes; the process is gone within seconds of quitting.
-        assert ended - started < 20
+        # The promise: quitting never waits more than 2 s for background work (the receiver holds the notice
+        # for minutes; before the fix the process stayed for the notice's three tries, over a minute).
+        assert exited_at - quit_at < 2.0
     finally:
         held.insert(0, None)
         for connection in held[1:]:
