@@ -1,0 +1,77 @@
+"""CallView: commands wait for the page, a dispose loads a fresh page, a crash drops what waited."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+from PyQt6.QtCore import QCoreApplication, QEvent
+
+from kiosk.config import config_from_text
+from kiosk.web.callview import CallView
+from tests.unit.kiosk.web.conftest import standin_config_text as config_text
+
+
+def run_js(qtbot, page, script: str):
+    result = []
+    page.runJavaScript(script, 0, result.append)
+    qtbot.waitUntil(lambda: bool(result), timeout=10000)
+    return result[0]
+
+
+@pytest.fixture
+def view(qtbot, server, tmp_path):
+    server.clear()
+    call_view = CallView(config_from_text(config_text(server, tmp_path)))
+    call_view.resize(640, 400)
+    call_view.show()
+    events: list = []
+    call_view.page_event.connect(lambda cid, name, data: events.append((cid, name)))
+    call_view.events = events  # what the page reported, for the test to read
+    yield call_view
+    call_view.shutdown()
+    call_view.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+
+
+def test_a_join_before_the_page_is_ready_waits_and_then_joins(qtbot, view):
+    assert not view.is_ready
+    view.join(1)  # queued: the page is still loading
+    qtbot.waitUntil(lambda: (1, "videoConferenceJoined") in view.events, timeout=20000)
+    assert view.is_ready
+
+
+def test_dispose_loads_a_fresh_page_that_takes_the_next_join(qtbot, view):
+    qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
+    run_js(qtbot, view.page, "window.marker = 'old call'; true")
+    view.join(1)
+    qtbot.waitUntil(lambda: (1, "videoConferenceJoined") in view.events, timeout=20000)
+    view.dispose(1)
+    assert not view.is_ready  # reloading: a join now waits in the queue
+    view.join(2)
+    qtbot.waitUntil(lambda: (2, "videoConferenceJoined") in view.events, timeout=20000)
+    assert run_js(qtbot, view.page, "String(window.marker)") == "undefined"  # a new document
+
+
+def test_a_dispose_drops_a_join_of_the_same_call_still_waiting(qtbot, view, server):
+    view.join(1)
+    view.dispose(1)  # the resident cancelled before the page was even ready
+    qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
+    qtbot.wait(1500)  # a join would have been sent at once when the page became ready
+    assert (1, "videoConferenceJoined") not in view.events
+
+
+def test_a_crashed_renderer_drops_waiting_commands_and_a_rebuild_brings_a_page_back(qtbot, view):
+    qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
+    crashed: list = []
+    view.crashed.connect(lambda status, code: crashed.append(status))
+    pid = view.renderer_pid()
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: bool(crashed), timeout=10000)
+    assert not view.is_ready
+    view.join(5)  # waits for a page that only a rebuild brings
+    view.rebuild()
+    qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
+    assert view.renderer_pid() not in (0, pid)
+    qtbot.waitUntil(lambda: (5, "videoConferenceJoined") in view.events, timeout=20000)
