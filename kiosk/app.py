@@ -150,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     # SIGUSR1: staff (or a test) asks for a picture of what the resident sees, saved in the state directory.
     signal.signal(signal.SIGUSR1, lambda *_: QTimer.singleShot(0, lambda: state["kiosk"].window.save_support_screenshot(
         state_dir())))
-    # Qt workaround (no Qt bug: CPython runs signal handlers only between its own bytecodes, and Qt's C++ event loop
-    # runs none; seen on every Qt 6): a timer hands control back to Python twice a second; idle cost is negligible.
+    # Qt workaround (no Qt bug, seen on every Qt 6): CPython runs signal handlers only between its own bytecodes, and
+    # Qt's C++ event loop runs none; a timer hands control back to Python twice a second (idle cost negligible).
     wake = QTimer(interval=500)
     wake.timeout.connect(lambda: None)
     wake.start()
@@ -202,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         kiosk.window.close()
         kiosk.window.deleteLater()
         kiosk.deleteLater()
-        # Qt workaround (no bug filed; QtWebEngine warns "Release of profile requested but WebEnginePage still not
-        # deleted" and may crash at exit, seen on Qt 6.8 to 6.11): delete the pages now, before their profile.
+        # Qt workaround (no bug filed, seen on Qt 6.8 to 6.11): QtWebEngine warns "Release of profile requested but
+        # WebEnginePage still not deleted" and may crash at exit; delete the pages now, before their profile.
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
     def reload() -> None:

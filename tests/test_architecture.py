@@ -116,3 +116,14 @@ def test_every_package_folder_ships_in_the_wheel():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {module_name(init) for package in ("kiosk", "provisioning") for init in (ROOT / package).rglob("__init__.py")}
     assert found | {"kiosk.assets"} == listed
+
+
+def test_every_qt_workaround_names_its_bug_and_the_qt_versions_seen():
+    labels = [(path, number, line) for path in sources()
+              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+              if "Qt workaround" in line]
+    assert len(labels) >= 6  # the ones known when this test was written
+    for path, number, line in labels:
+        where = f"{path.relative_to(ROOT)}:{number}"
+        assert "QTBUG-" in line or "no bug filed" in line or "no Qt bug" in line, where
+        assert "Qt 6" in line or "every Qt 6" in line, where

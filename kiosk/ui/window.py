@@ -134,8 +134,8 @@ class KioskWindow(QMainWindow):
             return False
         if not (obj is self.windowHandle() or (isinstance(obj, QWidget) and obj.window() is self)):
             return False
-        # Qt workaround (no Qt bug: an application-wide event filter sees a press once for the window and again for
-        # each widget it propagates through, on every Qt 6): the event's timestamp tells one tap from the next.
+        # Qt workaround (no Qt bug, seen on every Qt 6): an application-wide event filter sees a press once for the
+        # window and again for each widget it propagates through; the event's timestamp tells one tap from the next.
         if event.timestamp() == self._last_press:
             return False
         self._last_press = event.timestamp()
