@@ -47,8 +47,8 @@ def whitelist_script() -> bytes:
     return f"window.PALIM_STANDIN_WHITELISTS = {json.dumps(lists)};\n".encode()
 
 
-def _generate_cert(cert_path: Path, key_path: Path) -> None:
-    """Write a fresh self-signed ECDSA certificate for 127.0.0.1 and localhost."""
+def _generate_cert(cert_path: Path, key_path: Path, days: int = _CERT_DAYS) -> None:
+    """Write a fresh self-signed ECDSA certificate for 127.0.0.1 and localhost, valid for `days` days."""
     # Imported here: only test and demo code needs cryptography, and only when a certificate must be made.
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -66,7 +66,7 @@ def _generate_cert(cert_path: Path, key_path: Path) -> None:
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(hours=1))  # tolerate small clock differences
-        .not_valid_after(now + datetime.timedelta(days=_CERT_DAYS))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(
             x509.SubjectAlternativeName(
                 [x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")), x509.DNSName("localhost")]
@@ -229,6 +229,10 @@ class StandinHandler(http.server.BaseHTTPRequestHandler):
                                      for index, name in enumerate(standin.room_occupants[room])])
             else:
                 self.send_body(404, b"no such room\n")
+        elif parts.path in ("/config.js", "/interface_config.js"):
+            # As a stock server serves them (nginx maps them to /etc/jitsi/meet/); which set: server_config.
+            name = parts.path[1:] if standin.server_config == "good" else parts.path[1:-3] + "-bad.js"
+            self.send_body(200, static_file(name), "text/javascript; charset=utf-8")
         elif parts.path == "/_standin/whitelist.js":
             self.send_body(200, whitelist_script(), "text/javascript; charset=utf-8")
         elif parts.path == "/_standin/room.js":
@@ -279,10 +283,17 @@ class StandinServer:
     # Subclasses (the benchmarks in bench/) may serve extra pages with a subclass of StandinHandler.
     handler_class: type[StandinHandler] = StandinHandler
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, cert_dir: str | os.PathLike[str] | None = None):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, cert_dir: str | os.PathLike[str] | None = None,
+                 *, server_config: str = "good", cert_days: int = _CERT_DAYS):
         if host != "127.0.0.1":
             # The stand-in has no authentication at all: it must never be reachable from the network.
             raise ValueError("the Jitsi stand-in binds to 127.0.0.1 only")
+        if server_config not in ("good", "bad"):
+            raise ValueError("server_config is 'good' or 'bad'")
+        # Which config.js and interface_config.js it serves: "good" as docs/jitsi-server.md sets a server up,
+        # "bad" an old stock setup locked with tokens and no guests (what palim-provision server-check must catch).
+        self.server_config = server_config
+        self.cert_days = cert_days  # a certificate it makes is valid this long (reused ones keep theirs)
         self.host = host
         self.port = port
         self._cert_dir = Path(cert_dir) if cert_dir is not None else None
@@ -321,7 +332,7 @@ class StandinServer:
         self.cert_path = directory / CERT_FILE
         self.key_path = directory / KEY_FILE
         if not _cert_still_usable(self.cert_path, self.key_path):
-            _generate_cert(self.cert_path, self.key_path)
+            _generate_cert(self.cert_path, self.key_path, self.cert_days)
         der = ssl.PEM_cert_to_DER_cert(self.cert_path.read_text())
         self.cert_sha256 = hashlib.sha256(der).hexdigest()
 

@@ -132,6 +132,18 @@ exit codes: 0 suitable (with or without notes), 1 unsuitable, 2 the root cannot 
 """
 
 
+SERVER_CHECK_EPILOG = """\
+examples:
+  palim-provision server-check https://konferenz.example.org
+  palim-provision server-check --devices devices.yaml            # every distinct server (with its tls_pins)
+  palim-provision server-check https://konferenz.example.org --token-file ebh-01.jwt --json
+
+One line per finding: ok, warn or fail, and for warn and fail the fix. The setup it checks against:
+docs/jitsi-server.md. Run it before the roll-out and after every update of the server.
+exit codes: 0 every server ok (warnings allowed), 1 any failure, 2 wrong input.
+"""
+
+
 REPORT_EPILOG = """\
 examples:
   ansible palim_kiosks -m fetch -a "src=/var/lib/palim-kiosk/usage.jsonl dest=logs/"   # collect the logs
@@ -229,6 +241,20 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print a device list holding only one device, its home and the defaults.")
     p.add_argument("file", metavar="FILE", help="the device list (YAML)")
     p.add_argument("--device", metavar="ID", required=True, help="the device's id")
+
+    p = sub.add_parser("server-check", help="is the city's Jitsi server ready for kiosks? (before roll-out, after "
+                                            "every server update)", formatter_class=fmt, epilog=SERVER_CHECK_EPILOG,
+                       description="Check a Jitsi server the way the kiosks and the families use it: TLS, "
+                                   "external_api.js, config.js, interface_config.js and presence.")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("url", metavar="URL", nargs="?", help="the server's https:// address")
+    where.add_argument("--devices", metavar="FILE", help="check every distinct server of this device list")
+    p.add_argument("--pin", metavar="SHA256", action="append", default=[],
+                   help="with URL: a tls_pins entry (may be repeated)")
+    p.add_argument("--presence", metavar="URL", help="with URL: the presence URL, {room} for the room")
+    p.add_argument("--token-file", metavar="FILE",
+                   help="a token (JWT) the server accepts, as 'palim-provision tokens' makes them")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
 
@@ -238,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return {"validate": cmd_validate, "rooms": cmd_rooms, "render": cmd_render, "apply": cmd_apply,
                 "inventory": cmd_inventory, "extract": cmd_extract, "cards": cmd_cards,
-                "check": cmd_check, "report": cmd_report}[args.command](args)
+                "check": cmd_check, "report": cmd_report, "server-check": cmd_server_check}[args.command](args)
     except DeviceListError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -454,6 +480,40 @@ def cmd_cards(args: argparse.Namespace) -> int:
     print(f"wrote {len(targets)} card(s) on {pages} {args.paper.upper()} page(s) to {out}; print at actual size "
           f"(100 %) and cut along the marks")
     return EXIT_OK
+
+
+def cmd_server_check(args: argparse.Namespace) -> int:
+    from .servercheck import ServerTarget, run_server_check, targets_from_devices
+
+    if args.devices:
+        if args.pin or args.presence:
+            return _err("--pin and --presence go with URL; with --devices they come from the list", EXIT_INVALID)
+        targets = targets_from_devices(load_file(args.devices))
+    else:
+        try:
+            targets = [ServerTarget.from_url(args.url, tuple(args.pin), args.presence)]
+        except ValueError as exc:
+            return _err(str(exc), EXIT_INVALID)
+    token = None
+    if args.token_file:
+        try:
+            token = Path(args.token_file).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            return _err(f"cannot read --token-file {args.token_file}: {getattr(exc, 'strerror', None) or exc}",
+                        EXIT_INVALID)
+    reports = run_server_check(targets, token)
+    if args.json:
+        print(json.dumps({"ok": all(r.ok for r in reports), "servers": [r.as_json() for r in reports]}, indent=1))
+    else:
+        for report in reports:
+            print(report.server)
+            for finding in report.findings:
+                print("  " + finding.line())
+        failed = sum(1 for r in reports if not r.ok)
+        print(f"{len(reports)} server(s) checked, {failed} with failures" if failed else
+              f"{len(reports)} server(s) checked: ready for kiosks" + (" (see the warnings)" if any(
+                  f.status == "warn" for r in reports for f in r.findings) else ""))
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED
 
 
 def cmd_check(args: argparse.Namespace) -> int:
