@@ -33,6 +33,7 @@ class Trouble(enum.Enum):
     GAVE_UP = "gave_up"  # tried long enough; back home
     OFFLINE = "offline"  # the device has no network
     RENDERER_CRASHED = "renderer_crashed"
+    ACCESS_DENIED = "access_denied"  # the server refused the login token: no retries, staff must renew it
 
 
 # --------------------------------------------------------------------------- events
@@ -253,6 +254,20 @@ def _is_fatal(payload: dict) -> bool:
     return isinstance(error, dict) and bool(error.get("isFatal"))
 
 
+# The errors with which Jitsi says the server refused the kiosk's login (lib-jitsi-meet's JitsiConnectionErrors and
+# JitsiConferenceErrors names, as jitsi-meet passes them to the IFrame API's errorOccurred): a token Prosody refuses
+# (bad signature, expired, wrong aud/iss/sub), a room only authenticated users may open, a token for another room.
+# None of them is fatal to Jitsi, and trying again cannot help: the token must be renewed.
+ACCESS_ERRORS = ("connection.passwordRequired", "conference.authenticationRequired",
+                 "conference.connectionError.notAllowed")
+
+
+def _access_error(payload: dict) -> str | None:
+    error = payload.get("error", payload)
+    name = error.get("name") if isinstance(error, dict) else None
+    return name if name in ACCESS_ERRORS else None
+
+
 def _is_p2p(payload: dict) -> bool:
     # A direct (peer-to-peer) connection that fails is not a lost call: Jitsi moves the call to the bridge by itself.
     # Only isP2P true says so; false or missing is the bridge's connection.
@@ -345,6 +360,8 @@ class CallFlow:
                 return effects
             if event.name in ("participantJoined", "participantLeft"):
                 return self._count(event)
+            if event.name == "errorOccurred" and (refusal := _access_error(event.payload)):
+                return [StopTimer(CONNECT_TIMER), *self._refused(refusal, event.payload)]
             if event.name in ("loadFailed", "videoConferenceLeft", "readyToClose") or (
                     event.name == "errorOccurred" and _is_fatal(event.payload)):
                 return [StopTimer(CONNECT_TIMER), *self._retry(f"{event.name} {event.payload}")]
@@ -460,6 +477,17 @@ class CallFlow:
         self.others = 0
         return [StopTimer(ALONE_TIMER), StopTimer(HANGUP_TIMER),
                 Incident(Trouble.CONNECTION_LOST.value, detail), *self._retry(detail)]
+
+    def _refused(self, name: str, payload: dict) -> list[Effect]:
+        """The server refused the login: a calm sentence, then home; no retries (they would all be refused)."""
+        error = payload.get("error", payload)
+        message = error.get("message") if isinstance(error, dict) else None
+        detail = f"the server refused the login token ({name}{f': {message}' if isinstance(message, str) else ''})"
+        self.state = State.TROUBLE
+        self.rejoining = False
+        return [DisposeCall(self.call_id), *self._episode_over(), Show(Screen.TROUBLE, Trouble.ACCESS_DENIED),
+                StartTimer(MESSAGE_TIMER, self.timing.message), Incident(Trouble.ACCESS_DENIED.value, detail[:300]),
+                Log("error", f"call {self.call_id}: {detail[:300]}; not trying again: the token must be renewed")]
 
     def _retry(self, detail: str) -> list[Effect]:
         self.attempt += 1

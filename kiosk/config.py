@@ -282,6 +282,14 @@ class KioskConfig(Strict):
     power: PowerOptions = PowerOptions()
     family: FamilyOptions = FamilyOptions()
     presence: PresenceOptions = PresenceOptions()
+    # A file holding the server's login token (JWT, for Prosody's token authentication): read at each join, never
+    # logged; it goes to the IFrame API's jwt option and as token= to the presence URL. None: the server needs none.
+    jwt_file: str | None = None
+
+    @field_validator("jwt_file")
+    @classmethod
+    def _jwt_file(cls, value: str | None) -> str | None:
+        return None if value is None else secret_file(value)
 
     @field_validator("server")
     @classmethod

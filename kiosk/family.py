@@ -112,9 +112,13 @@ def in_quiet_hours(now: datetime, windows: tuple[str, ...]) -> bool:
     return any(in_time_window(now, spec) for spec in windows)
 
 
-def presence_url(template: str, room: str) -> str:
-    """The presence URL for this room; only the room name goes to the server."""
-    return template.replace("{room}", quote(room, safe=""))
+def presence_url(template: str, room: str, token: str | None = None) -> str:
+    """The presence URL for this room; only the room name goes to the server, and the login token as token= when
+    the kiosk has one (mod_muc_size checks it when the city turns enable_roomsize_token_verification on)."""
+    url = template.replace("{room}", quote(room, safe=""))
+    if token:
+        url += ("&" if "?" in url else "?") + "token=" + quote(token, safe="")
+    return url
 
 
 def parse_presence(status: int, body: object) -> int | None:

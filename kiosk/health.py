@@ -39,6 +39,9 @@ class Health:
     call_started_at: datetime | None = None
     battery_percent: float | None = None
     battery_plugged: bool | None = None
+    # The server's login token (jwt_file): None when the kiosk has none; its expiry, or None when unreadable.
+    token_expiry: datetime | None = None
+    token_configured: bool = False
 
     def incident(self, at: datetime, kind: str, detail: str) -> None:
         """Remember an incident (the last ten are kept for the service screen)."""
@@ -93,6 +96,10 @@ class Health:
         if self.battery_percent is not None:
             metric("battery_percent", "gauge", "Battery charge in percent.", [(device, self.battery_percent)])
             metric("battery_plugged", "gauge", "1 when on mains power.", [(device, 1 if self.battery_plugged else 0)])
+        if self.token_configured:
+            metric("token_expiry_timestamp_seconds", "gauge",
+                   "Unix time the server login token expires (0: the token file cannot be read).",
+                   [(device, self.token_expiry.timestamp() if self.token_expiry else 0)])
         return "\n".join(lines) + "\n"
 
 

@@ -98,3 +98,8 @@ def join_options(config: KioskConfig, weak: bool | None = None) -> dict:
         "configOverwrite": config_overwrite(config, weak),
         "interfaceConfigOverwrite": interface_config_overwrite(),
     }
+
+
+def with_jwt(options: dict, token: str | None) -> dict:
+    """The join options with the server's login token as the IFrame API's jwt option (none: unchanged)."""
+    return {**options, "jwt": token} if token else options

@@ -26,6 +26,7 @@ TROUBLE = {
     Trouble.OFFLINE: (N_("Das Gerät ist gerade nicht mit dem Internet verbunden."),
                       N_("Bitte sagen Sie dem Personal Bescheid.")),
     Trouble.RENDERER_CRASHED: (N_("Eine kurze Störung."), N_("Gleich geht es weiter.")),
+    Trouble.ACCESS_DENIED: (N_("Der Zugang zum Server ist abgelaufen."), N_("Bitte sagen Sie dem Personal Bescheid.")),
 }
 HOME_OFFLINE = N_("Gerade keine Internetverbindung")
 HOME_BATTERY = N_("Bitte das Ladekabel einstecken")
@@ -50,6 +51,10 @@ SERVICE_REACHABLE = N_("Server erreichbar")
 SERVICE_CHECKING = N_("wird geprüft …")
 SERVICE_YES = N_("ja")
 SERVICE_NO = N_("nein: {reason}")
+SERVICE_TOKEN = N_("Server-Zugang")
+SERVICE_TOKEN_DAYS = N_("gültig bis {date} (Tage bis zum Ablauf: {days})")
+SERVICE_TOKEN_EXPIRED = N_("abgelaufen")
+SERVICE_TOKEN_UNREADABLE = N_("nicht lesbar")
 SERVICE_INCIDENTS = N_("Letzte Vorfälle")
 SERVICE_NO_INCIDENTS = N_("keine")
 SERVICE_RELOAD = N_("Neu laden")

@@ -13,6 +13,7 @@ from kiosk.controllers.watchers import Notifier, PresenceWatch
 from kiosk.core.assets import ring_sound
 from kiosk.family import in_quiet_hours, notice, presence_url, should_notify
 from kiosk.notify import deliver
+from kiosk.servertoken import read_token
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,10 @@ class FamilyController(QObject):
         self.notifier.delivered.connect(self._delivered)
         self.presence: PresenceWatch | None = None
         if config.presence.url:
-            self.presence = PresenceWatch(presence_url(config.presence.url, config.room), config.presence.interval_s,
-                                          config.server, config.tls_pins, self)
+            template, room, jwt_file = config.presence.url, config.room, config.jwt_file
+            # The login token is read for every request, like at each join: a renewed token counts at once.
+            self.presence = PresenceWatch(lambda: presence_url(template, room, read_token(jwt_file)),
+                                          config.presence.interval_s, config.server, config.tls_pins, self)
             self.presence.changed.connect(self._presence)
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from PyQt6.QtCore import QObject, QProcess, QTimer, pyqtSignal
@@ -14,9 +14,12 @@ from kiosk.config import KioskConfig
 from kiosk.controllers.watchers import NetworkWatch, NightlyRestart, PowerWatch, read_battery
 from kiosk.core.files import append_line, atomic_write
 from kiosk.health import Battery, Health, PowerAction, power_action, usage_line
+from kiosk.servertoken import expiry_warning, read_token, token_expiry
 from kiosk.ui.screens import HomeScreen
 
 log = logging.getLogger(__name__)
+
+TOKEN_CHECK_MS = 24 * 3600 * 1000  # the login token's expiry is looked at once a day (and at start)
 
 
 def power_off() -> None:
@@ -49,6 +52,12 @@ class HealthController(QObject):
         if config.health.nightly_restart:
             self.nightly = NightlyRestart(config.health.nightly_restart, is_idle, parent=self)
             self.nightly.due.connect(self.restart_due)
+        self._token_timer = QTimer(self, interval=TOKEN_CHECK_MS)
+        self._token_timer.timeout.connect(self.check_token)
+        if config.jwt_file:
+            self.figures.token_configured = True
+            self.check_token()
+            self._token_timer.start()
         QTimer.singleShot(0, self.power.check)
         self.write_metrics()
 
@@ -81,6 +90,20 @@ class HealthController(QObject):
         if not self.figures.incidents:
             return texts.SERVICE_NO_INCIDENTS
         return "\n".join(f"{i.at:%d.%m. %H:%M}  {i.kind}: {i.detail[:60]}" for i in self.figures.incidents)
+
+    def check_token(self, now: datetime | None = None) -> None:
+        """Read the login token's expiry (metrics, service screen); within 30 days of it, one incident (a day)."""
+        now = now or datetime.now(timezone.utc)
+        token = read_token(self.config.jwt_file)
+        self.figures.token_expiry = token_expiry(token)
+        if token is None or self.figures.token_expiry is None:
+            detail = f"the server token file {self.config.jwt_file} cannot be read or holds no expiry"
+        else:
+            detail = expiry_warning(self.figures.token_expiry, now)
+        if detail is not None:
+            log.warning("%s", detail)
+            self.figures.incident(now.astimezone(), "token_expiring", detail)
+        self.write_metrics()
 
     # ------------------------------------------------------------------ the device
 
@@ -121,5 +144,6 @@ class HealthController(QObject):
     def shutdown(self) -> None:
         """No more readings or checks."""
         self.power.stop()
+        self._token_timer.stop()
         if self.nightly is not None:
             self.nightly.stop()

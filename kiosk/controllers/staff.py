@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 from PyQt6.QtCore import QObject, QPointF, QTimer, QUrl, pyqtSignal
@@ -13,6 +14,7 @@ from PyQt6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkReques
 from kiosk import __version__, texts
 from kiosk.config import KioskConfig
 from kiosk.screen import STAFF_SCREENS, Screen
+from kiosk.servertoken import days_left, read_token, token_expiry
 from kiosk.core.files import state_dir
 from kiosk.staff import PIN_LOCK_FILE, CornerTaps, PinLock
 from kiosk.ui.window import KioskWindow
@@ -23,6 +25,18 @@ log = logging.getLogger(__name__)
 STAFF_IDLE_MS = 90_000  # a PIN pad or service screen left alone returns home by itself
 CORNER_PERCENT = 14  # the hidden corner: this share of the screen height, in the top-left
 SERVER_CHECK_MS = 8000
+
+
+def token_text(jwt_file: str | None, now: datetime) -> str:
+    """The service screen's line on the server's login token: until when it holds and the days left."""
+    if jwt_file is None:
+        return "–"
+    expiry = token_expiry(read_token(jwt_file))
+    if expiry is None:
+        return texts.SERVICE_TOKEN_UNREADABLE
+    if expiry <= now:
+        return f"{texts.SERVICE_TOKEN_EXPIRED} ({expiry.astimezone():%d.%m.%Y})"
+    return texts.SERVICE_TOKEN_DAYS.format(date=f"{expiry.astimezone():%d.%m.%Y}", days=days_left(expiry, now))
 
 
 class StaffController(QObject):
@@ -95,6 +109,7 @@ class StaffController(QObject):
         service.set_value(texts.SERVICE_SERVER, config.server)
         service.set_value(texts.SERVICE_ROOM, config.room)
         service.set_value(texts.SERVICE_REACHABLE, texts.SERVICE_CHECKING)
+        service.set_value(texts.SERVICE_TOKEN, token_text(config.jwt_file, datetime.now(timezone.utc)))
         service.set_value(texts.SERVICE_INCIDENTS, self._incidents())
         self.window.show_screen(Screen.SERVICE)
         self._idle.start()

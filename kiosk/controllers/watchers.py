@@ -184,9 +184,10 @@ class PresenceWatch(QObject):
 
     MAX_BACKOFF_S = 300
 
-    def __init__(self, url: str, interval_s: int, server: str, pins: tuple[str, ...], parent=None):
+    def __init__(self, url: str | Callable[[], str], interval_s: int, server: str, pins: tuple[str, ...],
+                 parent=None):
         super().__init__(parent)
-        self._url = url
+        self._url = url  # a callable is asked afresh for every request (a token in it may have been renewed)
         self._interval = interval_s
         self._server = server
         self._pins = pins
@@ -222,7 +223,8 @@ class PresenceWatch(QObject):
 
     def _fetch(self) -> int | None:
         try:
-            status, body = fetch_json(self._url, self._server, self._pins)
+            url = self._url() if callable(self._url) else self._url
+            status, body = fetch_json(url, self._server, self._pins)
         except Exception as exc:  # noqa: BLE001 (any failure of the check means "unknown", never a crash)
             log.warning("presence check failed: %s", type(exc).__name__)
             return None

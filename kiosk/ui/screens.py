@@ -265,7 +265,8 @@ class ServiceScreen(Screen):
         grid.setHorizontalSpacing(m.px(3))
         self.values: dict[str, QLabel] = {}
         for row, key in enumerate((texts.SERVICE_VERSION, texts.SERVICE_CONFIG, texts.SERVICE_SERVER,
-                                   texts.SERVICE_ROOM, texts.SERVICE_REACHABLE, texts.SERVICE_INCIDENTS)):
+                                   texts.SERVICE_ROOM, texts.SERVICE_REACHABLE, texts.SERVICE_TOKEN,
+                                   texts.SERVICE_INCIDENTS)):
             grid.addWidget(_label(key, "info", align=Qt.AlignmentFlag.AlignLeft), row, 0)
             value = _label("", "small" if key == texts.SERVICE_INCIDENTS else "info", align=Qt.AlignmentFlag.AlignLeft)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)

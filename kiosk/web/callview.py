@@ -11,7 +11,8 @@ from PyQt6.QtWebEngineWidgets import QWebEngineView
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from kiosk.config import KioskConfig
-from kiosk.jitsi import join_options
+from kiosk.jitsi import join_options, with_jwt
+from kiosk.servertoken import read_token
 from kiosk.web.bridge import CallBridge
 from kiosk.web.page import LockedPage, build_profile
 from kiosk.web.scheme import CALL_PAGE_URL
@@ -132,7 +133,8 @@ class CallView(QWidget):
             self._queued.append((op, call_id))
             return
         if op == "join":
-            self._bridge.send("join", call_id, options=self._options)
+            # The login token is read at each join (a renewed file counts at once) and never logged.
+            self._bridge.send("join", call_id, options=with_jwt(self._options, read_token(self._config.jwt_file)))
         else:
             self._bridge.send(op, call_id)
 

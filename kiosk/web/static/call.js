@@ -64,6 +64,7 @@ async function join(callId, options) {
     configOverwrite: options.configOverwrite,
     interfaceConfigOverwrite: options.interfaceConfigOverwrite,
   };
+  if (options.jwt) settings.jwt = options.jwt;  // the server's login token (Prosody token authentication)
   try {
     api = new window.JitsiMeetExternalAPI(options.domain, settings);
   } catch (e) {
