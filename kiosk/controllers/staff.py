@@ -8,8 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from PyQt6.QtCore import QObject, QPointF, QTimer, QUrl, pyqtSignal
-from PyQt6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
+from PyQt6.QtCore import QObject, QPointF, QTimer, pyqtSignal
 
 from kiosk import __version__, texts
 from kiosk.config import KioskConfig
@@ -18,13 +17,15 @@ from kiosk.servertoken import days_left, read_token, token_expiry
 from kiosk.core.files import state_dir
 from kiosk.staff import PIN_LOCK_FILE, CornerTaps, PinLock
 from kiosk.ui.window import KioskWindow
-from kiosk.web.pins import accept_if_pinned
+from kiosk.controllers.watchers import Background
+from kiosk.core.servercheck import FAIL, WARN, ServerReport, check_server
 
 log = logging.getLogger(__name__)
 
 STAFF_IDLE_MS = 90_000  # a PIN pad or service screen left alone returns home by itself
 CORNER_PERCENT = 14  # the hidden corner: this share of the screen height, in the top-left
-SERVER_CHECK_MS = 8000
+SERVER_CHECK_MS = 8000  # per request of the server check
+SERVER_CHECK_SHOWN = 90  # characters of a failure's reason on the service screen (the journal has all)
 
 
 def token_text(jwt_file: str | None, now: datetime) -> str:
@@ -37,6 +38,22 @@ def token_text(jwt_file: str | None, now: datetime) -> str:
     if expiry <= now:
         return f"{texts.SERVICE_TOKEN_EXPIRED} ({expiry.astimezone():%d.%m.%Y})"
     return texts.SERVICE_TOKEN_DAYS.format(date=f"{expiry.astimezone():%d.%m.%Y}", days=days_left(expiry, now))
+
+
+def server_check_text(report: ServerReport | None) -> str:
+    """The service screen's line for a server check, with every finding in the journal."""
+    if report is None:
+        return texts.SERVICE_NO.format(reason="the check itself failed (see the journal)")
+    for finding in report.findings:
+        (log.warning if finding.status in (FAIL, WARN) else log.info)("server check: %s", finding.line())
+    failed = [f for f in report.findings if f.status == FAIL]
+    if failed:
+        reason = "; ".join(f"{f.check}: {f.message}" for f in failed)
+        return texts.SERVICE_NO.format(reason=reason if len(reason) <= SERVER_CHECK_SHOWN
+                                       else reason[:SERVER_CHECK_SHOWN - 1] + "…")
+    warned = [f.check for f in report.findings if f.status == WARN]
+    counts = f"{report.count('ok')} ok" + (f", {len(warned)} warn: {', '.join(warned)}" if warned else "")
+    return f"{texts.SERVICE_YES} ({counts})"
 
 
 class StaffController(QObject):
@@ -60,8 +77,8 @@ class StaffController(QObject):
                                 str(config_path))
         self._idle = QTimer(self, singleShot=True, interval=STAFF_IDLE_MS)
         self._idle.timeout.connect(self.leave)
-        self._network = QNetworkAccessManager(self)
-        self._check: QNetworkReply | None = None
+        self._worker: Background | None = None  # the server check's thread, made when staff first need it
+        self._check_id = 0  # only the newest check may write to the screen
         window.pressed.connect(self._pressed)
         window.screen_changed.connect(self._screen_changed)
         window.pin_pad.submitted.connect(self._pin_submitted)
@@ -116,37 +133,27 @@ class StaffController(QObject):
         self._check_server()
 
     def _check_server(self) -> None:
-        request = QNetworkRequest(QUrl(f"{self.config.server}/external_api.js"))
-        request.setTransferTimeout(SERVER_CHECK_MS)
-        self._abort_server_check()
-        reply = self._network.get(request)
-        reply.sslErrors.connect(self._ssl_errors)
-        reply.finished.connect(self._server_checked)
-        self._check = reply
+        """palim-provision server-check's checks (kiosk.core.servercheck), in a worker thread: TLS with the
+        device's trust store or its pins, external_api.js, config.js, interface_config.js, presence."""
+        if self._worker is None:
+            self._worker = Background("server-check", self)
+        self._check_id += 1
+        check_id, config = self._check_id, self.config
 
-    def _ssl_errors(self, errors) -> None:
-        accept_if_pinned(self.sender(), self.config)
+        def work() -> ServerReport:
+            return check_server(config.server, config.tls_pins, token=read_token(config.jwt_file),
+                                presence_url=config.presence.url, timeout=SERVER_CHECK_MS / 1000)
+
+        self._worker.submit(work, lambda report: self._server_checked(check_id, report))
 
     def _abort_server_check(self) -> None:
         """A check still running is dropped unseen (its answer would reach a screen that may be gone)."""
-        reply, self._check = self._check, None
-        if reply is not None:
-            reply.finished.disconnect(self._server_checked)
-            reply.abort()
-            reply.deleteLater()
+        self._check_id += 1
 
-    def _server_checked(self) -> None:
-        reply, self._check = self._check, None
-        if reply is None:
+    def _server_checked(self, check_id: int, report: ServerReport | None) -> None:
+        if check_id != self._check_id:
             return
-        status = reply.attribute(QNetworkRequest.Attribute.HttpStatusCodeAttribute)
-        if reply.error() == QNetworkReply.NetworkError.NoError:
-            result = f"{texts.SERVICE_YES} (HTTP {status})"
-        else:
-            result = texts.SERVICE_NO.format(reason=reply.errorString())
-        log.info("server check: %s", result)
-        self.window.service.set_value(texts.SERVICE_REACHABLE, result)
-        reply.deleteLater()
+        self.window.service.set_value(texts.SERVICE_REACHABLE, server_check_text(report))
 
     def open_practice(self) -> None:
         """The camera test: the own picture, a microphone bar and a test tone; no server needed."""
@@ -180,5 +187,7 @@ class StaffController(QObject):
     def shutdown(self) -> None:
         """No staff screen stays open."""
         self._abort_server_check()
+        if self._worker is not None:
+            self._worker.stop()
         self._idle.stop()
         self._close_practice()
