@@ -65,6 +65,13 @@ NOT_RUN = [
      "xvfb-run -a -s \"-screen 0 1280x800x24 -nolisten tcp\" .venv/bin/python bench/run.py --quick --allow-unclean",
      "tests/bench/test_bench_smoke.py runs this, with a second QtWebEngine process of its own alive, in every "
      "./scripts/test"),
+    ("docs/jitsi-server.md", "palim-provision server-check --devices devices.yaml",
+     "asks the city's real Jitsi servers over the internet (tests/unit/provisioning/test_server_check.py runs it "
+     "against the stand-in, set up well and badly)"),
+    ("docs/jitsi-server.md", "palim-provision server-check https://konferenz.example.org --pin "
+                             "3fe0bf83336ef9daa70a3c8d74c7e564beff1089c9efefbd763fc055d979294e --token-file "
+                             "ebh-01.jwt --json",
+     "asks a real Jitsi server over the internet, with a token only the city has"),
 ]
 
 
