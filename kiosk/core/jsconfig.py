@@ -126,12 +126,12 @@ def read_object(source: str, name: str) -> dict[str, Any]:
 
 def defines_external_api(source: str) -> bool | None:
     """True when the script defines JitsiMeetExternalAPI (declares it, or assigns it to a property such as
-    window.JitsiMeetExternalAPI or exports.JitsiMeetExternalAPI); None when it cannot be parsed."""
+    window.JitsiMeetExternalAPI or exports.JitsiMeetExternalAPI); None when it is no JavaScript at all."""
     name = "JitsiMeetExternalAPI"
     try:
         tree = _parse(source)
-    except Exception:  # noqa: BLE001 (newer syntax than the parser knows: say so, do not guess)
-        return None
+    except Exception:  # noqa: BLE001 (syntax newer than esprima's ES2017, such as {...spread}: read the tokens)
+        return _assigned_in_tokens(source, name)
     for node in _walk(tree):
         kind = node.type
         if kind in ("FunctionDeclaration", "ClassDeclaration", "VariableDeclarator"):
@@ -156,3 +156,18 @@ def get(value: dict[str, Any], dotted: str, default: Any = None) -> Any:
             return default
         value = value[part]
     return value
+
+
+def _assigned_in_tokens(source: str, name: str) -> bool | None:
+    """For a script the parser refuses: whether the lexer sees NAME assigned (`NAME =` or `.NAME =`); None when even
+    the lexer cannot read it (no JavaScript at all). Comments and strings are no tokens, so they never count."""
+    import esprima
+
+    try:
+        tokens = esprima.tokenize(source)
+    except Exception:  # noqa: BLE001 (esprima's own Error class)
+        return None
+    for token, following in zip(tokens, tokens[1:]):
+        if token.type == "Identifier" and token.value == name and following.value == "=":
+            return True
+    return False

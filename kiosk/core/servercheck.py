@@ -278,10 +278,8 @@ def check_external_api(server: str, pin: str | None, timeout: float) -> Finding:
     defined = defines_external_api(source or "")
     if defined:
         return Finding(OK, "external_api.js", "the IFrame API (it defines JitsiMeetExternalAPI)")
-    if defined is None:
-        return Finding(WARN, "external_api.js", "served, but too new for this check's parser to confirm it is the "
-                                                "IFrame API", "try a test call from one kiosk")
-    return Finding(FAIL, "external_api.js", "served, but it does not define JitsiMeetExternalAPI",
+    what = "it is no JavaScript" if defined is None else "it does not define JitsiMeetExternalAPI"
+    return Finding(FAIL, "external_api.js", f"served, but {what}",
                    "serve jitsi-meet's libs/external_api.min.js as /external_api.js")
 
 

@@ -1,9 +1,10 @@
-"""Certificate pins, the one place they are checked: the call page, the service screen's check, background requests.
+"""Certificate pins for the call page and background requests (the server check, kiosk.core.servercheck, compares
+the leaf with the pins the same way background requests do).
 
-A pin is the SHA-256 of the leaf certificate of the configured server (`tls_pins`). In Chromium and for the service
-screen's check a pin only rescues a certificate no CA vouches for; for background requests (requests/urllib3) a
-configured pin is required in the handshake, before the request with the room name is sent; without pins they
-trust the device's own CA store (kiosk.core.https), so a city CA installed there works.
+A pin is the SHA-256 of the leaf certificate of the configured server (`tls_pins`). In Chromium a pin only rescues a
+certificate no CA vouches for; for background requests (requests/urllib3) a configured pin is required in the
+handshake, before the request with the room name is sent; without pins they trust the device's own CA store
+(kiosk.core.https), so a city CA installed there works.
 """
 
 from __future__ import annotations

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -146,17 +150,49 @@ devices:
     assert finding["status"] == "fail" and finding["check"] == "tokens" and finding["fix"]
 
 
-@pytest.mark.parametrize("argv", [[], ["http://example.org"], ["https://x.example.org/room"],
-                                  ["https://127.0.0.1:1", "--pin", "abc"]])
+@pytest.mark.parametrize("argv", [["http://example.org"], ["https://x.example.org/room"],
+                                  ["https://127.0.0.1:1", "--pin", "abc"],
+                                  ["https://127.0.0.1:1", "--token-file", "/nonexistent/ebh-01.jwt"]])
 def test_wrong_input_is_exit_2(capsys, argv):
-    with pytest.raises(SystemExit) if not argv else _nothing():
-        code, _ = run(capsys, *argv)
-        assert code == 2
+    code, output = run(capsys, *argv)
+    assert code == 2 and output.startswith("palim-provision: ")
 
 
-class _nothing:
-    def __enter__(self):
-        return self
+@pytest.mark.parametrize("argv", [[], ["https://127.0.0.1:1", "--devices", "devices.yaml"]])
+def test_url_or_devices_exactly_one(capsys, argv):
+    with pytest.raises(SystemExit) as exited:
+        run(capsys, *argv)
+    assert exited.value.code == 2
 
-    def __exit__(self, *exc):
-        return False
+
+def test_an_expired_certificate_fails(capsys):
+    with StandinServer(cert_days=0) as server:
+        code, output = run(capsys, server.url, "--pin", server.cert_sha256)
+    assert code == 1
+    assert "fail  certificate         expired on " in output
+
+
+def _in_child(url: str, trust_store: Path, *argv: str) -> subprocess.CompletedProcess:
+    """palim-provision in a child whose OpenSSL trust store is only this file (never the machine's)."""
+    env = {"PATH": os.environ["PATH"], "SSL_CERT_FILE": str(trust_store), "SSL_CERT_DIR": "/nonexistent"}
+    return subprocess.run([sys.executable, "-m", "provisioning.cli", "server-check", url, *argv], env=env,
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[3])
+
+
+def test_a_chain_the_systems_trust_store_holds_needs_no_pin(good):
+    # The stand-in's self-signed certificate is its own trust anchor: put it in a throwaway trust store.
+    done = _in_child(good.url, good.cert_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok    tls                 the chain is valid for this system's CA store\n" in done.stdout
+
+
+def test_a_trusted_chain_with_a_stale_pin_still_fails(good):
+    # Background requests of a kiosk with pins accept only a pinned leaf: a CA does not rescue a stale pin.
+    done = _in_child(good.url, good.cert_path, "--pin", "1" * 64)
+    assert done.returncode == 1
+    assert "fail  tls " in done.stdout and good.cert_sha256 in done.stdout
+
+
+def test_the_stand_in_knows_only_a_good_and_a_bad_server_configuration():
+    with pytest.raises(ValueError, match="'good' or 'bad'"):
+        StandinServer(server_config="stock")

@@ -60,7 +60,11 @@ def test_the_stand_ins_external_api_is_the_iframe_api():
     ("!function (e, t) { e.JitsiMeetExternalAPI = t(); }(self, function () { return 1; });", True),
     ("exports['JitsiMeetExternalAPI'] = 1;", True),
     ("console.log('JitsiMeetExternalAPI'); // JitsiMeetExternalAPI", False),
-    ("<!doctype html><title>404</title>", None),
+    ("<!doctype html><title>404</title>", False),  # a web server's error page
+    ("var s = 'never closed", None),
+    # Object spread is newer than the parser's ES2017: the lexer's tokens decide, strings still never count.
+    ("var o = {...a}; window.JitsiMeetExternalAPI = function () {};", True),
+    ("var o = {...a}; var s = 'JitsiMeetExternalAPI = 1';", False),
 ])
 def test_defining_the_iframe_api_is_read_from_the_tree(source, expected):
     assert defines_external_api(source) is expected
