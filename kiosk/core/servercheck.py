@@ -308,8 +308,10 @@ def check_scripts(server: str, pin: str | None, timeout: float, has_token: bool
 
 def check_presence(server: str, pin: str | None, timeout: float, presence_url: str | None, config: dict[str, Any],
                    token: str | None) -> Finding:
-    """mod_muc_size for a room nobody uses: 404 is right; configured presence fails, unconfigured only warns."""
-    room = "palim-check-" + secrets.token_hex(12)
+    """mod_muc_size for a room nobody uses (404 is right), or with a token for the token's own room (mod_muc_size
+    checks a token's room claim); configured presence fails, unconfigured only warns."""
+    own_room = token_room(token)
+    room = own_room or "palim-check-" + secrets.token_hex(12)
     bad = FAIL if presence_url else WARN
     if presence_url:
         url = presence_url.replace("{room}", quote(room, safe=""))
@@ -334,6 +336,8 @@ def check_presence(server: str, pin: str | None, timeout: float, presence_url: s
     kind = response.headers.get("Content-Type", "")
     if status == 404:
         return Finding(OK, "presence", "answers 404 for an empty room, as mod_muc_size does")
+    if status == 200 and "json" in kind and own_room:
+        return Finding(OK, "presence", "answers for the token's room, as mod_muc_size does")
     if status == 403:
         return Finding(FAIL if token or presence_url else WARN, "presence",
                        "HTTP 403: the room-size endpoint refuses " + ("this token" if token else "requests without a token"),
@@ -345,6 +349,21 @@ def check_presence(server: str, pin: str | None, timeout: float, presence_url: s
         return Finding(bad, "presence", f"HTTP 200 with {kind.split(';')[0] or 'no type'}: /room-size is not "
                                         "proxied to Prosody", fix)
     return Finding(bad, "presence", f"HTTP {status}", fix)
+
+
+def token_room(token: str | None) -> str | None:
+    """The `room` claim of a JWT, read without checking it (only the server holds the secret); None for none or
+    for '*' (any room)."""
+    import base64
+    import json
+
+    try:
+        payload = token.split(".")[1] if token else ""
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))) if payload else {}
+    except (ValueError, IndexError):
+        return None
+    room = claims.get("room") if isinstance(claims, dict) else None
+    return room if isinstance(room, str) and room and room != "*" else None
 
 
 def check_server(server: str, pins: tuple[str, ...] = (), *, token: str | None = None,

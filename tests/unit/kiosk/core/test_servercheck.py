@@ -94,3 +94,17 @@ def test_every_warning_and_failure_names_its_fix_in_one_sentence():
     for finding in config_findings(bad, False) + interface_findings(interface):
         assert (finding.status == OK) == (finding.fix == ""), finding
         assert "\n" not in finding.line() and finding.fix.count(". ") == 0, finding
+
+
+def test_presence_with_a_token_asks_for_the_tokens_own_room():
+    import jwt
+
+    from kiosk.core.servercheck import token_room
+
+    def token(**claims):
+        return jwt.encode({"iss": "palim", "aud": "palim", **claims}, "secret-of-32-bytes-for-hs256-ok!", "HS256")
+
+    assert token_room(token(room="palim-l2hdeebeoie5kzya3mw4pgrmnb")) == "palim-l2hdeebeoie5kzya3mw4pgrmnb"
+    assert token_room(token(room="*")) is None
+    assert token_room(token()) is None
+    assert token_room("not a token") is None and token_room(None) is None
