@@ -35,6 +35,7 @@ examples:
   palim-provision cards devices.yaml --out karten.pdf                # invitation cards for the families
   palim-provision check                                              # on a donated device: is it suitable?
   palim-provision report collected-logs/ --since 2026-01-01          # the town's usage figures
+  palim-provision server-check --devices devices.yaml                # is the city's Jitsi server ready?
 
 exit codes: 0 ok, 2 the input is wrong (nothing was changed), 1 something failed while writing or applying.
 """

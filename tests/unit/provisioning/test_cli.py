@@ -18,7 +18,8 @@ from .conftest import VALID
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "provisioning" / "examples" / "devices.yaml"
 PSK = "Geheim;Passwort 42"
-COMMANDS = ["validate", "rooms", "render", "apply", "inventory", "cards", "check", "report", "extract"]
+COMMANDS = ["validate", "rooms", "render", "apply", "inventory", "cards", "check", "report", "extract",
+            "server-check"]
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_main_help_lists_every_command_with_examples_and_exit_codes(capsys):
     code, out, _ = _exit(capsys, ["--help"])
     assert code == 0
     listed = out.split("  COMMAND\n", 1)[1].split("\n\n", 1)[0]
-    assert re.findall(r"^    (\w+)", listed, re.M) == COMMANDS  # so every command's --help is tested below
+    assert re.findall(r"^    ([\w-]+)", listed, re.M) == COMMANDS  # so every command's --help is tested below
     assert "examples:" in out and "exit codes: 0 ok, 2 the input is wrong" in out
 
 
