@@ -21,6 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cert-dir", help="keep the self-signed certificate here, so the pin stays the same across runs"
     )
+    parser.add_argument("--server-config", choices=("good", "bad"), default="good",
+                        help="the config.js and interface_config.js it serves: set up as docs/jitsi-server.md says "
+                             "(good) or an old stock setup locked with tokens and no guests (bad)")
+    parser.add_argument("--cert-days", type=int, default=90, metavar="N",
+                        help="a certificate it makes is valid for N days (below 21: server-check warns)")
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -28,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
-    server = StandinServer(port=args.port, cert_dir=args.cert_dir)
+    server = StandinServer(port=args.port, cert_dir=args.cert_dir, server_config=args.server_config,
+                           cert_days=args.cert_days)
     try:
         server.start()
     except OSError as exc:
