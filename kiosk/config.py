@@ -11,7 +11,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from kiosk.core.fields import (
     BRAND_ID, DEFAULT_LANGUAGE, CertificatePin, TimeWindow, absolute_path, LANGUAGES, ROOM, Strict, check_server_url, check_url_with_path,
-    email_address, hex_colour, hostname, normalise_pin, one_line_text, pin_hash, secret_file, time_window,
+    email_address, hex_colour, hostname, normalise_pin, one_line_text, photo_path, pin_hash, RELATIONS, secret_file,
+    time_window,
 )
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
 from kiosk.core.style import contrast_problems
@@ -189,11 +190,33 @@ class Contact(Strict):
     webhook: WebhookChannel | None = None
     email: str | None = None
     language: Literal[LANGUAGES] | None = None  # type: ignore[valid-type]  # the notice's; None: the kiosk's
+    # Who rings: the names this person types in Jitsi ("Anna M.", "Mama"), matched like `name` (case, spaces).
+    aliases: tuple[str, ...] = ()
+    relation: Literal[RELATIONS] | None = None  # type: ignore[valid-type]  # "Tochter": "Ihre Tochter Anna ist da"
+    # A JPEG or PNG: in the device list a file next to the list; on the device where provisioning put it.
+    photo: str | None = None
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
         return None if value is None else email_address(value)
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _alias_list(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(len(alias) > 80 for alias in value):
+            raise ValueError("an alias may have at most 80 characters")
+        return tuple(one_line_text(alias) for alias in value)
+
+    @field_validator("photo")
+    @classmethod
+    def _photo(cls, value: str | None) -> str | None:
+        return None if value is None else photo_path(value)
 
     @model_validator(mode="after")
     def _reachable(self) -> Contact:
@@ -282,6 +305,7 @@ class KioskConfig(Strict):
     power: PowerOptions = PowerOptions()
     family: FamilyOptions = FamilyOptions()
     presence: PresenceOptions = PresenceOptions()
+    home_photo: str | None = None  # the family on the home screen, above the call button (a JPEG or PNG)
     # A file holding the server's login token (JWT, for Prosody's token authentication): read at each join, never
     # logged; it goes to the IFrame API's jwt option and as token= to the presence URL. None: the server needs none.
     jwt_file: str | None = None
@@ -307,6 +331,11 @@ class KioskConfig(Strict):
     @classmethod
     def _text(cls, value: str | None) -> str | None:
         return None if value is None else one_line_text(value)
+
+    @field_validator("home_photo")
+    @classmethod
+    def _home_photo(cls, value: str | None) -> str | None:
+        return None if value is None else photo_path(value)
 
     @field_validator("device_id")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.header import Header
@@ -9,7 +11,7 @@ from email.mime.text import MIMEText
 from urllib.parse import quote
 
 from kiosk import i18n
-from kiosk.config import KioskConfig
+from kiosk.config import Contact, KioskConfig
 from kiosk.health import in_time_window
 from kiosk.i18n import N_
 
@@ -133,3 +135,95 @@ def parse_presence(status: int, body: object) -> int | None:
     if isinstance(body, list):
         return len(body)  # /room lists the occupants without the focus
     return None
+
+
+# --------------------------------------------------------------------------- who waits (names from /room)
+
+MAX_NAME_CHARS = 40  # a display name is shown with at most this many characters ("…" included)
+MAX_OCCUPANTS = 50  # more than this in a family room is no family: the rest are counted, not read
+_RAW_NAME_LIMIT = 400  # a 1 MB display name is cut before it is even looked at
+_JOINERS = frozenset("\u200c\u200d")  # zero-width (non-)joiner: emoji sequences, Persian and Indic scripts
+
+
+def safe_name(value: object) -> str:
+    """A display name a stranger typed, made fit to show: plain text on one line, no control characters, no bidi
+    overrides or isolates, no private-use or unassigned code points, spaces collapsed, at most 40 characters
+    (the 40th an ellipsis when it was longer); "" when nothing is left. It is only ever shown, never logged."""
+    if not isinstance(value, str):
+        return ""
+    text = unicodedata.normalize("NFC", value[:_RAW_NAME_LIMIT])
+    kept = []
+    for character in text:
+        category = unicodedata.category(character)
+        if character.isspace() or category in ("Zs", "Zl", "Zp"):
+            kept.append(" ")
+        elif category in ("Cc", "Cs", "Co", "Cn") or (category == "Cf" and character not in _JOINERS):
+            continue  # controls, bidi overrides and isolates (U+202A-E, U+2066-9, U+200E/F), soft hyphens, BOMs
+        else:
+            kept.append(character)
+    text = " ".join("".join(kept).split())
+    if len(text) > MAX_NAME_CHARS:
+        text = text[:MAX_NAME_CHARS - 1].rstrip() + "…"
+    return text
+
+
+def presence_names(status: int, body: object) -> tuple[str, ...] | None:
+    """The display names of a mod_muc_size /room answer, made safe ("" for one who typed none); None when the
+    answer has no names (/room-size, 404, errors)."""
+    if status != 200 or not isinstance(body, list):
+        return None
+    return tuple(safe_name(item.get("display_name")) if isinstance(item, dict) else "" for item in body)
+
+
+def _key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Someone waiting in the room, as the ringing screen shows them: a family contact (relation, photo) or a
+    name as typed."""
+
+    name: str
+    relation: str | None = None  # kiosk.core.fields.RELATIONS
+    photo: str | None = None  # the contact's photo on the device
+    known: bool = False  # one of the device's family contacts
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Who waits, for the ringing screen: the named visitors (contacts first met first), and how many more."""
+
+    visitors: tuple[Visitor, ...] = ()
+    others: int = 0  # people in the room without a name of their own on the screen (none typed, or a repeat)
+
+    @property
+    def photos(self) -> tuple[Visitor, ...]:
+        """The contacts whose photo the ringing screen shows (at most three)."""
+        return tuple(v for v in self.visitors if v.photo)[:3]
+
+
+def who_waits(names: Sequence[str] | None, contacts: Sequence[Contact]) -> Waiting:
+    """Match the room's display names to the device's contacts by name and aliases (case and spaces aside)."""
+    if not names:
+        return Waiting()
+    lookup: dict[str, Contact] = {}
+    for contact in contacts:
+        for name in (contact.name, *contact.aliases):
+            lookup.setdefault(_key(name), contact)
+    visitors: list[Visitor] = []
+    seen: set[str] = set()
+    others = max(0, len(names) - MAX_OCCUPANTS)
+    for name in names[:MAX_OCCUPANTS]:
+        name = safe_name(name)  # already safe from presence_names; whoever else calls this gets the same rule
+        contact = lookup.get(_key(name)) if name else None
+        visitor = (Visitor(safe_name(contact.name), contact.relation, contact.photo, True) if contact is not None
+                   else Visitor(name))
+        key = _key(visitor.name)
+        if not visitor.name or key in seen:
+            others += 1
+            continue
+        seen.add(key)
+        visitors.append(visitor)
+    visitors.sort(key=lambda v: not v.known)  # contacts first (stable: in the order they joined)
+    return Waiting(tuple(visitors), others)

@@ -27,6 +27,11 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
     return message
 
 
+def NP_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 (gettext's naming)
+    """Marks a text with plural forms for extraction (scripts/i18n: -k NP_:1,2); translated with ngettext."""
+    return singular, plural
+
+
 def locale_dir() -> Path:
     """Where the compiled catalogs are, in the source tree or the installed package."""
     return Path(str(resources.files("kiosk").joinpath("locale")))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from kiosk.callflow import Trouble
 from kiosk import i18n
 from kiosk.family import NOTICE_SOURCES
-from kiosk.i18n import N_
+from kiosk.i18n import N_, NP_
 
 CALL_BUTTON = N_("Familie anrufen")
 HANGUP_BUTTON = N_("Auflegen")
@@ -69,8 +69,14 @@ TIME_FORMAT = N_("HH:mm 'Uhr'")
 
 RINGING = N_("Ihre Familie ist da")
 RINGING_HINT = N_("Zum Annehmen tippen")
+# Who waits, when the presence URL names them (/room); names are shown as typed, contacts with their relation.
+RINGING_ONE = N_("{name} ist da")
+# TRANSLATORS: {relation} is one of the relations below, like "Ihre Tochter"; {name} the family member's name
+RINGING_RELATION = N_("{relation} {name} ist da")
+RINGING_TWO = N_("{first} und {second} sind da")
 ANSWER_BUTTON = N_("Annehmen")
 NOT_NOW_BUTTON = N_("Nicht jetzt")
+HOME_PHOTO = N_("Foto Ihrer Familie")  # what a screen reader says for the home screen's photo
 AUTO_ANSWER = N_("Verbinde in {seconds} Sekunden …")
 PRACTICE_BUTTON = N_("Kamera-Test")
 PRACTICE_TITLE = N_("Kamera-Test: So sieht Ihre Familie Sie")
@@ -80,6 +86,16 @@ PRACTICE_DONE = N_("Fertig")
 PRACTICE_MICROPHONE = N_("Mikrofon")  # the level bar's name for a screen reader
 PRACTICE_NO_DEVICE = N_("Keine Kamera oder kein Mikrofon gefunden ({error}).")
 
+# TRANSLATORS: {count} is 2 or more people waiting besides {name} (the singular form is there for the grammar)
+_RINGING_MORE = NP_("{name} und {count} weitere Person sind da", "{name} und {count} weitere sind da")
+# A contact's relation (config `relation:`, kiosk.core.fields.RELATIONS) as the ringing screen says it.
+_RELATIONS = {
+    "Tochter": N_("Ihre Tochter"), "Sohn": N_("Ihr Sohn"), "Enkelin": N_("Ihre Enkelin"), "Enkel": N_("Ihr Enkel"),
+    "Schwester": N_("Ihre Schwester"), "Bruder": N_("Ihr Bruder"), "Ehefrau": N_("Ihre Frau"),
+    "Ehemann": N_("Ihr Mann"), "Nichte": N_("Ihre Nichte"), "Neffe": N_("Ihr Neffe"),
+    "Schwiegertochter": N_("Ihre Schwiegertochter"), "Schwiegersohn": N_("Ihr Schwiegersohn"),
+    "Freundin": N_("Ihre Freundin"), "Freund": N_("Ihr Freund"),
+}
 
 # --------------------------------------------------------------------------- languages (kiosk/i18n.py)
 
@@ -93,7 +109,8 @@ _SOURCE_TROUBLE = dict(TROUBLE)
 # Every msgid the catalogs must hold: the constants, the trouble texts, the greetings and the family's notice (its
 # words live in kiosk/family.py: a contact reads them in its own language, not the screen's).
 SOURCES = tuple(dict.fromkeys([*_SOURCE_VALUES.values(), *(t for pair in _SOURCE_TROUBLE.values() for t in pair),
-                               *_GREETINGS, *NOTICE_SOURCES]))
+                               *_GREETINGS, *NOTICE_SOURCES, *_RELATIONS.values()]))
+PLURAL_SOURCES = (_RINGING_MORE,)  # (singular, plural) msgids, translated with ngettext
 LANGUAGE = i18n.SOURCE_LANGUAGE
 _catalog = i18n.catalog(LANGUAGE)
 
@@ -118,6 +135,28 @@ def use(language: str) -> None:
 def tr(source: str) -> str:
     """One German source text in the current language."""
     return _typeset(_catalog.gettext(source))
+
+
+def relation(key: str | None) -> str | None:
+    """A contact's relation ("Tochter") as the screen says it ("Ihre Tochter"); None for none or an unknown key."""
+    source = _RELATIONS.get(key) if key else None
+    return tr(source) if source else None
+
+
+def ringing_headline(waiting) -> str:
+    """What the ringing screen says about who waits (a family.Waiting): "Ihre Tochter Anna ist da", "Anna und Bernd
+    sind da", "Anna und 2 weitere sind da"; without names "Ihre Familie ist da". Names go in as plain text."""
+    visitors = tuple(waiting.visitors) if waiting is not None else ()
+    if not visitors:
+        return RINGING
+    first, more = visitors[0], len(visitors) - 1 + waiting.others
+    if more == 0:
+        said = relation(first.relation)
+        return (_catalog.gettext(RINGING_RELATION).format(relation=said, name=first.name) if said
+                else _catalog.gettext(RINGING_ONE).format(name=first.name))
+    if more == 1 and len(visitors) == 2:
+        return _catalog.gettext(RINGING_TWO).format(first=first.name, second=visitors[1].name)
+    return _catalog.ngettext(*_RINGING_MORE, more).format(name=first.name, count=more)
 
 
 def greeting(hour: int, name: str) -> str:

@@ -11,7 +11,7 @@ from kiosk.callflow import State
 from kiosk.config import KioskConfig
 from kiosk.controllers.watchers import Notifier, PresenceWatch
 from kiosk.core.assets import ring_sound
-from kiosk.family import in_quiet_hours, notice, presence_url, should_notify
+from kiosk.family import in_quiet_hours, notice, presence_url, should_notify, who_waits
 from kiosk.notify import deliver
 from kiosk.servertoken import read_token
 
@@ -25,6 +25,7 @@ class FamilyController(QObject):
     """Reports who waits, rings while the flow wants it, and sends the family notice in the background."""
 
     presence_changed = pyqtSignal(object, bool)  # others waiting (int, None: unknown), quiet hours now
+    waiting_changed = pyqtSignal(object)  # right before presence_changed: who waits (family.Waiting), by name
     incident = pyqtSignal(str, str)  # kind, detail: a notice that did not reach someone
 
     def __init__(self, config: KioskConfig, parent=None):
@@ -42,6 +43,7 @@ class FamilyController(QObject):
             self.presence = PresenceWatch(lambda: presence_url(template, room, read_token(jwt_file)),
                                           config.presence.interval_s, config.server, config.tls_pins, self)
             self.presence.changed.connect(self._presence)
+            self.presence.names.connect(self._names)
 
     @property
     def ringing_sound_on(self) -> bool:
@@ -82,6 +84,10 @@ class FamilyController(QObject):
         item = notice(self.config, now)
         log.info("telling %d family contact(s) that %s is calling", len(family.contacts), self.config.resident)
         self.notifier.send(lambda: deliver(family.contacts, family.smtp, item))
+
+    def _names(self, names) -> None:
+        # Names are shown, never logged; contacts matched by name and aliases bring their relation and photo.
+        self.waiting_changed.emit(who_waits(names, self.config.family.contacts))
 
     def _presence(self, others) -> None:
         self.presence_changed.emit(others, in_quiet_hours(datetime.now(), self.config.presence.quiet_hours))

@@ -69,6 +69,7 @@ class Kiosk(QObject):
         calls.family_wanted.connect(family.tell_family)
         calls.state_changed.connect(family.call_state)
         calls.exit_requested.connect(self.quit_requested)
+        family.waiting_changed.connect(window.ringing.show_waiting)  # before presence_changed may show it
         family.presence_changed.connect(calls.presence_changed)
         family.incident.connect(health.incident)
         health.online_changed.connect(calls.network_changed)

@@ -10,7 +10,7 @@ from datetime import datetime
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtNetwork import QNetworkInformation
 
-from kiosk.family import parse_presence
+from kiosk.family import parse_presence, presence_names
 from kiosk.health import Battery, next_restart_check, next_window_start, restart_due
 from kiosk.web.pins import fetch_json
 
@@ -181,6 +181,7 @@ class PresenceWatch(QObject):
     """Asks the server every few seconds whether someone waits in the room; a worker thread does the HTTP."""
 
     changed = pyqtSignal(object)  # others in the room: int, or None when unknown
+    names = pyqtSignal(object)  # right before `changed`: their display names (safe_name) from /room; None: none
 
     MAX_BACKOFF_S = 300
 
@@ -221,17 +222,19 @@ class PresenceWatch(QObject):
         self._busy = True
         self._worker.submit(self._fetch, self._answered)
 
-    def _fetch(self) -> int | None:
+    def _fetch(self) -> tuple[int | None, tuple[str, ...] | None] | None:
         try:
             url = self._url() if callable(self._url) else self._url
             status, body = fetch_json(url, self._server, self._pins)
         except Exception as exc:  # noqa: BLE001 (any failure of the check means "unknown", never a crash)
             log.warning("presence check failed: %s", type(exc).__name__)
             return None
-        return parse_presence(status, body)
+        return parse_presence(status, body), presence_names(status, body)
 
-    def _answered(self, others) -> None:
+    def _answered(self, answer) -> None:
+        others, names = answer if answer is not None else (None, None)
         self._busy = False
+        self.names.emit(names)  # never logged: strangers type them
         self._failures = 0 if others is not None else self._failures + 1
         self.changed.emit(others)
         if not self._paused:

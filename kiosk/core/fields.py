@@ -16,6 +16,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 # The resident's languages: German is the source, the others the most common first languages of older migrants.
 LANGUAGES = ("de", "en", "tr", "ru", "pl")
 DEFAULT_LANGUAGE = "de"
+# A family contact's relation to the resident (config `relation:`), in the device list's German; the ringing screen
+# says it in the resident's language ("Ihre Tochter Anna ist da", "Your daughter Anna is here").
+RELATIONS = ("Tochter", "Sohn", "Enkelin", "Enkel", "Schwester", "Bruder", "Ehefrau", "Ehemann", "Nichte", "Neffe",
+             "Schwiegertochter", "Schwiegersohn", "Freundin", "Freund")
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 # Jitsi itself warns about guessable rooms; 128 random bits is the floor we accept.
 MIN_ROOM_BITS = 128
 
@@ -53,6 +58,16 @@ def one_line_text(value: str) -> str:
     if not value.strip() or any(is_control(c) for c in value):
         raise ValueError("must be plain text on one line")
     return value.strip()
+
+
+def photo_path(value: str) -> str:
+    """A JPEG or PNG file: a name next to the device list (photos/anna.jpg), or an absolute path on the device."""
+    value = one_line_text(value)
+    if not value.lower().endswith(PHOTO_SUFFIXES):
+        raise ValueError("must be a JPEG or PNG file (.jpg, .jpeg or .png)")
+    if ".." in value.split("/") or "\\" in value:
+        raise ValueError("must not leave the device list's folder ('..' or backslashes)")
+    return value
 
 
 def clock_time(value: str) -> str:

@@ -1,4 +1,5 @@
-"""The native screens: home, message, call, PIN pad, service."""
+"""The native screens: home, message, call, PIN pad, service, ringing, practice; over 400 lines because every screen
+the resident sees is laid out here side by side, so their sizes and touch targets are read and tuned together."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from PyQt6.QtWidgets import (
 
 from kiosk import texts
 from kiosk.config import Brand
+from kiosk.family import Waiting
 from kiosk.core.style import PULSE, Metrics
+from kiosk.ui.faces import Faces, breakable, fit_font, photo_pixmap, plain_label
 from kiosk.ui.touch import TremorButton
-
 
 
 def _label(text: str, name: str, *, wrap: bool = True, align=Qt.AlignmentFlag.AlignCenter) -> QLabel:
@@ -63,7 +65,8 @@ class HomeScreen(Screen):
 
     call_tapped = pyqtSignal()
 
-    def __init__(self, metrics: Metrics, first_name: str, parent=None, brand: Brand | None = None):
+    def __init__(self, metrics: Metrics, first_name: str, parent=None, brand: Brand | None = None,
+                 photo: str | Path | None = None):
         super().__init__(metrics, parent=parent)
         brand = brand or Brand()
         self._first_name = first_name
@@ -85,8 +88,24 @@ class HomeScreen(Screen):
 
         self.greeting = _label("", "greeting")
         self.date = _label("", "date")
-        layout.addWidget(self.greeting)
-        layout.addWidget(self.date)
+        # The family's photo (config home_photo) beside greeting and date: above the call button, which keeps its size.
+        self.photo = QLabel()
+        self.photo.setObjectName("homePhoto")
+        pixmap = photo_pixmap(photo, m.px(19 - 5 * (m.scale - 1)), round(m.width * 0.3))
+        if pixmap is not None:
+            self.photo.setPixmap(pixmap)
+            self.photo.setAccessibleName(texts.HOME_PHOTO)
+            row = QHBoxLayout()
+            row.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignVCenter)
+            column = QVBoxLayout()
+            column.addWidget(self.greeting)
+            column.addWidget(self.date)
+            row.addLayout(column, 1)
+            layout.addLayout(row)
+        else:
+            self.photo.hide()
+            layout.addWidget(self.greeting)
+            layout.addWidget(self.date)
         layout.addSpacing(m.px(1))
 
         self.call_button = _button(texts.CALL_BUTTON, "callButton")
@@ -306,14 +325,20 @@ class RingingScreen(Screen):
         m = metrics
         layout = QVBoxLayout(self)
         layout.setContentsMargins(m.px(5), m.px(5), m.px(5), m.px(4))
-        self.headline = _label(texts.RINGING, "greeting")
+        layout.setSpacing(m.px(1))
+        self.headline = plain_label(texts.RINGING, "greeting")  # names are typed by strangers: plain text only
         self.hint = _label(texts.RINGING_HINT, "hint")
         self.countdown = _label("", "hint")
+        self.countdown.hide()  # only with auto-answer (start)
         layout.addWidget(self.headline)
         layout.addWidget(self.hint)
+        # Up to three photos of the contacts who wait, with their names under them when more than one shows.
+        self.faces = Faces(m)
+        layout.addWidget(self.faces)
         self.answer_button = _button(texts.ANSWER_BUTTON, "callButton")
         self.answer_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.answer_button.setMinimumSize(round(m.width * 0.7), m.px(40))
+        self._answer_height = m.px(40)
+        self.answer_button.setMinimumSize(round(m.width * 0.7), self._answer_height)
         self.answer_button.clicked.connect(self.answer_tapped)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -332,6 +357,17 @@ class RingingScreen(Screen):
         self._left = 0
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self._count)
+
+    def show_waiting(self, waiting: Waiting | None) -> None:
+        """Say who waits ("Ihre Tochter Anna ist da") and show the photos of the contacts among them; None or no
+        names: "Ihre Familie ist da" as always. Every name is plain text, at most 40 characters (family.safe_name)."""
+        m = self.metrics
+        self.headline.setText(breakable(texts.ringing_headline(waiting)))
+        fit_font(self.headline, round(m.width * 0.9), lines=2)  # long names: a smaller font, not a third line
+        shown = self.faces.show_visitors(waiting.photos if waiting is not None else ())
+        # With faces the answer button gives up some height, never below twice the 15 mm rule.
+        answer = max(2 * m.touch, m.px(24)) if shown else self._answer_height
+        self.answer_button.setMinimumHeight(answer)
 
     def start(self, auto_answer_s: float | None) -> None:
         """Begin pulsing, and show the countdown when the device answers by itself."""

@@ -53,7 +53,7 @@ class KioskWindow(QMainWindow):
         self._widgets: dict[Screen, QWidget] = {screen: self.message for screen in Screen}
         self.practice: PracticeScreen | None = None
         if config is not None:
-            self.home = HomeScreen(metrics, config.first_name, brand=config.brand)
+            self.home = HomeScreen(metrics, config.first_name, brand=config.brand, photo=config.home_photo)
             self.call = CallScreen(metrics, call_view)
             self.pin_pad = PinPadScreen(metrics)
             self.service = ServiceScreen(metrics)

@@ -153,3 +153,69 @@ def test_only_the_escaped_room_name_goes_into_the_presence_url():
 ])
 def test_presence_answers_are_counted_or_unknown(status, body, expected):
     assert parse_presence(status, body) == expected
+
+
+# --------------------------------------------------------------------------- who waits (/room names)
+
+from kiosk.config import Contact  # noqa: E402
+from kiosk.family import MAX_NAME_CHARS, Visitor, presence_names, safe_name, who_waits  # noqa: E402
+
+
+@pytest.mark.parametrize("typed, shown", [
+    ("Anna", "Anna"),
+    ("  Anna\t\nM. ", "Anna M."),
+    ("A" * 500, "A" * (MAX_NAME_CHARS - 1) + "…"),
+    ("\u202eevil\u202c", "evil"),
+    ("\u2066a\u2069\u200e\u200f\u061c", "a"),
+    ("<b>x</b>", "<b>x</b>"),  # shown as typed: the label is plain text
+    ("👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"),  # joiners stay: one family emoji
+    ("", ""), ("   ", ""), (None, ""), (42, ""), ({"x": 1}, ""),
+    ("\x00\x1b[31m\x7f\u0085\u2028x", "[31m x"),
+    ("\ue000\U000f0000\ufeff\u00adok", "ok"),
+])
+def test_safe_name(typed, shown):
+    assert safe_name(typed) == shown
+    assert len(safe_name(typed)) <= MAX_NAME_CHARS
+
+
+def test_presence_names_from_room_only():
+    assert presence_names(200, [{"display_name": "Anna"}, {"jid": "x"}, "junk", {"display_name": 5}]) == (
+        "Anna", "", "", "")
+    assert presence_names(200, {"participants": 2}) is None  # /room-size has no names
+    assert presence_names(404, None) is None
+    assert presence_names(500, [{"display_name": "Anna"}]) is None
+
+
+def test_who_waits_matches_names_and_aliases_and_keeps_strangers_as_typed():
+    anna = Contact(name="Anna", email="a@example.org", aliases=["Anna M.", "Mama"], relation="Tochter",
+                   photo="/etc/palim-kiosk/photos/contact-1.jpg")
+    bernd = Contact(name="Bernd", email="b@example.org")
+    waiting = who_waits(["Gast", "  MAMA", "bernd", "anna m.", ""], [anna, bernd])
+    assert waiting.visitors == (Visitor("Anna", "Tochter", "/etc/palim-kiosk/photos/contact-1.jpg", True),
+                                Visitor("Bernd", None, None, True), Visitor("Gast"))
+    assert waiting.others == 2  # Anna twice (two devices), one without a name
+    assert waiting.photos == (waiting.visitors[0],)
+    assert who_waits(None, [anna]).visitors == () and who_waits([], [anna]).visitors == ()
+
+
+def test_who_waits_shows_at_most_three_photos_and_counts_a_crowd():
+    contacts = [Contact(name=f"P{i}", email=f"p{i}@example.org", photo=f"/p/{i}.jpg") for i in range(5)]
+    waiting = who_waits([f"P{i}" for i in range(5)], contacts)
+    assert len(waiting.photos) == 3
+    crowd = who_waits([f"Gast {i}" for i in range(80)], [])
+    assert len(crowd.visitors) == 50 and crowd.others == 30
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"relation": "Tante"}, "Input should be"),
+    ({"photo": "anna.gif"}, "must be a JPEG or PNG"),
+    ({"photo": "../../etc/shadow.png"}, "must not leave"),
+    ({"photo": "a\nb.jpg"}, "plain text on one line"),
+    ({"aliases": ["Mama\n"]}, "plain text on one line"),
+    ({"aliases": ["x" * 81]}, "at most 80"),
+])
+def test_contact_names_relations_and_photos_are_checked(extra, message):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        Contact(name="Anna", email="a@example.org", **extra)

@@ -41,12 +41,19 @@ def test_the_languages_match_the_config_model():
 @pytest.mark.parametrize("lang", OTHERS)
 def test_every_source_string_is_translated_in_the_catalog(lang):
     catalog = _po(lang)
-    sources = set(texts.SOURCES)
+    sources = set(texts.SOURCES) | set(texts.PLURAL_SOURCES)
     ids = {m.id for m in catalog if m.id}
     assert sources - ids == set(), f"{lang}: missing from the catalog (run ./scripts/i18n)"
     assert ids - sources == set(), f"{lang}: in the catalog but no longer in texts.py (run ./scripts/i18n)"
     for message in catalog:
         if not message.id:
+            continue
+        if isinstance(message.id, tuple):  # plural forms: each one translated, each with the plural's placeholders
+            assert len(message.string) == catalog.num_plurals, f"{lang}: {message.id!r} needs every plural form"
+            for form in message.string:
+                assert form, f"{lang}: {message.id!r} has an untranslated plural form"
+                assert _fields(form) == _fields(message.id[1]), f"{lang}: {message.id!r} placeholders differ"
+            assert not message.fuzzy, f"{lang}: {message.id!r} is marked fuzzy: check it and remove the flag"
             continue
         assert message.string, f"{lang}: {message.id!r} is not translated"
         assert not message.fuzzy, f"{lang}: {message.id!r} is marked fuzzy: check it and remove the flag"
@@ -109,3 +116,40 @@ def test_dates_and_times_in_each_language(lang, date, time):
 
 def test_an_unknown_catalog_falls_back_to_german():
     assert i18n.catalog("xx").gettext("Familie anrufen") == "Familie anrufen"
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("de", ["Ihre Tochter Anna ist da", "Anna ist da", "Anna und Bernd sind da", "Anna und 2 weitere sind da",
+            "Anna und 1 weitere Person sind da", "Ihre Familie ist da"]),
+    ("en", ["Your daughter Anna is here", "Anna is here", "Anna and Bernd are here", "Anna and 2 others are here",
+            "Anna and 1 other person are here", "Your family is here"]),
+    ("tr", ["Kızınız Anna sizi bekliyor", "Anna sizi bekliyor", "Anna ve Bernd sizi bekliyor",
+            "Anna ve 2 kişi daha sizi bekliyor", "Anna ve 1 kişi daha sizi bekliyor", "Aileniz sizi bekliyor"]),
+    ("ru", ["Ваша дочь Anna ждёт вас", "Anna ждёт вас", "Anna и Bernd ждут вас", "Anna и ещё 2 человека ждут вас",
+            "Anna и ещё 1 человек ждут вас", "Ваша семья ждёт вас"]),
+    ("pl", ["Córka Anna czeka na rozmowę", "Anna czeka na rozmowę", "Anna i Bernd czekają na rozmowę",
+            "Anna i 2 inne osoby czekają na rozmowę", "Anna i 1 inna osoba czekają na rozmowę",
+            "Rodzina czeka na rozmowę"]),
+])
+def test_who_waits_in_every_language_with_plural_forms(lang, expected):
+    from kiosk.family import Visitor, Waiting
+
+    texts.use(lang)
+    anna, bernd = Visitor("Anna", "Tochter", known=True), Visitor("Bernd")
+    said = [texts.ringing_headline(w) for w in (
+        Waiting((anna,)), Waiting((Visitor("Anna"),)), Waiting((Visitor("Anna"), bernd)),
+        Waiting((Visitor("Anna"), bernd), 1), Waiting((Visitor("Anna"),), 1), Waiting())]
+    assert said == expected
+
+
+@pytest.mark.parametrize("count", [5, 11, 21, 22, 25])
+def test_many_waiting_take_the_languages_plural_forms(count):
+    from kiosk.family import Visitor, Waiting
+
+    texts.use("ru")
+    said = texts.ringing_headline(Waiting((Visitor("Anna"),), count))
+    assert said == f"Anna и ещё {count} " + ("человек" if count in (5, 11, 21, 25) else "человека") + " ждут вас"
+    texts.use("pl")
+    said = texts.ringing_headline(Waiting((Visitor("Anna"),), count))
+    word = {5: "innych osób", 11: "innych osób", 21: "innych osób", 22: "inne osoby", 25: "innych osób"}[count]
+    assert said == f"Anna i {count} {word} czekają na rozmowę"

@@ -190,3 +190,42 @@ def test_a_webhook_answering_500_becomes_an_incident(qtbot, server, tmp_path, ma
     finally:
         failing.shutdown()
         failing.server_close()
+
+
+def test_room_names_reach_the_screen_matched_to_contacts_and_never_the_log(qtbot, server, tmp_path, made, caplog):
+    """With a /room presence URL the controller says who waits: a contact by name or alias brings relation and
+    photo, a stranger's name comes as typed (made safe); the journal hears the count only."""
+    caplog.set_level(logging.DEBUG)
+    text = config_text(server, tmp_path) + (
+        "family:\n  contacts:\n"
+        "    - {name: Anna, email: anna@example.org, aliases: ['Anna M.', Mama], relation: Tochter,"
+        f" photo: '{tmp_path}/anna.jpg'}}\n"
+        "presence: " + json.dumps({"url": f"{server.url}/room?room={{room}}&domain=muc.test", "interval_s": 3}) + "\n")
+    controller = FamilyController(config_from_text(text))
+    made.append(controller)
+    server.room_occupants[controller.config.room] = ["  mama ", "Zq\u202eStranger\u202c", None]
+    try:
+        with qtbot.waitSignal(controller.waiting_changed, timeout=10000) as waiting:
+            pass
+        with qtbot.waitSignal(controller.presence_changed, timeout=10000) as presence:
+            pass
+    finally:
+        server.room_occupants.pop(controller.config.room, None)
+    visitors = waiting.args[0].visitors
+    assert [(v.name, v.relation, v.photo, v.known) for v in visitors] == [
+        ("Anna", "Tochter", f"{tmp_path}/anna.jpg", True), ("ZqStranger", None, None, False)]
+    assert waiting.args[0].others == 1  # the one who typed no name
+    assert presence.args[0] == 3
+    assert "Stranger" not in caplog.text and "mama" not in caplog.text.lower()
+
+
+def test_room_size_brings_no_names(qtbot, server, tmp_path, made):
+    controller = family(server, tmp_path, **presence_options(server))
+    made.append(controller)
+    server.room_size[controller.config.room] = 2
+    try:
+        with qtbot.waitSignal(controller.waiting_changed, timeout=10000) as waiting:
+            pass
+    finally:
+        server.room_size.pop(controller.config.room, None)
+    assert waiting.args[0].visitors == () and waiting.args[0].others == 0

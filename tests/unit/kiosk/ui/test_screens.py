@@ -1,13 +1,21 @@
 """Every screen, built for real: accessible names on every control, touch targets of at least 15 mm,
 and nothing cut off at font scale 2.0 on the smallest screen."""
 
+import unicodedata
+
 import pytest
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import QAbstractButton, QLabel, QPushButton, QWidget
 
 from kiosk import texts
 from kiosk.callflow import Trouble
-from kiosk.config import Brand
+from pathlib import Path
+
+from PyQt6.QtGui import QColor, QImage, QPainter
+
+from kiosk.config import Brand, Contact
+from kiosk.family import Waiting, safe_name, who_waits
 from kiosk.ui import screens
 from kiosk.core.style import Metrics, stylesheet
 from kiosk.ui.touch import TremorButton
@@ -17,10 +25,33 @@ SCALES = [1.0, 2.0]
 ROOM = "palim-7q2m4k9x3c8v5b1n6z0r4t7w2y"
 
 
-def build_screens(metrics: Metrics) -> dict[str, QWidget]:
-    """One of each screen class, the way the window fills them."""
+def make_photo(path: Path, width: int = 600, height: int = 800, colour: str = "#8a6f5a") -> Path:
+    """A small test photo written by Qt (JPEG or PNG by its suffix): a face-coloured oval on a light ground."""
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("#dfe7ee"))
+    painter = QPainter(image)
+    painter.setBrush(QColor(colour))
+    painter.drawEllipse(width // 4, height // 6, width // 2, height // 2)
+    painter.end()
+    assert image.save(str(path))
+    return path
+
+
+def waiting_with_photos(folder: Path) -> Waiting:
+    """Three family contacts with photos and a stranger waiting in the room."""
+    contacts = [Contact(name=name, email=f"{name.lower()}@example.org", relation=relation,
+                        photo=str(make_photo(folder / f"{name}.{suffix}", colour=colour)))
+                for name, relation, suffix, colour in (("Anna", "Tochter", "jpg", "#8a6f5a"),
+                                                       ("Bernd", "Sohn", "png", "#6b4f3a"),
+                                                       ("Clara", "Enkelin", "jpg", "#a0826d"))]
+    return who_waits(["Anna", "Bernd", "Clara", "Gast"], contacts)
+
+
+def build_screens(metrics: Metrics, photos: Path | None = None) -> dict[str, QWidget]:
+    """One of each screen class, the way the window fills them; with a folder: the home and ringing photos too."""
+    home_photo = make_photo(photos / "home.jpg", 800, 500) if photos is not None else None
     built = {
-        "home": screens.HomeScreen(metrics, "Erna", brand=Brand()),
+        "home": screens.HomeScreen(metrics, "Erna", brand=Brand(), photo=home_photo),
         "message": screens.MessageScreen(metrics),
         "call": screens.CallScreen(metrics, QWidget()),
         "pin": screens.PinPadScreen(metrics),
@@ -35,14 +66,19 @@ def build_screens(metrics: Metrics) -> dict[str, QWidget]:
                           ("practice", lambda: screens.PracticeScreen(metrics, QWidget()))):
         if hasattr(screens, name.capitalize() + "Screen"):
             built[name] = factory()
+    if photos is not None:
+        built["ringing"].show_waiting(waiting_with_photos(photos))
     return built
 
 
-@pytest.fixture(params=[(size, scale) for size in SIZES for scale in SCALES], ids=lambda p: f"{p[0][0]}x{p[0][1]}@{p[1]}")
-def shown(request, qtbot):
-    size, scale = request.param
+@pytest.fixture(params=[(size, scale, photos) for size in SIZES for scale in SCALES for photos in (False, True)],
+                ids=lambda p: f"{p[0][0]}x{p[0][1]}@{p[1]}" + ("-photos" if p[2] else ""))
+def shown(request, qtbot, tmp_path):
+    size, scale, photos = request.param
     metrics = Metrics(*size, scale=scale)
-    built = build_screens(metrics)
+    built = build_screens(metrics, tmp_path if photos else None)
+    if photos:
+        assert built["home"].photo.isVisibleTo(built["home"]) and built["ringing"].faces.isVisibleTo(built["ringing"])
     for widget in built.values():
         widget.setStyleSheet(stylesheet(metrics))
         widget.resize(*size)
@@ -93,6 +129,11 @@ def test_every_touch_target_is_at_least_15_mm(shown):
 def test_nothing_is_cut_off_or_outside_the_screen(shown):
     metrics, built = shown
     for name, screen in built.items():
+        _assert_fits(metrics, name, screen)
+
+
+def _assert_fits(metrics: Metrics, name: str, screen: QWidget) -> None:
+    if True:
         for widget in _visible(screen, QAbstractButton) + _visible(screen, QLabel):
             if isinstance(widget, QLabel) and not widget.text():
                 continue
@@ -113,3 +154,67 @@ def test_nothing_is_cut_off_or_outside_the_screen(shown):
                 needed = widget.heightForWidth(widget.width())
                 assert needed <= widget.height() + 1, f"{name}: {widget.text()!r} needs {needed} px, has " \
                                                       f"{widget.height()}"
+
+
+HOSTILE_NAMES = [
+    "A" * 500,  # a 500-letter word: cut to 40 characters, and it must still wrap
+    "Anna \u202eexe.gnp\u202c",  # a right-to-left override
+    "\u2067Bernd\u2069 \u200fX\u200e",  # isolates and marks
+    "<b>Fett</b><img src=x onerror=alert(1)>",  # HTML
+    "<a href='https://evil.example'>Klick</a>",  # a link
+    "👨\u200d👩\u200d👧\u200d👦 Oma 🎉🎂" * 6,  # emoji sequences
+    "",
+    "   \t ",
+    "\x00\x1b[31mrot\x7f\u0085\u2028Zeile",  # controls, an ANSI escape, line separators
+    "\U000f0000\ue000\ufeffPrivat",  # private use and a BOM
+]
+
+
+@pytest.mark.parametrize("size, scale", [((1024, 600), 2.0), ((1280, 800), 1.0)], ids=["1024x600@2", "1280x800@1"])
+@pytest.mark.parametrize("index", range(len(HOSTILE_NAMES)))
+def test_hostile_display_names_render_safely(qtbot, tmp_path, size, scale, index):
+    """Whatever a stranger types as a display name: plain text, at most 40 characters, no controls or bidi
+    overrides, never markup, and the screen keeps its layout (with and without a contact's photo beside it)."""
+    metrics = Metrics(*size, scale=scale)
+    screen = screens.RingingScreen(metrics)
+    screen.setStyleSheet(stylesheet(metrics))
+    screen.resize(*size)
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitExposed(screen)
+    anna = Contact(name="Anna", email="anna@example.org", relation="Tochter",
+                   photo=str(make_photo(tmp_path / "anna.jpg")))
+    hostile = HOSTILE_NAMES[index]
+    for names in ([hostile], [hostile, "Anna"], ["Anna", hostile, hostile]):
+        screen.show_waiting(who_waits(names, [anna]))
+        qtbot.wait(10)
+        for label in [screen.headline, *screen.faces.captions]:
+            assert label.textFormat() == Qt.TextFormat.PlainText
+            assert not label.openExternalLinks()
+            shown = label.text().replace("\u200b", "")  # the screen's own break opportunities
+            assert not any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp")
+                           or (unicodedata.category(c) == "Cf" and c not in "\u200c\u200d") for c in shown), shown
+            assert "\u202e" not in shown and "\x1b" not in shown
+        headline = screen.headline.text().replace("\u200b", "")
+        if "A" * 40 in hostile and len(names) < 3:
+            assert "A" * 39 + "…" in headline and "A" * 40 not in headline
+        if hostile.startswith("<b>") and names == [hostile]:
+            assert "<b>Fett</b>" in headline  # shown as typed, as text
+        _assert_fits(metrics, "ringing", screen)
+        button = screen.answer_button
+        assert min(button.width(), button.height()) >= metrics.touch
+    screen.show_waiting(who_waits([hostile], [anna]))
+    if not safe_name(hostile):
+        assert screen.headline.text() == texts.RINGING  # nothing left of the name: the family, as without names
+
+
+def test_names_never_reach_the_log(qtbot, tmp_path, caplog):
+    """A display name is shown, never logged: the ringing screen and the family controller write none of it."""
+    caplog.set_level("DEBUG")
+    metrics = Metrics(1280, 800)
+    screen = screens.RingingScreen(metrics)
+    qtbot.addWidget(screen)
+    secret = "Zxqvw Geheimname"
+    screen.show_waiting(who_waits([secret], []))
+    assert secret in screen.headline.text()
+    assert secret not in caplog.text
