@@ -20,6 +20,7 @@ from kiosk.config import DEFAULT_CONFIG_PATH, dump_config
 from kiosk.core.files import write_atomic
 
 from .devicelist import Target
+from .photos import device_photos
 from .steps import Step, device_steps
 
 KIOSK_USER = "kiosk"
@@ -129,8 +130,10 @@ def upgrade_time(reboot_time: str) -> str:
 def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = None) -> Bundle:
     """The files and steps for one device. `psk` is the home's Wi-Fi password (None for a cabled home)."""
     device, home = target.device, target.home
+    # Family photos, scaled down for the screen; the kiosk user reads them, nobody else needs to.
+    config, photos = device_photos(target.config, Path(target.list_dir))
     config_text = (f"# Kiosk config for {device.id}, rendered by palim-provision: edit the device list, not this file.\n"
-                   + dump_config(target.config))
+                   + dump_config(config))
     # The PIN hash is secret-derived: masked in every diff, and the config's fingerprint is keyed.
     pin_hash = (target.config.admin_pin_hash,) if target.config.admin_pin_hash else ()
     files = [
@@ -150,6 +153,7 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
                            upgrade_time=upgrade_time(target.reboot_time)), 0o644),
         BundleFile("/etc/hostname", f"{device.id}\n".encode(), 0o644),
     ]
+    files += [BundleFile(path, content, 0o640, "root", KIOSK_USER) for path, content in photos]
     if home.wifi is not None:
         if psk is None:
             raise ValueError(f"the Wi-Fi password for home '{target.home_key}' is needed to render {device.id}")

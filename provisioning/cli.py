@@ -18,6 +18,7 @@ from kiosk.core.files import write_atomic
 from .apply import ApplyError, NotRecognised, apply_bundle, is_live, recognise
 from .bundle import project_source, render_bundle, write_bundle
 from .devicelist import DeviceListError, Loaded, Target, load_file, read_secrets, resolve_secrets, summary
+from .photos import DEVICE_PHOTO_SIDE, LIMITS as PHOTO_LIMITS
 from .rooms import RoomsError, fill_rooms, generate_room
 from .steps import SkipRunner, SystemRunner
 
@@ -51,6 +52,12 @@ variable is not set or whose secrets file is missing (or not readable by this us
 FILE:LINE:COL: warning: path: message; with --strict it is an error. A password that is there but wrong
 (length, characters) is always an error. render and apply always need every password of their devices.
 Every problem is shown at once as FILE:LINE:COL: path: message. Exit 0 when valid, 2 otherwise.
+"""
+VALIDATE_EPILOG += f"""
+Photos (family.contacts[].photo, a device's home_photo; a file next to the list, like photos/anna.jpg) must
+exist and decode.
+Limits: {PHOTO_LIMITS}.
+The device gets each one as a JPEG at most {DEVICE_PHOTO_SIDE} px on its longer side, without its metadata.
 """
 
 ROOMS_EPILOG = """\
