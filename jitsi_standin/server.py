@@ -19,9 +19,10 @@ import time
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from . import whitelist
+from .tokens import Refusal, TokenAuth
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,8 @@ class StandinHandler(http.server.BaseHTTPRequestHandler):
                 self.send_body(standin.room_size_status, b"injected failure\n")
             elif not room or not query.get("domain"):
                 self.send_body(400, b"room and domain are required\n")
+            elif standin.presence_refused(room, query):
+                self.send_body(403, b"token refused\n")
             elif room in standin.room_size:
                 self.send_json(200, {"participants": standin.room_size[room]})
             else:
@@ -223,6 +226,8 @@ class StandinHandler(http.server.BaseHTTPRequestHandler):
                 self.send_body(standin.room_size_status, b"injected failure\n")
             elif not room or not query.get("domain"):
                 self.send_body(400, b"room and domain are required\n")
+            elif standin.presence_refused(room, query):
+                self.send_body(403, b"token refused\n")
             elif room in standin.room_occupants:
                 domain = query["domain"][0]
                 self.send_json(200, [{"jid": f"{room}@{domain}/occupant{index}", "email": None, "display_name": name}
@@ -240,7 +245,7 @@ class StandinHandler(http.server.BaseHTTPRequestHandler):
         elif parts.path == "/_standin/host.html":
             self.send_body(200, static_file("host.html"), "text/html; charset=utf-8")
         elif ROOM_PATH.match(parts.path):
-            self.send_body(200, static_file("room.html"), "text/html; charset=utf-8")
+            self.send_body(200, standin.room_page(unquote(parts.path[1:]), query), "text/html; charset=utf-8")
         else:
             self.send_body(404, b"not found\n")
 
@@ -284,7 +289,8 @@ class StandinServer:
     handler_class: type[StandinHandler] = StandinHandler
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, cert_dir: str | os.PathLike[str] | None = None,
-                 *, server_config: str = "good", cert_days: int = _CERT_DAYS):
+                 *, server_config: str = "good", cert_days: int = _CERT_DAYS, app_id: str | None = None,
+                 app_secret: str | None = None, token_domain: str | None = None):
         if host != "127.0.0.1":
             # The stand-in has no authentication at all: it must never be reachable from the network.
             raise ValueError("the Jitsi stand-in binds to 127.0.0.1 only")
@@ -296,6 +302,12 @@ class StandinServer:
         self.cert_days = cert_days  # a certificate it makes is valid this long (reused ones keep theirs)
         self.host = host
         self.port = port
+        # Token mode (tokens.py): with an app id and secret every join and presence request needs a token Prosody's
+        # token authentication would accept; `sub` must name token_domain (default: the host).
+        if (app_id is None) != (app_secret is None):
+            raise ValueError("token mode needs both app_id and app_secret")
+        self.token_auth = (TokenAuth(app_id, app_secret, token_domain or host)
+                           if app_id is not None and app_secret is not None else None)
         self._cert_dir = Path(cert_dir) if cert_dir is not None else None
         self._tmp_dir: str | None = None
         self.cert_path: Path | None = None
@@ -312,6 +324,7 @@ class StandinServer:
         self._reports: list[dict[str, Any]] = []
         self._requests: list[str] = []
         self._dropped: list[str] = []
+        self._joins: list[tuple[str, Refusal | None]] = []
         self._events: dict[str, list[dict[str, Any]]] = {}
         self._stopping = False
         self._httpd: _TLSServer | None = None
@@ -411,6 +424,29 @@ class StandinServer:
         with self._cond:
             return list(self._dropped)
 
+    @property
+    def join_attempts(self) -> list[tuple[str, Refusal | None]]:
+        """Every room page served, oldest first: the room and, in token mode, why the join was refused (None: let
+        in). A kiosk that gives up at once on a refused token makes exactly one."""
+        with self._cond:
+            return list(self._joins)
+
+    def room_page(self, room: str, query: dict[str, list[str]]) -> bytes:
+        """The room page for one join; in token mode a refused token makes it report the refusal and join nothing."""
+        refusal = self.token_auth.check(query.get("jwt", [""])[0], room) if self.token_auth else None
+        with self._cond:
+            self._joins.append((room, refusal))
+        page = static_file("room.html")
+        if refusal is None:
+            return page
+        log.info("join of %s refused: %s (%s)", room, refusal.name, refusal.reason)
+        script = f"<script>window.PALIM_STANDIN_REFUSAL = {json.dumps(refusal.error())};</script>\n".encode()
+        return page.replace(b'<script src="/_standin/whitelist.js">', script + b'<script src="/_standin/whitelist.js">')
+
+    def presence_refused(self, room: str, query: dict[str, list[str]]) -> bool:
+        """In token mode, whether mod_muc_size (enable_roomsize_token_verification) refuses this presence request."""
+        return self.token_auth is not None and self.token_auth.check(query.get("token", [""])[0], room) is not None
+
     def take_dropped_overrides(self) -> list[str]:
         """The dropped overrides seen so far, forgetting them (a test's teardown checks and resets this way)."""
         with self._cond:
@@ -423,6 +459,7 @@ class StandinServer:
             self._reports.clear()
             self._requests.clear()
             self._dropped.clear()
+            self._joins.clear()
             self._events.clear()
 
     def wait_for_report(

@@ -35,6 +35,8 @@ _SECRET_YAML = re.compile(r"""^(\s*(?:-\s+)?["']?(?:admin_pin_hash|psk|password|
                           r"""\s*:).*$""")
 _SECRET_JSON = re.compile(r"""("(?:sha256|hmac_sha256|admin_pin_hash|psk|password|token)"\s*:\s*)"[^"]*"(,?)""")
 _SCRYPT = re.compile(r"scrypt\$[^\s'\"]*")
+# A JSON Web Token anywhere (the device's Jitsi login token, the old one too): header.payload.signature, base64url.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 @dataclass
@@ -205,6 +207,7 @@ def mask_line(line: str, secrets: tuple[str, ...] = (), label: str = "hidden") -
         if secret:
             line = line.replace(secret, "********")
     line = _SCRYPT.sub(f"scrypt$<{label}>", line)
+    line = _JWT.sub(f"<{label}>", line)
     line = _SECRET_LINE.sub(rf"\1<{label}>", line)
     line = _SECRET_YAML.sub(rf"\1 <{label}>", line)
     return _SECRET_JSON.sub(rf'\1"<{label}>"\2', line)

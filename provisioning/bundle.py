@@ -127,8 +127,9 @@ def upgrade_time(reboot_time: str) -> str:
     return f"{total // 60:02d}:{total % 60:02d}"
 
 
-def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = None) -> Bundle:
-    """The files and steps for one device. `psk` is the home's Wi-Fi password (None for a cabled home)."""
+def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = None, jwt: str | None = None) -> Bundle:
+    """The files and steps for one device. `psk` is the home's Wi-Fi password (None for a cabled home); `jwt` the
+    device's login token for the city's Jitsi (needed when the device list sets jitsi_token)."""
     device, home = target.device, target.home
     # Family photos, scaled down for the screen; the kiosk user reads them, nobody else needs to.
     config, photos = device_photos(target.config, Path(target.list_dir))
@@ -165,6 +166,12 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
                     ssid=keyfile_ssid(home.wifi.ssid), hidden="true" if home.wifi.hidden else "false",
                     psk=keyfile_escape(psk)),
             0o600, secrets=(psk, keyfile_escape(psk))))
+    if target.config.jwt_file is not None:
+        if not jwt:
+            raise ValueError(f"the login token for {device.id} is needed to render it (jitsi_token)")
+        # Only the kiosk reads it; a secret file: masked in every diff, its fingerprint keyed.
+        files.append(BundleFile(target.config.jwt_file, f"{jwt}\n".encode(), 0o640, "root", KIOSK_USER,
+                                secrets=(jwt,)))
     steps = device_steps(device.id, UNIT, SYSUSERS, kiosk_source)
     # The manifest goes last; apply replaces it with one keyed by the device's drift key (Bundle.keyed).
     return Bundle(device.id, tuple(files) + (_manifest_file(Bundle(device.id, tuple(files), steps).manifest()),),

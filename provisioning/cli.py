@@ -21,6 +21,7 @@ from .devicelist import DeviceListError, Loaded, Target, load_file, read_secrets
 from .photos import DEVICE_PHOTO_SIDE, LIMITS as PHOTO_LIMITS
 from .rooms import RoomsError, fill_rooms, generate_room
 from .steps import SkipRunner, SystemRunner
+from .tokens import device_tokens
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 PLAYBOOK = Path(__file__).resolve().parent / "ansible" / "site.yml"
@@ -37,6 +38,7 @@ examples:
   palim-provision check                                              # on a donated device: is it suitable?
   palim-provision report collected-logs/ --since 2026-01-01          # the town's usage figures
   palim-provision server-check --devices devices.yaml                # is the city's Jitsi server ready?
+  PALIM_JITSI_SECRET=... palim-provision tokens devices.yaml         # login tokens for token authentication
 
 exit codes: 0 ok, 2 the input is wrong (nothing was changed), 1 something failed while writing or applying.
 """
@@ -110,6 +112,21 @@ examples:
 
 Other homes and devices are left out, so a device never holds other residents' names or rooms.
 The Wi-Fi password is referenced as the environment variable PALIM_WIFI_PSK.
+"""
+
+
+TOKENS_EPILOG = """\
+examples:
+  PALIM_JITSI_SECRET=... palim-provision tokens devices.yaml                  # prints '<id> <token>' per device
+  PALIM_JITSI_SECRET=... palim-provision tokens devices.yaml --device ebh-01 --out tokens/
+
+The device list names the app id and where its secret is (never the secret itself):
+  defaults:
+    jitsi_token: {app_id: palim, secret_env: PALIM_JITSI_SECRET}   # or secret_file: secrets/jitsi-app-secret
+Claims: iss and aud the app id, sub the server's domain (jitsi_token.sub; default: the server's host name),
+room the device's own room, exp after valid_days (default 365), context.user.name the resident, moderator.
+apply and render mint them by themselves and write /etc/palim-kiosk/secrets/jwt (0640 root:kiosk).
+exit codes: 0 ok, 1 could not write, 2 invalid list, no token login, or the secret is missing.
 """
 
 
@@ -263,6 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token-file", metavar="FILE",
                    help="a token (JWT) the server accepts, as 'palim-provision tokens' makes them")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = sub.add_parser("tokens", help="mint each device's login token for a Jitsi server with token authentication",
+                       formatter_class=fmt, epilog=TOKENS_EPILOG,
+                       description="Mint one login token (JWT, HS256) per device for the city's Jitsi server, from "
+                                   "the jitsi_token settings of the device list.")
+    p.add_argument("file", metavar="FILE", help="the device list (YAML)")
+    p.add_argument("--device", metavar="ID", help="only this device (default: every device with token login)")
+    p.add_argument("--out", metavar="DIR", help="write DIR/<id>.jwt (0600) instead of printing '<id> <token>'")
     return parser
 
 
@@ -272,7 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return {"validate": cmd_validate, "rooms": cmd_rooms, "render": cmd_render, "apply": cmd_apply,
                 "inventory": cmd_inventory, "extract": cmd_extract, "cards": cmd_cards,
-                "check": cmd_check, "report": cmd_report, "server-check": cmd_server_check}[args.command](args)
+                "check": cmd_check, "report": cmd_report, "server-check": cmd_server_check,
+                "tokens": cmd_tokens}[args.command](args)
     except DeviceListError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -295,6 +321,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(summary(loaded))
         return EXIT_OK
     _, unavailable, wrong = read_secrets(loaded, loaded.targets)
+    # The Jitsi app secret (jitsi_token) is looked for like the Wi-Fi passwords.
+    _, token_unavailable, token_wrong = device_tokens(loaded, loaded.targets)
+    wrong += token_wrong + (token_unavailable if args.strict else [])
+    if not args.strict:
+        for problem in token_unavailable:
+            print(f"{problem.file}:{problem.line}:{problem.col}: warning: {problem.path}: {problem.message}",
+                  file=sys.stderr)
     if wrong or (unavailable and args.strict):
         raise DeviceListError(sorted(unavailable + wrong, key=lambda p: (p.line, p.col)))
     if not unavailable:
@@ -380,13 +413,15 @@ def cmd_render(args: argparse.Namespace) -> int:
     except _Invalid as exc:
         return _err(str(exc), EXIT_INVALID)
     psks, problems = resolve_secrets(loaded, targets)
+    tokens, token_unavailable, token_wrong = device_tokens(loaded, targets)
+    problems += token_unavailable + token_wrong
     if problems:
         raise DeviceListError(problems)
     out = Path(args.out)
     source = project_source()
     try:
         for target in targets:
-            bundle = render_bundle(target, psks.get(target.home_key), source)
+            bundle = render_bundle(target, psks.get(target.home_key), source, tokens.get(target.id))
             manifest = write_bundle(bundle, out)[-1]
             print(f"rendered {target.id}: {len(bundle.files)} files in {manifest.parent} (manifest {manifest})")
     except OSError as exc:
@@ -405,13 +440,15 @@ def cmd_apply(args: argparse.Namespace) -> int:
     except (_Invalid, NotRecognised) as exc:
         return _err(str(exc), EXIT_INVALID)
     psks, problems = resolve_secrets(loaded, [target])
+    tokens, token_unavailable, token_wrong = device_tokens(loaded, [target])
+    problems += token_unavailable + token_wrong
     if problems:
         raise DeviceListError(problems)
     live = is_live(root)
     source = args.kiosk_source or project_source()
     if live and source is None and not args.dry_run:
         return _err("cannot find the Palim project to install the kiosk from; give --kiosk-source DIR", EXIT_INVALID)
-    bundle = render_bundle(target, psks.get(target.home_key), source if live else None)
+    bundle = render_bundle(target, psks.get(target.home_key), source if live else None, tokens.get(target.id))
     runner = SystemRunner() if live else SkipRunner()
     try:
         report = apply_bundle(bundle, root, dry_run=args.dry_run, runner=runner)
@@ -430,6 +467,36 @@ def cmd_apply(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(report.diff_text(), end="")
     print("\n".join(report.lines()))
+    return EXIT_OK
+
+
+def cmd_tokens(args: argparse.Namespace) -> int:
+    loaded = load_file(args.file)
+    try:
+        targets = _pick(loaded, args.device)
+    except _Invalid as exc:
+        return _err(str(exc), EXIT_INVALID)
+    targets = [t for t in targets if t.jitsi_token is not None]
+    if not targets:
+        which = f"device {args.device}" if args.device else "no device"
+        return _err(f"{which} has token login: set jitsi_token under defaults or the home", EXIT_INVALID)
+    tokens, unavailable, wrong = device_tokens(loaded, targets)
+    if unavailable or wrong:
+        raise DeviceListError(sorted(unavailable + wrong, key=lambda p: (p.line, p.col)))
+    if args.out is None:
+        for target in targets:
+            print(f"{target.id} {tokens[target.id]}")
+        return EXIT_OK
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for target in targets:
+            path = out / f"{target.id}.jwt"
+            write_atomic(path, f"{tokens[target.id]}\n".encode(), 0o600)
+            days = target.jitsi_token.valid_days
+            print(f"wrote {path} (room {target.config.room}, valid {days} days)")
+    except OSError as exc:
+        return _err(f"could not write {exc.filename or out}: {exc.strerror or exc}", EXIT_FAILED)
     return EXIT_OK
 
 

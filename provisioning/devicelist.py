@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -26,14 +26,15 @@ from kiosk.core.fields import (
 )
 from kiosk.core.yamlpos import Problem, explain_errors, format_path, parse_yaml
 
-from .photos import photo_problems
-
 HOME_KEY = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?")
 MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Fields whose value a home or the defaults may supply when the device does not.
 INHERITED = ("server", "language", "support_contact", "tls_pins", "admin_pin_hash")
 INLINE_SECRET_KEYS = ("psk", "password", "passphrase", "key")
+INLINE_TOKEN_KEYS = ("secret", "app_secret", "token", "jwt")
+# Where a device keeps its login token (palim-provision apply writes it, 0640 root:kiosk).
+JWT_FILE = "/etc/palim-kiosk/secrets/jwt"
 
 
 class Wifi(Strict):
@@ -62,6 +63,40 @@ class Wifi(Strict):
     def _one_source(self) -> "Wifi":
         if (self.psk_env is None) == (self.psk_file is None):
             raise ValueError("needs exactly one of psk_env (an environment variable) or psk_file (a secrets file)")
+        return self
+
+
+class JitsiToken(Strict):
+    """Token login on the city's Jitsi (Prosody token authentication): the app id, and where its secret is.
+
+    The secret is referenced like the Wi-Fi password, never written here; token_env (an environment variable that
+    holds a token minted already) is what a device gets from the Ansible role, so the secret stays on the controller.
+    """
+
+    app_id: str = Field(min_length=1, max_length=200)
+    secret_env: str | None = None
+    secret_file: str | None = None
+    token_env: str | None = None
+    sub: str | None = Field(default=None, min_length=1, max_length=253)  # the server's domain; default: its host
+    valid_days: int = Field(default=365, ge=1, le=3650)
+
+    @field_validator("app_id", "sub")
+    @classmethod
+    def _line(cls, value: str | None) -> str | None:
+        return None if value is None else one_line_text(value)
+
+    @field_validator("secret_env", "token_env")
+    @classmethod
+    def _env(cls, value: str | None) -> str | None:
+        if value is not None and not ENV_NAME.fullmatch(value):
+            raise ValueError("must be the name of an environment variable, like PALIM_JITSI_SECRET")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "JitsiToken":
+        if sum(v is not None for v in (self.secret_env, self.secret_file, self.token_env)) != 1:
+            raise ValueError("needs exactly one of secret_env (an environment variable) or secret_file (a secrets "
+                             "file) for the app secret")
         return self
 
 
@@ -121,6 +156,7 @@ class Defaults(_Settings):
     """Settings every home and device starts from."""
 
     reboot_time: str = "03:30"
+    jitsi_token: JitsiToken | None = None
 
     @field_validator("reboot_time")
     @classmethod
@@ -134,6 +170,7 @@ class Home(_Settings):
     name: str = Field(min_length=1, max_length=80)
     wifi: Wifi | None = None
     reboot_time: str | None = None
+    jitsi_token: JitsiToken | None = None  # over the defaults' one, as a whole
 
     @field_validator("name")
     @classmethod
@@ -159,8 +196,6 @@ class Device(_Settings):
     greeting_name: str | None = None
     # How Ansible reaches the device (host name or IP address); the id is used as host name otherwise.
     address: str | None = None
-    # The family on the home screen above the call button: a JPEG or PNG next to the list (provisioning/photos.py).
-    home_photo: str | None = None
 
     @field_validator("address")
     @classmethod
@@ -205,7 +240,7 @@ class Target:
     home: Home
     config: KioskConfig
     reboot_time: str
-    list_dir: str = "."  # the device list's folder: photos are named relative to it
+    jitsi_token: JitsiToken | None = None  # the home's or the defaults' token login; its path: config.jwt_file
 
     @property
     def id(self) -> str:
@@ -282,10 +317,8 @@ def load_text(text: str, file: str, *, require_rooms: bool = True) -> Loaded:
     targets, cross = _cross_check(model, devices, set(raw_homes), doc, require_rooms, set(raw_brands))
     # Without valid defaults every device would seem to lack a server: report the defaults, not 10,000 echoes.
     problems += cross if defaults is not None else [p for p in cross if "no server" not in p.message]
-    problems += photo_problems(doc, Path(file).parent)
     if problems:
         raise DeviceListError(_ordered(problems))
-    targets = [replace(target, list_dir=str(Path(file).parent)) for target in targets]
     return Loaded(file, model, doc, targets)
 
 
@@ -340,6 +373,16 @@ def _inline_secrets(doc: Any) -> list[Problem]:
                         out.append(doc.problem(("homes", key, "wifi", name),
                                                "Wi-Fi passwords never go in this file: use psk_env (an environment "
                                                "variable) or psk_file (a secrets file)", at_key=True))
+    places = [(("defaults",), doc.data.get("defaults"))]
+    places += [(("homes", key), home) for key, home in homes.items()] if isinstance(homes, dict) else []
+    for path, level in places:
+        token = level.get("jitsi_token") if isinstance(level, dict) else None
+        if isinstance(token, dict):
+            for name in INLINE_TOKEN_KEYS:
+                if name in token:
+                    out.append(doc.problem(path + ("jitsi_token", name),
+                                           "the app secret and tokens never go in this file: use secret_env (an "
+                                           "environment variable) or secret_file (a secrets file)", at_key=True))
     return out
 
 
@@ -458,8 +501,6 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
         return None, [doc.problem(here, "no server: set 'server' under defaults, the home or the device")]
     if device.greeting_name is not None:
         data["greeting_name"] = device.greeting_name
-    if device.home_photo is not None:
-        data["home_photo"] = device.home_photo
     brand_key = next((s.brand for _, s in levels if s.brand is not None), None)
     if brand_key is not None:
         brand_path = next(p + ("brand",) for p, s in levels if s.brand is not None)
@@ -471,6 +512,9 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
             return None, [doc.problem(brand_path, f"brand '{brand_key}' is not listed under brands (known: {known})")]
         data["brand"] = (brand or Brand()).model_dump(exclude_defaults=True)
     data["home"] = home_key
+    token = home.jitsi_token or defaults.jitsi_token
+    if token is not None:
+        data["jwt_file"] = JWT_FILE
     if HOSTNAME.fullmatch(device.id):  # a bad id is reported once, at the id, not again by the kiosk's model
         data["device_id"] = device.id
     for group in MERGED:
@@ -490,7 +534,7 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
     except ValidationError as exc:
         return None, explain_errors(exc, _Remap(doc, here, sources))
     reboot = home.reboot_time or defaults.reboot_time
-    return Target(index, device, home_key, home, config, reboot), []
+    return Target(index, device, home_key, home, config, reboot, token), []
 
 
 # --------------------------------------------------------------------------- secrets

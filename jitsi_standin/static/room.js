@@ -326,6 +326,15 @@
             location.ancestorOrigins[0] : null
     });
     emit('browserSupport', { supported: true });
+    var refusal = window.PALIM_STANDIN_REFUSAL;  // token mode: the server refused this join's token
+    if (refusal) {
+        // As jitsi-meet does when Prosody refuses the login: errorOccurred with lib-jitsi-meet's error, no conference.
+        left = true;
+        setStatus('access refused');
+        report({ type: 'refused', error: refusal });
+        emit('errorOccurred', { error: refusal });
+        return;
+    }
     poll();
     acquireMedia().then(function () {
         if (left) {
