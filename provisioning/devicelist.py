@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -25,6 +25,8 @@ from kiosk.core.fields import (
     HOSTNAME, MIN_ROOM_BITS, Strict, clock_time, is_control, one_line_text, room_entropy_bits,
 )
 from kiosk.core.yamlpos import Problem, explain_errors, format_path, parse_yaml
+
+from .photos import photo_problems
 
 HOME_KEY = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?")
 MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
@@ -196,6 +198,8 @@ class Device(_Settings):
     greeting_name: str | None = None
     # How Ansible reaches the device (host name or IP address); the id is used as host name otherwise.
     address: str | None = None
+    # The family on the home screen above the call button: a JPEG or PNG next to the list (provisioning/photos.py).
+    home_photo: str | None = None
 
     @field_validator("address")
     @classmethod
@@ -241,6 +245,7 @@ class Target:
     config: KioskConfig
     reboot_time: str
     jitsi_token: JitsiToken | None = None  # the home's or the defaults' token login; its path: config.jwt_file
+    list_dir: str = "."  # the device list's folder: photos are named relative to it
 
     @property
     def id(self) -> str:
@@ -317,8 +322,10 @@ def load_text(text: str, file: str, *, require_rooms: bool = True) -> Loaded:
     targets, cross = _cross_check(model, devices, set(raw_homes), doc, require_rooms, set(raw_brands))
     # Without valid defaults every device would seem to lack a server: report the defaults, not 10,000 echoes.
     problems += cross if defaults is not None else [p for p in cross if "no server" not in p.message]
+    problems += photo_problems(doc, Path(file).parent)
     if problems:
         raise DeviceListError(_ordered(problems))
+    targets = [replace(target, list_dir=str(Path(file).parent)) for target in targets]
     return Loaded(file, model, doc, targets)
 
 
@@ -501,6 +508,8 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
         return None, [doc.problem(here, "no server: set 'server' under defaults, the home or the device")]
     if device.greeting_name is not None:
         data["greeting_name"] = device.greeting_name
+    if device.home_photo is not None:
+        data["home_photo"] = device.home_photo
     brand_key = next((s.brand for _, s in levels if s.brand is not None), None)
     if brand_key is not None:
         brand_path = next(p + ("brand",) for p, s in levels if s.brand is not None)
