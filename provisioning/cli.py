@@ -160,7 +160,8 @@ exit codes: 0 suitable (with or without notes), 1 unsuitable, 2 the root cannot 
 SERVER_CHECK_EPILOG = """\
 examples:
   palim-provision server-check https://konferenz.example.org
-  palim-provision server-check --devices devices.yaml            # every distinct server (with its tls_pins)
+  palim-provision server-check --devices devices.yaml            # every distinct server, with its tls_pins
+  PALIM_JITSI_SECRET=... palim-provision server-check --devices devices.yaml   # with token login: a device's token
   palim-provision server-check https://konferenz.example.org --token-file ebh-01.jwt --json
 
 One line per finding: ok, warn or fail, and for warn and fail the fix. The setup it checks against:
@@ -563,7 +564,10 @@ def cmd_server_check(args: argparse.Namespace) -> int:
     if args.devices:
         if args.pin or args.presence:
             return _err("--pin and --presence go with URL; with --devices they come from the list", EXIT_INVALID)
-        targets = targets_from_devices(load_file(args.devices))
+        targets, problems = targets_from_devices(load_file(args.devices))
+        for problem in problems:  # no token here: the check goes on without one and says so
+            print(f"{problem.file}:{problem.line}:{problem.col}: warning: {problem.path}: {problem.message}",
+                  file=sys.stderr)
     else:
         try:
             targets = [ServerTarget.from_url(args.url, tuple(args.pin), args.presence)]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from kiosk.core.fields import check_server_url, check_url_with_path
 from kiosk.core.servercheck import ServerReport, check_server
 
+from kiosk.core.yamlpos import Problem
+
 from .devicelist import Loaded
 
 
@@ -21,6 +23,7 @@ class ServerTarget:
     server: str
     pins: tuple[str, ...] = ()
     presence: str | None = None
+    token: str | None = None  # a device's token (jitsi_token in the list), for presence with token verification
 
     @classmethod
     def from_url(cls, url: str, pins: tuple[str, ...] = (), presence: str | None = None) -> ServerTarget:
@@ -40,22 +43,35 @@ class ServerTarget:
         return cls(server, tuple(p.lower() for p in pins), presence)
 
 
-def targets_from_devices(loaded: Loaded) -> list[ServerTarget]:
-    """Every distinct server of the list, in order of appearance, with the union of its devices' pins and the first
-    presence URL configured for it."""
+def targets_from_devices(loaded: Loaded) -> tuple[list[ServerTarget], list[Problem]]:
+    """Every distinct server of the list, in order of appearance, with the union of its devices' pins, the first
+    presence URL configured for it, and with token login (jitsi_token) the token of its first device, minted as
+    `palim-provision tokens` does; and why a token could not be minted here (its secret is missing)."""
+    from .tokens import device_tokens
+
     pins: dict[str, list[str]] = {}
     presence: dict[str, str | None] = {}
+    tokens: dict[str, str] = {}
+    problems: list[Problem] = []
     for target in loaded.targets:
         config = target.config
         known = pins.setdefault(config.server, [])
         known += [p for p in config.tls_pins if p not in known]
         if presence.get(config.server) is None:
             presence[config.server] = config.presence.url
-    return [ServerTarget(server, tuple(pins[server]), presence[server]) for server in pins]
+        if target.jitsi_token is not None and config.server not in tokens:
+            minted, unavailable, wrong = device_tokens(loaded, [target])
+            if target.id in minted:
+                tokens[config.server] = minted[target.id]
+            elif not any(p.message == q.message for p in problems for q in unavailable + wrong):
+                problems += unavailable + wrong
+    return [ServerTarget(server, tuple(pins[server]), presence[server], tokens.get(server)) for server in pins], \
+        problems
 
 
 def run_server_check(targets: list[ServerTarget], token: str | None = None) -> list[ServerReport]:
-    """Check every server (a few at once); the reports in the targets' order."""
+    """Check every server (a few at once); the reports in the targets' order. `token` (--token-file) goes before a
+    token minted from the list."""
     with ThreadPoolExecutor(max_workers=min(4, max(1, len(targets)))) as pool:
-        return list(pool.map(lambda t: check_server(t.server, t.pins, token=token, presence_url=t.presence),
-                             targets))
+        return list(pool.map(lambda t: check_server(t.server, t.pins, token=token or t.token,
+                                                    presence_url=t.presence), targets))
