@@ -237,7 +237,10 @@ class StandinHandler(http.server.BaseHTTPRequestHandler):
         elif parts.path in ("/config.js", "/interface_config.js"):
             # As a stock server serves them (nginx maps them to /etc/jitsi/meet/); which set: server_config.
             name = parts.path[1:] if standin.server_config == "good" else parts.path[1:-3] + "-bad.js"
-            self.send_body(200, static_file(name), "text/javascript; charset=utf-8")
+            body = static_file(name)
+            if name == "config.js" and standin.token_auth is not None:
+                body += b"config.hosts.anonymousdomain = 'guest.meet.jitsi';  // token mode: the family joins as guests\n"
+            self.send_body(200, body, "text/javascript; charset=utf-8")
         elif parts.path == "/_standin/whitelist.js":
             self.send_body(200, whitelist_script(), "text/javascript; charset=utf-8")
         elif parts.path == "/_standin/room.js":

@@ -71,6 +71,8 @@ def test_with_devices_the_token_is_minted_from_the_list(capsys, locked, tmp_path
     code = main(["server-check", "--devices", devices(tmp_path, locked)])
     out = capsys.readouterr()
     assert "  ok    presence            answers 404 for an empty room" in out.out, out.out
+    assert "  ok    tokens              rooms need a token, guests join through guest.meet.jitsi: the kiosk has a " \
+           "token" in out.out
     assert code == 0 and out.err == ""
 
 
