@@ -12,6 +12,9 @@ from .devicelist import Loaded, Target, load_text
 
 # The environment variable the one-device list names; the Ansible role fills it from palim_wifi_psk.
 HOST_PSK_ENV = "PALIM_WIFI_PSK"
+# ... and the one that holds the device's login token (jitsi_token), minted on the controller: the app secret never
+# leaves it.
+HOST_TOKEN_ENV = "PALIM_JITSI_TOKEN"
 TOP_GROUP = "palim_kiosks"
 PLAYBOOK = Path(__file__).resolve().parent / "ansible" / "site.yml"
 
@@ -96,6 +99,8 @@ def build_inventory(loaded: Loaded, controller_command: list[str], device_list: 
 
 def _host_vars(target: Target) -> dict:
     out: dict = {"palim_device": target.id}
+    if target.jitsi_token is not None:
+        out["palim_jitsi_token"] = True  # the role mints its token on the controller (palim-provision tokens)
     if target.device.address is not None:
         out["ansible_host"] = target.device.address
     return out
@@ -141,6 +146,11 @@ def extract_device(loaded: Loaded, device_id: str) -> str:
     out = {"version": 1}
     if data.get("defaults") is not None:
         out["defaults"] = copy.deepcopy(data["defaults"])
+    for level in (out.get("defaults"), home):
+        if isinstance(level, dict) and isinstance(level.get("jitsi_token"), dict):
+            # The host gets its token minted already, never the app secret (nor where it is kept).
+            token = {k: v for k, v in level["jitsi_token"].items() if k not in ("secret_env", "secret_file")}
+            level["jitsi_token"] = {**token, "token_env": HOST_TOKEN_ENV}
     brand = target.config.brand.id
     if isinstance(data.get("brands"), dict) and brand in data["brands"]:
         out["brands"] = {brand: copy.deepcopy(data["brands"][brand])}  # only this device's brand

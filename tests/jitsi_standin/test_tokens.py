@@ -73,7 +73,8 @@ def test_presence_and_room_pages_in_token_mode(tmp_path):
         get = lambda url: requests.get(url, verify=str(server.cert_path), timeout=5)  # noqa: E731
         assert get(base + f"&token={good}").json() == {"participants": 2}
         assert get(base).status_code == 403
-        assert get(base + "&token=" + token(sub="127.0.0.1", secret="wrong-secret-of-at-least-32-bytes!!")).status_code == 403
+        wrong = token(sub="127.0.0.1", secret="wrong-secret-of-at-least-32-bytes!!")
+        assert get(base + "&token=" + wrong).status_code == 403
         assert get(f"{server.url}/room-size?room=r-other&domain=muc.example.org&token={good}").status_code == 403
         page = get(f"{server.url}/{ROOM}?jwt={good}").text
         assert "PALIM_STANDIN_REFUSAL" not in page

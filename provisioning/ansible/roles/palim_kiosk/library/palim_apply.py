@@ -18,6 +18,8 @@ options:
   root: {description: The root to apply to, type: str, default: /}
   kiosk_source: {description: What apply installs the kiosk from on a live root, type: str, default: ""}
   wifi_psk: {description: The home's Wi-Fi password, type: str, default: "", no_log: true}
+  jitsi_token: {description: The device's login token for the city's Jitsi (token login), type: str, default: "",
+                no_log: true}
   create_root:
     description:
       - Create I(root) (mode 0755) when it is missing; for staging trees. In check mode nothing is created and
@@ -34,6 +36,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 PSK_ENV = "PALIM_WIFI_PSK"
+TOKEN_ENV = "PALIM_JITSI_TOKEN"  # the device's login token (jitsi_token), minted on the controller
 
 
 def main() -> None:
@@ -45,6 +48,7 @@ def main() -> None:
             "root": {"type": "str", "default": "/"},
             "kiosk_source": {"type": "str", "default": ""},
             "wifi_psk": {"type": "str", "default": "", "no_log": True},
+            "jitsi_token": {"type": "str", "default": "", "no_log": True},
             "create_root": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
@@ -70,6 +74,8 @@ def main() -> None:
         if p["kiosk_source"]:
             argv += ["--kiosk-source", p["kiosk_source"]]
         env = {PSK_ENV: p["wifi_psk"]} if p["wifi_psk"] else {}
+        if p["jitsi_token"]:
+            env[TOKEN_ENV] = p["jitsi_token"]
         rc, out, err = module.run_command(argv, environ_update=env)
     finally:
         os.unlink(path)
