@@ -482,7 +482,8 @@ class CallFlow:
         """The server refused the login: a calm sentence, then home; no retries (they would all be refused)."""
         error = payload.get("error", payload)
         message = error.get("message") if isinstance(error, dict) else None
-        detail = f"the server refused the login token ({name}{f': {message}' if isinstance(message, str) else ''})"
+        # The error's name first: the service screen shows the start of each incident.
+        detail = f"{name}: the server refused the login token{f' ({message})' if isinstance(message, str) else ''}"
         self.state = State.TROUBLE
         self.rejoining = False
         return [DisposeCall(self.call_id), *self._episode_over(), Show(Screen.TROUBLE, Trouble.ACCESS_DENIED),

@@ -76,7 +76,7 @@ class Health:
         def metric(name: str, kind: str, doc: str, samples: list[tuple[str, float]]) -> None:
             lines.append(f"# HELP palim_kiosk_{name} {doc}")
             lines.append(f"# TYPE palim_kiosk_{name} {kind}")
-            lines.extend(f"palim_kiosk_{name}{labels} {value:g}" for labels, value in samples)
+            lines.extend(f"palim_kiosk_{name}{labels} {_number(value)}" for labels, value in samples)
 
         device = _labels(device=self.device or "", home=self.home or "")
         metric("up", "gauge", "1 while the kiosk runs.", [(device, 1)])
@@ -101,6 +101,12 @@ class Health:
                    "Unix time the server login token expires (0: the token file cannot be read).",
                    [(device, self.token_expiry.timestamp() if self.token_expiry else 0)])
         return "\n".join(lines) + "\n"
+
+
+def _number(value: float) -> str:
+    """A sample value, exact: a Unix time keeps every second (":g" kept six digits, hours off for a timestamp)."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _labels(**labels: str) -> str:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.callflow import MESSAGE_TIMER, State
+from kiosk.callflow import State
 from kiosk.config import config_from_text
 from kiosk.screen import Screen
 from jitsi_standin import StandinServer
@@ -88,5 +88,27 @@ def test_a_refused_token_ends_calm_once_and_stays_calm(qtbot, token_server, tmp_
         assert any(error in r.getMessage() for r in caplog.records if r.name == "kiosk.flow")
         if token:
             assert not any(token in r.getMessage() for r in caplog.records)
+    finally:
+        close_kiosk(kiosk)
+
+
+@pytest.mark.parametrize("good", [True, False])
+def test_presence_carries_the_token_and_a_refused_one_never_rings(qtbot, token_server, tmp_path, good):
+    room = fresh_room()
+    secret = SECRET if good else "not-the-city-s-secret-at-all-32-bytes"
+    token = mint(app_id=APP, secret=secret, domain="127.0.0.1", room=room, resident="Erna Müller")
+    (tmp_path / "jwt").write_text(token + "\n")
+    token_server.room_size[room] = 1
+    presence = f"{{url: '{token_server.url}/room-size?room={{room}}&domain=muc.example.org', interval_s: 3}}"
+    config = config_from_text(config_text(token_server, tmp_path, room=room, jwt_file=str(tmp_path / "jwt"),
+                                          presence=presence))
+    kiosk = make_kiosk(qtbot, config, tmp_path / "kiosk.yaml")
+    try:
+        if good:
+            qtbot.waitUntil(lambda: kiosk.window.screen is Screen.RINGING, timeout=15000)
+        else:
+            qtbot.waitUntil(lambda: token_server.requests.count("/room-size") >= 1, timeout=15000)
+            qtbot.wait(2000)
+            assert kiosk.window.screen is Screen.HOME  # 403: unknown, never a ring
     finally:
         close_kiosk(kiosk)

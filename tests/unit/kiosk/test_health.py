@@ -48,7 +48,7 @@ def test_metrics_text_format():
     assert 'palim_kiosk_battery_percent{device="ebh-01",home="Heim \\"Süd\\""} 42' in text
     assert "# TYPE palim_kiosk_calls_total counter" in text
     assert f"palim_kiosk_last_call_timestamp_seconds{{device=\"ebh-01\",home=\"Heim \\\"Süd\\\"\"}} " \
-           f"{(T0 + timedelta(seconds=90)).timestamp():g}" in text
+           f"{(T0 + timedelta(seconds=90)).timestamp():.0f}\n" in text  # every second, not six digits
 
 
 def test_metrics_without_battery_leave_it_out():

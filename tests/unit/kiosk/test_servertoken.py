@@ -85,7 +85,7 @@ def test_metrics_carry_the_token_expiry_only_when_a_token_is_configured():
     health.token_configured = True
     assert 'palim_kiosk_token_expiry_timestamp_seconds{device="ebh-01",home="ebh"} 0' in health.metrics()
     health.token_expiry = NOW
-    assert (f'palim_kiosk_token_expiry_timestamp_seconds{{device="ebh-01",home="ebh"}} {NOW.timestamp():g}'
+    assert (f'palim_kiosk_token_expiry_timestamp_seconds{{device="ebh-01",home="ebh"}} {NOW.timestamp():.0f}'
             in health.metrics())
 
 
