@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
 
 from jitsi_standin.server import StandinServer
+
+SECRET_ENV = "JITSI_STANDIN_APP_SECRET"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +29,15 @@ def main(argv: list[str] | None = None) -> int:
                              "(good) or an old stock setup locked with tokens and no guests (bad)")
     parser.add_argument("--cert-days", type=int, default=90, metavar="N",
                         help="a certificate it makes is valid for N days (below 21: server-check warns)")
+    parser.add_argument("--app-id", metavar="ID",
+                        help=f"token mode: joins and presence need a token for this app id (iss/aud), signed with "
+                             f"the secret in the environment variable {SECRET_ENV}, sub 127.0.0.1 (palim-provision "
+                             "tokens makes them)")
     args = parser.parse_args(argv)
+    secret = os.environ.get(SECRET_ENV) if args.app_id else None
+    if args.app_id and not secret:
+        print(f"--app-id needs the app secret in the environment variable {SECRET_ENV}", file=sys.stderr)
+        return 2
 
     stop = threading.Event()
     # Handlers instead of catching KeyboardInterrupt: a signal can then never land inside the server's code.
@@ -34,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
     server = StandinServer(port=args.port, cert_dir=args.cert_dir, server_config=args.server_config,
-                           cert_days=args.cert_days)
+                           cert_days=args.cert_days, app_id=args.app_id, app_secret=secret)
     try:
         server.start()
     except OSError as exc:
@@ -48,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
             "nobody else can join, the 'family' tile mirrors your own camera. Ctrl-C stops it.",
             flush=True,
         )
+        if args.app_id:
+            print(f"token mode: app id {args.app_id}, sub {server.host}; a join or presence request without a "
+                  "valid token for its room is refused", flush=True)
         while not stop.wait(0.5):
             pass
     finally:

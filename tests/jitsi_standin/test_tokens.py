@@ -86,3 +86,36 @@ def test_presence_and_room_pages_in_token_mode(tmp_path):
         server.room_size[ROOM] = 1
         assert requests.get(f"{server.url}/room-size?room={ROOM}&domain=d", verify=str(server.cert_path),
                             timeout=5).json() == {"participants": 1}
+
+
+def test_python_m_jitsi_standin_has_a_token_mode(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    env.pop("JITSI_STANDIN_APP_SECRET", None)
+    refused = subprocess.run([sys.executable, "-m", "jitsi_standin", "--port", "0", "--app-id", APP], cwd=repo,
+                             capture_output=True, text=True, env=env, timeout=30)
+    assert refused.returncode == 2 and "JITSI_STANDIN_APP_SECRET" in refused.stderr
+    process = subprocess.Popen([sys.executable, "-m", "jitsi_standin", "--port", "0", "--cert-dir", str(tmp_path),
+                                "--app-id", APP], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**env, "JITSI_STANDIN_APP_SECRET": SECRET})
+    try:
+        lines = [process.stdout.readline() for _ in range(4)]
+        url = lines[0].split(" on ", 1)[1].split()[0]
+        get = lambda query: requests.get(f"{url}/room-size?room={ROOM}&domain=d{query}",  # noqa: E731
+                                         verify=str(tmp_path / "standin-cert.pem"), timeout=5)
+        good = mint(app_id=APP, secret=SECRET, domain="127.0.0.1", room=ROOM, resident="Erna")
+        assert get("").status_code == 403 and get(f"&token={good}").status_code == 404  # let in; no such room
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert lines[3].startswith(f"token mode: app id {APP}, sub 127.0.0.1")
+    assert SECRET not in "".join(lines) + out + err and process.returncode == 0
