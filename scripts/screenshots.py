@@ -34,7 +34,13 @@ DOCS.update({(lang, "home", (1280, 800), 1.0): f"home-{lang}-1280x800.png" for l
 DOCS.update({("de", "home", (1024, 600), 2.0): "home-1024x600-scale2.png",
              ("ru", "offline", (1024, 600), 2.0): "offline-ru-1024x600-scale2.png",
              ("tr", "ringing", (1280, 800), 1.0): "ringing-tr-1280x800.png",
-             ("brand", "home", (1280, 800), 1.0): "home-beispielstadt-1280x800.png"})
+             ("brand", "home", (1280, 800), 1.0): "home-beispielstadt-1280x800.png",
+             ("de", "ringing-name", (1280, 800), 1.0): "ringing-name-1280x800.png",
+             ("de", "ringing-names", (1280, 800), 1.0): "ringing-names-1280x800.png",
+             ("de", "home-photo", (1280, 800), 1.0): "home-photo-1280x800.png"})
+# Who waits in the room (/room names): a daughter and a son with photos, and someone the device does not know.
+FAMILY = {"de": ("Anna", "Bernd", "Gast"), "en": ("Sarah", "James", "Guest"), "tr": ("Elif", "Mehmet", "Misafir"),
+          "ru": ("Анна", "Сергей", "Гость"), "pl": ("Anna", "Piotr", "Gość")}
 BRAND = ("brand: {id: beispielstadt, name: Hallo Familie!, support_contact: 'Bürgerbüro Beispielstadt', "
          "colors: {call: '#0b4f6c', call_pressed: '#093f56', background: '#f3f6f9'}}\n")
 
@@ -68,7 +74,9 @@ def main() -> int:
     from kiosk.health import Battery
     from kiosk.screen import Screen
     from kiosk.staff import hash_pin
-    from kiosk.core.style import Metrics
+    from kiosk.core.style import Metrics, stylesheet
+    from kiosk.family import who_waits
+    from kiosk.ui.screens import HomeScreen
     from jitsi_standin import StandinServer
 
     app = QApplication([sys.argv[0]])
@@ -88,12 +96,12 @@ def main() -> int:
                 raise SystemExit("screenshots: timed out waiting for the kiosk")
             settle(0.05)
 
-    def save(kiosk: Kiosk, lang: str, name: str, size: tuple[int, int], scale: float) -> None:
+    def save(kiosk, lang: str, name: str, size: tuple[int, int], scale: float) -> None:
         settle(0.3)
         folder = args.out / lang
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}-{size[0]}x{size[1]}@{scale:g}.png"
-        kiosk.window.grab().save(str(path))
+        (kiosk.window if isinstance(kiosk, Kiosk) else kiosk).grab().save(str(path))
         made.append((lang, name, size, scale, path))
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path, flush=True)
 
@@ -105,6 +113,9 @@ def main() -> int:
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
     with StandinServer() as server, tempfile.TemporaryDirectory() as tmp:
+        portraits = {"daughter": portrait(Path(tmp) / "daughter.jpg", "#e0b49a", "#7a3b5c", "#cfe0ea", "#6b4a2e"),
+                     "son": portrait(Path(tmp) / "son.png", "#c99574", "#2f5d7c", "#e6dccb", "#2b2b2b"),
+                     "family": family_picture(Path(tmp) / "family.jpg")}
         for lang in languages:
             for size in sizes:
                 for scale in scales:
@@ -114,8 +125,14 @@ def main() -> int:
                             f"tls_pins: ['{server.cert_sha256}']\nadmin_pin_hash: '{pin_hash}'\n"
                             "support_contact: 'Stadtverwaltung Bühl IT, 07223 935-000'\n"
                             f"health: {{usage_log: '{tmp}/usage.jsonl'}}\n" + (BRAND if lang == "brand" else ""))
+                    daughter, son, stranger = FAMILY[language]
+                    text += ("family:\n  contacts:\n"
+                             f"    - {{name: {daughter}, email: d@example.org, relation: Tochter, "
+                             f"photo: '{portraits['daughter']}'}}\n"
+                             f"    - {{name: {son}, email: s@example.org, relation: Sohn, photo: '{portraits['son']}'}}\n")
                     config = config_from_text(text)
                     kiosk = Kiosk(Metrics(*size), config, Path("/etc/palim-kiosk/kiosk.yaml"))
+                    kiosk.calls.family_wanted.disconnect(kiosk.family.tell_family)  # the example family gets no mail
                     window = kiosk.window
                     window.resize(*size)
                     window.show()
@@ -126,6 +143,11 @@ def main() -> int:
                     save(kiosk, lang, "home", size, scale)
                     window.show_screen(Screen.RINGING)
                     save(kiosk, lang, "ringing", size, scale)
+                    window.ringing.show_waiting(who_waits([daughter], config.family.contacts))
+                    save(kiosk, lang, "ringing-name", size, scale)
+                    window.ringing.show_waiting(who_waits([daughter, son, stranger], config.family.contacts))
+                    save(kiosk, lang, "ringing-names", size, scale)
+                    window.ringing.show_waiting(None)
                     window.show_screen(Screen.HOME)
                     window.show_screen(Screen.CONNECTING)
                     save(kiosk, lang, "connecting", size, scale)
@@ -150,6 +172,14 @@ def main() -> int:
                     wait(lambda: texts.SERVICE_CHECKING not in window.service.values[texts.SERVICE_REACHABLE].text())
                     save(kiosk, lang, "service", size, scale)
                     close(kiosk)
+                    home = HomeScreen(Metrics(*size, scale=scale), config.first_name, brand=config.brand,
+                                      photo=portraits["family"])
+                    home.setStyleSheet(stylesheet(Metrics(*size, scale=scale), config.brand.colors.model_dump()))
+                    home.resize(*size)
+                    home.show()
+                    save(home, lang, "home-photo", size, scale)
+                    home.close()
+                    home.deleteLater()
                     setup = Kiosk(Metrics(*size), None, Path(tmp) / "kiosk.yaml",
                                   "Stadtverwaltung Bühl IT, 07223 935-000", language=language)
                     setup.window.resize(*size)
@@ -166,6 +196,48 @@ def main() -> int:
                 shutil.copyfile(path, docs / target)
                 print(f"docs/screens/{target}")
     return 0
+
+
+def portrait(path: Path, skin: str, shirt: str, background: str, hair: str) -> Path:
+    """A drawn stand-in for a family photo (never a real person's, never downloaded): head and shoulders."""
+    from PyQt6.QtCore import QRectF, Qt
+    from PyQt6.QtGui import QColor, QImage, QPainter
+
+    image = QImage(480, 600, QImage.Format.Format_RGB32)
+    image.fill(QColor(background))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(shirt))
+    painter.drawEllipse(QRectF(40, 400, 400, 400))  # shoulders
+    painter.setBrush(QColor(hair))
+    painter.drawEllipse(QRectF(125, 95, 230, 260))
+    painter.setBrush(QColor(skin))
+    painter.drawEllipse(QRectF(140, 130, 200, 240))  # face
+    painter.setBrush(QColor("#2b2b2b"))
+    for x in (195, 265):
+        painter.drawEllipse(QRectF(x, 225, 20, 20))  # eyes
+    painter.setPen(QColor("#7a3b2e"))
+    painter.drawArc(QRectF(200, 260, 80, 50), 200 * 16, 140 * 16)  # a smile
+    painter.end()
+    image.save(str(path))
+    return path
+
+
+def family_picture(path: Path) -> Path:
+    """Three drawn portraits side by side: the family on the home screen."""
+    from PyQt6.QtGui import QImage, QPainter
+
+    parts = [portrait(path.with_name(f"p{i}.png"), *colours) for i, colours in enumerate((
+        ("#e0b49a", "#7a3b5c", "#d8e6cf", "#6b4a2e"), ("#c99574", "#2f5d7c", "#d8e6cf", "#2b2b2b"),
+        ("#f0c8a8", "#b5651d", "#d8e6cf", "#d9b35b")))]
+    image = QImage(1440, 600, QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    for index, part in enumerate(parts):
+        painter.drawImage(index * 480, 0, QImage(str(part)))
+    painter.end()
+    image.save(str(path))
+    return path
 
 
 def _index(out: Path, made) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PyQt6.QtCore import QRect, Qt
-from PyQt6.QtGui import QFont, QFontMetrics, QImageReader, QPixmap
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtCore import QRect, QSize, Qt
+from PyQt6.QtGui import QFont, QFontMetrics, QImageReader, QPainter, QPixmap
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk.core.style import Metrics
 from kiosk.family import Visitor
@@ -78,6 +78,49 @@ def photo_pixmap(path: str | Path | None, height: int, max_width: int) -> QPixma
     return pixmap
 
 
+class Photo(QWidget):
+    """A photo that grows with the room the layout gives it (from a smallest to a largest height), never cropped."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("ringingPhoto")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self._image: QPixmap | None = None
+        self._smallest = self._largest = 1
+
+    def set_photo(self, image: QPixmap | None, smallest: int, largest: int) -> None:
+        """Show this picture between these heights (None: nothing)."""
+        self._image, self._smallest, self._largest = image, smallest, largest
+        self.updateGeometry()
+        self.update()
+
+    def _width_at(self, height: int) -> int:
+        if self._image is None or self._image.isNull():
+            return 0
+        return round(self._image.width() * height / max(1, self._image.height()))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(self._width_at(self._largest), self._largest)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(self._width_at(self._smallest), self._smallest)
+
+    def shown_height(self) -> int:
+        """How high the photo is drawn now."""
+        return max(self._smallest, min(self.height(), self._largest)) if self._image is not None else 0
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if self._image is None or self._image.isNull():
+            return
+        height = min(self.height(), self._largest)
+        scaled = self._image.scaledToHeight(height, Qt.TransformationMode.SmoothTransformation)
+        if scaled.width() > self.width():
+            scaled = self._image.scaledToWidth(self.width(), Qt.TransformationMode.SmoothTransformation)
+        painter = QPainter(self)
+        painter.drawPixmap((self.width() - scaled.width()) // 2, (self.height() - scaled.height()) // 2, scaled)
+        painter.end()
+
+
 class Faces(QWidget):
     """Up to three photos side by side, each with its name under it when more than one shows."""
 
@@ -89,16 +132,14 @@ class Faces(QWidget):
         row.setContentsMargins(0, m.px(1), 0, 0)
         row.setSpacing(m.px(4))
         row.addStretch(1)
-        self.photos: list[QLabel] = []
+        self.photos: list[Photo] = []
         self.captions: list[QLabel] = []
         for _ in range(MAX_FACES):
             column = QVBoxLayout()
             column.setSpacing(0)
-            photo = QLabel()
-            photo.setObjectName("ringingPhoto")
-            photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            photo = Photo()
             caption = plain_label("", "small")
-            column.addWidget(photo)
+            column.addWidget(photo, 1)
             column.addWidget(caption)
             row.addLayout(column)
             self.photos.append(photo)
@@ -109,18 +150,19 @@ class Faces(QWidget):
     def show_visitors(self, visitors: tuple[Visitor, ...]) -> int:
         """Show the photos of these visitors (those that load); returns how many show."""
         m = self.metrics
-        height = m.px(22 - 10 * (m.scale - 1))  # at font scale 2.0 the larger texts take a share
+        # At least this high (at font scale 2.0 the larger texts take a share), more where the screen has room.
+        smallest, largest = m.px(22 - 10 * (m.scale - 1)), m.px(30)
         loaded = [(v, p) for v in visitors[:MAX_FACES]
-                  if (p := photo_pixmap(v.photo, height, round(m.width * 0.28))) is not None]
+                  if (p := photo_pixmap(v.photo, largest, round(m.width * 0.28))) is not None]
         for index, (photo, caption) in enumerate(zip(self.photos, self.captions)):
             visitor, pixmap = loaded[index] if index < len(loaded) else (None, None)
             photo.setVisible(pixmap is not None)
             caption.setVisible(pixmap is not None and len(loaded) > 1)  # one face: the headline names them
             if visitor is None:
-                photo.clear()
+                photo.set_photo(None, 1, 1)
                 caption.clear()
                 continue
-            photo.setPixmap(pixmap)
+            photo.set_photo(pixmap, smallest, largest)
             photo.setAccessibleName(visitor.name)
             caption.setText(breakable(visitor.name))
         self.setVisible(bool(loaded))

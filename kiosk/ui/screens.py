@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import QDateTime, QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QDateTime, QEvent, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QPainter, QPixmap
 from PyQt6.QtSvg import QSvgRenderer
 from PyQt6.QtWidgets import (
@@ -334,7 +334,7 @@ class RingingScreen(Screen):
         layout.addWidget(self.hint)
         # Up to three photos of the contacts who wait, with their names under them when more than one shows.
         self.faces = Faces(m)
-        layout.addWidget(self.faces)
+        layout.addWidget(self.faces, 1)  # the faces share the room the answer button does not need
         self.answer_button = _button(texts.ANSWER_BUTTON, "callButton")
         self.answer_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._answer_height = m.px(40)
@@ -363,11 +363,24 @@ class RingingScreen(Screen):
         names: "Ihre Familie ist da" as always. Every name is plain text, at most 40 characters (family.safe_name)."""
         m = self.metrics
         self.headline.setText(breakable(texts.ringing_headline(waiting)))
+        self._fit_headline()
+        # With faces the answer button gives up some height, never below twice the 15 mm rule; it gives it up before
+        # the faces show, or the window would grow past the screen for a moment (and a window does not shrink back).
+        self.answer_button.setMinimumHeight(max(2 * m.touch, m.px(24)))
+        if not self.faces.show_visitors(waiting.photos if waiting is not None else ()):
+            self.answer_button.setMinimumHeight(self._answer_height)
+
+    def _fit_headline(self) -> None:
+        m = self.metrics
         fit_font(self.headline, round(m.width * 0.9), lines=2)  # long names: a smaller font, not a third line
-        shown = self.faces.show_visitors(waiting.photos if waiting is not None else ())
-        # With faces the answer button gives up some height, never below twice the 15 mm rule.
-        answer = max(2 * m.touch, m.px(24)) if shown else self._answer_height
-        self.answer_button.setMinimumHeight(answer)
+        # The lines it needs are its own: the growing faces must not squeeze the headline.
+        self.headline.setMinimumHeight(self.headline.heightForWidth(m.width - 2 * m.px(5)))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        pulse = getattr(self, "_pulse", None)  # None while the screen is being built
+        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange) and pulse and not pulse.isActive():
+            self._fit_headline()  # the style sheet sets the headline's font: fit again with the real one
 
     def start(self, auto_answer_s: float | None) -> None:
         """Begin pulsing, and show the countdown when the device answers by itself."""

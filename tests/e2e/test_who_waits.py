@@ -12,7 +12,7 @@ from PyQt6.QtGui import QColor, QImage
 
 from kiosk.config import config_from_text
 from kiosk.screen import Screen
-from tests.e2e.conftest import close_kiosk, config_text, make_kiosk, tap, wait_report
+from tests.e2e.conftest import SIZE, close_kiosk, config_text, make_kiosk, tap, wait_report
 
 STRANGER = "Zq\u202eEvil <b>Name</b>"
 
@@ -57,6 +57,7 @@ def test_the_kiosk_rings_with_the_name_relation_and_photo_of_who_waits(qtbot, se
     assert ringing.headline.text() == "Ihre Tochter Anna ist da"
     assert ringing.headline.textFormat() == Qt.TextFormat.PlainText
     assert _faces(window) == ["Anna"] and not ringing.faces.captions[0].isVisible()
+    assert (window.window.width(), window.window.height()) == SIZE  # the faces never push the window past the screen
     assert window.family.ringing_sound_on
 
     server.room_occupants[room] = ["Mama", "bernd"]  # Bernd joins while it rings: the screen follows
