@@ -13,6 +13,7 @@ from pathlib import Path
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
 
 from .devicelist import Target
+from .photos import resolve
 
 # Page layouts: (page size name, landscape, columns, rows). An A6 card is 105 x 148 mm.
 PAPERS = {"a4": ("A4", False, 2, 2), "a5": ("A5", True, 2, 1)}
@@ -37,13 +38,15 @@ class Card:
     support: str | None
     brand_name: str = "Palim! Palim!"
     logo: str | None = None  # SVG file; None: the default brand's
+    photo: str | None = None  # the device's home_photo (JPEG or PNG): the family recognise their own card
 
 
 def card_for(target: Target) -> Card:
     """The card of a device, from its resolved kiosk config."""
     config = target.config
+    photo = str(resolve(Path(target.list_dir), config.home_photo)) if config.home_photo else None
     return Card(target.id, config.resident, config.family_link, target.home.name, target.device.label,
-                config.contact, config.brand.name, str(config.brand.logo_path()))
+                config.contact, config.brand.name, str(config.brand.logo_path()), photo)
 
 
 def split_link(link: str) -> list[str]:
@@ -212,6 +215,26 @@ def _steps(card: Card) -> list[str]:
 TIP = "Tipp: Verabreden Sie mit dem Heim eine Uhrzeit."
 
 
+def _paint_photo(painter, path: str, right: float, top: float, height: float) -> float:
+    """The family's photo in the header's right corner, at most 22 mm wide; returns its width (0: unreadable)."""
+    from PyQt6.QtCore import QRectF
+    from PyQt6.QtGui import QImageReader
+
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    image = reader.read()
+    if image.isNull():
+        return 0.0
+    if max(image.width(), image.height()) > 600:  # 22 mm at about 700 dpi: sharp in print, small in the PDF
+        from PyQt6.QtCore import Qt
+
+        image = image.scaled(600, 600, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    width = min(22.0, height * image.width() / max(1, image.height()))
+    shown = height if width < 22.0 else width * image.height() / max(1, image.width())
+    painter.drawImage(QRectF(right - width, top + (height - shown) / 2, width, shown), image)
+    return width
+
+
 def _paint_card(painter, card: Card) -> None:
     from PyQt6.QtCore import QLineF, QRectF
     from PyQt6.QtGui import QColor, QPen
@@ -222,8 +245,10 @@ def _paint_card(painter, card: Card) -> None:
     # Header: the logo and what this is.
     logo = card.logo or str(shipped_logo(DEFAULT_BRAND_ID))
     QSvgRenderer(logo).render(painter, QRectF(x, MARGIN - 1, 13, 13))
-    _text(painter, (x + 16, MARGIN, inner - 16, 7), card.brand_name, _font(FONT, 11, True), GREEN, wrap=False)
-    _text(painter, (x + 16, MARGIN + 6, inner - 16, 7), "Videoanruf für die Familie", _font(FONT, 8.5),
+    photo_w = _paint_photo(painter, card.photo, x + inner, MARGIN - 1, 13) if card.photo else 0.0
+    header_w = inner - 16 - (photo_w + 2 if photo_w else 0)
+    _text(painter, (x + 16, MARGIN, header_w, 7), card.brand_name, _font(FONT, 11, True), GREEN, wrap=False)
+    _text(painter, (x + 16, MARGIN + 6, header_w, 7), "Videoanruf für die Familie", _font(FONT, 8.5),
           MUTED, wrap=False)
     y = MARGIN + 15
 

@@ -127,3 +127,29 @@ def test_cli_bad_output_places(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["cards", str(EXAMPLE), "--out", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
+
+
+def test_a_card_may_carry_the_familys_photo_and_its_qr_code_still_reads(qapp, tmp_path):
+    """The device's home_photo in the header's corner: the family know their card; the QR code and text stay."""
+    _need("pdftoppm", "zbarimg", "pdftotext")
+    from dataclasses import replace
+
+    from PyQt6.QtGui import QColor, QImage
+
+    image = QImage(900, 600, QImage.Format.Format_RGB32)
+    image.fill(QColor("#7a3b5c"))
+    assert image.save(str(tmp_path / "familie.jpg"))
+    target = load_file(EXAMPLE).targets[0]
+    target = replace(target, list_dir=str(tmp_path),
+                     config=target.config.model_copy(update={"home_photo": "familie.jpg"}))
+    card = card_for(target)
+    assert card.photo == str(tmp_path / "familie.jpg")
+    pdf = tmp_path / "karte.pdf"
+    assert write_cards([card, replace(card, photo=str(tmp_path / "missing.jpg"))], pdf) == 1
+    assert _qr_codes(pdf, tmp_path) == [{card.link}]
+    assert f"So erreichen Sie {card.resident} per Video" in _text(pdf, slot=0)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "low")], check=True)
+    page = QImage(str(next(tmp_path.glob("low-*.png"))))
+    purple = sum(abs(c.red() - 0x7a) < 12 and abs(c.green() - 0x3b) < 12 and abs(c.blue() - 0x5c) < 12
+                 for c in (page.pixelColor(x, y) for x in range(page.width() // 2) for y in range(page.height() // 4)))
+    assert purple > 20  # the photo is printed in the first card's header
