@@ -218,3 +218,22 @@ def test_names_never_reach_the_log(qtbot, tmp_path, caplog):
     screen.show_waiting(who_waits([secret], []))
     assert secret in screen.headline.text()
     assert secret not in caplog.text
+
+
+def test_every_text_beside_a_photo_is_in_the_contrast_table(shown):
+    """Photos add no colours of their own: every visible label on the screens with photos is styled by a rule whose
+    text/background pairs tests/unit/kiosk/core/test_style.py holds to 7:1, on the calm and the pulsing background."""
+    from kiosk.core.contrast import AAA, contrast_ratio
+    from kiosk.core.style import DEFAULT_PALETTE, text_pairs
+
+    metrics, built = shown
+    pairs = {where: (fg, bg) for where, fg, bg in text_pairs(metrics)}
+    for name in ("home", "ringing"):
+        for label in _visible(built[name], QLabel):
+            if not label.text():
+                continue  # a picture or an empty line
+            where = f"QLabel#{label.objectName()}"
+            assert where in pairs, f"{name}: {label.text()!r} ({where}) has no colour rule"
+            for selector, fg, bg in text_pairs(metrics):
+                if selector == where:
+                    assert contrast_ratio(DEFAULT_PALETTE[fg], DEFAULT_PALETTE[bg]) >= AAA
