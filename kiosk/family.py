@@ -142,12 +142,17 @@ def parse_presence(status: int, body: object) -> int | None:
 MAX_NAME_CHARS = 40  # a display name is shown with at most this many characters ("…" included)
 MAX_OCCUPANTS = 50  # more than this in a family room is no family: the rest are counted, not read
 _RAW_NAME_LIMIT = 400  # a 1 MB display name is cut before it is even looked at
-_JOINERS = frozenset("\u200c\u200d")  # zero-width (non-)joiner: emoji sequences, Persian and Indic scripts
+_JOINERS = frozenset("\u200c\u200d")  # zero-width (non-)joiner: Persian and Indic scripts
+_EMOJI_PARTS = frozenset("\ufe0e\ufe0f\u20e3")  # variation selectors and the keycap of emoji sequences
+
+
+def _letter(character: str) -> bool:
+    return unicodedata.category(character)[0] in "LM"
 
 
 def safe_name(value: object) -> str:
     """A display name a stranger typed, made fit to show: plain text on one line, no control characters, no bidi
-    overrides or isolates, no private-use or unassigned code points, spaces collapsed, at most 40 characters
+    overrides or isolates, no private-use or unassigned code points, no emoji, spaces collapsed, at most 40 characters
     (the 40th an ellipsis when it was longer); "" when nothing is left. It is only ever shown, never logged."""
     if not isinstance(value, str):
         return ""
@@ -159,8 +164,13 @@ def safe_name(value: object) -> str:
             kept.append(" ")
         elif category in ("Cc", "Cs", "Co", "Cn") or (category == "Cf" and character not in _JOINERS):
             continue  # controls, bidi overrides and isolates (U+202A-E, U+2066-9, U+200E/F), soft hyphens, BOMs
+        elif category == "So" or character in _EMOJI_PARTS or "\U0001f3fb" <= character <= "\U0001f3ff":
+            continue  # emoji and symbols: a kiosk font may lack them (empty boxes), and a name needs none
         else:
             kept.append(character)
+    # A joiner stays only between two letters (Persian, Indic scripts), not where an emoji was taken out.
+    kept = [c for i, c in enumerate(kept) if c not in _JOINERS
+            or (0 < i < len(kept) - 1 and _letter(kept[i - 1]) and _letter(kept[i + 1]))]
     text = " ".join("".join(kept).split())
     if len(text) > MAX_NAME_CHARS:
         text = text[:MAX_NAME_CHARS - 1].rstrip() + "…"

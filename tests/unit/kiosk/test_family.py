@@ -168,7 +168,10 @@ from kiosk.family import MAX_NAME_CHARS, Visitor, presence_names, safe_name, who
     ("\u202eevil\u202c", "evil"),
     ("\u2066a\u2069\u200e\u200f\u061c", "a"),
     ("<b>x</b>", "<b>x</b>"),  # shown as typed: the label is plain text
-    ("👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"),  # joiners stay: one family emoji
+    ("👨\u200d👩\u200d👧 Oma ❤️ 👍🏽", "Oma"),  # emoji go: a kiosk font may lack them (empty boxes)
+    ("👨\u200d👩\u200d👧", ""),
+    ("می\u200cخواهم", "می\u200cخواهم"),  # a joiner between letters stays (Persian)
+    ("Zoë Ğül Łucja Ωμέγα Иван", "Zoë Ğül Łucja Ωμέγα Иван"),
     ("", ""), ("   ", ""), (None, ""), (42, ""), ({"x": 1}, ""),
     ("\x00\x1b[31m\x7f\u0085\u2028x", "[31m x"),
     ("\ue000\U000f0000\ufeff\u00adok", "ok"),

@@ -162,7 +162,7 @@ HOSTILE_NAMES = [
     "\u2067Bernd\u2069 \u200fX\u200e",  # isolates and marks
     "<b>Fett</b><img src=x onerror=alert(1)>",  # HTML
     "<a href='https://evil.example'>Klick</a>",  # a link
-    "👨\u200d👩\u200d👧\u200d👦 Oma 🎉🎂" * 6,  # emoji sequences
+    "👨\u200d👩\u200d👧\u200d👦 Oma 🎉🎂" * 6,  # emoji sequences: left out (a kiosk font may only show boxes)
     "",
     "   \t ",
     "\x00\x1b[31mrot\x7f\u0085\u2028Zeile",  # controls, an ANSI escape, line separators
@@ -192,7 +192,7 @@ def test_hostile_display_names_render_safely(qtbot, tmp_path, size, scale, index
             assert label.textFormat() == Qt.TextFormat.PlainText
             assert not label.openExternalLinks()
             shown = label.text().replace("\u200b", "")  # the screen's own break opportunities
-            assert not any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp")
+            assert not any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp", "So")
                            or (unicodedata.category(c) == "Cf" and c not in "\u200c\u200d") for c in shown), shown
             assert "\u202e" not in shown and "\x1b" not in shown
         headline = screen.headline.text().replace("\u200b", "")
