@@ -222,3 +222,21 @@ def test_contact_names_relations_and_photos_are_checked(extra, message):
 
     with pytest.raises(ValidationError, match=message):
         Contact(name="Anna", email="a@example.org", **extra)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=600))
+def test_any_typed_name_comes_out_short_plain_and_without_controls_or_overrides(typed):
+    shown = safe_name(typed)
+    assert len(shown) <= MAX_NAME_CHARS
+    assert shown == shown.strip() and "  " not in shown
+    import unicodedata
+
+    for character in shown:
+        category = unicodedata.category(character)
+        assert category not in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp", "So"), repr(character)
+        assert category != "Cf" or character in "\u200c\u200d", repr(character)
+    assert safe_name(shown) == shown  # already safe stays as it is
