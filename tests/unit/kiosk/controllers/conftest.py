@@ -1,44 +1,13 @@
-"""Shared for the controller tests: one loopback stand-in and configs pointing at it."""
+"""The controller tests see the screens' words in German, the source language."""
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
-
 import pytest
 
-from jitsi_standin import StandinServer
 from kiosk import texts
-
-
-@pytest.fixture(scope="session")
-def server():
-    """One stand-in for the controller tests; tests clear what they look at."""
-    with StandinServer() as standin:
-        yield standin
 
 
 @pytest.fixture(autouse=True)
 def _german():
     """The screens' words in the source language, whatever an earlier test chose."""
     texts.use("de")
-
-
-STAFF_PIN = "735194"
-_PIN_HASH: list[str] = []
-
-
-def standin_config_text(server: StandinServer, state: Path, **extra: str) -> str:
-    """A kiosk config for the stand-in, its certificate pinned, a staff PIN, its files under `state`."""
-    if not _PIN_HASH:
-        from kiosk.staff import hash_pin
-
-        _PIN_HASH.append(hash_pin(STAFF_PIN))
-    room = "palim-" + "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(26))
-    lines = [f"server: {server.url}", f"room: {room}", "resident: Erna Müller",
-             f"tls_pins: ['{server.cert_sha256}']", f"admin_pin_hash: '{_PIN_HASH[0]}'",
-             "jitsi: {connect_timeout_s: 15}", "device_id: ebh-01", "home: erich-burger-heim",
-             f"health: {{usage_log: '{state}/usage.jsonl', metrics_file: '{state}/palim_kiosk.prom'}}"]
-    lines += [f"{key}: {value}" for key, value in extra.items()]
-    return "\n".join(lines) + "\n"
-

@@ -12,7 +12,7 @@ from kiosk.controllers.health import HealthController
 from kiosk.core.style import Metrics
 from kiosk.health import Battery
 from kiosk.ui.screens import HomeScreen
-from tests.unit.kiosk.controllers.conftest import standin_config_text as config_text
+from tests.unit.kiosk.conftest import standin_config_text as config_text
 
 
 class Rig:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QCoreApplication, QEvent
 
 from kiosk.callflow import Trouble
 from kiosk.config import config_from_text
@@ -14,26 +13,9 @@ from kiosk.controllers.staff import StaffController
 from kiosk.core.style import Metrics
 from kiosk.screen import Screen
 from kiosk import texts
-from tests.unit.kiosk.controllers.conftest import standin_config_text as config_text
+from tests.e2e.conftest import close_kiosk, make_kiosk
+from tests.unit.kiosk.conftest import standin_config_text as config_text
 
-SIZE = (1280, 800)
-
-
-def make_kiosk(qtbot, config, path, **options) -> Kiosk:
-    kiosk = Kiosk(Metrics(*SIZE), config, path, **options)
-    kiosk.window.resize(*SIZE)
-    kiosk.window.show()
-    qtbot.waitExposed(kiosk.window)
-    return kiosk
-
-
-def close_kiosk(kiosk: Kiosk) -> None:
-    """Shut down the way the app does; pages go before their profile."""
-    kiosk.shutdown()
-    kiosk.window.close()
-    kiosk.window.deleteLater()
-    kiosk.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
 def test_a_configured_kiosk_has_its_four_controllers_and_shows_home(qtbot, server, tmp_path):

@@ -12,14 +12,7 @@ from kiosk.config import config_from_text
 from kiosk.web.bridge import CallBridge
 from kiosk.web.page import LockedPage, build_profile
 from kiosk.web.scheme import CALL_PAGE_URL
-from tests.unit.kiosk.web.conftest import standin_config_text as config_text
-
-
-def run_js(qtbot, page, script: str):
-    result = []
-    page.runJavaScript(script, 0, result.append)
-    qtbot.waitUntil(lambda: bool(result), timeout=10000)
-    return result[0]
+from tests.unit.kiosk.conftest import run_js, standin_config_text as config_text
 
 
 @pytest.fixture

@@ -10,14 +10,7 @@ from PyQt6.QtCore import QCoreApplication, QEvent
 
 from kiosk.config import config_from_text
 from kiosk.web.callview import CallView
-from tests.unit.kiosk.web.conftest import standin_config_text as config_text
-
-
-def run_js(qtbot, page, script: str):
-    result = []
-    page.runJavaScript(script, 0, result.append)
-    qtbot.waitUntil(lambda: bool(result), timeout=10000)
-    return result[0]
+from tests.unit.kiosk.conftest import run_js, standin_config_text as config_text
 
 
 @pytest.fixture

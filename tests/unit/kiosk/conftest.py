@@ -1,4 +1,4 @@
-"""Shared for the web tests: one loopback stand-in."""
+"""Shared by the kiosk's Qt tests (controllers, web): one loopback stand-in, configs pointing at it, page scripts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from jitsi_standin import StandinServer
 
 @pytest.fixture(scope="session")
 def server():
-    """One stand-in for the web tests."""
+    """One stand-in for these tests; tests clear what they look at."""
     with StandinServer() as standin:
         yield standin
 
@@ -35,3 +35,10 @@ def standin_config_text(server: StandinServer, state: Path, **extra: str) -> str
     lines += [f"{key}: {value}" for key, value in extra.items()]
     return "\n".join(lines) + "\n"
 
+
+def run_js(qtbot, page, script: str, timeout: int = 10000):
+    """Run a script in a page's main world and wait for its result."""
+    result: list = []
+    page.runJavaScript(script, 0, result.append)
+    qtbot.waitUntil(lambda: bool(result), timeout=timeout)
+    return result[0]
