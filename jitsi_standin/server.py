@@ -176,6 +176,19 @@ class StandinHandler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def refuse_presence(self, room: str, query: dict) -> bool:
+        """mod_muc_size's refusals, the same for /room-size and /room: an injected failure, 400, 403 for a token."""
+        standin = self.server.standin
+        if standin.room_size_status != 200:
+            self.send_body(standin.room_size_status, b"injected failure\n")
+        elif not room or not query.get("domain"):
+            self.send_body(400, b"room and domain are required\n")
+        elif standin.presence_refused(room, query):
+            self.send_body(403, b"token refused\n")
+        else:
+            return False
+        return True
+
     def send_json(self, status: int, value: Any) -> None:
         """Send a JSON response."""
         self.send_body(status, json.dumps(value).encode(), "application/json")
@@ -209,26 +222,18 @@ class StandinHandler(http.server.BaseHTTPRequestHandler):
         elif parts.path == "/room-size":
             # Prosody's mod_muc_size: {"participants": N} for a room that exists, 404 for one that does not.
             room = query.get("room", [""])[0]
-            if standin.room_size_status != 200:
-                self.send_body(standin.room_size_status, b"injected failure\n")
-            elif not room or not query.get("domain"):
-                self.send_body(400, b"room and domain are required\n")
-            elif standin.presence_refused(room, query):
-                self.send_body(403, b"token refused\n")
-            elif room in standin.room_size:
+            if self.refuse_presence(room, query):
+                return
+            if room in standin.room_size:
                 self.send_json(200, {"participants": standin.room_size[room]})
             else:
                 self.send_body(404, b"no such room\n")
         elif parts.path == "/room":
             # mod_muc_size's occupant list: [{jid, email, display_name}] without the focus, 404 for no such room.
             room = query.get("room", [""])[0]
-            if standin.room_size_status != 200:
-                self.send_body(standin.room_size_status, b"injected failure\n")
-            elif not room or not query.get("domain"):
-                self.send_body(400, b"room and domain are required\n")
-            elif standin.presence_refused(room, query):
-                self.send_body(403, b"token refused\n")
-            elif room in standin.room_occupants:
+            if self.refuse_presence(room, query):
+                return
+            if room in standin.room_occupants:
                 domain = query["domain"][0]
                 self.send_json(200, [{"jid": f"{room}@{domain}/occupant{index}", "email": None, "display_name": name}
                                      for index, name in enumerate(standin.room_occupants[room])])
