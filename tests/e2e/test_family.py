@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import threading
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -19,31 +17,7 @@ from kiosk import texts
 from kiosk.screen import Screen
 from kiosk.config import config_from_text
 from tests.e2e.conftest import close_kiosk, config_text, make_kiosk, tap, wait_report
-
-
-class Receiver(ThreadingHTTPServer):
-    """An HTTP receiver on 127.0.0.1 standing in for ntfy and a webhook: records what it gets."""
-
-    def __init__(self):
-        self.received: list[dict] = []
-        self.status = 200
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(handler):  # noqa: N802,N805
-                body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
-                self.received.append({"path": handler.path, "headers": dict(handler.headers), "body": body})
-                handler.send_response(self.status)
-                handler.end_headers()
-
-            def log_message(handler, *args):  # noqa: N805
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+from tests.receivers import Receiver
 
 
 class Mailbox:
@@ -68,8 +42,7 @@ def free_port() -> int:
 def receiver():
     server = Receiver()
     yield server
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 @pytest.fixture
@@ -88,8 +61,8 @@ def mailbox(server):
 def family_config(server, tmp_path, receiver, mailbox=None, **presence) -> str:
     text = config_text(server, tmp_path)
     text += ("family:\n  contacts:\n"
-             f"    - {{name: Anna, ntfy: {{url: '{receiver.url}/palim-erna', token_file: '{tmp_path}/token'}}}}\n"
-             f"    - {{name: Bernd, webhook: {{url: '{receiver.url}/hook'}}, language: en}}\n")
+             f"    - {{name: Anna, ntfy: {{url: '{receiver.url('/palim-erna')}', token_file: '{tmp_path}/token'}}}}\n"
+             f"    - {{name: Bernd, webhook: {{url: '{receiver.url('/hook')}'}}, language: en}}\n")
     if mailbox is not None:
         text += (f"    - {{name: Clara, email: clara@example.org, language: ru}}\n"
                  f"  smtp: {{host: 127.0.0.1, port: {mailbox.port}, sender: kiosk@example.org, "
@@ -142,7 +115,7 @@ def test_tapping_tells_the_family_by_push_webhook_and_mail(qtbot, server, tmp_pa
 
 
 def test_a_failing_receiver_never_touches_the_call(qtbot, server, tmp_path, receiver):
-    receiver.status = 500
+    receiver.statuses = [500]
     window = make_kiosk(qtbot, config_from_text(family_config(server, tmp_path, receiver)), tmp_path / "kiosk.yaml")
     import kiosk.notify
 

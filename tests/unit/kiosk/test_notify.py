@@ -3,50 +3,19 @@
 import json
 import logging
 import socket
-import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from kiosk.config import Contact, SmtpOptions, config_from_text
 from kiosk.family import notice
 from kiosk.notify import Delivery, SendError, channels, deliver, send_email, send_webhook
+from tests.receivers import Receiver
 
 CONFIG = config_from_text("server: https://konferenz.example.org\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\n"
                           "resident: Erna Müller\n")
 ITEM = notice(CONFIG, datetime(2026, 11, 27, 15, 5))
 TOKEN = "s3cret-token-4711"
-
-
-class Receiver(ThreadingHTTPServer):
-    """An HTTP receiver on 127.0.0.1 answering with the statuses it is given, in turn; records every request."""
-
-    def __init__(self, *statuses: int):
-        self.statuses = list(statuses)
-        self.received: list[dict] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(handler):  # noqa: N802,N805
-                body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
-                self.received.append({"path": handler.path, "headers": dict(handler.headers), "body": body})
-                handler.send_response(self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0])
-                handler.send_header("Content-Length", "0")
-                handler.end_headers()
-
-            def log_message(handler, *args):  # noqa: N805
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
 
 
 @pytest.fixture

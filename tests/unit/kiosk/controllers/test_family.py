@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,40 +13,16 @@ from kiosk.callflow import State
 from kiosk.config import config_from_text
 from kiosk.controllers.family import FamilyController
 from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.receivers import Receiver
 
 ALL_DAY = ["00:00-12:00", "12:00-00:00"]  # two windows that together cover every minute
-
-
-class Receiver(ThreadingHTTPServer):
-    """A webhook receiver on 127.0.0.1 that answers every POST with `status` and keeps the bodies."""
-
-    def __init__(self, status: int = 200):
-        self.received: list[bytes] = []
-        self.status = status
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(handler):  # noqa: N802,N805
-                self.received.append(handler.rfile.read(int(handler.headers.get("Content-Length", 0))))
-                handler.send_response(self.status)
-                handler.end_headers()
-
-            def log_message(handler, *args):  # noqa: N805
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
 
 
 @pytest.fixture
 def receiver():
     server = Receiver()
     yield server
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 @pytest.fixture
@@ -143,7 +117,7 @@ def test_ring_switches_the_ring_sound_on_and_off(server, tmp_path, made):
 
 
 def test_a_second_tap_within_the_dedupe_window_sends_nothing_new(qtbot, server, tmp_path, made, receiver, caplog):
-    controller = family(server, tmp_path, webhook=receiver.url)
+    controller = family(server, tmp_path, webhook=receiver.url("/hook"))
     made.append(controller)
     with qtbot.waitSignal(controller.notifier.delivered, timeout=10000) as signal:
         controller.tell_family()
@@ -155,7 +129,7 @@ def test_a_second_tap_within_the_dedupe_window_sends_nothing_new(qtbot, server, 
 
 
 def test_without_dedupe_every_tap_tells_the_family(qtbot, server, tmp_path, made, receiver):
-    controller = family(server, tmp_path, webhook=receiver.url, dedupe=0)
+    controller = family(server, tmp_path, webhook=receiver.url("/hook"), dedupe=0)
     made.append(controller)
     controller.tell_family()
     controller.tell_family()
@@ -179,9 +153,9 @@ def test_an_unreachable_webhook_becomes_an_incident(qtbot, server, tmp_path, mad
 
 
 def test_a_webhook_answering_500_becomes_an_incident(qtbot, server, tmp_path, made, quick_retries):
-    failing = Receiver(status=500)
+    failing = Receiver(500)
     try:
-        controller = family(server, tmp_path, webhook=failing.url)
+        controller = family(server, tmp_path, webhook=failing.url("/hook"))
         made.append(controller)
         with qtbot.waitSignal(controller.incident, timeout=15000) as signal:
             controller.tell_family()
