@@ -6,8 +6,6 @@ Only the host's root user can do this (debootstrap, overlay mounts, namespaces).
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -16,30 +14,21 @@ import socket
 import subprocess
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from provisioning.steps import PACKAGES
+from provisioning import rootfs
+from provisioning.rootfs import VENV, Log, in_root, nspawn_cmd
 
 REPO = Path(__file__).resolve().parents[2]
-SUITE = "bookworm"
-MIRROR = os.environ.get("PALIM_SYSTEM_MIRROR", "http://deb.debian.org/debian")
+MIRROR = os.environ.get("PALIM_SYSTEM_MIRROR", rootfs.DEFAULT_MIRROR)
 CACHE = Path(os.environ.get("PALIM_SYSTEM_CACHE", "/var/cache/palim-system-test"))
 WORK = Path(os.environ.get("PALIM_SYSTEM_WORK", REPO / "build" / "system-test"))
-# What a fresh Debian 12 brings besides minbase: an init that boots, and the system bus. Everything the kiosk needs
-# beyond that must come from provisioning's own package list, so a missing package there fails this test.
-BASE_INCLUDE = ("systemd", "systemd-sysv", "dbus")
-# Bump when the way the base is made changes, so old caches are not reused.
-BASE_RECIPE = 1
 
 DEVICE = "ebh-01"
 RESIDENT = "Erna Müller"
 DEVICE_LIST = REPO / "provisioning" / "examples" / "devices.yaml"
 SERVER_LINE = "  server: https://konferenz.example.org"
-DIST = "/opt/palim-kiosk/dist"
-VENV = "/opt/palim-kiosk/venv"
-HOST_CA_IN_ROOT = "/run/palim-system-test-host-ca.crt"
 UNIT = "palim-kiosk.service"
 STANDIN_PORT = 8443
 # The stand-in runs in the container's network namespace, so the device reaches it at its own 127.0.0.1.
@@ -108,128 +97,9 @@ def host_problem() -> str | None:
     return None
 
 
-# --------------------------------------------------------------------------- logging and commands
-
-
-@dataclass
-class Log:
-    """Every command and its output, in one file; the timings of the phases."""
-
-    path: Path
-    phases: dict[str, float] = field(default_factory=dict)
-
-    def write(self, text: str) -> None:
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
-
-    @contextmanager
-    def phase(self, name: str):
-        start = time.monotonic()
-        self.write(f"=== {name}")
-        try:
-            yield
-        finally:
-            self.phases[name] = round(time.monotonic() - start, 1)
-            self.write(f"=== {name}: {self.phases[name]} s")
-
-    def run(self, argv: Sequence[str], *, timeout: float = 900, check: bool = True, env: dict | None = None,
-            input: str | None = None, secrets: Sequence[str] = ()) -> subprocess.CompletedProcess:
-        shown = " ".join(argv)
-        self.write(f"$ {shown}")
-        proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, input=input,
-                              env={**os.environ, **(env or {})}, stdin=None if input is not None else subprocess.DEVNULL)
-        output = (proc.stdout + proc.stderr).rstrip()
-        for secret in secrets:
-            output = output.replace(secret, "********")
-        if output:
-            self.write(output)
-        if check and proc.returncode != 0:
-            tail = "\n".join(output.splitlines()[-25:])
-            raise AssertionError(f"{shown} exited with {proc.returncode} (whole log: {self.path}):\n{tail}")
-        return proc
-
-
-def nspawn_cmd(root: Path, *extra: str) -> list[str]:
-    """systemd-nspawn on a host whose PID 1 is not systemd: no machined registration, no transient scope."""
-    return ["systemd-nspawn", "--quiet", "--register=no", "--keep-unit", f"--directory={root}", *extra]
-
-
-def in_root(log: Log, root: Path, argv: Sequence[str], *, env: dict[str, str] | None = None,
-            binds: Sequence[str] = (), timeout: float = 900, secrets: Sequence[str] = ()) -> subprocess.CompletedProcess:
-    """Run one command inside the root without booting it (like a chroot, with /proc, /sys and /dev set up).
-
-    `env` reaches the command through systemd-nspawn's own environment (--setenv=NAME), never its command line.
-    """
-    extra = [f"--setenv={name}" for name in (env or {})] + [f"--bind-ro={b[3:]}" if b.startswith("ro:") else f"--bind={b}"
-                                                             for b in binds]
-    return log.run(nspawn_cmd(root, "--pipe", *extra, "--", *argv), timeout=timeout, secrets=secrets, env=env)
-
-
-# --------------------------------------------------------------------------- the cached Debian 12 base
-
-
-def base_packages() -> tuple[str, ...]:
-    """What apt installs into the base after debootstrap: provisioning's own list, nothing more."""
-    return tuple(PACKAGES)
-
-
-def base_key() -> str:
-    recipe = {"suite": SUITE, "mirror": MIRROR, "variant": "minbase", "include": BASE_INCLUDE,
-              "packages": sorted(base_packages()), "recipe": BASE_RECIPE}
-    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
-
-
-@contextmanager
-def _locked(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _build_base(log: Log, tmp: Path) -> None:
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    root = tmp / "root"
-    log.run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_INCLUDE)}", SUITE, str(root), MIRROR],
-            timeout=1200)
-    apt = ["env", "DEBIAN_FRONTEND=noninteractive"]
-    in_root(log, root, [*apt, "apt-get", "update", "-q"], timeout=600)
-    in_root(log, root, [*apt, "apt-get", "install", "-y", "-q", "--no-install-recommends", *base_packages()],
-            timeout=1200)
-    in_root(log, root, ["apt-get", "clean"])
-
-
 def ensure_base(log: Log) -> tuple[Path, bool]:
-    """The Debian 12 root with the kiosk's packages, built once per package list; (root, True when cached)."""
-    key = base_key()
-    done = CACHE / f"base-{key}"
-    with _locked(CACHE / "base.lock"):
-        if (done / "complete").is_file():
-            log.write(f"base {done} is cached (key of its package list: {key})")
-            return done / "root", True
-        tmp = CACHE / f"base-{key}.partial"
-        for attempt in (1, 2):  # a mirror hiccup should not fail CI: one more try from scratch
-            try:
-                _build_base(log, tmp)
-                break
-            except (AssertionError, subprocess.TimeoutExpired) as exc:
-                if attempt == 2:
-                    raise
-                log.write(f"building the base failed, trying once more: {exc}")
-        (tmp / "packages.txt").write_text("\n".join(base_packages()) + "\n")
-        (tmp / "complete").write_text(time.strftime("%Y-%m-%d %H:%M:%S\n"))
-        mounts = Path("/proc/self/mountinfo").read_text()
-        for old in CACHE.glob("base-*"):
-            # An older package list is never used again, unless a run of another checkout has it mounted right now.
-            if old.is_dir() and old.name != tmp.name and f"lowerdir={old}/root" not in mounts:
-                shutil.rmtree(old, ignore_errors=True)
-        tmp.rename(done)
-        return done / "root", False
+    """The Debian 12 root with the kiosk's packages (provisioning/rootfs.py, as the installer stick's), cached."""
+    return rootfs.ensure_base(log, CACHE, MIRROR)
 
 
 # --------------------------------------------------------------------------- one run: overlay, install, apply
@@ -297,24 +167,10 @@ def provision(run: Run, pin: str) -> None:
     """What the Ansible role does on a device (tasks/install.yml): copy the project's wheel to /opt/palim-kiosk/dist,
     install it into the venv, then run that venv's palim-provision apply on the live root, secrets in the environment."""
     wheel = build_wheel(run)
-    dist = run.path(DIST)
-    dist.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(wheel, dist / wheel.name)
-    wheel_in_root = f"{DIST}/{wheel.name}"
     devices = run.path("/root/devices.yaml")
     devices.write_text(device_list_for_standin(pin), encoding="utf-8")
-    pip_cache = CACHE / "pip"
-    pip_cache.mkdir(parents=True, exist_ok=True)
-    binds = [f"{pip_cache}:/root/.cache/pip"]
-    env: dict[str, str] = {}
-    host_ca = os.environ.get("PIP_CERT") or os.environ.get("REQUESTS_CA_BUNDLE")
-    if host_ca and Path(host_ca).is_file():
-        # This host reaches PyPI through a proxy that only its own CA bundle trusts: lend pip that bundle while
-        # provisioning, without writing it into the device's root.
-        binds.append(f"ro:{host_ca}:{HOST_CA_IN_ROOT}")
-        env["PIP_CERT"] = HOST_CA_IN_ROOT
-    in_root(run.log, run.root, ["sh", "-ec", f"python3 -m venv {VENV} && {VENV}/bin/pip install --quiet {wheel_in_root}"],
-            binds=binds, env=env)
+    wheel_in_root = rootfs.install_kiosk(run.log, run.root, wheel, CACHE / "pip")
+    binds, env = rootfs.pip_binds(CACHE / "pip")
     in_root(run.log, run.root,
             [f"{VENV}/bin/palim-provision", "apply", "/root/devices.yaml", "--device", DEVICE, "--root", "/",
              "--kiosk-source", wheel_in_root],
