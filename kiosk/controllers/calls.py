@@ -9,11 +9,18 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from kiosk import callflow
 from kiosk.callflow import CallFlow, State
+from kiosk.core.heap import release_free_heap
 from kiosk.ui.window import KioskWindow
 from kiosk.web.callview import CallView
 
 log = logging.getLogger(__name__)
 flow_log = logging.getLogger("kiosk.flow")
+
+# Seconds at home before the call page's renderer is freed (about 60 MiB on a small laptop, docs/benchmarks.md);
+# a tap soon after hanging up still finds the page ready, a later one reloads it first (a local page).
+REST_AFTER_S = 20.0
+# Seconds after a rest before the freed heap is handed back: the browser side lets go of the page's parts first.
+TRIM_AFTER_REST_S = 3.0
 
 
 class CallController(QObject):
@@ -27,12 +34,15 @@ class CallController(QObject):
     family_wanted = pyqtSignal()  # the resident is calling: tell the family
     exit_requested = pyqtSignal(int)  # leave the process so systemd restarts it
 
-    def __init__(self, flow: CallFlow, view: CallView, window: KioskWindow, parent=None):
+    def __init__(self, flow: CallFlow, view: CallView, window: KioskWindow, parent=None,
+                 rest_after: float = REST_AFTER_S):
         super().__init__(parent)
         self.flow = flow
         self.view = view
         self.window = window
         self._timers: dict[str, QTimer] = {}
+        self._rest_timer = QTimer(self, singleShot=True, interval=round(rest_after * 1000))
+        self._rest_timer.timeout.connect(self._rest)
         # Bound methods, not lambdas: Qt drops these connections when the controller goes before the widgets.
         window.home.call_tapped.connect(self.call_tapped)
         window.call.hangup_tapped.connect(self.hangup_tapped)
@@ -42,6 +52,7 @@ class CallController(QObject):
         view.page_event.connect(self._page_event)
         view.ready.connect(self._page_ready)
         view.crashed.connect(self._renderer_crashed)
+        self._rest_timer.start()
 
     @property
     def idle(self) -> bool:
@@ -81,7 +92,29 @@ class CallController(QObject):
         """Hand one event to the flow and carry out its effects."""
         for effect in self.flow.handle(event):
             self._apply(effect)
+        self._rest_or_wake()
         self.state_changed.emit(self.flow.state)
+
+    def _rest_or_wake(self) -> None:
+        # At home the call page rests after a while; anything else (ringing above all) wants it loaded.
+        if self.flow.state is State.IDLE:
+            if not (self._rest_timer.isActive() or self.view.is_resting):
+                self._rest_timer.start()
+        else:
+            self._rest_timer.stop()
+            self.view.wake()
+
+    def _rest(self) -> None:
+        if self.flow.state is not State.IDLE:
+            return
+        if self.view.rest():
+            QTimer.singleShot(round(TRIM_AFTER_REST_S * 1000), self._trim)
+        else:
+            self._rest_timer.start()  # still loading, or a join is queued: try again later
+
+    def _trim(self) -> None:
+        if self.view.is_resting:
+            release_free_heap()
 
     def _apply(self, effect: callflow.Effect) -> None:
         match effect:
@@ -140,6 +173,7 @@ class CallController(QObject):
         """No timer fires any more and no call is left open; pages go before their profile."""
         for timer in self._timers.values():
             timer.stop()
+        self._rest_timer.stop()
         if self.flow.state is not State.IDLE:
             self.view.dispose(self.flow.call_id)
         self.view.shutdown()

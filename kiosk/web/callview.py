@@ -1,4 +1,4 @@
-"""The web view that holds the call: builds the page ahead of time and rebuilds it after a crash."""
+"""The web view that holds the call: builds the page ahead of time, rests it at home and rebuilds it after a crash."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ class CallView(QWidget):
         self._view: QWebEngineView | None = None
         self._bridge: CallBridge | None = None
         self._page_ready = False
+        self._resting = False
         self._queued: list[tuple[str, int]] = []
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -73,6 +74,11 @@ class CallView(QWidget):
     def is_ready(self) -> bool:
         """True once the call page can take commands."""
         return self._page_ready
+
+    @property
+    def is_resting(self) -> bool:
+        """True while the call page is discarded and its renderer freed."""
+        return self._resting
 
     def rebuild(self) -> None:
         """Replace view, page and bridge with fresh ones and load the call page."""
@@ -118,6 +124,25 @@ class CallView(QWidget):
             self._page_ready = False
             self._view.triggerPageAction(QWebEnginePage.WebAction.Reload)
 
+    def rest(self) -> bool:
+        """Free the hidden call page's renderer (its memory) until the next join or wake(); False if it cannot now."""
+        page = self.page
+        if page is None or self._resting or not self._page_ready or self._queued or page.isVisible():
+            return False
+        # Chromium discards the document and ends its renderer process; Active loads it again from palim://.
+        self._page_ready = False
+        self._resting = True
+        page.setLifecycleState(QWebEnginePage.LifecycleState.Discarded)
+        log.info("call page resting: its renderer is freed until the next call")
+        return True
+
+    def wake(self) -> None:
+        """Load the resting call page again, ahead of a join (it reports ready when it can take one)."""
+        if self._resting and self.page is not None:
+            self._resting = False
+            self.page.setLifecycleState(QWebEnginePage.LifecycleState.Active)
+            log.info("call page waking")
+
     def renderer_pid(self) -> int:
         """The pid of the page's renderer process (0 when none)."""
         return self.page.renderProcessPid() if self.page else 0
@@ -131,6 +156,7 @@ class CallView(QWidget):
     def _command(self, op: str, call_id: int) -> None:
         if not (self._page_ready and self._bridge):
             self._queued.append((op, call_id))
+            self.wake()
             return
         if op == "join":
             # The login token is read at each join (a renewed file counts at once) and never logged.
@@ -151,6 +177,9 @@ class CallView(QWidget):
             log.error("the call page did not load")
 
     def _on_render_process_terminated(self, status, exit_code: int) -> None:
+        if self._resting:
+            log.debug("the resting call page's renderer ended (%s)", status.name)
+            return
         self._page_ready = False
         self._queued.clear()  # a join queued before the crash must not start a call nobody waits for
         log.error("renderer process ended: %s (exit code %d)", status.name, exit_code)
@@ -158,6 +187,7 @@ class CallView(QWidget):
 
     def _teardown(self) -> None:
         self._page_ready = False
+        self._resting = False
         if self._view is None:
             return
         view, self._view, self._bridge = self._view, None, None

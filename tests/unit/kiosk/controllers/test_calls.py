@@ -21,14 +21,14 @@ from tests.unit.kiosk.conftest import standin_config_text as config_text
 class Rig:
     """A call controller with its real window and call view, and every signal it emits recorded."""
 
-    def __init__(self, qtbot, server, tmp_path, timing: Timing):
+    def __init__(self, qtbot, server, tmp_path, timing: Timing, rest_after: float = 600.0):
         config = config_from_text(config_text(server, tmp_path))
         self.view = CallView(config)
         self.window = KioskWindow(Metrics(1280, 800), config, self.view)
         self.window.resize(1280, 800)
         self.window.show()
         qtbot.waitExposed(self.window)
-        self.calls = CallController(CallFlow(timing), self.view, self.window)
+        self.calls = CallController(CallFlow(timing), self.view, self.window, rest_after=rest_after)
         self.seen: list[tuple] = []
         for name in ("state_changed", "incident", "call_started", "call_ended", "ring", "family_wanted",
                      "exit_requested"):
@@ -147,3 +147,32 @@ def test_shutdown_stops_the_timers_and_lets_go_of_the_call_page(rig):
     rig.calls.shutdown()
     assert not rig.calls.timer_running(callflow.CONNECT_TIMER)
     assert rig.view.page is None
+
+
+def test_the_call_page_rests_at_home_and_wakes_when_the_family_rings(qtbot, server, tmp_path):
+    server.clear()
+    rig = Rig(qtbot, server, tmp_path, Timing(connect=15.0), rest_after=0.3)
+    try:
+        qtbot.waitUntil(lambda: rig.view.is_resting, timeout=20000)  # home, nothing happening: renderer freed
+        rig.calls.presence_changed(1, False)
+        assert rig.window.screen is Screen.RINGING and not rig.view.is_resting  # loading ahead of the answer
+        qtbot.waitUntil(lambda: rig.view.is_ready, timeout=20000)
+        qtbot.wait(600)
+        assert not rig.view.is_resting  # no rest while it rings
+        rig.calls.presence_changed(0, False)
+        assert rig.window.screen is Screen.HOME
+        qtbot.waitUntil(lambda: rig.view.is_resting, timeout=5000)  # home again: rests after the delay
+    finally:
+        rig.close()
+
+
+def test_a_tap_on_a_resting_page_joins(qtbot, server, tmp_path):
+    server.clear()
+    rig = Rig(qtbot, server, tmp_path, Timing(connect=15.0), rest_after=0.3)
+    try:
+        qtbot.waitUntil(lambda: rig.view.is_resting, timeout=20000)
+        rig.calls.call_tapped()
+        qtbot.waitUntil(lambda: rig.calls.flow.state is State.IN_CALL, timeout=20000)
+        assert rig.window.screen is Screen.IN_CALL
+    finally:
+        rig.close()

@@ -1,10 +1,11 @@
-"""CallView: commands wait for the page, a dispose loads a fresh page, a crash drops what waited."""
+"""CallView: commands wait for the page; dispose reloads it; a rest frees its renderer; a crash drops the queue."""
 
 from __future__ import annotations
 
 import os
 import signal
 
+import psutil
 import pytest
 from PyQt6.QtCore import QCoreApplication, QEvent
 
@@ -68,3 +69,49 @@ def test_a_crashed_renderer_drops_waiting_commands_and_a_rebuild_brings_a_page_b
     qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
     assert view.renderer_pid() not in (0, pid)
     qtbot.waitUntil(lambda: (5, "videoConferenceJoined") in view.events, timeout=20000)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_a_resting_page_frees_its_renderer_and_the_next_join_wakes_it(qtbot, view):
+    qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
+    crashed: list = []
+    view.crashed.connect(lambda status, code: crashed.append(status))
+    pid = view.renderer_pid()
+    assert _alive(pid)
+    view.hide()  # at home the call page is hidden behind the home screen
+    assert view.rest()
+    assert view.is_resting and not view.is_ready
+    qtbot.waitUntil(lambda: not _alive(pid), timeout=10000)  # its renderer process is gone: memory freed
+    assert not view.rest()  # resting already
+    view.join(7)
+    assert not view.is_resting
+    qtbot.waitUntil(lambda: (7, "videoConferenceJoined") in view.events, timeout=20000)
+    assert view.renderer_pid() not in (0, pid)
+    assert crashed == []  # the freed renderer is not mistaken for a crash
+
+
+def test_wake_loads_a_resting_page_ahead_of_a_join(qtbot, view):
+    qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
+    view.hide()
+    assert view.rest()
+    view.wake()
+    qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
+    assert not view.is_resting and _alive(view.renderer_pid())
+
+
+def test_a_page_does_not_rest_while_shown_loading_or_with_a_join_waiting(qtbot, view):
+    assert not view.rest()  # still loading
+    qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
+    assert not view.rest()  # shown on screen
+    view.hide()
+    view.dispose(0)  # reloading
+    assert not view.rest()
+    view.join(3)  # waits for the reload
+    assert not view.rest()
+    qtbot.waitUntil(lambda: (3, "videoConferenceJoined") in view.events, timeout=20000)
