@@ -40,6 +40,9 @@ class JitsiOptions(Strict):
     start_audio_muted: bool = False
     start_video_muted: bool = False
     channel_last_n: int = Field(default=4, ge=1, le=25)
+    # The resident's own camera as a small tile in the call (Jitsi's self view); off saves compositing work on weak
+    # devices (docs/benchmarks.md) but the resident no longer sees whether they are in the picture.
+    self_view: bool = True
     connect_timeout_s: int = Field(default=45, ge=5, le=300)
 
 

@@ -61,6 +61,7 @@ def config_overwrite(config: KioskConfig, weak: bool | None = None) -> dict:
         "startLastN": jitsi.channel_last_n,
         "disableAudioLevels": True,
         "maxFullResolutionParticipants": 1,
+        "disableSelfView": not jitsi.self_view,
     }
     if low:
         overwrite.update({

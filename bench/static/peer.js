@@ -42,10 +42,16 @@
             var big = document.getElementById('local');
             var small = document.getElementById('family');
             if (big.srcObject !== e.streams[0]) {
+                big.hidden = false;
                 big.srcObject = e.streams[0];
                 big.muted = false;  // the family's voice plays, as in a call
-                small.srcObject = stream;
-                small.style.transform = 'none';
+                if (config.disableSelfView) {  // as Jitsi: the own camera is shown nowhere
+                    small.srcObject = null;
+                    small.hidden = true;
+                } else {
+                    small.srcObject = stream;
+                    small.style.transform = 'none';
+                }
             }
         };
         stream.getTracks().forEach(function (track) { sender.addTrack(track, stream); });
@@ -68,7 +74,8 @@
     var waited = 0;
     (function wait() {
         var local = document.getElementById('local');
-        var stream = local && local.srcObject;
+        var family = document.getElementById('family');  // room.js mirrors the camera here even without self view
+        var stream = (local && local.srcObject) || (family && family.srcObject);
         if (!stream) {
             waited += 50;
             if (waited < 30000) {

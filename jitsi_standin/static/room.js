@@ -291,7 +291,12 @@
                 stopTracks();
                 return;
             }
-            document.getElementById('local').srcObject = stream;
+            // Like Jitsi: disableSelfView shows the resident's own camera nowhere (it is still sent).
+            if (config.disableSelfView) {
+                document.getElementById('local').hidden = true;
+            } else {
+                document.getElementById('local').srcObject = stream;
+            }
             document.getElementById('family').srcObject = stream;
             report({ type: 'media', tracks: stream.getTracks().map(describeTrack) });
         }, function (error) {
