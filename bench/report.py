@@ -106,6 +106,28 @@ def _roles_table(runs: list[dict], phase: str) -> list[str]:
     return lines + [""]
 
 
+def _threads_table(runs: list[dict], most: int = 8) -> list[str]:
+    """The busiest threads in the call (median % of one core over the runs), per browser, side by side."""
+    columns = []
+    for browser in BROWSERS:
+        found: dict[tuple[str, str], list[float]] = {}
+        mine = [r for r in runs if r["browser"] == browser and r.get("call_threads")]
+        for run in mine:
+            for entry in run["call_threads"]:
+                found.setdefault((entry["role"], entry["thread"]), []).append(entry["cpu"])
+        # A thread missing from a run's top list counts as 0 there.
+        medians = {key: statistics.median(values + [0.0] * (len(mine) - len(values))) for key, values in found.items()}
+        columns.append(sorted(medians.items(), key=lambda item: -item[1])[:most])
+    if not any(columns):
+        return []
+    lines = ["| # | " + " | ".join(f"{BROWSERS[b]}: role / thread, % of one core" for b in BROWSERS) + " |",
+             "| --- | --- | --- |"]
+    for index in range(max(len(c) for c in columns)):
+        cells = [f"{c[index][0][0]} / {c[index][0][1]}: {c[index][1]:.1f}" if index < len(c) else "" for c in columns]
+        lines.append(f"| {index + 1} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def _names(offenders: list[dict], most: int = 4) -> str:
     seen = []
     for o in offenders:
@@ -149,6 +171,10 @@ def table(data: dict) -> str:
     if valid:
         lines += ["Memory per process role (medians over the clean runs):", ""]
         lines += _roles_table(valid, "idle") + _roles_table(valid, "call")
+        threads = _threads_table(valid)
+        if threads:
+            lines += ["Busiest threads in the call (medians over the clean runs, over the in-call CPU window):", ""]
+            lines += threads
     invalid = [r for r in runs if not r["clean"]]
     if invalid:
         lines += [f"Invalid runs ({len(invalid)}; not in the statistics above; their figures are not comparable):", "",

@@ -87,6 +87,7 @@ class Result:
     idle_procs: int | None = None
     call_cpu: float | None = None
     call_wakeups: float | None = None
+    call_threads: list | None = None  # the busiest threads over the in-call CPU window (measure.thread_usage)
     call_pss: float | None = None
     call_uss: float | None = None
     call_rss: float | None = None
@@ -216,6 +217,7 @@ def phase_call(pid: int, server: BenchStandin, env: dict, windows: Windows, resu
     time.sleep(windows.cpu)
     after = measure.snapshot(pid, time.monotonic())
     result.call_cpu, result.call_wakeups = measure.usage(before, after, time.time() - windows.cpu)
+    result.call_threads = measure.thread_usage(before, after)
     time.sleep(max(0.0, windows.call - (time.monotonic() - joined)))
     take_memory(pid, result, "call")
 
