@@ -298,7 +298,8 @@
                 document.getElementById('local').srcObject = stream;
             }
             document.getElementById('family').srcObject = stream;
-            report({ type: 'media', tracks: stream.getTracks().map(describeTrack) });
+            report({ type: 'media', tracks: stream.getTracks().map(describeTrack),
+                     selfView: !document.getElementById('local').hidden });
         }, function (error) {
             var name = (error && error.name) || 'Error';
             var message = (error && error.message) || String(error);

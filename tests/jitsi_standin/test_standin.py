@@ -396,6 +396,21 @@ def test_overrides_off_the_whitelist_are_dropped_and_named(
     assert wait_report(qtbot, standin, "media-requested")["constraints"] == {"audio": True, "video": False}
 
 
+@pytest.mark.parametrize("overwrite, shown", [("{}", True), ("{disableSelfView: true}", False)])
+def test_disable_self_view_shows_the_own_camera_nowhere(
+    qtbot, standin: StandinServer, standin_page: StandinPage, overwrite: str, shown: bool
+) -> None:
+    """As Jitsi does: with disableSelfView the camera is still sent, but the own tile is not shown."""
+    sp = standin_page
+    room = f"selfView{int(shown)}"
+    with qtbot.waitSignal(sp.page.loadFinished, timeout=10000):
+        sp.page.load(QUrl(standin.host_page_url(room, autostart="0")))
+    run_js(qtbot, sp.page, f"startCall({{configOverwrite: {overwrite}}})")
+    media = wait_report(qtbot, standin, "media", predicate=lambda r: r["room"] == room)
+    assert media["selfView"] is shown
+    assert "video" in {t["kind"] for t in media["tracks"]}
+
+
 def test_a_page_opened_directly_gets_the_whitelist_of_a_top_level_jitsi(
     qtbot, standin: StandinServer, standin_page: StandinPage
 ) -> None:

@@ -4,7 +4,7 @@ import itertools
 import json
 
 from kiosk.config import config_from_text
-from kiosk.jitsi import join_options
+from kiosk.jitsi import config_overwrite, join_options
 
 CONFIG = config_from_text("server: https://konferenz.example.org:8443\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\n"
                           "resident: Erna Müller\nlanguage: tr\njitsi: {resolution: 240, channel_last_n: 2}\n")
@@ -37,6 +37,11 @@ def test_old_hardware_settings_come_from_the_config():
 def _config(jitsi: str):
     return config_from_text("server: https://konferenz.example.org\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\n"
                             f"resident: Erna Müller\njitsi: {jitsi}\n")
+
+
+def test_the_own_camera_tile_shows_unless_the_city_turns_it_off():
+    assert config_overwrite(_config("{}"))["disableSelfView"] is False  # a city's config.js cannot hide it silently
+    assert config_overwrite(_config("{self_view: false}"))["disableSelfView"] is True
 
 
 def test_low_power_profile_caps_resolution_and_frame_rate():
