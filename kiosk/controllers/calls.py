@@ -9,7 +9,6 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from kiosk import callflow
 from kiosk.callflow import CallFlow, State
-from kiosk.core.heap import release_free_heap
 from kiosk.ui.window import KioskWindow
 from kiosk.web.callview import CallView
 
@@ -19,8 +18,6 @@ flow_log = logging.getLogger("kiosk.flow")
 # Seconds at home before the call page's renderer is freed (about 60 MiB on a small laptop, docs/benchmarks.md);
 # a tap soon after hanging up still finds the page ready, a later one reloads it first (a local page).
 REST_AFTER_S = 20.0
-# Seconds after a rest before the freed heap is handed back: the browser side lets go of the page's parts first.
-TRIM_AFTER_REST_S = 3.0
 
 
 class CallController(QObject):
@@ -105,16 +102,8 @@ class CallController(QObject):
             self.view.wake()
 
     def _rest(self) -> None:
-        if self.flow.state is not State.IDLE:
-            return
-        if self.view.rest():
-            QTimer.singleShot(round(TRIM_AFTER_REST_S * 1000), self._trim)
-        else:
+        if self.flow.state is State.IDLE and not self.view.rest():
             self._rest_timer.start()  # still loading, or a join is queued: try again later
-
-    def _trim(self) -> None:
-        if self.view.is_resting:
-            release_free_heap()
 
     def _apply(self, effect: callflow.Effect) -> None:
         match effect:
