@@ -167,6 +167,8 @@ class CallView(QWidget):
     def _on_page_ready(self) -> None:
         self._page_ready = True
         log.info("call page ready (renderer pid %d)", self.renderer_pid())
+        if self._bridge:
+            self._bridge.send("prepare", 0, scriptUrl=self._options["scriptUrl"])
         queued, self._queued = self._queued, []
         for op, call_id in queued:
             self._command(op, call_id)

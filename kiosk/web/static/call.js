@@ -10,6 +10,8 @@ let kiosk = null;
 let api = null;
 let apiCallId = 0;
 let wantedCallId = 0;
+let joinedCallId = 0;
+let prepared = null;  // {src, promise}: the IFrame API script, loaded as soon as the page is ready
 
 function send(callId, name, payload) {
   let text = "{}";
@@ -17,8 +19,9 @@ function send(callId, name, payload) {
   kiosk.event(callId, name, text);
 }
 
-// Loaded afresh for every join (not from the cache), so a server that is down, refuses or answers with an
-// error shows up at once as loadFailed instead of as an empty iframe; a server that hangs is given 10 s.
+// Loaded afresh for every join (not from the cache) even when a prepared copy lets the call start at once, so a
+// server that is down, refuses or answers with an error shows up at once as loadFailed instead of as an empty
+// iframe; a server that hangs is given 10 s.
 const SCRIPT_TIMEOUT_MS = 10000;
 
 function loadApi(src, callId) {
@@ -44,16 +47,31 @@ function dispose() {
   document.getElementById("call").replaceChildren();
 }
 
+// Loads the IFrame API ahead of the tap, so the tap does not wait for the script (docs/benchmarks.md).
+function prepare(src) {
+  const promise = loadApi(src, 0);
+  promise.catch(() => {});  // not ready ahead of time: the join loads it itself
+  prepared = {src, promise};
+}
+
 async function join(callId, options) {
   dispose();
   wantedCallId = callId;
+  const fresh = loadApi(options.scriptUrl, callId);
+  fresh.catch((e) => {
+    // A call that already joined goes on; otherwise the server is not usable now, whatever the prepared copy says.
+    if (wantedCallId !== callId || joinedCallId === callId) return;
+    wantedCallId = 0;
+    if (apiCallId === callId) dispose();
+    send(callId, "loadFailed", {reason: String(e.message)});
+  });
+  const early = prepared && prepared.src === options.scriptUrl ? prepared.promise : Promise.reject(new Error());
   try {
-    await loadApi(options.scriptUrl, callId);
+    await early.catch(() => fresh);
   } catch (e) {
-    if (wantedCallId === callId) send(callId, "loadFailed", {reason: String(e.message)});
-    return;
+    return;  // reported above
   }
-  if (wantedCallId !== callId) return;  // hung up or replaced while the script loaded
+  if (wantedCallId !== callId) return;  // hung up, replaced or failed while the script loaded
   const settings = {
     roomName: options.roomName,
     parentNode: document.getElementById("call"),
@@ -72,12 +90,15 @@ async function join(callId, options) {
     return;
   }
   apiCallId = callId;
+  api.addListener("videoConferenceJoined", () => { joinedCallId = callId; });
   for (const name of EVENTS) api.addListener(name, (payload) => send(callId, name, payload));
 }
 
 function onCommand(text) {
   const command = JSON.parse(text);
-  if (command.op === "join") {
+  if (command.op === "prepare") {
+    prepare(command.scriptUrl);
+  } else if (command.op === "join") {
     join(command.callId, command.options);
   } else if (command.op === "hangup") {
     if (api && apiCallId === command.callId) api.executeCommand("hangup", false);

@@ -115,3 +115,28 @@ def test_a_page_does_not_rest_while_shown_loading_or_with_a_join_waiting(qtbot, 
     view.join(3)  # waits for the reload
     assert not view.rest()
     qtbot.waitUntil(lambda: (3, "videoConferenceJoined") in view.events, timeout=20000)
+
+
+def test_the_iframe_api_is_loaded_ahead_of_the_tap_and_afresh_at_the_join(qtbot, view, server):
+    qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
+    qtbot.waitUntil(lambda: run_js(qtbot, view.page, "typeof window.JitsiMeetExternalAPI") == "function",
+                    timeout=10000)  # prepared while nobody called yet
+    assert server.requests.count("/external_api.js") == 1
+    view.join(1)
+    qtbot.waitUntil(lambda: (1, "videoConferenceJoined") in view.events, timeout=20000)
+    assert server.requests.count("/external_api.js") == 2  # the join's own fresh load: is the server usable now?
+
+
+def test_a_server_failing_at_the_join_is_reported_although_the_api_was_prepared(qtbot, view, server):
+    qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
+    qtbot.waitUntil(lambda: run_js(qtbot, view.page, "typeof window.JitsiMeetExternalAPI") == "function",
+                    timeout=10000)
+    server.external_api_status = 503
+    try:
+        view.join(1)
+        qtbot.waitUntil(lambda: (1, "loadFailed") in view.events, timeout=10000)
+        qtbot.wait(1000)
+        assert (1, "videoConferenceJoined") not in view.events  # the prepared call was taken down at once
+        assert run_js(qtbot, view.page, "document.querySelectorAll('iframe').length") == 0
+    finally:
+        server.external_api_status = 200
