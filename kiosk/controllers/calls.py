@@ -42,6 +42,7 @@ class CallController(QObject):
         self._rest_timer.timeout.connect(self._rest)
         # Bound methods, not lambdas: Qt drops these connections when the controller goes before the widgets.
         window.home.call_tapped.connect(self.call_tapped)
+        window.home.call_pressed.connect(self._call_pressed)
         window.call.hangup_tapped.connect(self.hangup_tapped)
         window.message.button_tapped.connect(self._message_button)
         window.ringing.answer_tapped.connect(self.call_tapped)
@@ -100,6 +101,12 @@ class CallController(QObject):
         else:
             self._rest_timer.stop()
             self.view.wake()
+
+    def _call_pressed(self) -> None:
+        # A finger is on the call button: a resting page starts loading now, not only when the finger lifts.
+        if self.flow.state is State.IDLE and self.view.is_resting:
+            self.view.wake()
+            self._rest_timer.start()  # the finger may slide off without a tap: rest again later
 
     def _rest(self) -> None:
         if self.flow.state is State.IDLE and not self.view.rest():

@@ -64,6 +64,7 @@ class HomeScreen(Screen):
     """Greeting, date and time, and the one big call button."""
 
     call_tapped = pyqtSignal()
+    call_pressed = pyqtSignal()  # the finger is down on the call button (the tap is not complete yet)
 
     def __init__(self, metrics: Metrics, first_name: str, parent=None, brand: Brand | None = None,
                  photo: str | Path | None = None):
@@ -114,6 +115,7 @@ class HomeScreen(Screen):
         self.call_button.setMinimumSize(round(m.width * 0.78),
                                         max(round(2.5 * m.touch), m.px(50 - 20 * (m.scale - 1))))
         self.call_button.clicked.connect(self.call_tapped)
+        self.call_button.pressed.connect(self.call_pressed)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.call_button, 8)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from PyQt6.QtCore import QCoreApplication, QEvent, Qt
+from PyQt6.QtCore import QCoreApplication, QEvent, QPoint, Qt
 
 from kiosk import callflow
 from kiosk.callflow import CallFlow, State, Timing, Trouble
@@ -174,5 +174,21 @@ def test_a_tap_on_a_resting_page_joins(qtbot, server, tmp_path):
         rig.calls.call_tapped()
         qtbot.waitUntil(lambda: rig.calls.flow.state is State.IN_CALL, timeout=20000)
         assert rig.window.screen is Screen.IN_CALL
+    finally:
+        rig.close()
+
+
+def test_a_finger_on_the_call_button_wakes_the_page_and_sliding_off_lets_it_rest_again(qtbot, server, tmp_path):
+    server.clear()
+    rig = Rig(qtbot, server, tmp_path, Timing(connect=15.0), rest_after=0.5)
+    try:
+        qtbot.waitUntil(lambda: rig.view.is_resting, timeout=20000)
+        button = rig.window.home.call_button
+        qtbot.mousePress(button, Qt.MouseButton.LeftButton)
+        assert not rig.view.is_resting  # loading while the finger is still down
+        assert rig.calls.flow.state is State.IDLE  # but no call before the finger lifts on the button
+        qtbot.mouseRelease(button, Qt.MouseButton.LeftButton, pos=button.rect().bottomRight() + QPoint(50, 50))
+        assert rig.calls.flow.state is State.IDLE and rig.named("family_wanted") == []
+        qtbot.waitUntil(lambda: rig.view.is_resting, timeout=20000)
     finally:
         rig.close()
