@@ -5,7 +5,6 @@ Additive only, through jitsi_standin's public interface: the tests and the demo 
 
 from __future__ import annotations
 
-import base64
 import json
 import ssl
 import sys
@@ -97,23 +96,10 @@ class BenchStandin(StandinServer):
         """The Chromium kiosk's page: served from localhost so the Jitsi iframe is cross-origin, as in the kiosk."""
         return f"https://localhost:{self.port}/_bench/host.html?{urlencode({'room': room})}"
 
-    @property
-    def spki_sha256_b64(self) -> str:
-        """base64 SHA-256 of the certificate's public key, for Chromium's --ignore-certificate-errors-spki-list."""
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-
-        cert = x509.load_pem_x509_certificate(self.cert_path.read_bytes())
-        spki = cert.public_key().public_bytes(serialization.Encoding.DER,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo)
-        digest = hashes.Hash(hashes.SHA256())
-        digest.update(spki)
-        return base64.b64encode(digest.finalize()).decode()
-
 
 def _selfcheck() -> None:  # pragma: no cover - manual
     with BenchStandin() as server:
-        print(server.url, server.spki_sha256_b64, ssl.OPENSSL_VERSION, json.dumps(server.join_options))
+        print(server.url, server.cert_sha256, ssl.OPENSSL_VERSION, json.dumps(server.join_options))
 
 
 if __name__ == "__main__":
