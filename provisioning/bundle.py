@@ -127,7 +127,8 @@ def upgrade_time(reboot_time: str) -> str:
     return f"{total // 60:02d}:{total % 60:02d}"
 
 
-def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = None, jwt: str | None = None) -> Bundle:
+def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = None, jwt: str | None = None,
+                  offline: bool = False) -> Bundle:
     """The files and steps for one device. `psk` is the home's Wi-Fi password (None for a cabled home); `jwt` the
     device's login token for the city's Jitsi (needed when the device list sets jitsi_token)."""
     device, home = target.device, target.home
@@ -172,7 +173,7 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
         # Only the kiosk reads it; a secret file: masked in every diff, its fingerprint keyed.
         files.append(BundleFile(target.config.jwt_file, f"{jwt}\n".encode(), 0o640, "root", KIOSK_USER,
                                 secrets=(jwt,)))
-    steps = device_steps(device.id, UNIT, SYSUSERS, kiosk_source)
+    steps = device_steps(device.id, UNIT, SYSUSERS, kiosk_source, offline=offline)
     # The manifest goes last; apply replaces it with one keyed by the device's drift key (Bundle.keyed).
     return Bundle(device.id, tuple(files) + (_manifest_file(Bundle(device.id, tuple(files), steps).manifest()),),
                   steps)

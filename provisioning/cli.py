@@ -20,6 +20,7 @@ from .bundle import project_source, render_bundle, write_bundle
 from .devicelist import DeviceListError, Loaded, Target, load_file, read_secrets, resolve_secrets, summary
 from .photos import DEVICE_PHOTO_SIDE, LIMITS as PHOTO_LIMITS
 from .rooms import RoomsError, fill_rooms, generate_room
+from . import stickcli
 from .steps import SkipRunner, SystemRunner
 from .tokens import device_tokens
 
@@ -39,6 +40,7 @@ examples:
   palim-provision report collected-logs/ --since 2026-01-01          # the town's usage figures
   palim-provision server-check --devices devices.yaml                # is the city's Jitsi server ready?
   PALIM_JITSI_SECRET=... palim-provision tokens devices.yaml         # login tokens for token authentication
+  EBH_WIFI_PSK=... sudo -E palim-provision image devices.yaml --out palim-stick.img   # an installer stick
 
 exit codes: 0 ok, 2 the input is wrong (nothing was changed), 1 something failed while writing or applying.
 """
@@ -226,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the Palim project to pip install into /opt/palim-kiosk/venv (default: the one running)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (changes, masked diff, steps) instead of text; for the Ansible role")
+    p.add_argument("--offline", action="store_true",
+                   help="download nothing: the packages and the kiosk's wheels must be there (the installer stick)")
 
     p = sub.add_parser("inventory", help="print an Ansible inventory of the fleet", formatter_class=fmt,
                        epilog=INVENTORY_EPILOG.format(playbook=PLAYBOOK),
@@ -289,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="the device list (YAML)")
     p.add_argument("--device", metavar="ID", help="only this device (default: every device with token login)")
     p.add_argument("--out", metavar="DIR", help="write DIR/<id>.jwt (0600) instead of printing '<id> <token>'")
+
+    stickcli.add_parsers(sub, fmt)
     return parser
 
 
@@ -299,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return {"validate": cmd_validate, "rooms": cmd_rooms, "render": cmd_render, "apply": cmd_apply,
                 "inventory": cmd_inventory, "extract": cmd_extract, "cards": cmd_cards,
                 "check": cmd_check, "report": cmd_report, "server-check": cmd_server_check,
-                "tokens": cmd_tokens}[args.command](args)
+                "tokens": cmd_tokens, "image": stickcli.cmd_image, "install": stickcli.cmd_install}[args.command](args)
     except DeviceListError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -449,7 +455,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     source = args.kiosk_source or project_source()
     if live and source is None and not args.dry_run:
         return _err("cannot find the Palim project to install the kiosk from; give --kiosk-source DIR", EXIT_INVALID)
-    bundle = render_bundle(target, psks.get(target.home_key), source if live else None, tokens.get(target.id))
+    bundle = render_bundle(target, psks.get(target.home_key), source if live else None, tokens.get(target.id),
+                           offline=args.offline)
     runner = SystemRunner() if live else SkipRunner()
     try:
         report = apply_bundle(bundle, root, dry_run=args.dry_run, runner=runner)

@@ -158,5 +158,6 @@ def extract_device(loaded: Loaded, device_id: str) -> str:
     out["devices"] = [copy.deepcopy(data["devices"][target.index])]
     text = (f"# Device list for {device_id} only, extracted by palim-provision from {Path(loaded.file).name}.\n"
             + yaml.safe_dump(out, allow_unicode=True, sort_keys=False, width=120))
-    load_text(text, f"<extract of {device_id}>")  # what a host gets must validate on its own
+    # What a host gets must validate on its own; photos are named relative to the list's folder, so check it there.
+    load_text(text, str(Path(loaded.file).parent / f"<extract of {device_id}>"))
     return text

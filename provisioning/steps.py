@@ -93,19 +93,17 @@ class SystemRunner:
 
 
 def device_steps(hostname: str, unit: str, sysusers_conf: str, kiosk_source: str | None,
-                 venv: str = "/opt/palim-kiosk/venv", user: str = "kiosk") -> tuple[Step, ...]:
-    """The live-system steps for one device, in the order they must run."""
+                 venv: str = "/opt/palim-kiosk/venv", user: str = "kiosk", offline: bool = False) -> tuple[Step, ...]:
+    """The live-system steps for one device, in the order they must run; `offline` (the installer stick) only checks
+    that the packages and the kiosk's wheels are there, and downloads nothing."""
     apt_env = (("DEBIAN_FRONTEND", "noninteractive"),)
-    steps = [
-        Step("install runtime packages (apt)", (("apt-get", "update"),
-                                               ("apt-get", "install", "-y", "--no-install-recommends", *PACKAGES)),
-             apt_env, before_files=True),
-    ]
+    install = ("apt-get", "install", "-y", "--no-install-recommends", *PACKAGES)
+    apt = ((*install[:2], "--no-download", *install[2:]),) if offline else (("apt-get", "update"), install)
+    steps = [Step("install runtime packages (apt)", apt, apt_env, before_files=True)]
     if kiosk_source is not None:
+        pip = (f"{venv}/bin/pip", "install", "--upgrade", "--quiet", *(("--no-index",) if offline else ()), kiosk_source)
         steps.append(Step(f"install the kiosk into {venv} from {kiosk_source}",
-                          (("python3", "-m", "venv", venv),
-                           (f"{venv}/bin/pip", "install", "--upgrade", "--quiet", kiosk_source)),
-                          before_files=True))
+                          (("python3", "-m", "venv", venv), pip), before_files=True))
     steps += [
         Step("create the kiosk user (systemd-sysusers)", (("systemd-sysusers", sysusers_conf),)),
         # What 'loginctl enable-linger' does, but also where logind is not running yet (chroot, image): at boot logind

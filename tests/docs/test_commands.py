@@ -42,9 +42,12 @@ NOT_RUN = [
      "a GUI, and it calls a real Jitsi server"),
     ("README.md", "palim-kiosk --hash-pin",
      "asks for the PIN twice on a terminal (the hashing itself: tests/unit/kiosk/test_staff.py)"),
+    ("README.md", "EBH_WIFI_PSK=… sudo -E palim-provision image devices.yaml --out palim-stick.img "
+                  "--home erich-burger-heim",
+     "needs root, the Debian mirror and PyPI, and minutes (tests/vm builds a stick the same way)"),
     ("README.md", "sudo ./scripts/test tests/system -v",
      "runs a part of the test suite this test belongs to (root, minutes; ./scripts/test runs tests/system in CI)"),
-    ("README.md", './scripts/test -m "not system"', "runs the test suite this test belongs to"),
+    ("README.md", './scripts/test -m "not system and not vm"', "runs the test suite this test belongs to"),
     ("README.md", "EBH_WIFI_PSK=… ansible-playbook -i inventory.yml provisioning/ansible/site.yml --check --diff",
      "real devices over SSH (the staging run below uses the same playbook and role)"),
     ("README.md", "EBH_WIFI_PSK=… ansible-playbook -i inventory.yml provisioning/ansible/site.yml --become",
@@ -65,6 +68,13 @@ NOT_RUN = [
      "xvfb-run -a -s \"-screen 0 1280x800x24 -nolisten tcp\" .venv/bin/python bench/run.py --quick --allow-unclean",
      "tests/bench/test_bench_smoke.py runs this, with a second QtWebEngine process of its own alive, in every "
      "./scripts/test"),
+    ("docs/installer-stick.md", "EBH_WIFI_PSK=… sudo -E palim-provision image devices.yaml --out palim-stick.img "
+                                "--home erich-burger-heim",
+     "needs root, the Debian mirror and PyPI, and minutes (tests/vm builds a stick the same way)"),
+    ("docs/installer-stick.md", "sudo dd if=palim-stick.img of=/dev/sdX bs=4M conv=fsync status=progress",
+     "writes to a USB stick (sdX stands for it)"),
+    ("docs/installer-stick.md", "sudo ./scripts/test tests/vm -v",
+     "runs a part of the test suite this test belongs to (root, tens of minutes under TCG)"),
     ("docs/jitsi-server.md", "palim-provision server-check --devices devices.yaml",
      "asks the city's real Jitsi servers over the internet (tests/unit/provisioning/test_server_check.py runs it "
      "against the stand-in, set up well and badly)"),

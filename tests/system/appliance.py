@@ -131,26 +131,31 @@ def new_run(base: Path, log: Log) -> Run:
 
 
 def build_wheel(run: Run) -> Path:
+    """The working tree's wheel, built in the run's folder."""
+    return wheel_of_working_tree(run.dir, run.log)
+
+
+def wheel_of_working_tree(work: Path, log: Log) -> Path:
     """A wheel of the project as it is in this working tree (tracked and new files, nothing ignored), built on the
     host as the Ansible role builds it on the controller (pip wheel --no-deps)."""
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
                            capture_output=True, check=True).stdout.decode().split("\0")
-    src = run.dir / "src"
+    src = work / "src"
     count = 0
     for name in filter(None, files):
         if (REPO / name).is_file():  # else deleted in the working tree
             (src / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, src / name)
             count += 1
-    run.log.write(f"copied {count} files of the working tree to {src}")
+    log.write(f"copied {count} files of the working tree to {src}")
     patch = os.environ.get("PALIM_SYSTEM_SOURCE_PATCH")
     if patch:
         # To try a fix on the appliance before it is in the working tree: a -p1 patch against the project.
-        run.log.run(["patch", "-p1", "--forward", "-d", str(src), "-i", str(Path(patch).resolve())])
+        log.run(["patch", "-p1", "--forward", "-d", str(src), "-i", str(Path(patch).resolve())])
     python = REPO / ".venv" / "bin" / "python"
-    run.log.run([str(python if python.exists() else "python3"), "-m", "pip", "wheel", "--no-deps", "--quiet",
-                 "--wheel-dir", str(run.dir / "dist"), str(src)], timeout=600)
-    wheels = sorted((run.dir / "dist").glob("palim_kiosk-*.whl"))
+    log.run([str(python if python.exists() else "python3"), "-m", "pip", "wheel", "--no-deps", "--quiet",
+                 "--wheel-dir", str(work / "dist"), str(src)], timeout=600)
+    wheels = sorted((work / "dist").glob("palim_kiosk-*.whl"))
     assert len(wheels) == 1, wheels
     return wheels[0]
 

@@ -23,3 +23,14 @@ def test_only_daemon_reload_hostname_and_nmcli_need_a_running_system():
 
 def test_packages_carry_what_cage_and_qt_wayland_need_without_a_login_session():
     assert {"cage", "seatd", "dbus-user-session", "libwayland-cursor0", "libwayland-egl1"} <= set(PACKAGES)
+
+
+def test_offline_steps_download_nothing():
+    steps = device_steps("ebh-01", "palim-kiosk.service", "/etc/sysusers.d/palim-kiosk.conf", "/opt/x.whl",
+                         offline=True)
+    apt = steps[0].commands
+    assert apt == (("apt-get", "install", "--no-download", "-y", "--no-install-recommends", *PACKAGES),)
+    pip = steps[1].commands[-1]
+    assert "--no-index" in pip and pip[-1] == "/opt/x.whl"
+    online = device_steps("ebh-01", "palim-kiosk.service", "/etc/sysusers.d/palim-kiosk.conf", "/opt/x.whl")
+    assert online[0].commands[0] == ("apt-get", "update") and "--no-index" not in online[1].commands[-1]

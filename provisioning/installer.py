@@ -1,0 +1,194 @@
+"""The installer on the stick (palim-provision install, started on tty1): identify, triage, erase, copy, apply, boot.
+
+Every line it shows on the screen (plain German for staff) also goes to its log on the stick and, where the
+machine has a serial console, there. Nothing is written to a disk before the device is identified, suitable, its
+disk chosen and the erase confirmed (or the image was built --unattended).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from . import disk
+from .apply import local_identity
+from .check import DISK_MIN_GB, check
+from .image import INSTALLER_LOG, INSTALLER_UNIT
+from .rootfs import DIST, VENV, Log
+from .stickplan import Disk, StickDevice, blocking_findings, choose_disk, confirmed, identify
+
+TARGET = Path("/mnt/palim-target")
+LIST_IN_TARGET = "/run/palim-install"
+
+
+class Stop(Exception):
+    """The install stops here; the message says why (German, for staff)."""
+
+
+class Screen:
+    """What staff read: tty1 (stdout), the log on the stick, and the serial console when one is active."""
+
+    def __init__(self, log: Log):
+        self.log = log
+        try:
+            active = Path("/sys/class/tty/console/active").read_text().split()
+        except OSError:
+            active = []
+        self.serial = "/dev/ttyS0" if "ttyS0" in active else None
+
+    def say(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.log.write(f"[{time.strftime('%H:%M:%S')}] {text}")
+        if self.serial:
+            try:  # never wait for a serial line nobody reads
+                fd = os.open(self.serial, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+                try:
+                    os.write(fd, f"palim-installer: {text}\r\n".encode())
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass
+
+
+def block_disks(sys_block: Path = Path("/sys/block")) -> list[Disk]:
+    """The machine's block devices with size, removable flag and model."""
+    out = []
+    for entry in sorted(sys_block.iterdir()):
+        def read(rel: str) -> str:
+            try:
+                return (entry / rel).read_text().strip()
+            except OSError:
+                return ""
+        size = int(read("size") or 0) * 512
+        out.append(Disk(entry.name, size, read("removable") == "1", read("device/model")))
+    return out
+
+
+def stick_disk() -> str | None:
+    """The disk this system runs from (the stick), by the device number of /."""
+    st = os.stat("/")
+    try:
+        part = Path(f"/sys/dev/block/{os.major(st.st_dev)}:{os.minor(st.st_dev)}").resolve()
+    except OSError:
+        return None
+    return part.parent.name if (part.parent / "size").exists() and part.parent.name != "block" else part.name
+
+
+def wait_for_staff(screen: Screen) -> int:
+    screen.say("Zum Ausschalten die Eingabetaste drücken.")
+    try:
+        sys.stdin.readline()
+    except OSError:
+        pass
+    subprocess.run(["systemctl", "poweroff"], check=False)
+    return 1
+
+
+def run(stick: Path) -> int:
+    """The whole install; returns the exit code (0: rebooting into the kiosk)."""
+    Path(INSTALLER_LOG).parent.mkdir(parents=True, exist_ok=True)
+    log = Log(Path(INSTALLER_LOG))
+    screen = Screen(log)
+    started = time.monotonic()
+    try:
+        settings = json.loads((stick / "stick.json").read_text())
+        screen.say("Palim-Installationsstick")
+        target_disk, device_id = _prepare(screen, settings)
+        _install(screen, log, stick, target_disk, device_id)
+    except Stop as exc:
+        screen.say(str(exc))
+        return wait_for_staff(screen)
+    except Exception as exc:  # noqa: BLE001 - staff must read every failure on the screen, not a traceback
+        log.write(traceback.format_exc())
+        screen.say(f"Fehler: {exc}")
+        screen.say(f"Das Gerät ist nicht fertig eingerichtet. Einzelheiten stehen im Protokoll auf dem Stick "
+                   f"({INSTALLER_LOG}).")
+        return wait_for_staff(screen)
+    screen.say(f"Fertig nach {time.monotonic() - started:.0f} s. Das Gerät startet neu, mit dem Kiosk. "
+               f"Bitte den Stick abziehen.")
+    os.sync()
+    subprocess.run(["systemctl", "reboot"], check=False)
+    return 0
+
+
+def _prepare(screen: Screen, settings: dict) -> tuple[Disk, str]:
+    """Identify, triage, choose the disk and have staff confirm; nothing is written before this returns."""
+    devices = [StickDevice(d["id"], d.get("mac"), d.get("serial")) for d in settings["devices"]]
+    macs, serial = local_identity()
+    found = identify(devices, macs, serial)
+    triage = check(Path("/"))
+    if len(found) != 1:
+        screen.say("Dieses Gerät steht nicht in der Geräteliste dieses Sticks." if not found else
+                   f"Dieses Gerät passt zu mehreren Einträgen: {', '.join(d.id for d in found)}.")
+        screen.say(f"  MAC-Adressen: {', '.join(sorted(macs)) or 'keine'}")
+        screen.say(f"  Seriennummer: {serial or 'unbekannt'}")
+        screen.say("Eignung (palim-provision check):")
+        for line in triage.lines():
+            screen.say(f"  {line}")
+        raise Stop("Bitte das Gerät mit MAC oder Seriennummer (match:) in die Geräteliste eintragen und einen neuen "
+                   "Stick bauen. Es wurde nichts geschrieben.")
+    device_id = found[0].id
+    screen.say(f"Gerät erkannt: {device_id}")
+    blocking = blocking_findings([(f.name, f.status, f.reason or f.value) for f in triage.findings],
+                                 set(settings.get("waive", [])))
+    for line in triage.lines():
+        screen.log.write(f"  {line}")
+    if blocking:
+        raise Stop("Das Gerät ist nicht geeignet:\n  " + "\n  ".join(blocking) + "\nEs wurde nichts geschrieben.")
+    chosen, reason = choose_disk(block_disks(), stick_disk(), DISK_MIN_GB * 1000 ** 3)
+    if chosen is None:
+        raise Stop(f"{reason} Es wurde nichts geschrieben.")
+    screen.say(f"Ziel: {chosen.describe()}. Alles darauf wird gelöscht.")
+    if not settings.get("unattended"):
+        screen.say(f"Zum Bestätigen die Gerätekennung ({device_id}) eintippen und die Eingabetaste drücken:")
+        if not confirmed(sys.stdin.readline(), device_id):
+            raise Stop("Nicht bestätigt. Es wurde nichts geschrieben.")
+    return chosen, device_id
+
+
+def _install(screen: Screen, log: Log, stick: Path, target: Disk, device_id: str) -> None:
+    screen.say("1/5 Festplatte einteilen")
+    esp, root = disk.partition(log, target.path)
+    disk.make_filesystems(log, esp, root)
+    with disk.mounted(log, root, esp, TARGET) as mnt:
+        screen.say("2/5 System kopieren (einige Minuten)")
+        # A bind mount of / shows the stick's root without /proc, /sys, /dev and /run mounted over it.
+        source = Path("/run/palim-stick-root")
+        source.mkdir(exist_ok=True)
+        log.run(["mount", "--bind", "-o", "ro", "/", str(source)])
+        try:
+            disk.copy_root(log, source, mnt, exclude=(str(stick), INSTALLER_LOG, "/var/log/journal/*"))
+        finally:
+            log.run(["umount", str(source)], check=False)
+        disk.write_fstab(log, mnt, root, esp)
+        for path in (f"etc/systemd/system/{INSTALLER_UNIT}", f"etc/systemd/system/multi-user.target.wants/{INSTALLER_UNIT}"):
+            (mnt / path).unlink(missing_ok=True)
+        screen.say(f"3/5 Kiosk einrichten für {device_id} (palim-provision apply)")
+        _apply(log, stick, mnt, device_id)
+        screen.say("4/5 Bootloader (BIOS und UEFI)")
+        disk.install_grub(log, mnt, target.path, root)
+        screen.say("5/5 Abschließen")
+
+
+def _apply(log: Log, stick: Path, mnt: Path, device_id: str) -> None:
+    secrets = json.loads((stick / "secrets" / f"{device_id}.json").read_text())
+    wheels = sorted((mnt / DIST.lstrip("/")).glob("palim_kiosk-*.whl"))
+    if len(wheels) != 1:
+        raise Stop(f"Auf dem Stick liegt nicht genau ein Kiosk-Paket in {DIST} ({len(wheels)}).")
+    lists = mnt / LIST_IN_TARGET.lstrip("/")
+    lists.mkdir(parents=True, exist_ok=True)
+    log.run(["mount", "--bind", "-o", "ro", str(stick / "devices" / device_id), str(lists)])
+    try:
+        with disk.chroot_mounts(log, mnt):
+            log.run(["chroot", str(mnt), f"{VENV}/bin/palim-provision", "apply", f"{LIST_IN_TARGET}/devices.yaml",
+                     "--device", device_id, "--root", "/", "--offline",
+                     "--kiosk-source", f"{DIST}/{wheels[0].name}"],
+                    env=secrets, secrets=list(secrets.values()), timeout=1800)
+    finally:
+        log.run(["umount", str(lists)], check=False)
+        lists.rmdir()

@@ -1,0 +1,90 @@
+"""The installer stick's decisions: disk layout, which disk, which device, what blocks an install."""
+
+import subprocess
+
+import pytest
+
+from provisioning.stickplan import (BIOS_BOOT, ESP, Disk, StickDevice, blocking_findings, choose_disk, confirmed,
+                                    fstab, identify, image_size_bytes, layout_script, partition_path)
+from tests.requirements import need_tool
+
+GB = 1000 ** 3
+MIB = 1024 ** 2
+
+
+def test_layout_is_bios_boot_then_esp_then_root_and_sfdisk_reads_it(tmp_path):
+    script = layout_script()
+    assert script.splitlines()[0] == "label: gpt"
+    assert [BIOS_BOOT in script, ESP in script] == [True, True]
+    sfdisk = need_tool("sfdisk", apt="fdisk")
+    image = tmp_path / "disk.img"
+    image.write_bytes(b"")
+    with open(image, "r+b") as handle:
+        handle.truncate(512 * MIB)
+    subprocess.run([sfdisk, "--quiet", str(image)], input=script, text=True, check=True)
+    dump = subprocess.run([sfdisk, "--dump", str(image)], capture_output=True, text=True, check=True).stdout
+    parts = [line for line in dump.splitlines() if line.startswith(str(image))]
+    assert len(parts) == 3
+    assert "size=        2048" in parts[0] and f"type={BIOS_BOOT}" in parts[0]
+    assert f"size=      {128 * 2048}" in parts[1] and f"type={ESP}" in parts[1]
+    assert 'name="palim-root"' in parts[2]
+
+
+@pytest.mark.parametrize("disk, part", [("/dev/sda", "/dev/sda2"), ("/dev/vda", "/dev/vda2"),
+                                        ("/dev/nvme0n1", "/dev/nvme0n1p2"), ("/dev/mmcblk0", "/dev/mmcblk0p2"),
+                                        ("/dev/loop3", "/dev/loop3p2")])
+def test_partition_names(disk, part):
+    assert partition_path(disk, 2) == part
+
+
+def test_fstab_mounts_root_and_esp_by_uuid():
+    text = fstab("1234-root", "ABCD-EF01")
+    assert "UUID=1234-root / ext4 errors=remount-ro 0 1" in text
+    assert "UUID=ABCD-EF01 /boot/efi vfat" in text
+    assert "/boot/efi" not in fstab("1234-root", None)
+
+
+def test_the_one_internal_disk_is_chosen_never_the_stick_or_a_removable_one():
+    disks = [Disk("sda", 64 * GB, False, "SSD"), Disk("sdb", 8 * GB, True), Disk("loop0", 2 * GB, False),
+             Disk("sr0", 1 * GB, True), Disk("zram0", 4 * GB, False)]
+    assert choose_disk(disks, "sdb", 16 * GB) == (disks[0], "")
+    # a USB stick that does not say it is removable is still the stick
+    chosen, _ = choose_disk([Disk("sda", 64 * GB, False), Disk("sdb", 8 * GB, False)], "sdb", 16 * GB)
+    assert chosen.name == "sda"
+
+
+@pytest.mark.parametrize("disks, reason", [
+    ([Disk("sdb", 8 * GB, True)], "Keine eingebaute Festplatte"),
+    ([Disk("sda", 64 * GB, False), Disk("nvme0n1", 256 * GB, False)], "Mehrere eingebaute Festplatten"),
+    ([Disk("mmcblk0", 8 * GB, False)], "zu klein (mindestens 16 GB)"),
+])
+def test_no_disk_is_chosen_when_it_is_not_clear_which(disks, reason):
+    chosen, why = choose_disk(disks, "sdb", 16 * GB)
+    assert chosen is None and reason in why
+
+
+def test_a_device_is_identified_by_mac_or_serial_case_aside():
+    devices = [StickDevice("ebh-01", mac="3c:52:82:1a:2b:3c"), StickDevice("ebh-02", serial="5CG1234XYZ")]
+    assert [d.id for d in identify(devices, {"3C:52:82:1A:2B:3C", "52:54:00:00:00:01"}, None)] == ["ebh-01"]
+    assert [d.id for d in identify(devices, set(), " 5cg1234xyz ")] == ["ebh-02"]
+    assert identify(devices, {"52:54:00:12:34:56"}, "OTHER") == []
+
+
+def test_waived_checks_do_not_block_the_install():
+    findings = [("camera", "fail", "no video capture device"), ("memory", "ok", ""), ("screen", "note", "small"),
+                ("speaker", "fail", "no ALSA playback device")]
+    assert blocking_findings(findings, set()) == ["camera: no video capture device",
+                                                  "speaker: no ALSA playback device"]
+    assert blocking_findings(findings, {"camera"}) == ["speaker: no ALSA playback device"]
+
+
+def test_the_erase_is_confirmed_only_by_the_device_id():
+    assert confirmed(" EBH-01\n", "ebh-01")
+    assert not confirmed("ja\n", "ebh-01") and not confirmed("", "ebh-01")
+
+
+def test_the_image_has_room_for_the_root_and_its_partitions():
+    size = image_size_bytes(1500 * MIB)
+    assert size % MIB == 0
+    assert size >= 1500 * MIB * 6 // 5 + 131 * MIB
+    assert image_size_bytes(100 * MIB) >= 356 * MIB + 131 * MIB
