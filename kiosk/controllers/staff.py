@@ -18,7 +18,8 @@ from kiosk.core.files import state_dir
 from kiosk.staff import PIN_LOCK_FILE, CornerTaps, PinLock
 from kiosk.ui.window import KioskWindow
 from kiosk.controllers.watchers import Background
-from kiosk.core.servercheck import FAIL, WARN, ServerReport, check_server
+from kiosk.core.servercheck import FAIL, WARN, ServerReport
+from kiosk.core.servercheck_child import check_server_in_child
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +142,8 @@ class StaffController(QObject):
         check_id, config = self._check_id, self.config
 
         def work() -> ServerReport:
-            return check_server(config.server, config.tls_pins, token=read_token(config.jwt_file),
-                                presence_url=config.presence.url, timeout=SERVER_CHECK_MS / 1000)
+            return check_server_in_child(config.server, config.tls_pins, token=read_token(config.jwt_file),
+                                         presence_url=config.presence.url, timeout=SERVER_CHECK_MS / 1000)
 
         self._worker.submit(work, lambda report: self._server_checked(check_id, report))
 
