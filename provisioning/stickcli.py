@@ -31,6 +31,16 @@ fdisk, dosfstools and e2fsprogs. The Debian root is cached in --cache (about 2 G
 exit codes: 0 built, 2 wrong input (nothing written), 1 building failed (nothing written; see the log it names).
 """
 
+INSTALL_EPILOG = """\
+examples:
+  palim-provision install /root/palim-stick      # what palim-installer.service runs on the stick, on tty1
+
+Identifies this machine by MAC or DMI serial among the stick's devices, runs the triage, chooses the one internal
+disk, asks staff to type the device id (unless the stick was built --unattended), erases and installs it, runs
+apply --offline for the device and reboots. Messages in German on the screen and in /var/log/palim-installer.log.
+exit codes: 0 installed (rebooting), 1 stopped (the reason is on the screen), 2 not on a stick.
+"""
+
 
 def add_parsers(sub, fmt) -> None:
     """Register image and install."""
@@ -52,6 +62,7 @@ def add_parsers(sub, fmt) -> None:
     p.add_argument("--mirror", metavar="URL", default="http://deb.debian.org/debian", help="the Debian mirror")
 
     p = sub.add_parser("install", help="the installer the stick runs on tty1 (not for a running device)",
+                       formatter_class=fmt, epilog=INSTALL_EPILOG,
                        description="Install this machine from the stick it booted (run by palim-installer.service).")
     p.add_argument("stick", metavar="DIR", help="the stick's folder with stick.json, devices/ and secrets/")
 
