@@ -98,7 +98,7 @@ def run(stick: Path) -> int:
     try:
         settings = json.loads((stick / "stick.json").read_text())
         screen.say("Palim-Installationsstick")
-        target_disk, device_id = _prepare(screen, settings)
+        target_disk, device_id = prepare(screen, settings)
         _install(screen, log, stick, target_disk, device_id)
     except Stop as exc:
         screen.say(str(exc))
@@ -116,7 +116,7 @@ def run(stick: Path) -> int:
     return 0
 
 
-def _prepare(screen: Screen, settings: dict) -> tuple[Disk, str]:
+def prepare(screen: Screen, settings: dict) -> tuple[Disk, str]:
     """Identify, triage, choose the disk and have staff confirm; nothing is written before this returns."""
     devices = [StickDevice(d["id"], d.get("mac"), d.get("serial")) for d in settings["devices"]]
     macs, serial = local_identity()

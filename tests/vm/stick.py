@@ -1,0 +1,169 @@
+"""The installer-stick test's steps on the host: the stand-in's certificate, the image, test-only drop-ins.
+
+The stick is made by the real `palim-provision image` (a subprocess of this venv's command) from the example device
+list with one test-only change (server and tls_pins point at the stand-in, as in the whole-appliance test). After
+the install, the test adds to the installed disk only what lets it watch: the journal on the serial console, the
+stand-in on the VM's loopback and a probe that prints the kiosk's state and MemAvailable every five seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from provisioning.rootfs import Log
+from tests.system import appliance as ap
+
+REPO = ap.REPO
+CACHE = ap.CACHE
+WORK = Path(os.environ.get("PALIM_VM_WORK", REPO / "build" / "vm-test"))
+HOME = "erich-burger-heim"
+ROOM = "palim-l2hdeebeoie5kzya3mw4pgrmnb"  # ebh-01's room in provisioning/examples/devices.yaml
+SITE = Path(sys.executable).parent.parent / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+# What the stand-in needs beyond the kiosk's venv in the VM (the same Debian 12 Python, so the host's wheels fit).
+STANDIN_LIBS = ("jwt", "cryptography", "cffi", "pycparser")
+# What the run measured, printed at the end of the pytest run (conftest.py) and kept in the run's steps.log.
+REPORT: list[str] = []
+
+JOURNAL_TO_SERIAL = """\
+# palim VM test only: the journal on the serial console, where the test reads it.
+[Journal]
+ForwardToConsole=yes
+TTYPath=/dev/ttyS0
+MaxLevelConsole=info
+"""
+STANDIN_UNIT = """\
+# palim VM test only: the Jitsi stand-in on the VM's own loopback (no route leaves the VM).
+[Unit]
+Description=Jitsi stand-in for the VM test
+Before=palim-kiosk.service
+
+[Service]
+Environment=PYTHONPATH=/opt/palim-vm-test/site
+ExecStart=/opt/palim-kiosk/venv/bin/python -u /opt/palim-vm-test/standin_in_vm.py /opt/palim-vm-test/cert
+StandardOutput=journal+console
+
+[Install]
+WantedBy=multi-user.target
+"""
+# Under TCG every instruction is emulated: the kiosk's first start takes minutes, not the seconds the unit allows.
+# cage's GLES renderer on mesa's kms_swrast (virtio-gpu without 3D) crashes with SIGSEGV (seen here, cage 0.1.4,
+# wlroots 0.15, mesa 22.3); a laptop's GPU has a real mesa driver. wlroots' own software renderer draws instead.
+SLOW_START_DROPIN = """\
+# palim VM test only: QEMU without KVM runs the kiosk's start many times slower than a laptop does, and its
+# virtio-gpu has no 3D, where cage's GLES renderer crashes: wlroots' pixman renderer instead.
+[Service]
+TimeoutStartSec=900
+Environment=WLR_RENDERER=pixman
+"""
+PROBE = """\
+#!/bin/sh
+# palim VM test only: the kiosk's state and the free memory every five seconds, on the serial console.
+while :; do
+  echo "palim-vm-probe kiosk=$(systemctl is-active palim-kiosk.service) getty1=$(systemctl is-active getty@tty1.service) mem_available_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)"
+  sleep 5
+done
+"""
+PROBE_UNIT = """\
+[Unit]
+Description=palim VM test probe
+[Service]
+ExecStart=/bin/sh /opt/palim-vm-test/probe.sh
+StandardOutput=journal+console
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def standin_pin(cert_dir: Path) -> str:
+    """Make (or reuse) the stand-in's certificate on the host and return its pin for the device list."""
+    from jitsi_standin.server import StandinServer
+
+    server = StandinServer(port=0, cert_dir=cert_dir)
+    server.start()
+    try:
+        return server.cert_sha256
+    finally:
+        server.stop()
+
+
+def build_image(log: Log, run_dir: Path, pin: str, psk: str) -> tuple[Path, str]:
+    """The stick, built by palim-provision image; (path, its output)."""
+    devices = run_dir / "devices.yaml"
+    devices.write_text(ap.device_list_for_standin(pin), encoding="utf-8")
+    wheel = ap.wheel_of_working_tree(run_dir, log)
+    out = run_dir / "palim-stick.img"
+    command = shutil.which("palim-provision", path=str(Path(sys.executable).parent)) or "palim-provision"
+    proc = log.run([command, "image", str(devices), "--out", str(out), "--home", HOME, "--unattended",
+                    "--waive", "camera", "--kiosk-source", str(wheel), "--cache", str(CACHE)],
+                   env={"EBH_WIFI_PSK": psk}, timeout=3600, secrets=[psk])
+    return out, proc.stdout + proc.stderr
+
+
+def copy_sparse(source: Path, target: Path) -> Path:
+    subprocess.run(["cp", "--sparse=always", str(source), str(target)], check=True)
+    return target
+
+
+@contextmanager
+def mounted_root(log: Log, image: Path, where: Path, *, read_only: bool = False):
+    """The root partition (3) of a disk image, mounted; read-only without replaying its journal when asked."""
+    loop = log.run(["losetup", "--find", "--show", "--partscan", *(["--read-only"] if read_only else []),
+                    str(image)]).stdout.strip()
+    where.mkdir(parents=True, exist_ok=True)
+    try:
+        log.run(["partx", "--update", loop], check=False)  # without udev the partitions' nodes need a nudge
+        for _ in range(50):
+            if Path(f"{loop}p3").exists():
+                break
+            time.sleep(0.1)
+        log.run(["mount", *(["-o", "ro,noload"] if read_only else []), f"{loop}p3", str(where)])
+        try:
+            yield where
+        finally:
+            log.run(["umount", str(where)], check=False)
+    finally:
+        log.run(["losetup", "--detach", loop], check=False)
+
+
+def add_test_dropins(root: Path, cert_dir: Path) -> None:
+    """What lets the test watch the installed device; everything else is what the installer made."""
+    conf = root / "etc/systemd/journald.conf.d"
+    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "zz-vm-test.conf").write_text(JOURNAL_TO_SERIAL)
+    opt = root / "opt/palim-vm-test"
+    site = opt / "site"
+    site.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO / "jitsi_standin", site / "jitsi_standin", ignore=shutil.ignore_patterns("__pycache__"),
+                    dirs_exist_ok=True)
+    for name in STANDIN_LIBS:
+        shutil.copytree(SITE / name, site / name, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+    for backend in SITE.glob("_cffi_backend*.so"):
+        shutil.copy2(backend, site / backend.name)
+    shutil.copytree(cert_dir, opt / "cert", dirs_exist_ok=True)
+    shutil.copy2(Path(__file__).with_name("standin_in_vm.py"), opt / "standin_in_vm.py")
+    (opt / "probe.sh").write_text(PROBE)
+    units = root / "etc/systemd/system"
+    (units / "palim-kiosk.service.d").mkdir(parents=True, exist_ok=True)
+    (units / "palim-kiosk.service.d" / "zz-vm-test-tcg.conf").write_text(SLOW_START_DROPIN)
+    wants = units / "multi-user.target.wants"
+    wants.mkdir(parents=True, exist_ok=True)
+    for name, text in (("palim-vm-standin.service", STANDIN_UNIT), ("palim-vm-probe.service", PROBE_UNIT)):
+        (units / name).write_text(text)
+        (wants / name).unlink(missing_ok=True)
+        (wants / name).symlink_to(f"/etc/systemd/system/{name}")
+
+
+def probes(serial_text: str) -> list[dict[str, str]]:
+    """The probe's lines on the serial console, oldest first, as dicts."""
+    out = []
+    for line in serial_text.splitlines():
+        if "palim-vm-probe kiosk=" in line:
+            fields = line[line.index("palim-vm-probe ") + len("palim-vm-probe "):].split()
+            out.append(dict(f.split("=", 1) for f in fields if "=" in f))
+    return out

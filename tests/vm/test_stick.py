@@ -1,0 +1,220 @@
+"""The installer stick in a real virtual machine (QEMU under TCG, OVMF for UEFI, SeaBIOS for legacy BIOS).
+
+Built with `palim-provision image --unattended`, booted as a removable USB disk beside an empty 20 GB virtio disk:
+the stick recognises the device by its MAC, installs and reboots; the installed disk then boots to the kiosk's home
+screen on the VM's display (cage on virtio-gpu DRM), a tap of the absolute pointer joins the stand-in's room (on the VM's
+loopback, test-only), the disk boots with SeaBIOS too, and an unknown device leaves its disk untouched.
+Proves what the container test cannot: kernel, DRM/KMS, tty1 handed from getty to cage, boot loader, pointer input
+and memory in a 2 GiB machine. Figures are printed at the end of the run (TCG: for comparison between versions only).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from provisioning import image as image_module
+from provisioning.rootfs import Log
+from tests.requirements import need
+from tests.system import appliance as ap
+from tests.vm import machine as vm
+from tests.vm import stick as st
+
+pytestmark = pytest.mark.vm
+
+INSTALL_TIMEOUT_S = 3600
+HOME_TIMEOUT_S = 1500
+HOME_LINE = f"home screen shown for {ap.RESIDENT}"
+GREEN, PAPER = (0x17, 0x59, 0x2F), (0xF7, 0xF3, 0xEA)
+
+
+def host_problem() -> str | None:
+    if os.environ.get("PALIM_VM_TEST", "").lower() in ("0", "no", "skip"):
+        return "PALIM_VM_TEST=0 opts out of it"
+    problem = ap.host_problem() or image_module.host_problem()
+    if problem:
+        return problem
+    if shutil.which(vm.QEMU) is None:
+        return "qemu-system-x86_64 is not installed (install the Debian package qemu-system-x86)"
+    if not (vm.OVMF_CODE.is_file() and vm.OVMF_VARS.is_file()):
+        return f"{vm.OVMF_CODE} is missing (install the Debian package ovmf)"
+    return None
+
+
+@dataclass
+class Run:
+    dir: Path
+    log: Log
+    facts: dict = field(default_factory=dict)
+    shots: dict = field(default_factory=dict)
+    serial: dict = field(default_factory=dict)
+    installed: dict = field(default_factory=dict)
+
+
+def say(run: Run, text: str) -> None:
+    st.REPORT.append(text)
+    run.log.write(f"[vm] {text}")
+
+
+@pytest.fixture(scope="module")
+def stick_run() -> Iterator[Run]:
+    problem = host_problem()
+    need(problem is None, f"installer-stick VM test not possible on this host: {problem}")
+    st.WORK.mkdir(parents=True, exist_ok=True)
+    run_dir = st.WORK / time.strftime("run-%Y%m%dT%H%M%S")
+    run_dir.mkdir()
+    run = Run(run_dir, Log(run_dir / "steps.log"))
+    say(run, f"log of every step: {run.log.path}")
+    psk = "palim-vm-" + os.urandom(6).hex()
+    machines: list[vm.Machine] = []
+    try:
+        with run.log.phase("image"):
+            started = time.monotonic()
+            cert = st.CACHE / "vm-standin-cert"
+            pin = st.standin_pin(cert)
+            stick, output = st.build_image(run.log, run_dir, pin, psk)
+            run.facts["image build"] = f"{time.monotonic() - started:.0f} s"
+            run.facts["image size"] = f"{stick.stat().st_size / 1000 ** 3:.2f} GB"
+            run.facts["image output"] = output
+            assert psk not in output
+        with run.log.phase("install (UEFI, unattended)"):
+            disk = vm.sparse_disk(run_dir / "internal.img")
+            stick_copy = st.copy_sparse(stick, run_dir / "stick-install.img")
+            m = vm.start("install", run_dir, disk=disk, stick=stick_copy)
+            machines.append(m)
+            m.wait_serial(r"palim-installer: Gerät erkannt: ebh-01", 1200)
+            run.shots["installing"] = m.screendump(run_dir / "installing.png")
+            code = m.wait_exit(INSTALL_TIMEOUT_S)
+            run.facts["install (stick boot, copy, apply, GRUB), under TCG"] = f"{time.monotonic() - m.started:.0f} s"
+            run.serial["install"] = m.serial_text()
+            run.facts["install exit"] = code
+            with st.mounted_root(run.log, stick_copy, run_dir / "mnt-stick", read_only=True) as root:
+                run.installed["stick log"] = (root / image_module.INSTALLER_LOG.lstrip("/")).read_text()
+        with run.log.phase("inspect the installed disk, add the test's drop-ins"):
+            with st.mounted_root(run.log, disk, run_dir / "mnt-disk") as root:
+                run.installed["hostname"] = (root / "etc/hostname").read_text().strip()
+                run.installed["stick folder"] = (root / "root/palim-stick").exists()
+                run.installed["installer unit"] = (root / f"etc/systemd/system/{image_module.INSTALLER_UNIT}").exists()
+                wifi = next((root / "etc/NetworkManager/system-connections").glob("*"), None)
+                run.installed["wifi"] = None if wifi is None else (oct(wifi.stat().st_mode & 0o777), wifi.stat().st_uid,
+                                                                   psk in wifi.read_text())
+                run.installed["default target"] = os.readlink(root / "etc/systemd/system/default.target")
+                run.installed["machine-id"] = (root / "etc/machine-id").read_text()
+                st.add_test_dropins(root, cert)
+        with run.log.phase("UEFI boot to home, tap, call"):
+            m = vm.start("uefi", run_dir, disk=disk)
+            machines.append(m)
+            _, run.facts["boot to home screen (UEFI, TCG)"] = m.wait_serial(HOME_LINE, HOME_TIMEOUT_S)
+            m.wait_serial(r"palim-vm-probe kiosk=active", 120)
+            time.sleep(10)
+            run.shots["home"] = m.screendump(run_dir / "home.png")
+            run.facts["probe at home"] = st.probes(m.serial_text())[-1]
+            mark = len(m.serial_text())
+            tapped_at = time.monotonic() - m.started
+            m.tap(vm.WIDTH // 2, vm.HEIGHT // 2)
+            _, joined_at = m.wait_serial(rf"palim-vm-standin: join of {st.ROOM} let in", 300, after=mark)
+            run.facts["tap to the stand-in's room page (TCG)"] = f"{joined_at - tapped_at:.0f} s"
+            time.sleep(60)
+            run.shots["call"] = m.screendump(run_dir / "call-60s.png")
+            run.facts["probe after 60 s in the call"] = st.probes(m.serial_text())[-1]
+            run.serial["uefi"] = m.serial_text()
+            run.facts["uefi power off"] = m.stop()
+        with run.log.phase("legacy BIOS boot to home"):
+            m = vm.start("bios", run_dir, disk=disk, uefi=False)
+            machines.append(m)
+            _, run.facts["boot to home screen (SeaBIOS, TCG)"] = m.wait_serial(HOME_LINE, HOME_TIMEOUT_S)
+            run.shots["bios home"] = m.screendump(run_dir / "bios-home.png")
+            run.facts["bios power off"] = m.stop()
+        with run.log.phase("unknown device"):
+            other = vm.sparse_disk(run_dir / "other-internal.img")
+            stick_copy = st.copy_sparse(stick, run_dir / "stick-unknown.img")
+            m = vm.start("unknown", run_dir, disk=other, stick=stick_copy, mac="52:54:00:ab:cd:ef",
+                         serial_number="OTHER-0042")
+            machines.append(m)
+            m.wait_serial(r"Es wurde nichts geschrieben", 1200)
+            time.sleep(3)
+            run.shots["unknown"] = m.screendump(run_dir / "unknown-device.png")
+            run.serial["unknown"] = m.serial_text()
+            m.stop()
+            run.installed["other disk written"] = vm.has_data(other)
+        yield run
+    finally:
+        for m in machines:
+            if m.proc.poll() is None:
+                m.stop(30)
+        for name, seconds in run.log.phases.items():
+            say(run, f"phase {name}: {seconds} s")
+        for key, value in run.facts.items():
+            if key.startswith("probe"):
+                value = f"{value}; MemAvailable {int(value['mem_available_kb']) / 1024:.0f} MiB of 2048"
+            if key != "image output":
+                say(run, f"{key}: {value if not isinstance(value, float) else f'{value:.0f} s'}")
+        for key, path in run.shots.items():
+            say(run, f"screendump {key}: {path}")
+        for big in ("internal.img", "other-internal.img", "stick-install.img", "stick-unknown.img", "palim-stick.img"):
+            if os.environ.get("PALIM_VM_KEEP") != "1":
+                (run_dir / big).unlink(missing_ok=True)
+
+
+def _pixel(png: Path, x: int, y: int) -> tuple[int, int, int]:
+    from PyQt6.QtGui import QImage
+
+    image = QImage(str(png))
+    assert not image.isNull(), png
+    color = image.pixelColor(x, y)
+    return color.red(), color.green(), color.blue()
+
+
+def test_the_image_command_says_the_stick_holds_secrets(stick_run):
+    output = stick_run.facts["image output"]
+    assert "wrote " in output and "wipe it after the roll-out" in output
+    assert "unattended" in output
+
+
+def test_the_stick_recognised_the_device_and_installed_it(stick_run):
+    log = stick_run.installed["stick log"]
+    for line in ("Gerät erkannt: ebh-01", "1/5 Festplatte einteilen", "3/5 Kiosk einrichten für ebh-01",
+                 "4/5 Bootloader", "Fertig nach"):
+        assert line in log
+    assert stick_run.facts["install exit"] == 0  # -no-reboot: the installer's reboot ends QEMU
+    assert "palim-installer: Fertig nach" in stick_run.serial["install"]
+
+
+def test_the_installed_disk_is_the_device_not_the_stick(stick_run):
+    got = stick_run.installed
+    assert got["hostname"] == "ebh-01"
+    assert got["stick folder"] is False and got["installer unit"] is False
+    assert got["default target"].endswith("graphical.target")
+    assert got["wifi"] == ("0o600", 0, True)
+
+
+def test_uefi_boot_reaches_the_home_screen_on_the_display(stick_run):
+    probe = stick_run.facts["probe at home"]
+    assert probe["kiosk"] == "active"  # Type=notify: active means the kiosk sent READY=1
+    assert probe["getty1"] == "inactive"  # cage holds tty1
+    home = stick_run.shots["home"]
+    assert _pixel(home, vm.WIDTH // 2, vm.HEIGHT // 2) == GREEN
+    assert _pixel(home, 5, vm.HEIGHT - 5) == PAPER
+
+
+def test_a_tap_of_the_pointer_joins_the_room(stick_run):
+    assert f"palim-vm-standin: join of {st.ROOM} let in" in stick_run.serial["uefi"]
+    assert int(stick_run.facts["probe after 60 s in the call"]["mem_available_kb"]) > 0
+
+
+def test_the_installed_disk_boots_with_legacy_bios_too(stick_run):
+    assert "boot to home screen (SeaBIOS, TCG)" in stick_run.facts
+
+
+def test_an_unknown_device_is_shown_and_its_disk_left_untouched(stick_run):
+    serial = stick_run.serial["unknown"]
+    assert "Dieses Gerät steht nicht in der Geräteliste" in serial
+    assert "52:54:00:ab:cd:ef" in serial and "OTHER-0042" in serial
+    assert "verdict:" in serial  # the triage
+    assert stick_run.installed["other disk written"] is False
