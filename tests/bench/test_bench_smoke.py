@@ -89,6 +89,10 @@ def test_quick_benchmark_marks_unclean_runs_invalid_and_prints_the_table(second_
             assert run[key] is not None, (run["browser"], key)
         assert "main" in run["idle_roles"] and "renderer" in run["call_roles"], run["call_roles"]
         assert set(run["call_roles"]["renderer"]) == {"pss", "uss", "rss", "procs"}
+        # The busiest threads in the call, by role and name (the renderer encodes and decodes the video).
+        threads = run["call_threads"]
+        assert threads and all(set(t) == {"role", "thread", "cpu"} for t in threads), threads
+        assert any(t["role"] == "renderer" for t in threads), threads
     line = next(line for line in text.splitlines() if line.startswith("| idle at home: tree PSS"))
     assert line.count("—") == 3, f"an unclean figure leaked into the statistics: {line}"
     invalid = [line for line in text.splitlines() if line.startswith(("| 1 | palim |", "| 1 | chromium |"))]
