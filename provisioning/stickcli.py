@@ -88,7 +88,8 @@ def cmd_image(args: argparse.Namespace) -> int:
         return _err(f"--out {out}: give a file in an existing folder", EXIT_INVALID)
     source = args.kiosk_source or project_source()
     if source is None or not Path(source).exists():
-        return _err("cannot find the Palim project to put on the stick; give --kiosk-source DIR or a wheel", EXIT_INVALID)
+        return _err("cannot find the Palim project to put on the stick; give --kiosk-source DIR or a wheel",
+                    EXIT_INVALID)
     problem = image.host_problem()
     if problem:
         return _err(problem, EXIT_FAILED)
@@ -100,8 +101,9 @@ def cmd_image(args: argparse.Namespace) -> int:
         return _err(f"building the image failed, nothing was written: {exc}", EXIT_FAILED)
     print(f"wrote {result.path} ({result.size_bytes / 1000 ** 3:.1f} GB) in {result.seconds:.0f} s"
           f"{' (Debian root from the cache)' if result.cached_root else ''}; log: {out}.log")
-    print(f"{'unattended: erases the internal disk without asking' if args.unattended else 'staff confirm the erase by typing the device id'}"
-          f"{'; waived checks: ' + ', '.join(args.waive) if args.waive else ''}")
+    asks = ("unattended: erases the internal disk without asking" if args.unattended
+            else "staff confirm the erase by typing the device id")
+    print(asks + (f"; waived checks: {', '.join(args.waive)}" if args.waive else ""))
     print("This stick holds the Wi-Fi passwords and login tokens of these homes (readable by root only).\n"
           "Keep it locked away and wipe it after the roll-out (wipefs -a /dev/sdX, or write another image onto it).")
     return EXIT_OK

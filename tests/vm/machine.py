@@ -110,8 +110,8 @@ class Machine:
         time.sleep(0.15)
         self.qmp("input-send-event", events=[{"type": "btn", "data": {"down": False, "button": "left"}}])
 
-    def stop(self, timeout: float = 120) -> int:
-        """Power off through ACPI, then quit if the guest does not."""
+    def stop(self, timeout: float = 15) -> int:
+        """Power off through ACPI, then quit if the guest does not (a kiosk ignores the power key: logind.conf.d)."""
         if self.proc.poll() is None:
             try:
                 self.qmp("system_powerdown")
