@@ -96,6 +96,12 @@ def stick_run() -> Iterator[Run]:
             run.facts["install exit"] = code
             with st.mounted_root(run.log, stick_copy, run_dir / "mnt-stick", read_only=True) as root:
                 run.installed["stick log"] = (root / image_module.INSTALLER_LOG.lstrip("/")).read_text()
+                folder = root / image_module.STICK_DIR.lstrip("/")
+                run.installed["stick secrets"] = sorted(
+                    (str(path.relative_to(folder)), oct(path.stat().st_mode & 0o777), path.stat().st_uid)
+                    for path in [folder, *folder.rglob("*")] if path.is_dir() or "secrets" in path.parts)
+                run.installed["psk in the stick's log"] = psk in run.installed["stick log"]
+            run.installed["psk in the image's build log"] = psk in (run_dir / "palim-stick.img.log").read_text()
         with run.log.phase("inspect the installed disk, add the test's drop-ins"):
             with st.mounted_root(run.log, disk, run_dir / "mnt-disk") as root:
                 run.installed["hostname"] = (root / "etc/hostname").read_text().strip()
@@ -195,6 +201,15 @@ def test_the_stick_recognised_the_device_and_installed_it(stick_run):
         assert line in log
     assert stick_run.facts["install exit"] == 0  # -no-reboot: the installer's reboot ends QEMU
     assert "palim-installer: Fertig nach" in stick_run.serial["install"]
+
+
+def test_the_sticks_secrets_are_root_only_and_never_logged(stick_run):
+    got = stick_run.installed
+    assert got["stick secrets"], "no stick folder on the stick"
+    for name, mode, uid in got["stick secrets"]:
+        assert (mode, uid) in (("0o700", 0), ("0o600", 0)), name
+    assert any(name.startswith("secrets/") for name, _, _ in got["stick secrets"])
+    assert got["psk in the stick's log"] is False and got["psk in the image's build log"] is False
 
 
 def test_the_installed_disk_is_the_device_not_the_stick(stick_run):
