@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
-from PyQt6.QtCore import QEvent, QObject, Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, QObject, Qt, QUrl, pyqtSignal
 from PyQt6.QtWebChannel import QWebChannel
 from PyQt6.QtWebEngineCore import QWebEnginePage
 from PyQt6.QtWebEngineWidgets import QWebEngineView
@@ -49,6 +50,9 @@ class CallView(QWidget):
         self._config = config
         self._options = join_options(config)
         self._options["scriptUrl"] = f"{config.server}/external_api.js"
+        # The page's address names the IFrame API script, so the page loads it while its bridge still connects.
+        self._page_url = QUrl(CALL_PAGE_URL)
+        self._page_url.setFragment(urlencode({"api": self._options["scriptUrl"]}))
         self._profile = build_profile(config, self)
         self._guard = _InputGuard(self)
         self._view: QWebEngineView | None = None
@@ -99,7 +103,7 @@ class CallView(QWidget):
         view.installEventFilter(self._guard)
         self._view, self._bridge = view, bridge
         self._layout.addWidget(view)
-        view.setUrl(CALL_PAGE_URL)
+        view.setUrl(self._page_url)
         # Chromium's input widget appears once the page renders; guard it too.
         view.loadStarted.connect(lambda: view.focusProxy() and view.focusProxy().installEventFilter(self._guard))
 
@@ -167,8 +171,6 @@ class CallView(QWidget):
     def _on_page_ready(self) -> None:
         self._page_ready = True
         log.info("call page ready (renderer pid %d)", self.renderer_pid())
-        if self._bridge:
-            self._bridge.send("prepare", 0, scriptUrl=self._options["scriptUrl"])
         queued, self._queued = self._queued, []
         for op, call_id in queued:
             self._command(op, call_id)

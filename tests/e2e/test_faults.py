@@ -12,6 +12,7 @@ from kiosk.callflow import Trouble
 from kiosk.screen import Screen
 from kiosk.config import config_from_text
 from tests.e2e.conftest import close_kiosk, config_text, fresh_room, make_kiosk, tap, wait_report
+from tests.unit.kiosk.conftest import run_js
 from jitsi_standin import StandinServer
 
 
@@ -64,10 +65,26 @@ def test_external_api_error_then_recovering(qtbot, fast_kiosk, own_server, statu
 
 def test_server_timing_out_then_recovering(qtbot, fast_kiosk, own_server):
     own_server.delay_external_api = 30.0  # longer than the page's 10 s script timeout
+    view = fast_kiosk.calls.view
+    view.dispose(0)  # a fresh page, whose early load of the IFrame API now hangs too
+    qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
     tap(qtbot, fast_kiosk.window.home.call_button)
     qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.WAITING, timeout=25000)
     own_server.delay_external_api = 0.0
     qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=30000)
+
+
+def test_a_script_that_hangs_at_the_tap_does_not_stop_a_call_the_early_copy_started(qtbot, fast_kiosk, own_server):
+    page = fast_kiosk.calls.view.page
+    qtbot.waitUntil(lambda: run_js(qtbot, page, "typeof window.JitsiMeetExternalAPI") == "function", timeout=10000)
+    own_server.delay_external_api = 30.0  # only the tap's fresh load hangs; the room itself answers
+    try:
+        tap(qtbot, fast_kiosk.window.home.call_button)
+        qtbot.waitUntil(lambda: fast_kiosk.window.screen is Screen.IN_CALL, timeout=20000)
+        qtbot.wait(11000)  # past the page's 10 s script timeout: the joined call goes on
+        assert fast_kiosk.window.screen is Screen.IN_CALL
+    finally:
+        own_server.delay_external_api = 0.0
 
 
 def test_a_silent_server_that_accepts_and_never_answers(qtbot, fast_kiosk, own_server):

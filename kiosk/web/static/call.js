@@ -65,11 +65,12 @@ async function join(callId, options) {
     if (apiCallId === callId) dispose();
     send(callId, "loadFailed", {reason: String(e.message)});
   });
-  const early = prepared && prepared.src === options.scriptUrl ? prepared.promise : Promise.reject(new Error());
+  // Whichever copy is there first starts the call; only when both fail is there no call (reported above).
+  const early = prepared && prepared.src === options.scriptUrl ? prepared.promise : fresh;
   try {
-    await early.catch(() => fresh);
+    await Promise.any([early, fresh]);
   } catch (e) {
-    return;  // reported above
+    return;
   }
   if (wantedCallId !== callId) return;  // hung up, replaced or failed while the script loaded
   const settings = {
@@ -96,9 +97,7 @@ async function join(callId, options) {
 
 function onCommand(text) {
   const command = JSON.parse(text);
-  if (command.op === "prepare") {
-    prepare(command.scriptUrl);
-  } else if (command.op === "join") {
+  if (command.op === "join") {
     join(command.callId, command.options);
   } else if (command.op === "hangup") {
     if (api && apiCallId === command.callId) api.executeCommand("hangup", false);
@@ -107,6 +106,10 @@ function onCommand(text) {
     if (api && apiCallId === command.callId) dispose();
   }
 }
+
+// The kiosk names the IFrame API script in the page's address (#api=…): it loads while the bridge connects.
+const apiAddress = new URLSearchParams(location.hash.slice(1)).get("api");
+if (apiAddress) prepare(apiAddress);
 
 new QWebChannel(qt.webChannelTransport, (channel) => {
   kiosk = channel.objects.kiosk;

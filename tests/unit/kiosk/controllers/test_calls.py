@@ -149,46 +149,40 @@ def test_shutdown_stops_the_timers_and_lets_go_of_the_call_page(rig):
     assert rig.view.page is None
 
 
-def test_the_call_page_rests_at_home_and_wakes_when_the_family_rings(qtbot, server, tmp_path):
+@pytest.fixture
+def resting_rig(qtbot, server, tmp_path):
+    """A rig whose call page rests after 0.3 s at home, handed over once it rests."""
     server.clear()
     rig = Rig(qtbot, server, tmp_path, Timing(connect=15.0), rest_after=0.3)
-    try:
-        qtbot.waitUntil(lambda: rig.view.is_resting, timeout=20000)  # home, nothing happening: renderer freed
-        rig.calls.presence_changed(1, False)
-        assert rig.window.screen is Screen.RINGING and not rig.view.is_resting  # loading ahead of the answer
-        qtbot.waitUntil(lambda: rig.view.is_ready, timeout=20000)
-        qtbot.wait(600)
-        assert not rig.view.is_resting  # no rest while it rings
-        rig.calls.presence_changed(0, False)
-        assert rig.window.screen is Screen.HOME
-        qtbot.waitUntil(lambda: rig.view.is_resting, timeout=5000)  # home again: rests after the delay
-    finally:
-        rig.close()
+    qtbot.waitUntil(lambda: rig.view.is_resting, timeout=20000)  # home, nothing happening: renderer freed
+    yield rig
+    rig.close()
 
 
-def test_a_tap_on_a_resting_page_joins(qtbot, server, tmp_path):
-    server.clear()
-    rig = Rig(qtbot, server, tmp_path, Timing(connect=15.0), rest_after=0.3)
-    try:
-        qtbot.waitUntil(lambda: rig.view.is_resting, timeout=20000)
-        rig.calls.call_tapped()
-        qtbot.waitUntil(lambda: rig.calls.flow.state is State.IN_CALL, timeout=20000)
-        assert rig.window.screen is Screen.IN_CALL
-    finally:
-        rig.close()
+def test_the_call_page_wakes_when_the_family_rings_and_rests_again_at_home(qtbot, resting_rig):
+    rig = resting_rig
+    rig.calls.presence_changed(1, False)
+    assert rig.window.screen is Screen.RINGING and not rig.view.is_resting  # loading ahead of the answer
+    qtbot.waitUntil(lambda: rig.view.is_ready, timeout=20000)
+    qtbot.wait(600)
+    assert not rig.view.is_resting  # no rest while it rings
+    rig.calls.presence_changed(0, False)
+    assert rig.window.screen is Screen.HOME
+    qtbot.waitUntil(lambda: rig.view.is_resting, timeout=5000)  # home again: rests after the delay
 
 
-def test_a_finger_on_the_call_button_wakes_the_page_and_sliding_off_lets_it_rest_again(qtbot, server, tmp_path):
-    server.clear()
-    rig = Rig(qtbot, server, tmp_path, Timing(connect=15.0), rest_after=0.5)
-    try:
-        qtbot.waitUntil(lambda: rig.view.is_resting, timeout=20000)
-        button = rig.window.home.call_button
-        qtbot.mousePress(button, Qt.MouseButton.LeftButton)
-        assert not rig.view.is_resting  # loading while the finger is still down
-        assert rig.calls.flow.state is State.IDLE  # but no call before the finger lifts on the button
-        qtbot.mouseRelease(button, Qt.MouseButton.LeftButton, pos=button.rect().bottomRight() + QPoint(50, 50))
-        assert rig.calls.flow.state is State.IDLE and rig.named("family_wanted") == []
-        qtbot.waitUntil(lambda: rig.view.is_resting, timeout=20000)
-    finally:
-        rig.close()
+def test_a_tap_on_a_resting_page_joins(qtbot, resting_rig):
+    resting_rig.calls.call_tapped()
+    qtbot.waitUntil(lambda: resting_rig.calls.flow.state is State.IN_CALL, timeout=20000)
+    assert resting_rig.window.screen is Screen.IN_CALL
+
+
+def test_a_finger_on_the_call_button_wakes_the_page_and_sliding_off_lets_it_rest_again(qtbot, resting_rig):
+    rig = resting_rig
+    button = rig.window.home.call_button
+    qtbot.mousePress(button, Qt.MouseButton.LeftButton)
+    assert not rig.view.is_resting  # loading while the finger is still down
+    assert rig.calls.flow.state is State.IDLE  # but no call before the finger lifts on the button
+    qtbot.mouseRelease(button, Qt.MouseButton.LeftButton, pos=button.rect().bottomRight() + QPoint(50, 50))
+    assert rig.calls.flow.state is State.IDLE and rig.named("family_wanted") == []
+    qtbot.waitUntil(lambda: rig.view.is_resting, timeout=20000)
