@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench import report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +25,7 @@ def test_the_doc_has_a_generated_table_from_a_committed_json():
     tracked = subprocess.run(["git", "ls-files", "docs/benchmarks"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.split()
     blocks = _generated_blocks()
-    assert blocks == ["docs/benchmarks/run.json"]
+    assert blocks == ["docs/benchmarks/run.json", "docs/benchmarks/tap.json"]
     assert all(path in tracked for path in blocks), (blocks, tracked)
 
 
@@ -36,8 +38,9 @@ def test_the_docs_table_equals_what_the_script_prints():
             f".venv/bin/python bench/report.py {path} --update docs/benchmarks.md")
 
 
-def test_the_committed_run_says_whether_it_was_clean_and_has_the_machine_facts():
-    data = json.loads((ROOT / "docs" / "benchmarks" / "run.json").read_text("utf-8"))
+@pytest.mark.parametrize("name", ["run.json", "tap.json"])
+def test_the_committed_run_says_whether_it_was_clean_and_has_the_machine_facts(name):
+    data = json.loads((ROOT / "docs" / "benchmarks" / name).read_text("utf-8"))
     assert isinstance(data["clean"], bool)
     assert data["clean"] == (data["cleanliness"]["precheck"]["clean"] and all(r["clean"] for r in data["runs"]))
     for key in ("cpu", "cores", "memory_gib", "kernel", "qt", "pyqt", "qtwebengine_chromium", "chromium"):

@@ -68,6 +68,11 @@ NOT_RUN = [
      "xvfb-run -a -s \"-screen 0 1280x800x24 -nolisten tcp\" .venv/bin/python bench/run.py --quick --allow-unclean",
      "tests/bench/test_bench_smoke.py runs this, with a second QtWebEngine process of its own alive, in every "
      "./scripts/test"),
+    ("docs/benchmarks.md", "xvfb-run -a -s \"-screen 0 1280x800x24 -nolisten tcp\" .venv/bin/python bench/run.py "
+                           "--runs 4 --idle 25 --cpu 5 --call 8 --no-cold --max-load 4 --label \"Tap after idle\" "
+                           "--json docs/benchmarks/tap.json",
+     "a benchmark of about 6 minutes that needs a quiet machine (tests/bench runs its --quick mode in every "
+     "./scripts/test)"),
     ("docs/installer-stick.md", "EBH_WIFI_PSK=… sudo -E palim-provision image devices.yaml --out palim-stick.img "
                                 "--home erich-burger-heim",
      "needs root, the Debian mirror and PyPI, and minutes (tests/vm builds a stick the same way)"),
