@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import psutil
@@ -14,9 +13,9 @@ from kiosk.staff import hash_pin
 from kiosk.controllers.kiosk import Kiosk
 from kiosk.core.style import Metrics
 from jitsi_standin import StandinServer
+from tests.unit.kiosk.conftest import fresh_room, standin_config_text  # fresh_room: the e2e tests take it from here
 
 ROOM = "palim-7q2m4k9x3c8v5b1n6z0r4t7w2y"
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 STAFF_PIN = "2468"
 PIN_HASH = hash_pin(STAFF_PIN, force=True)  # the demo's short PIN, on purpose
 SIZE = (1280, 800)
@@ -38,19 +37,9 @@ def only_overrides_jitsi_applies(request):
         assert standin.take_dropped_overrides() == [], "overrides a real Jitsi would drop (jitsi_standin/whitelist.py)"
 
 
-def fresh_room() -> str:
-    """A room of its own for each test, so a page left over from another test cannot take its events."""
-    return "palim-" + "".join(secrets.choice(_ALPHABET) for _ in range(26))
-
-
 def config_text(server: StandinServer, state: Path, room: str | None = None, **extra: str) -> str:
-    """A kiosk config for the stand-in, with its certificate pinned and its files under `state`."""
-    lines = [f"server: {server.url}", f"room: {room or fresh_room()}", "resident: Erna Müller",
-             f"tls_pins: ['{server.cert_sha256}']", f"admin_pin_hash: '{PIN_HASH}'",
-             "jitsi: {connect_timeout_s: 15}", "device_id: ebh-01", "home: erich-burger-heim",
-             f"health: {{usage_log: '{state}/usage.jsonl', metrics_file: '{state}/palim_kiosk.prom'}}"]
-    lines += [f"{key}: {value}" for key, value in extra.items()]
-    return "\n".join(lines) + "\n"
+    """A kiosk config for the stand-in, with its certificate pinned, the demo's PIN and its files under `state`."""
+    return standin_config_text(server, state, room=room, pin_hash=PIN_HASH, **extra)
 
 
 def make_kiosk(qtbot, config, path: Path, size=SIZE, **options) -> Kiosk:

@@ -21,15 +21,23 @@ STAFF_PIN = "735194"
 _PIN_HASH: list[str] = []
 
 
-def standin_config_text(server: StandinServer, state: Path, **extra: str) -> str:
-    """A kiosk config for the stand-in, its certificate pinned, a staff PIN, its files under `state`."""
-    if not _PIN_HASH:
-        from kiosk.staff import hash_pin
+def fresh_room() -> str:
+    """A room of its own for each test, so a page left over from another test cannot take its events."""
+    return "palim-" + "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(26))
 
-        _PIN_HASH.append(hash_pin(STAFF_PIN))
-    room = "palim-" + "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(26))
-    lines = [f"server: {server.url}", f"room: {room}", "resident: Erna Müller",
-             f"tls_pins: ['{server.cert_sha256}']", f"admin_pin_hash: '{_PIN_HASH[0]}'",
+
+def standin_config_text(server: StandinServer, state: Path, *, room: str | None = None, pin_hash: str | None = None,
+                        **extra: str) -> str:
+    """A kiosk config for the stand-in, its certificate pinned, a staff PIN (STAFF_PIN unless `pin_hash`), its files
+    under `state`, a fresh room unless `room`."""
+    if pin_hash is None:
+        if not _PIN_HASH:
+            from kiosk.staff import hash_pin
+
+            _PIN_HASH.append(hash_pin(STAFF_PIN))
+        pin_hash = _PIN_HASH[0]
+    lines = [f"server: {server.url}", f"room: {room or fresh_room()}", "resident: Erna Müller",
+             f"tls_pins: ['{server.cert_sha256}']", f"admin_pin_hash: '{pin_hash}'",
              "jitsi: {connect_timeout_s: 15}", "device_id: ebh-01", "home: erich-burger-heim",
              f"health: {{usage_log: '{state}/usage.jsonl', metrics_file: '{state}/palim_kiosk.prom'}}"]
     lines += [f"{key}: {value}" for key, value in extra.items()]
