@@ -21,7 +21,7 @@ from kiosk.core.files import write_atomic
 
 from .devicelist import Target
 from .photos import device_photos
-from .steps import Step, device_steps
+from .steps import Step, device_steps, ssh_steps
 
 KIOSK_USER = "kiosk"
 KIOSK_HOME = "/var/lib/palim-kiosk"
@@ -31,6 +31,8 @@ PAM_NAME = "palim-kiosk"
 SYSUSERS = "/etc/sysusers.d/palim-kiosk.conf"
 MANIFEST = "/var/lib/palim-provision/manifest.json"
 RENDERED_MANIFEST = "manifest.json"  # beside the device's files in a rendered bundle
+SSHD_DROPIN = "/etc/ssh/sshd_config.d/palim-admin.conf"
+ADMIN_KEYS = "/etc/ssh/palim_admin_keys"
 # uuid5 namespace so a device's Wi-Fi connection keeps its UUID across runs (idempotent applies).
 NM_NAMESPACE = uuid.UUID("6f1f3c1e-5a0b-4b8e-9d43-7d0a2f6c1b55")
 
@@ -174,9 +176,22 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
         files.append(BundleFile(target.config.jwt_file, f"{jwt}\n".encode(), 0o640, "root", KIOSK_USER,
                                 secrets=(jwt,)))
     steps = device_steps(device.id, UNIT, SYSUSERS, kiosk_source, offline=offline)
+    if target.admin_ssh_keys is not None:
+        files += ssh_files(device.id, target.admin_ssh_keys)
+        steps += ssh_steps(bool(target.admin_ssh_keys), offline)
     # The manifest goes last; apply replaces it with one keyed by the device's drift key (Bundle.keyed).
     return Bundle(device.id, tuple(files) + (_manifest_file(Bundle(device.id, tuple(files), steps).manifest()),),
                   steps)
+
+
+def ssh_files(device_id: str, keys: tuple[str, ...]) -> list[BundleFile]:
+    """sshd's drop-in (root, keys only) and the keys file; public keys, so nothing here is secret."""
+    header = (f"# Who may log in to {device_id} as root over SSH, rendered by palim-provision from admin_ssh_keys in\n"
+              f"# the device list: edit it there. {'One key per line.' if keys else 'No keys: nobody may log in.'}\n")
+    return [
+        BundleFile(SSHD_DROPIN, _render("sshd-palim-admin.conf", device_id=device_id, keys_file=ADMIN_KEYS), 0o644),
+        BundleFile(ADMIN_KEYS, (header + "".join(f"{key}\n" for key in keys)).encode(), 0o644),
+    ]
 
 
 def project_source() -> str | None:

@@ -5,6 +5,7 @@ Load YAML with positions, validate, and resolve each device's kiosk config.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any, Literal, Mapping
 
 import yaml
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from kiosk.config import (
@@ -37,6 +40,11 @@ INLINE_SECRET_KEYS = ("psk", "password", "passphrase", "key")
 INLINE_TOKEN_KEYS = ("secret", "app_secret", "token", "jwt")
 # Where a device keeps its login token (palim-provision apply writes it, 0640 root:kiosk).
 JWT_FILE = "/etc/palim-kiosk/secrets/jwt"
+# The public key types OpenSSH 9.2 (Debian 12) accepts for a login; DSA is gone from it, RSA signs with SHA-2.
+SSH_KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa",
+                 "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com")
+# One authorized_keys line without options: a type, the key in base64 and an optional comment of plain characters.
+SSH_KEY_LINE = re.compile(r"(?P<type>[a-z0-9@.-]+) (?P<blob>[A-Za-z0-9+/]+={0,2})(?: (?P<comment>[\x20-\x7e]{1,200}))?")
 
 
 class Wifi(Strict):
@@ -154,16 +162,60 @@ MERGED = ("jitsi", "health", "power", "ui", "audio", "family", "presence")
 ADDRESS = re.compile(r"[A-Za-z0-9._:\[\]-]{1,253}")
 
 
+def ssh_public_key(value: str) -> str:
+    """One OpenSSH public key line (type, base64 key, comment), checked by decoding it; ValueError otherwise."""
+    value = value.strip()
+    line = SSH_KEY_LINE.fullmatch(value)
+    if line is None:
+        # Also what refuses options ('command=...', 'from=...') and line breaks, which would add lines of their own.
+        raise ValueError("must be one public key line like 'ssh-ed25519 AAAAC3Nz... it@stadt' (the .pub file's "
+                         "content, no options, no private key)")
+    if line["type"] not in SSH_KEY_TYPES:
+        raise ValueError(f"key type {line['type']!r} is not accepted (use one of: {', '.join(SSH_KEY_TYPES[:5])})")
+    try:
+        blob = base64.b64decode(line["blob"], validate=True)
+    except ValueError:
+        raise ValueError("the key's base64 is damaged (copy the whole line of the .pub file)") from None
+    # The key's own data starts with its type, length-prefixed (RFC 4253, 6.6): a type that disagrees is a paste error.
+    size = int.from_bytes(blob[:4], "big") if len(blob) >= 4 else -1
+    if blob[4:4 + size].decode("ascii", "replace") != line["type"]:
+        raise ValueError("the key's data does not match its type (copy the whole line of the .pub file)")
+    if not line["type"].startswith("sk-"):  # cryptography reads no security-key types
+        try:
+            load_ssh_public_key(f"{line['type']} {line['blob']}".encode())
+        except (ValueError, UnsupportedAlgorithm):
+            raise ValueError("the key's data is damaged (copy the whole line of the .pub file)") from None
+    return value
+
+
+def ssh_public_keys(value: list[str] | None) -> list[str] | None:
+    """A list of public key lines, each checked; the same key twice is a copy-and-paste slip, refused."""
+    if value is None:
+        return None
+    keys = [ssh_public_key(key) for key in value]
+    blobs = [key.split(" ")[1] for key in keys]
+    if len(set(blobs)) != len(blobs):
+        raise ValueError("the same key is listed twice")
+    return keys
+
+
 class Defaults(_Settings):
     """Settings every home and device starts from."""
 
     reboot_time: str = "03:30"
     jitsi_token: JitsiToken | None = None
+    # Who may log in as root over SSH (the fleet's Ansible, the city's IT): None leaves SSH alone, [] locks it.
+    admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)
 
     @field_validator("reboot_time")
     @classmethod
     def _time(cls, value: str) -> str:
         return clock_time(value)
+
+    @field_validator("admin_ssh_keys")
+    @classmethod
+    def _keys(cls, value: list[str] | None) -> list[str] | None:
+        return ssh_public_keys(value)
 
 
 class Home(_Settings):
@@ -173,11 +225,17 @@ class Home(_Settings):
     wifi: Wifi | None = None
     reboot_time: str | None = None
     jitsi_token: JitsiToken | None = None  # over the defaults' one, as a whole
+    admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)  # over the defaults' list, as a whole
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         return one_line_text(value)
+
+    @field_validator("admin_ssh_keys")
+    @classmethod
+    def _keys(cls, value: list[str] | None) -> list[str] | None:
+        return ssh_public_keys(value)
 
     @field_validator("reboot_time")
     @classmethod
@@ -246,6 +304,7 @@ class Target:
     reboot_time: str
     jitsi_token: JitsiToken | None = None  # the home's or the defaults' token login; its path: config.jwt_file
     list_dir: str = "."  # the device list's folder: photos are named relative to it
+    admin_ssh_keys: tuple[str, ...] | None = None  # the home's or the defaults' list; None: SSH is not managed
 
     @property
     def id(self) -> str:
@@ -543,7 +602,9 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
     except ValidationError as exc:
         return None, explain_errors(exc, _Remap(doc, here, sources))
     reboot = home.reboot_time or defaults.reboot_time
-    return Target(index, device, home_key, home, config, reboot, token), []
+    keys = home.admin_ssh_keys if home.admin_ssh_keys is not None else defaults.admin_ssh_keys
+    return Target(index, device, home_key, home, config, reboot, token,
+                  admin_ssh_keys=None if keys is None else tuple(keys)), []
 
 
 # --------------------------------------------------------------------------- secrets

@@ -84,6 +84,9 @@ def build_inventory(loaded: Loaded, controller_command: list[str], device_list: 
             continue
         group_vars = {"palim_home": home_key, "palim_home_name": home.name, "palim_wifi": home.wifi is not None,
                       **psk_reference(loaded, home_key)}
+        if members[0].admin_ssh_keys is not None:
+            # The device lets in root with the list's admin keys only (sshd drop-in by apply): no sudo needed.
+            group_vars["ansible_user"] = "root"
         homes[group_name(home_key)] = {"vars": unsafe(group_vars),
                                        "hosts": {t.id: unsafe(_host_vars(t)) for t in members}}
     # Everything from the device list or the command line is marked !unsafe: a home name like

@@ -20,6 +20,12 @@ PACKAGES = (
     # cage's seat without a logind session; the session bus that PipeWire's wireplumber needs in the user's manager.
     "seatd", "dbus-user-session",
 )
+# Only on devices whose list names admin_ssh_keys: the fleet's way in. The installer stick carries its packages
+# unpacked nowhere, only as .deb files in its apt cache (provisioning/rootfs.py), so no device runs an SSH server
+# it was not given keys for, and each device that gets one makes its own host keys.
+SSH_PACKAGES = ("openssh-server",)
+SSH_UNIT = "ssh.service"
+SSH_UNIT_FILE = "/lib/systemd/system/ssh.service"
 
 
 @dataclass(frozen=True)
@@ -92,14 +98,45 @@ class SystemRunner:
         return StepResult(step, "done")
 
 
+APT_ENV = (("DEBIAN_FRONTEND", "noninteractive"),)
+
+
+def _apt(packages: tuple[str, ...], offline: bool, update: bool = True) -> tuple[tuple[str, ...], ...]:
+    options = ("-y", "--no-install-recommends", *packages)
+    if offline:
+        return (("apt-get", "install", "--no-download", *options),)
+    return ((("apt-get", "update"),) if update else ()) + (("apt-get", "install", *options),)
+
+
+def ssh_steps(keys_given: bool, offline: bool = False) -> tuple[Step, ...]:
+    """SSH for the fleet: with admin keys the server is installed, checked and on; with an empty list it is off.
+
+    These run after the files, so the SSH server's first start already reads palim's drop-in (keys only, root only).
+    """
+    if not keys_given:
+        return (
+            Step("switch the SSH server off (admin_ssh_keys is empty)",
+                 (("sh", "-c", f"! test -e {SSH_UNIT_FILE} || systemctl disable {SSH_UNIT}"),)),
+            Step("stop the SSH server", (("sh", "-c", f"! test -e {SSH_UNIT_FILE} || systemctl stop {SSH_UNIT}"),),
+                 needs_running_system=True),
+        )
+    return (
+        Step("install the SSH server for the admin keys (apt)", _apt(SSH_PACKAGES, offline, update=False),
+             APT_ENV),  # the runtime packages' step has just updated the package lists
+        # A drop-in sshd refuses would leave the fleet locked out at the next restart: test it first.
+        Step("check the SSH server's config (sshd -t)", (("/usr/sbin/sshd", "-t"),)),
+        Step(f"enable {SSH_UNIT}", (("systemctl", "enable", SSH_UNIT),)),
+        # Sessions already open (this Ansible run's own) survive: Debian's unit only reloads or restarts the listener.
+        Step(f"let {SSH_UNIT} read its config", (("systemctl", "reload-or-restart", SSH_UNIT),),
+             needs_running_system=True),
+    )
+
+
 def device_steps(hostname: str, unit: str, sysusers_conf: str, kiosk_source: str | None,
                  venv: str = "/opt/palim-kiosk/venv", user: str = "kiosk", offline: bool = False) -> tuple[Step, ...]:
     """The live-system steps for one device, in the order they must run; `offline` (the installer stick) only checks
     that the packages and the kiosk's wheels are there, and downloads nothing."""
-    apt_env = (("DEBIAN_FRONTEND", "noninteractive"),)
-    install = ("apt-get", "install", "-y", "--no-install-recommends", *PACKAGES)
-    apt = ((*install[:2], "--no-download", *install[2:]),) if offline else (("apt-get", "update"), install)
-    steps = [Step("install runtime packages (apt)", apt, apt_env, before_files=True)]
+    steps = [Step("install runtime packages (apt)", _apt(PACKAGES, offline), APT_ENV, before_files=True)]
     if kiosk_source is not None:
         pip = (f"{venv}/bin/pip", "install", "--upgrade", "--quiet", *(("--no-index",) if offline else ()), kiosk_source)
         steps.append(Step(f"install the kiosk into {venv} from {kiosk_source}",
