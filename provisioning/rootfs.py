@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .steps import PACKAGES
+from .steps import PACKAGES, SSH_PACKAGES
 
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -35,7 +35,7 @@ MACHINE_PACKAGES = (
     "linux-image-amd64", "udev", "kmod", "grub2-common", "grub-pc-bin", "grub-efi-amd64-bin", "fdisk", "dosfstools",
     "e2fsprogs", "wpasupplicant", "firmware-linux-free", "ca-certificates",
 )
-MACHINE_RECIPE = 1
+MACHINE_RECIPE = 2
 DIST = "/opt/palim-kiosk/dist"
 VENV = "/opt/palim-kiosk/venv"
 HOST_CA_IN_ROOT = "/run/palim-host-ca.crt"
@@ -116,7 +116,8 @@ def base_recipe(mirror: str) -> dict:
 
 def machine_recipe(mirror: str) -> dict:
     """The base plus what a real machine needs (kernel, udev, boot loader)."""
-    return {"base": recipe_key(base_recipe(mirror)), "packages": sorted(MACHINE_PACKAGES), "recipe": MACHINE_RECIPE}
+    return {"base": recipe_key(base_recipe(mirror)), "packages": sorted(MACHINE_PACKAGES),
+            "carried": sorted(SSH_PACKAGES), "recipe": MACHINE_RECIPE}
 
 
 @contextmanager
@@ -189,6 +190,10 @@ def ensure_machine(log: Log, cache: Path, mirror: str = DEFAULT_MIRROR) -> tuple
         root = tmp / "root"
         log.run(["cp", "-a", "--reflink=auto", str(base), str(root)], timeout=1200)
         _apt_install(log, root, MACHINE_PACKAGES)
+        # Carried, not installed: apply --offline installs them on a device whose list names admin_ssh_keys, which
+        # then makes its own host keys (one SSH server unpacked here would give every device the same ones).
+        in_root(log, root, ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q",
+                            "--download-only", "--no-install-recommends", *SSH_PACKAGES], timeout=1800)
 
     return _cached(log, cache, "machine", machine_recipe(mirror), build)
 
