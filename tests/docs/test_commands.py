@@ -49,9 +49,9 @@ NOT_RUN = [
      "runs a part of the test suite this test belongs to (root, minutes; ./scripts/test runs tests/system in CI)"),
     ("README.md", './scripts/test -m "not system and not vm"', "runs the test suite this test belongs to"),
     ("README.md", "EBH_WIFI_PSK=… ansible-playbook -i inventory.yml provisioning/ansible/site.yml --check --diff",
-     "real devices over SSH (the staging run below uses the same playbook and role)"),
-    ("README.md", "EBH_WIFI_PSK=… ansible-playbook -i inventory.yml provisioning/ansible/site.yml --become",
-     "real devices over SSH, as root on them (the staging run below uses the same playbook and role)"),
+     "real devices over SSH (tests/vm runs this playbook against the installed VM, --limit ebh-01)"),
+    ("README.md", "EBH_WIFI_PSK=… ansible-playbook -i inventory.yml provisioning/ansible/site.yml --diff",
+     "real devices over SSH (tests/vm runs this playbook against the installed VM, --limit ebh-01)"),
     ("README.md", "palim-provision check", "the verdict is about the machine it runs on, and CI's is no donated "
                                            "device (the captured trees below are checked instead)"),
     ("README.md", 'ansible palim_kiosks -i inventory.yml -m fetch -a "src=/var/lib/palim-kiosk/usage.jsonl '
