@@ -411,15 +411,32 @@ def config_from_text(text: str, file: str = "<config>") -> KioskConfig:
     return config
 
 
+def config_from_bytes(data: bytes, file: str = "<config>") -> KioskConfig:
+    """Validate a config file's bytes; raise ConfigError, also when they are not UTF-8."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Problem(file, 1, 1, "", f"the config file cannot be read: {exc}")]) from None
+    return config_from_text(text, file)
+
+
+def config_file_bytes(path: Path) -> bytes:
+    """The config file's bytes as they are now; empty when it is missing or cannot be read (all: not set up)."""
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return b""
+
+
 def load_config(path: Path) -> KioskConfig:
     """Read and validate the config file; raise ConfigError for every way it can be unusable."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise ConfigError([Problem(str(path), 1, 1, "", "the config file does not exist")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError([Problem(str(path), 1, 1, "", f"the config file cannot be read: {exc}")]) from None
-    return config_from_text(text, str(path))
+    return config_from_bytes(data, str(path))
 
 
 def _peek(path: Path) -> dict:

@@ -3,7 +3,8 @@
 import pytest
 
 from kiosk.config import (
-    ConfigError, KioskConfig, config_from_text, dump_config, load_config, peek_language, peek_support_contact,
+    ConfigError, KioskConfig, config_file_bytes, config_from_bytes, config_from_text, dump_config, load_config,
+    peek_language, peek_support_contact,
 )
 from kiosk.core.assets import shipped_logo
 
@@ -71,6 +72,17 @@ def test_missing_and_unreadable_files(tmp_path):
     bad.write_bytes(b"resident: M\xfcller\n")
     with pytest.raises(ConfigError, match="cannot be read"):
         load_config(bad)
+
+
+def test_a_config_from_its_bytes_is_the_loaded_one(tmp_path):
+    path = tmp_path / "kiosk.yaml"
+    path.write_text(GOOD)
+    assert config_file_bytes(path) == GOOD.encode()
+    assert config_from_bytes(config_file_bytes(path), str(path)) == load_config(path)
+    with pytest.raises(ConfigError, match=r"kiosk.yaml:1:1: the config file cannot be read"):
+        config_from_bytes(b"resident: M\xfcller\n", "kiosk.yaml")
+    assert config_file_bytes(tmp_path / "nope.yaml") == b""  # missing: as empty, both mean "not set up"
+    assert config_file_bytes(tmp_path) == b""  # a folder cannot be read
 
 
 def test_support_contact_is_found_even_in_a_broken_config(tmp_path):
