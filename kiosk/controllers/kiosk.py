@@ -88,7 +88,7 @@ class Kiosk(QObject):
         self.window.sound_ahead.connect(self.sound_ahead)
 
     def _home_shown(self) -> None:
-        log.info("home screen shown for %s", self.config.resident)
+        log.info("home screen shown for %s (greeting %s)", self.config.resident, self.config.first_name)
         self.home_shown.emit()
 
     def shutdown(self) -> None:

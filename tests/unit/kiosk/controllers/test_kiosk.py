@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 
 from kiosk.callflow import Trouble
 from kiosk.config import config_from_text
@@ -27,6 +28,19 @@ def test_a_configured_kiosk_has_its_four_controllers_and_shows_home(qtbot, serve
         assert kiosk.window.screen is Screen.HOME
         with qtbot.waitSignal(kiosk.home_shown, timeout=5000):
             pass
+    finally:
+        close_kiosk(kiosk)
+
+
+def test_the_home_screen_log_line_names_the_resident_and_the_greeting(qtbot, server, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="kiosk")
+    text = config_text(server, tmp_path, greeting_name="Oma Erna")
+    kiosk = make_kiosk(qtbot, config_from_text(text), tmp_path / "kiosk.yaml", battery=lambda: None)
+    try:
+        with qtbot.waitSignal(kiosk.home_shown, timeout=5000):
+            pass
+        assert "home screen shown for Erna Müller (greeting Oma Erna)" in [r.getMessage() for r in caplog.records]
+        assert "Oma Erna" in kiosk.window.home.greeting.text()  # the same name the resident reads
     finally:
         close_kiosk(kiosk)
 
