@@ -14,7 +14,8 @@ from pathlib import Path
 from kiosk import __version__
 from kiosk.chromium import add_chromium_switches
 from kiosk.config import (
-    DEFAULT_CONFIG_PATH, ConfigError, KioskConfig, load_config, peek_language, peek_support_contact,
+    DEFAULT_CONFIG_PATH, ConfigError, KioskConfig, config_file_bytes, load_config, peek_language,
+    peek_support_contact,
 )
 
 log = logging.getLogger("kiosk")
@@ -170,13 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     volume_timer.start()
 
     def open_window() -> None:
+        loaded = config_file_bytes(args.config)  # before reading: a change while the kiosk starts counts as one
         config, contact = read_config(args.config)
         screen = app.primaryScreen().geometry()
         width, height = (args.width, args.height) if args.windowed else (screen.width(), screen.height())
         dpi = app.primaryScreen().physicalDotsPerInch()  # Metrics falls back to a safe size when it is nonsense
         log.info("screen %dx%d at %.0f dpi (physical, as the screen reports it)", width, height, dpi)
         kiosk = Kiosk(Metrics(width, height, dpi=dpi), config, args.config, contact,
-                      language=peek_language(args.config) if config is None else None)
+                      language=peek_language(args.config) if config is None else None, loaded=loaded)
         kiosk.home_shown.connect(lambda: sdnotify.notify("READY=1\nSTATUS=home screen shown"))
         kiosk.sound_ahead.connect(volume_floor)
         kiosk.quit_requested.connect(app.exit)
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
     def reload() -> None:
-        log.info("reloading the config by staff request")
+        log.info("reloading the config")
         QTimer.singleShot(0, lambda: (dispose_window(), open_window()))  # not from inside the button's own handler
 
     open_window()

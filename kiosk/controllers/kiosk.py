@@ -1,4 +1,4 @@
-"""The kiosk put together: one window and the four controllers, wired in one place that reads like a diagram."""
+"""The kiosk put together: one window and its controllers, wired in one place that reads like a diagram."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ from PyQt6.QtCore import QObject, pyqtSignal
 
 from kiosk import texts
 from kiosk.callflow import CallFlow, Timing
-from kiosk.config import KioskConfig
+from kiosk.config import KioskConfig, config_file_bytes
 from kiosk.controllers.calls import CallController
+from kiosk.controllers.configwatch import ConfigWatch
 from kiosk.controllers.family import FamilyController
 from kiosk.controllers.health import HealthController
 from kiosk.controllers.staff import StaffController
 from kiosk.controllers.watchers import read_battery
 from kiosk.core.style import Metrics
 from kiosk.health import Battery
-from kiosk.screen import Screen
+from kiosk.screen import STAFF_SCREENS, Screen
 from kiosk.ui.window import KioskWindow
 from kiosk.web.callview import CallView
 
@@ -38,12 +39,17 @@ class Kiosk(QObject):
 
     def __init__(self, metrics: Metrics, config: KioskConfig | None, config_path: Path,
                  support_contact: str | None = None, language: str | None = None,
-                 battery: Callable[[], Battery | None] = read_battery, parent=None):
+                 battery: Callable[[], Battery | None] = read_battery, loaded: bytes | None = None, parent=None):
         super().__init__(parent)
         # Before any screen reads a text; without a usable config, the language its file names (or German).
         texts.use(config.language if config is not None else language or "de")
         self.config = config
         self.calls = self.family = self.health = self.staff = None
+        # `loaded`: the file's bytes as read just before the config was made from them (the app), so that a change
+        # while the kiosk starts is seen; without them (tests), the bytes as they are now.
+        self.config_watch = ConfigWatch(config_path, loaded if loaded is not None else config_file_bytes(config_path),
+                                        config is not None, lambda: self.idle, self)
+        self.config_watch.reload_requested.connect(self.reload_requested)
         if config is None:
             self.window = KioskWindow(metrics, None)
             self._wire_window()
@@ -76,9 +82,16 @@ class Kiosk(QObject):
         health.restart_due.connect(self._restart)
         staff.reload_requested.connect(self.reload_requested)
         staff.quit_requested.connect(self.quit_requested)
+        # Every way back to rest (a call ended, the ringing stopped, staff left) ends on a screen change.
+        window.screen_changed.connect(self.config_watch.retry)
         if not health.online:
             calls.network_changed(False)
         window.show_screen(Screen.HOME)
+
+    @property
+    def idle(self) -> bool:
+        """True when a reload cuts nothing: no call, nothing ringing, no staff screen (or only "not set up")."""
+        return self.calls is None or (self.calls.idle and self.window.screen not in STAFF_SCREENS)
 
     def _restart(self) -> None:
         self.quit_requested.emit(0)  # systemd starts the kiosk again: the nightly fresh start
@@ -92,7 +105,8 @@ class Kiosk(QObject):
         self.home_shown.emit()
 
     def shutdown(self) -> None:
-        """Leave cleanly: no call left open, pages deleted before their profile."""
+        """Leave cleanly: no call left open, no reload asked for, pages deleted before their profile."""
+        self.config_watch.shutdown()
         self.window.shutdown()
         if self.calls is not None:
             self.health.shutdown()

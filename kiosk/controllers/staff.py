@@ -85,7 +85,7 @@ class StaffController(QObject):
         window.pin_pad.submitted.connect(self._pin_submitted)
         window.pin_pad.cancelled.connect(self.leave)
         window.service.back_tapped.connect(self.leave)
-        window.service.reload_tapped.connect(self.reload_requested)
+        window.service.reload_tapped.connect(self._reload)
         window.service.quit_tapped.connect(self._quit)
         window.service.practice_tapped.connect(self.open_practice)
 
@@ -180,6 +180,10 @@ class StaffController(QObject):
         self._idle.stop()
         if self.window.screen in STAFF_SCREENS:
             self.window.show_screen(Screen.HOME)
+
+    def _reload(self) -> None:
+        log.info("reloading the config by staff request")
+        self.reload_requested.emit()
 
     def _quit(self) -> None:
         log.info("kiosk ended by staff")
