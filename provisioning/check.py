@@ -3,6 +3,10 @@
 It reads a machine's /proc, /sys and /dev and says whether it can be a Palim kiosk (memory, CPU, disk, camera,
 microphone, speaker, battery, screen, touch). Everything is read below a root directory, so a tree captured from a
 real machine can be checked anywhere.
+
+`palim-provision check` speaks English (for the city's IT); the installer stick shows the same triage in plain German
+for the staff at the device (`Result.lines_de`): each finding carries its German value and reason beside the English,
+and the words around them are in the tables below.
 """
 
 from __future__ import annotations
@@ -56,6 +60,18 @@ thresholds (unsuitable / note / fine):
 """
 
 VERDICTS = {"ok": "suitable", "note": "suitable with notes", "fail": "unsuitable"}
+# The installer stick's German (Result.lines_de).
+VERDICTS_DE = {"ok": "geeignet", "note": "geeignet, mit Hinweisen", "fail": "ungeeignet"}
+STATUS_DE = {"ok": "gut", "note": "Hinweis", "fail": "ungeeignet"}
+NAMES_DE = {"memory": "Arbeitsspeicher", "cpu": "Prozessor", "disk": "Festplatte", "camera": "Kamera",
+            "microphone": "Mikrofon", "speaker": "Lautsprecher", "battery": "Akku", "screen": "Bildschirm",
+            "touch": "Touchscreen"}
+NONE_DE = "nicht gefunden"
+
+
+def _de_number(value: float, spec: str = "g") -> str:
+    """A number as German writes it, with a decimal comma: 1,75; 9,5; with spec ".1f": 1,9."""
+    return format(value, spec).replace(".", ",")
 
 
 @dataclass
@@ -66,6 +82,9 @@ class Finding:
     status: str  # "ok", "note", "fail"
     value: str
     reason: str = ""
+    # German for the installer stick's screen; an empty value_de means the value reads the same in German (a name).
+    value_de: str = ""
+    reason_de: str = ""
 
 
 @dataclass
@@ -77,14 +96,17 @@ class Result:
     findings: list[Finding] = field(default_factory=list)
 
     @property
-    def verdict(self) -> str:
-        worst = "fail" if any(f.status == "fail" for f in self.findings) else \
+    def worst(self) -> str:
+        return "fail" if any(f.status == "fail" for f in self.findings) else \
             "note" if any(f.status == "note" for f in self.findings) else "ok"
-        return VERDICTS[worst]
+
+    @property
+    def verdict(self) -> str:
+        return VERDICTS[self.worst]
 
     def as_json(self) -> dict:
         return {"root": self.root, "machine": self.machine, "verdict": self.verdict,
-                "checks": [asdict(f) for f in self.findings]}
+                "checks": [{k: v for k, v in asdict(f).items() if not k.endswith("_de")} for f in self.findings]}
 
     def lines(self) -> list[str]:
         m = self.machine
@@ -98,6 +120,28 @@ class Result:
             if f.status != "ok" and f.reason:
                 out.append(f"  - {f.name}: {f.reason}")
         return out
+
+    def lines_de(self) -> list[str]:
+        """The same in German, for the installer stick's screen (an English text only where a German one is missing,
+        which tests/unit/provisioning/test_check.py does not let happen)."""
+        m = self.machine
+        title = " ".join(v for v in (m.get("vendor"), m.get("product")) if v) or "unbekanntes Gerät"
+        if m.get("firmware_date"):
+            year, month, day = m["firmware_date"].split("-")
+            title += f", Firmware vom {day}.{month}.{year}"
+        out = [title]
+        for f in self.findings:
+            out.append(f"  {STATUS_DE[f.status]:<10} {NAMES_DE.get(f.name, f.name):<15} {f.value_de or f.value}")
+        out.append(f"Ergebnis: {VERDICTS_DE[self.worst].upper()}")
+        for f in self.findings:
+            if f.status != "ok" and (f.reason_de or f.reason):
+                out.append(f"  - {reason_line_de(f)}")
+        return out
+
+
+def reason_line_de(finding: Finding) -> str:
+    """"Kamera: kein Videogerät …": a finding's German name and reason."""
+    return f"{NAMES_DE.get(finding.name, finding.name)}: {finding.reason_de or finding.reason}"
 
 
 class Tree:
@@ -166,15 +210,20 @@ def _memory(tree: Tree) -> Finding:
     meminfo = tree.text("proc/meminfo") or ""
     m = re.search(r"^MemTotal:\s+(\d+)\s*kB", meminfo, re.M)
     if not m:
-        return Finding("memory", "fail", "unknown", "cannot read MemTotal from /proc/meminfo")
+        return Finding("memory", "fail", "unknown", "cannot read MemTotal from /proc/meminfo",
+                       "unbekannt", "MemTotal in /proc/meminfo ist nicht lesbar")
     gib = int(m.group(1)) * 1024 / GIB
-    value = f"{gib:.1f} GiB"
+    value, value_de = f"{gib:.1f} GiB", f"{_de_number(gib, '.1f')} GiB"
     if gib < MEMORY_MIN_GIB:
-        return Finding("memory", "fail", value, f"a video call needs at least {MEMORY_MIN_GIB} GiB (2 GB installed)")
+        return Finding("memory", "fail", value, f"a video call needs at least {MEMORY_MIN_GIB} GiB (2 GB installed)",
+                       value_de, f"ein Videoanruf braucht mindestens {_de_number(MEMORY_MIN_GIB)} GiB "
+                                 f"(2 GB eingebaut)")
     if gib < MEMORY_GOOD_GIB:
         return Finding("memory", "note", value, f"enough for calls; {MEMORY_GOOD_GIB} GiB or more (4 GB installed) "
-                                                f"leaves room for updates during a call")
-    return Finding("memory", "ok", value)
+                                                f"leaves room for updates during a call",
+                       value_de, f"reicht für Anrufe; mit {_de_number(MEMORY_GOOD_GIB)} GiB oder mehr (4 GB eingebaut) "
+                                 f"bleibt Platz für Updates während eines Anrufs")
+    return Finding("memory", "ok", value, value_de=value_de)
 
 
 def _cpu(tree: Tree, machine: dict, today: date) -> Finding:
@@ -184,26 +233,37 @@ def _cpu(tree: Tree, machine: dict, today: date) -> Finding:
     cores = _online_cpus(tree.text("sys/devices/system/cpu/online")) or len(re.findall(r"^processor\s*:", info, re.M))
     model = re.sub(r"\s+", " ", model) if model else None
     value = f"{cores or '?'} cores" + (f", {model}" if model else "")
-    notes = []
+    value_de = f"{cores or '?'} Kerne" + (f", {model}" if model else "")
+    notes, notes_de = [], []
     if flags and "lm" not in flags:
-        return Finding("cpu", "fail", value, "32-bit only: the kiosk needs a 64-bit (x86-64) processor")
+        return Finding("cpu", "fail", value, "32-bit only: the kiosk needs a 64-bit (x86-64) processor",
+                       value_de, "nur 32 Bit: der Kiosk braucht einen 64-Bit-Prozessor (x86-64)")
     if flags and "pni" not in flags:
-        return Finding("cpu", "fail", value, "no SSE3: Chromium, and so QtWebEngine, does not run on it")
+        return Finding("cpu", "fail", value, "no SSE3: Chromium, and so QtWebEngine, does not run on it",
+                       value_de, "kein SSE3: Chromium und damit QtWebEngine laufen darauf nicht")
     if not flags and not info:
-        return Finding("cpu", "fail", "unknown", "cannot read /proc/cpuinfo")
+        return Finding("cpu", "fail", "unknown", "cannot read /proc/cpuinfo",
+                       "unbekannt", "/proc/cpuinfo ist nicht lesbar")
     if not cores:
-        return Finding("cpu", "fail", value, "cannot count the processor cores")
+        return Finding("cpu", "fail", value, "cannot count the processor cores",
+                       value_de, "die Prozessorkerne lassen sich nicht zählen")
     if cores < CORES_MIN:
-        return Finding("cpu", "fail", value, f"a video call needs at least {CORES_MIN} cores")
+        return Finding("cpu", "fail", value, f"a video call needs at least {CORES_MIN} cores",
+                       value_de, f"ein Videoanruf braucht mindestens {CORES_MIN} Kerne")
     if cores < CORES_GOOD:
         notes.append(f"{cores} cores: calls work, but keep video at 360p or lower (jitsi.resolution)")
+        notes_de.append(f"{cores} Kerne: Anrufe gehen, aber Video besser bei 360p oder weniger (jitsi.resolution)")
     if machine.get("firmware_date"):
         age = today.year - int(machine["firmware_date"][:4])
         value += f", firmware {age} years old"
+        value_de += f", Firmware {age} Jahre alt"
         if age > FIRMWARE_OLD_YEARS:
             notes.append(f"firmware from {machine['firmware_date'][:4]} (over {FIRMWARE_OLD_YEARS} years): "
                          f"expect a slow start and choppy video; try a call before handing it out")
-    return Finding("cpu", "note" if notes else "ok", value, "; ".join(notes))
+            notes_de.append(f"Firmware von {machine['firmware_date'][:4]} (über {FIRMWARE_OLD_YEARS} Jahre): "
+                            f"langsamer Start und ruckelndes Video zu erwarten; vor der Übergabe einen Anruf "
+                            f"ausprobieren")
+    return Finding("cpu", "note" if notes else "ok", value, "; ".join(notes), value_de, "; ".join(notes_de))
 
 
 def _online_cpus(text: str | None) -> int:
@@ -233,21 +293,38 @@ def _disk(tree: Tree, root: Path, free_bytes: int | None) -> Finding:
         except OSError:
             free_bytes = None
     if not disks:
-        return Finding("disk", "fail", "no internal disk found", "no fixed disk in /sys/block")
+        return Finding("disk", "fail", "no internal disk found", "no fixed disk in /sys/block",
+                       "keine eingebaute Festplatte gefunden", "keine feste Platte in /sys/block")
     size, name, rotational = max(disks)
     value = f"{name} {size / GB:.0f} GB{' (spinning)' if rotational else ''}"
+    value_de = f"{name} {size / GB:.0f} GB{' (drehend)' if rotational else ''}"
     if free_bytes is not None:
         value += f", {free_bytes / GIB:.1f} GiB free"
+        value_de += f", {_de_number(free_bytes / GIB, '.1f')} GiB frei"
     if size < DISK_MIN_GB * GB:
-        return Finding("disk", "fail", value, f"Debian and the kiosk need a disk of at least {DISK_MIN_GB} GB")
-    notes = []
-    if size < DISK_GOOD_GB * GB:
-        notes.append(f"below {DISK_GOOD_GB} GB: little room for updates over the years")
-    if rotational:
-        notes.append("a spinning disk: the kiosk starts slowly; an SSD helps most")
+        return Finding("disk", "fail", value, f"Debian and the kiosk need a disk of at least {DISK_MIN_GB} GB",
+                       value_de, DISK_TOO_SMALL_DE)
+    notes, notes_de = disk_notes(size, rotational)
     if free_bytes is not None and free_bytes < FREE_MIN_GIB * GIB:
         notes.append(f"less than {FREE_MIN_GIB:g} GiB free: reinstall or free space before provisioning")
-    return Finding("disk", "note" if notes else "ok", value, "; ".join(notes))
+        notes_de.append(f"weniger als {_de_number(FREE_MIN_GIB)} GiB frei: vor dem Einrichten neu installieren oder "
+                        f"Platz schaffen")
+    return Finding("disk", "note" if notes else "ok", value, "; ".join(notes), value_de, "; ".join(notes_de))
+
+
+DISK_TOO_SMALL_DE = f"Debian und der Kiosk brauchen eine Festplatte mit mindestens {DISK_MIN_GB} GB"
+
+
+def disk_notes(size: int, rotational: bool) -> tuple[list[str], list[str]]:
+    """What a disk of this size and kind is worth noting, in English and German (here and on the installer stick)."""
+    notes, notes_de = [], []
+    if size < DISK_GOOD_GB * GB:
+        notes.append(f"below {DISK_GOOD_GB} GB: little room for updates over the years")
+        notes_de.append(f"unter {DISK_GOOD_GB} GB: wenig Platz für Updates über die Jahre")
+    if rotational:
+        notes.append("a spinning disk: the kiosk starts slowly; an SSD helps most")
+        notes_de.append("eine drehende Festplatte: der Kiosk startet langsam; eine SSD hilft am meisten")
+    return notes, notes_de
 
 
 VIDIOC_QUERYCAP = 0x80685600
@@ -288,7 +365,8 @@ def _camera(tree: Tree, root: Path) -> Finding:
         if capture:
             cameras.append(name)
     if not cameras:
-        return Finding("camera", "fail", "none", "no video capture device: add a USB webcam (UVC) and check again")
+        return Finding("camera", "fail", "none", "no video capture device: add a USB webcam (UVC) and check again",
+                       NONE_DE, "keine Videoaufnahme möglich: eine USB-Webcam (UVC) anschließen und erneut prüfen")
     return Finding("camera", "ok", ", ".join(dict.fromkeys(cameras)))
 
 
@@ -305,15 +383,19 @@ def _audio(tree: Tree) -> list[Finding]:
         if any(p.startswith("capture") for p in parts[3:]):
             capture.append(name)
     mic = Finding("microphone", "ok", ", ".join(dict.fromkeys(capture))) if capture else \
-        Finding("microphone", "fail", "none", "no ALSA capture device: a USB webcam with a microphone helps")
+        Finding("microphone", "fail", "none", "no ALSA capture device: a USB webcam with a microphone helps",
+                NONE_DE, "kein ALSA-Aufnahmegerät: eine USB-Webcam mit Mikrofon hilft")
     speakers = [n for n in playback if not re.search(r"hdmi|displayport|\bdp\b", n, re.I)]
     if speakers:
         speaker = Finding("speaker", "ok", ", ".join(dict.fromkeys(speakers)))
     elif playback:
         speaker = Finding("speaker", "note", ", ".join(dict.fromkeys(playback)),
-                          "only HDMI/DisplayPort sound: needs a monitor with speakers or USB speakers")
+                          "only HDMI/DisplayPort sound: needs a monitor with speakers or USB speakers",
+                          reason_de="Ton nur über HDMI/DisplayPort: braucht einen Monitor mit Lautsprechern oder "
+                                    "USB-Lautsprecher")
     else:
-        speaker = Finding("speaker", "fail", "none", "no ALSA playback device: add USB speakers")
+        speaker = Finding("speaker", "fail", "none", "no ALSA playback device: add USB speakers",
+                          NONE_DE, "kein ALSA-Wiedergabegerät: USB-Lautsprecher anschließen")
     return [mic, speaker]
 
 
@@ -326,21 +408,31 @@ def _battery(tree: Tree) -> Finding:
         cycles = tree.number(supply / "cycle_count")
         if not design or full is None:
             return Finding("battery", "note", f"{supply.name}, capacity unknown",
-                           "the battery does not report its capacity; try an hour off the mains")
+                           "the battery does not report its capacity; try an hour off the mains",
+                           f"{supply.name}, Kapazität unbekannt",
+                           "der Akku meldet seine Kapazität nicht; eine Stunde ohne Netzteil ausprobieren")
         health = 100 * full / design
         value = f"{supply.name} holds {health:.0f} % of its design capacity" + \
             (f", {cycles} cycles" if cycles else "")
-        notes = []
+        value_de = f"{supply.name} hält {health:.0f} % seiner Nennkapazität" + \
+            (f", {cycles} Ladezyklen" if cycles else "")
+        notes, notes_de = [], []
         if health < BATTERY_BAD_PERCENT:
             notes.append(f"below {BATTERY_BAD_PERCENT} %: replace the battery or run on mains only; "
                          f"check it is not swollen")
+            notes_de.append(f"unter {BATTERY_BAD_PERCENT} %: den Akku ersetzen oder nur am Netz betreiben; prüfen, "
+                            f"dass er nicht aufgebläht ist")
         elif health < BATTERY_WORN_PERCENT:
             notes.append(f"worn (below {BATTERY_WORN_PERCENT} %): keep it plugged in; a call away from the "
                          f"socket may end early")
+            notes_de.append(f"verschlissen (unter {BATTERY_WORN_PERCENT} %): eingesteckt lassen; ein Anruf fern der "
+                            f"Steckdose endet vielleicht früher")
         if cycles and cycles > BATTERY_CYCLES_HIGH:
             notes.append(f"more than {BATTERY_CYCLES_HIGH} charge cycles")
-        return Finding("battery", "note" if notes else "ok", value, "; ".join(notes))
-    return Finding("battery", "note", "none", "no battery: a power cut or a pulled plug switches it off")
+            notes_de.append(f"mehr als {BATTERY_CYCLES_HIGH} Ladezyklen")
+        return Finding("battery", "note" if notes else "ok", value, "; ".join(notes), value_de, "; ".join(notes_de))
+    return Finding("battery", "note", "none", "no battery: a power cut or a pulled plug switches it off",
+                   NONE_DE, "kein Akku: ein Stromausfall oder ein gezogener Stecker schaltet das Gerät aus")
 
 
 INTERNAL = re.compile(r"-(eDP|LVDS|DSI)-", re.I)
@@ -358,7 +450,8 @@ def _screen(tree: Tree) -> Finding:
     panels = [c for c in tree.glob("sys/class/drm", "card*-*")
               if INTERNAL.search(c.name) and (tree.text(c / "status") or "connected") == "connected"]
     if not panels:
-        return Finding("screen", "note", "no built-in screen", "needs a monitor (and speakers and a camera)")
+        return Finding("screen", "note", "no built-in screen", "needs a monitor (and speakers and a camera)",
+                       "kein eingebauter Bildschirm", "braucht einen Monitor (und Lautsprecher und eine Kamera)")
     panel = panels[0]
     modes = (tree.text(panel / "modes") or "").split()
     resolution = None
@@ -369,19 +462,25 @@ def _screen(tree: Tree) -> Finding:
     except OSError:
         size = None
     diagonal = (size[0] ** 2 + size[1] ** 2) ** 0.5 / 2.54 if size else None
-    value = (f'{diagonal:.1f}"' if diagonal else "size unknown") + \
-        (f", {resolution[0]}x{resolution[1]}" if resolution else "")
+    pixels = f", {resolution[0]}x{resolution[1]}" if resolution else ""
+    value = (f'{diagonal:.1f}"' if diagonal else "size unknown") + pixels
+    value_de = (f"{_de_number(diagonal, '.1f')} Zoll" if diagonal else "Größe unbekannt") + pixels
     if resolution and (resolution[0] < RES_MIN[0] or resolution[1] < RES_MIN[1]):
-        return Finding("screen", "fail", value, f"below {RES_MIN[0]}x{RES_MIN[1]}: the kiosk's screens do not fit")
+        return Finding("screen", "fail", value, f"below {RES_MIN[0]}x{RES_MIN[1]}: the kiosk's screens do not fit",
+                       value_de, f"unter {RES_MIN[0]}x{RES_MIN[1]}: die Bildschirme des Kiosks passen nicht darauf")
     if diagonal is not None and diagonal < SCREEN_MIN_INCH:
         return Finding("screen", "fail", value, f'below {SCREEN_MIN_INCH}": too small for residents to see the '
-                                                f"family")
+                                                f"family",
+                       value_de, f"unter {_de_number(SCREEN_MIN_INCH)} Zoll: zu klein, um die Familie zu erkennen")
     if diagonal is not None and diagonal < SCREEN_GOOD_INCH:
         return Finding("screen", "note", value, f'below {SCREEN_GOOD_INCH}": fine for a bedside table, small '
-                                                f"for poor sight")
+                                                f"for poor sight",
+                       value_de, f"unter {_de_number(SCREEN_GOOD_INCH)} Zoll: gut für den Nachttisch, klein für "
+                                 f"schlechte Augen")
     if diagonal is None:
-        return Finding("screen", "note", value, "the panel does not report its size; measure it")
-    return Finding("screen", "ok", value)
+        return Finding("screen", "note", value, "the panel does not report its size; measure it",
+                       value_de, "der Bildschirm meldet seine Größe nicht; bitte nachmessen")
+    return Finding("screen", "ok", value, value_de=value_de)
 
 
 def bitmap_bits(hexwords: str) -> set[int]:
@@ -410,4 +509,6 @@ def _touch(tree: Tree) -> Finding:
         if direct and multitouch:
             return Finding("touch", "ok", name or "touch screen")
     return Finding("touch", "note", "none", "no touch screen: the resident taps with a mouse or touchpad, "
-                                            "or staff start the call")
+                                            "or staff start the call",
+                   NONE_DE, "kein Touchscreen: Bewohner tippen mit Maus oder Touchpad, oder das Personal startet "
+                            "den Anruf")

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from . import disk
 from .apply import local_identity
-from .check import DISK_MIN_GB, check
+from .check import DISK_MIN_GB, Result, check, reason_line_de
 from .image import INSTALLER_LOG, INSTALLER_UNIT
 from .rootfs import DIST, VENV, Log
-from .stickplan import Disk, StickDevice, blocking_findings, choose_disk, confirmed, identify
+from .stickplan import Disk, StickDevice, blocking_findings, choose_disk, confirmed, identify, install_disk_finding
 
 TARGET = Path("/mnt/palim-target")
 LIST_IN_TARGET = "/run/palim-install"
@@ -56,7 +56,7 @@ class Screen:
 
 
 def block_disks(sys_block: Path = Path("/sys/block")) -> list[Disk]:
-    """The machine's block devices with size, removable flag and model."""
+    """The machine's block devices with size, removable flag, model and whether it spins."""
     out = []
     for entry in sorted(sys_block.iterdir()):
         def read(rel: str) -> str:
@@ -65,7 +65,8 @@ def block_disks(sys_block: Path = Path("/sys/block")) -> list[Disk]:
             except OSError:
                 return ""
         size = int(read("size") or 0) * 512
-        out.append(Disk(entry.name, size, read("removable") == "1", read("device/model")))
+        out.append(Disk(entry.name, size, read("removable") == "1", read("device/model"),
+                        read("queue/rotational") == "1"))
     return out
 
 
@@ -77,6 +78,19 @@ def stick_disk() -> str | None:
     except OSError:
         return None
     return part.parent.name if (part.parent / "size").exists() and part.parent.name != "block" else part.name
+
+
+def stick_triage(disks: list[Disk], stick: str | None) -> Result:
+    """The triage as `palim-provision check` makes it, except the disk: the internal disk the stick would install
+    onto, not the stick's own root."""
+    triage = check(Path("/"))
+    disk = install_disk_finding(disks, stick)
+    names = [f.name for f in triage.findings]
+    if "disk" in names:
+        triage.findings[names.index("disk")] = disk
+    else:
+        triage.findings.append(disk)
+    return triage
 
 
 def wait_for_staff(screen: Screen) -> int:
@@ -121,26 +135,27 @@ def prepare(screen: Screen, settings: dict) -> tuple[Disk, str]:
     devices = [StickDevice(d["id"], d.get("mac"), d.get("serial")) for d in settings["devices"]]
     macs, serial = local_identity()
     found = identify(devices, macs, serial)
-    triage = check(Path("/"))
+    disks, stick = block_disks(), stick_disk()
+    triage = stick_triage(disks, stick)
     if len(found) != 1:
         screen.say("Dieses Gerät steht nicht in der Geräteliste dieses Sticks." if not found else
                    f"Dieses Gerät passt zu mehreren Einträgen: {', '.join(d.id for d in found)}.")
         screen.say(f"  MAC-Adressen: {', '.join(sorted(macs)) or 'keine'}")
         screen.say(f"  Seriennummer: {serial or 'unbekannt'}")
-        screen.say("Eignung (palim-provision check):")
-        for line in triage.lines():
+        screen.say("Eignung (wie palim-provision check; die Festplatte ist die, auf die der Stick installieren würde):")
+        for line in triage.lines_de():
             screen.say(f"  {line}")
         raise Stop("Bitte das Gerät mit MAC oder Seriennummer (match:) in die Geräteliste eintragen und einen neuen "
                    "Stick bauen. Es wurde nichts geschrieben.")
     device_id = found[0].id
     screen.say(f"Gerät erkannt: {device_id}")
-    blocking = blocking_findings([(f.name, f.status, f.reason or f.value) for f in triage.findings],
-                                 set(settings.get("waive", [])))
-    for line in triage.lines():
+    blocking = blocking_findings(triage.findings, set(settings.get("waive", [])))
+    for line in triage.lines_de():
         screen.log.write(f"  {line}")
     if blocking:
-        raise Stop("Das Gerät ist nicht geeignet:\n  " + "\n  ".join(blocking) + "\nEs wurde nichts geschrieben.")
-    chosen, reason = choose_disk(block_disks(), stick_disk(), DISK_MIN_GB * 1000 ** 3)
+        raise Stop("Das Gerät ist nicht geeignet:\n  " + "\n  ".join(reason_line_de(f) for f in blocking)
+                   + "\nEs wurde nichts geschrieben.")
+    chosen, reason = choose_disk(disks, stick, DISK_MIN_GB * 1000 ** 3)
     if chosen is None:
         raise Stop(f"{reason} Es wurde nichts geschrieben.")
     screen.say(f"Ziel: {chosen.describe()}. Alles darauf wird gelöscht.")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .check import DISK_MIN_GB, GB, Finding, disk_notes
+
 BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649"
 ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 LINUX = "0FC63DAF-8483-4772-8E79-3D69E47DE47D"
@@ -47,6 +49,7 @@ class Disk:
     size_bytes: int
     removable: bool
     model: str = ""
+    rotational: bool = False
 
     @property
     def path(self) -> str:
@@ -73,6 +76,20 @@ def choose_disk(disks: list[Disk], stick: str | None, min_bytes: int) -> tuple[D
     return disk, ""
 
 
+def install_disk_finding(disks: list[Disk], stick: str | None) -> Finding:
+    """The triage's disk line on the stick: the internal disk it would install onto, judged by its size (the free space
+    of / that `palim-provision check` reports is the stick's own there), or plainly that there is none it would take."""
+    chosen, why = choose_disk(disks, stick, DISK_MIN_GB * GB)
+    if chosen is None:
+        return Finding("disk", "fail", "no internal disk to install onto",
+                       f"the stick installs onto exactly one internal disk of at least {DISK_MIN_GB} GB",
+                       "keine passende eingebaute Festplatte", why)
+    notes, notes_de = disk_notes(chosen.size_bytes, chosen.rotational)
+    return Finding("disk", "note" if notes else "ok", chosen.describe() + (", spinning" if chosen.rotational else ""),
+                   "; ".join(notes), chosen.describe() + (", drehend" if chosen.rotational else ""),
+                   "; ".join(notes_de))
+
+
 @dataclass(frozen=True)
 class StickDevice:
     """A device the stick can install: its id and how it recognises itself (from the device list's match:)."""
@@ -90,9 +107,9 @@ def identify(devices: list[StickDevice], macs: set[str], serial: str | None) -> 
             or (d.serial is not None and serial is not None and d.serial.strip().lower() == serial.strip().lower())]
 
 
-def blocking_findings(findings: list[tuple[str, str, str]], waived: set[str]) -> list[str]:
-    """The triage's failures that stop the install (name, status, reason), minus those the image waived."""
-    return [f"{name}: {reason}" for name, status, reason in findings if status == "fail" and name not in waived]
+def blocking_findings(findings: list[Finding], waived: set[str]) -> list[Finding]:
+    """The triage's failures that stop the install, minus those the image waived (--waive NAME)."""
+    return [f for f in findings if f.status == "fail" and f.name not in waived]
 
 
 def confirmed(typed: str, device_id: str) -> bool:

@@ -101,3 +101,52 @@ def test_help_documents_the_thresholds(capsys):
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert "below 1.75 GiB" in out and "exit codes: 0 suitable" in out and "--sysfs-root" in out
+
+
+# --------------------------------------------------------------------------- German, for the installer stick
+
+def _variants(tmp_path):
+    """The three machines, and the good laptop with each part missing in turn, so every branch speaks."""
+    for name in ("good-laptop", "worn-tablet", "netbook"):
+        for free in (PLENTY, 1024 ** 3):
+            yield check(MACHINES / name, today=date(2031, 1, 1), free_bytes=free)
+    for index, gone in enumerate(("sys/class/video4linux", "sys/class/power_supply", "proc/asound", "sys/class/drm",
+                                  "proc/meminfo", "proc/cpuinfo", "sys/block", "proc/bus/input/devices")):
+        tree = tmp_path / str(index)
+        shutil.copytree(MACHINES / "good-laptop", tree)
+        path = tree / gone
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+        yield check(tree, today=TODAY, free_bytes=PLENTY)
+
+
+def test_every_finding_has_its_german_beside_the_english(tmp_path):
+    seen = set()
+    for result in _variants(tmp_path):
+        for f in result.findings:
+            seen.add((f.name, f.status))
+            assert bool(f.reason) == bool(f.reason_de), f
+            # only a device's own name (a camera's, a sound card's, a touch screen's) reads the same in German
+            assert f.value_de or (f.name in {"camera", "microphone", "speaker", "touch"} and f.value != "none"), f
+            assert f.value_de != f.value or f.value_de == "", f
+    assert {status for name, status in seen if name != "touch"} == {"ok", "note", "fail"}
+
+
+def test_the_triage_in_german_for_the_stick():
+    result, _ = _check("netbook", free_bytes=PLENTY)
+    lines = result.lines_de()
+    assert lines[0] == "ASUSTeK Computer INC. 1005HA, Firmware vom 21.08.2009"
+    assert "  ungeeignet Arbeitsspeicher 1,0 GiB" in lines
+    assert "  Hinweis    Festplatte      sda 160 GB (drehend), 50,0 GiB frei" in lines
+    assert "  Hinweis    Bildschirm      10,1 Zoll, 1024x600" in lines
+    assert "  Hinweis    Touchscreen     nicht gefunden" in lines
+    assert "Ergebnis: UNGEEIGNET" in lines
+    assert "  - Arbeitsspeicher: ein Videoanruf braucht mindestens 1,75 GiB (2 GB eingebaut)" in lines
+    assert "  - Prozessor: nur 32 Bit: der Kiosk braucht einen 64-Bit-Prozessor (x86-64)" in lines
+    good, _ = _check("good-laptop")
+    assert good.lines_de()[-1] == "Ergebnis: GEEIGNET" and good.lines()[-1] == "verdict: SUITABLE"
+
+
+def test_the_english_output_and_json_stay_as_they_were():
+    result, found = _check("netbook")
+    assert "  fail  memory      1.0 GiB" in result.lines()
+    assert all(set(c) == {"name", "status", "value", "reason"} for c in result.as_json()["checks"])

@@ -18,7 +18,12 @@ SETTINGS = {"unattended": False, "waive": ["camera"],
 def machine(monkeypatch, tmp_path):
     """A machine as the installer sees it; each test changes what it needs."""
     state = {"macs": {"3c:52:82:1a:2b:3c"}, "serial": "PALIM-VM-1",
-             "findings": [Finding("memory", "ok", "1.9 GiB"), Finding("camera", "fail", "none", "no video capture")],
+             "findings": [Finding("memory", "ok", "1.9 GiB", value_de="1,9 GiB"),
+                          # check(/) on the stick: the free space of the stick's own root
+                          Finding("disk", "note", "sda 2 GB, 0.1 GiB free", "less than 3 GiB free",
+                                  "sda 2 GB, 0,1 GiB frei", "weniger als 3 GiB frei"),
+                          Finding("camera", "fail", "none", "no video capture", "nicht gefunden",
+                                  "keine Videoaufnahme möglich")],
              "disks": [Disk("vda", 20 * GB, False), Disk("sda", 2 * GB, True)], "typed": "ebh-01\n"}
     monkeypatch.setattr(installer, "local_identity", lambda: (state["macs"], state["serial"]))
     monkeypatch.setattr(installer, "check", lambda root: Result(str(root), {}, state["findings"]))
@@ -48,18 +53,44 @@ def test_an_unknown_device_shows_mac_serial_and_triage_and_stops(machine, capsys
         _prepare(machine)
     out = capsys.readouterr().out
     assert "nicht in der Geräteliste" in out and "52:54:00:ab:cd:ef" in out and "PALIM-VM-1" in out
-    assert "verdict: UNSUITABLE" in out
+    # the triage in German, its disk the one the stick would install onto, not the stick's own root
+    assert [line for line in out.splitlines() if line.startswith("    ")] == [
+        "    gut        Arbeitsspeicher 1,9 GiB",
+        "    Hinweis    Festplatte      /dev/vda, 20 GB",
+        "    ungeeignet Kamera          nicht gefunden",
+        "    - Festplatte: unter 32 GB: wenig Platz für Updates über die Jahre",
+        "    - Kamera: keine Videoaufnahme möglich"]
+    assert "  Ergebnis: UNGEEIGNET" in out.splitlines()
+    assert "verdict" not in out and "free" not in out and "frei" not in out
 
 
-def test_an_unsuitable_device_stops_with_the_reasons(machine):
-    machine["findings"].append(Finding("memory", "fail", "1.0 GiB", "a video call needs at least 1.75 GiB"))
-    with pytest.raises(installer.Stop, match="memory: a video call needs at least 1.75 GiB"):
+def test_an_unknown_device_without_a_disk_to_install_onto_says_so(machine, capsys):
+    machine["macs"] = set()
+    machine["disks"] = [Disk("sda", 2 * GB, True), Disk("sr0", 1 * GB, True)]
+    with pytest.raises(installer.Stop, match="Es wurde nichts geschrieben"):
+        _prepare(machine)
+    out = capsys.readouterr().out
+    assert "    ungeeignet Festplatte      keine passende eingebaute Festplatte" in out.splitlines()
+    assert "    - Festplatte: Keine eingebaute Festplatte gefunden." in out.splitlines()
+
+
+def test_an_unsuitable_device_stops_with_the_reasons_in_german(machine):
+    machine["findings"].append(Finding("memory", "fail", "1.0 GiB", "a video call needs at least 1.75 GiB",
+                                       "1,0 GiB", "ein Videoanruf braucht mindestens 1,75 GiB"))
+    with pytest.raises(installer.Stop, match="Arbeitsspeicher: ein Videoanruf braucht mindestens 1,75 GiB"):
         _prepare(machine)
 
 
 def test_the_camera_blocks_unless_the_image_waived_it(machine):
-    with pytest.raises(installer.Stop, match="camera: no video capture"):
+    with pytest.raises(installer.Stop, match="Kamera: keine Videoaufnahme möglich"):
         _prepare(machine, {**SETTINGS, "waive": []})
+
+
+def test_a_too_small_disk_blocks_a_known_device_before_anything_is_written(machine):
+    machine["disks"] = [Disk("mmcblk0", 8 * GB, False), Disk("sda", 2 * GB, True)]
+    with pytest.raises(installer.Stop, match=r"(?s)nicht geeignet:.*Festplatte: Die Festplatte /dev/mmcblk0, 8 GB ist "
+                                             r"zu klein.*Es wurde nichts geschrieben"):
+        _prepare(machine)
 
 
 def test_a_wrong_id_erases_nothing(machine, monkeypatch):
@@ -80,12 +111,33 @@ def test_two_internal_disks_stop_the_install(machine):
         _prepare(machine)
 
 
-def test_block_disks_reads_size_removable_and_model(tmp_path):
-    for name, size, removable, model in (("vda", 41943040, "0", None), ("sda", 4194304, "1", "Cruzer Blade")):
-        (tmp_path / name / "device").mkdir(parents=True)
-        (tmp_path / name / "size").write_text(f"{size}\n")
-        (tmp_path / name / "removable").write_text(removable + "\n")
+def _sys_block(root, *disks):
+    """A /sys/block as the kernel lays it out: size in 512-byte sectors, removable, device/model, queue/rotational."""
+    for name, sectors, removable, model, rotational in disks:
+        (root / name / "device").mkdir(parents=True)
+        (root / name / "queue").mkdir()
+        (root / name / "size").write_text(f"{sectors}\n")
+        (root / name / "removable").write_text(removable + "\n")
+        (root / name / "queue" / "rotational").write_text(rotational + "\n")
         if model:
-            (tmp_path / name / "device" / "model").write_text(model + "  \n")
+            (root / name / "device" / "model").write_text(model + "  \n")
+    return root
+
+
+def test_block_disks_reads_size_removable_model_and_rotation(tmp_path):
+    _sys_block(tmp_path, ("vda", 41943040, "0", None, "0"), ("sda", 4194304, "1", "Cruzer Blade", "1"))
+    (tmp_path / "sda" / "queue" / "rotational").unlink()  # an old kernel's USB stick may not say
     assert installer.block_disks(tmp_path) == [Disk("sda", 4194304 * 512, True, "Cruzer Blade"),
                                                Disk("vda", 41943040 * 512, False, "")]
+
+
+def test_the_sticks_disk_line_from_a_sys_block_tree(tmp_path, monkeypatch):
+    sys_block = _sys_block(tmp_path, ("sda", 312581808, "0", "ST9160314AS", "1"),  # a 160 GB laptop disk
+                           ("sdb", 15633408, "1", "Cruzer Blade", "1"), ("loop0", 2097152, "0", None, "0"),
+                           ("sr0", 2097151, "1", "DVD-RAM UJ8C2", "1"))
+    monkeypatch.setattr(installer, "check", lambda root: Result(str(root), {}, [Finding("disk", "note", "sdb 8 GB")]))
+    triage = installer.stick_triage(installer.block_disks(sys_block), "sdb")
+    assert triage.lines_de()[1:] == ["  Hinweis    Festplatte      /dev/sda, 160 GB (ST9160314AS), drehend",
+                                     "Ergebnis: GEEIGNET, MIT HINWEISEN",
+                                     "  - Festplatte: eine drehende Festplatte: der Kiosk startet langsam; eine SSD "
+                                     "hilft am meisten"]

@@ -4,8 +4,10 @@ import subprocess
 
 import pytest
 
+from provisioning.check import Finding
 from provisioning.stickplan import (BIOS_BOOT, ESP, Disk, StickDevice, blocking_findings, choose_disk, confirmed,
-                                    fstab, identify, image_size_bytes, layout_script, partition_path)
+                                    fstab, identify, image_size_bytes, install_disk_finding, layout_script,
+                                    partition_path)
 from tests.requirements import need_tool
 
 GB = 1000 ** 3
@@ -71,11 +73,33 @@ def test_a_device_is_identified_by_mac_or_serial_case_aside():
 
 
 def test_waived_checks_do_not_block_the_install():
-    findings = [("camera", "fail", "no video capture device"), ("memory", "ok", ""), ("screen", "note", "small"),
-                ("speaker", "fail", "no ALSA playback device")]
-    assert blocking_findings(findings, set()) == ["camera: no video capture device",
-                                                  "speaker: no ALSA playback device"]
-    assert blocking_findings(findings, {"camera"}) == ["speaker: no ALSA playback device"]
+    findings = [Finding("camera", "fail", "none"), Finding("memory", "ok", "8 GiB"), Finding("screen", "note", '10"'),
+                Finding("speaker", "fail", "none")]
+    assert [f.name for f in blocking_findings(findings, set())] == ["camera", "speaker"]
+    assert [f.name for f in blocking_findings(findings, {"camera"})] == ["speaker"]
+
+
+@pytest.mark.parametrize("disk, status, value_de, reason_de", [
+    (Disk("nvme0n1", 256 * GB, False, "SAMSUNG MZVLB256"), "ok", "/dev/nvme0n1, 256 GB (SAMSUNG MZVLB256)", ""),
+    (Disk("vda", 20 * GB, False), "note", "/dev/vda, 20 GB", "unter 32 GB: wenig Platz für Updates über die Jahre"),
+    (Disk("sda", 160 * GB, False, rotational=True), "note", "/dev/sda, 160 GB, drehend",
+     "eine drehende Festplatte: der Kiosk startet langsam; eine SSD hilft am meisten"),
+])
+def test_the_sticks_triage_judges_the_disk_it_would_install_onto(disk, status, value_de, reason_de):
+    finding = install_disk_finding([disk, Disk("sdb", 4 * GB, True, "Cruzer Blade")], "sdb")
+    assert (finding.name, finding.status, finding.value_de, finding.reason_de) == ("disk", status, value_de, reason_de)
+    assert "free" not in finding.value  # the stick's own root is not the device's disk
+
+
+@pytest.mark.parametrize("disks, reason_de", [
+    ([Disk("sdb", 8 * GB, True)], "Keine eingebaute Festplatte gefunden."),
+    ([Disk("sda", 64 * GB, False), Disk("nvme0n1", 256 * GB, False)], "Mehrere eingebaute Festplatten gefunden"),
+    ([Disk("mmcblk0", 8 * GB, False)], "Die Festplatte /dev/mmcblk0, 8 GB ist zu klein (mindestens 16 GB)."),
+])
+def test_the_sticks_triage_says_plainly_when_no_disk_would_do(disks, reason_de):
+    finding = install_disk_finding(disks + [Disk("sdb", 8 * GB, True)], "sdb")
+    assert (finding.status, finding.value_de) == ("fail", "keine passende eingebaute Festplatte")
+    assert finding.reason_de.startswith(reason_de)
 
 
 def test_the_erase_is_confirmed_only_by_the_device_id():
