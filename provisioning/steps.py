@@ -123,8 +123,9 @@ def ssh_steps(keys_given: bool, offline: bool = False) -> tuple[Step, ...]:
     return (
         Step("install the SSH server for the admin keys (apt)", _apt(SSH_PACKAGES, offline, update=False),
              APT_ENV),  # the runtime packages' step has just updated the package lists
-        # A drop-in sshd refuses would leave the fleet locked out at the next restart: test it first.
-        Step("check the SSH server's config (sshd -t)", (("/usr/sbin/sshd", "-t"),)),
+        # A drop-in sshd refuses would leave the fleet locked out at the next restart: test it first. sshd -t wants
+        # its privilege separation folder, which systemd makes only when it starts the server (not in a chroot).
+        Step("check the SSH server's config (sshd -t)", (("mkdir", "-p", "/run/sshd"), ("/usr/sbin/sshd", "-t"))),
         Step(f"enable {SSH_UNIT}", (("systemctl", "enable", SSH_UNIT),)),
         # Sessions already open (this Ansible run's own) survive: Debian's unit only reloads or restarts the listener.
         Step(f"let {SSH_UNIT} read its config", (("systemctl", "reload-or-restart", SSH_UNIT),),
