@@ -29,6 +29,7 @@ KIOSK_BIN = "/opt/palim-kiosk/venv/bin/palim-kiosk"
 UNIT = "palim-kiosk.service"
 PAM_NAME = "palim-kiosk"
 SYSUSERS = "/etc/sysusers.d/palim-kiosk.conf"
+TMPFILES = "/etc/tmpfiles.d/palim-kiosk.conf"
 MANIFEST = "/var/lib/palim-provision/manifest.json"
 RENDERED_MANIFEST = "manifest.json"  # beside the device's files in a rendered bundle
 SSHD_DROPIN = "/etc/ssh/sshd_config.d/palim-admin.conf"
@@ -147,6 +148,7 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
                            config_path=str(DEFAULT_CONFIG_PATH), user=KIOSK_USER, pam_name=PAM_NAME), 0o644),
         BundleFile(f"/etc/pam.d/{PAM_NAME}", _render("pam-palim-kiosk"), 0o644),
         BundleFile(SYSUSERS, _render("sysusers-palim-kiosk.conf", user=KIOSK_USER, home=KIOSK_HOME), 0o644),
+        BundleFile(TMPFILES, _render("tmpfiles-palim-kiosk.conf", user=KIOSK_USER, home=KIOSK_HOME), 0o644),
         BundleFile("/etc/systemd/logind.conf.d/palim-kiosk.conf", _render("logind-palim-kiosk.conf"), 0o644),
         BundleFile("/etc/systemd/sleep.conf.d/palim-kiosk.conf", _render("sleep-palim-kiosk.conf"), 0o644),
         BundleFile("/etc/apt/apt.conf.d/20auto-upgrades", _render("20auto-upgrades"), 0o644),
@@ -175,7 +177,7 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
         # Only the kiosk reads it; a secret file: masked in every diff, its fingerprint keyed.
         files.append(BundleFile(target.config.jwt_file, f"{jwt}\n".encode(), 0o640, "root", KIOSK_USER,
                                 secrets=(jwt,)))
-    steps = device_steps(device.id, UNIT, SYSUSERS, kiosk_source, offline=offline)
+    steps = device_steps(device.id, UNIT, SYSUSERS, kiosk_source, offline=offline, tmpfiles_conf=TMPFILES)
     if target.admin_ssh_keys is not None:
         files += ssh_files(device.id, target.admin_ssh_keys)
         steps += ssh_steps(bool(target.admin_ssh_keys), offline)

@@ -134,7 +134,8 @@ def ssh_steps(keys_given: bool, offline: bool = False) -> tuple[Step, ...]:
 
 
 def device_steps(hostname: str, unit: str, sysusers_conf: str, kiosk_source: str | None,
-                 venv: str = "/opt/palim-kiosk/venv", user: str = "kiosk", offline: bool = False) -> tuple[Step, ...]:
+                 venv: str = "/opt/palim-kiosk/venv", user: str = "kiosk", offline: bool = False,
+                 tmpfiles_conf: str | None = None) -> tuple[Step, ...]:
     """The live-system steps for one device, in the order they must run; `offline` (the installer stick) only checks
     that the packages and the kiosk's wheels are there, and downloads nothing."""
     steps = [Step("install runtime packages (apt)", _apt(PACKAGES, offline), APT_ENV, before_files=True)]
@@ -144,6 +145,8 @@ def device_steps(hostname: str, unit: str, sysusers_conf: str, kiosk_source: str
                           (("python3", "-m", "venv", venv), pip), before_files=True))
     steps += [
         Step("create the kiosk user (systemd-sysusers)", (("systemd-sysusers", sysusers_conf),)),
+        *([Step(f"create {user}'s home now (systemd-tmpfiles; at every boot too)",
+                (("systemd-tmpfiles", "--create", tmpfiles_conf),))] if tmpfiles_conf else []),
         # What 'loginctl enable-linger' does, but also where logind is not running yet (chroot, image): at boot logind
         # starts the user's own service manager (PipeWire, for sound) without anybody logging in.
         Step(f"let {user}'s own services run without a login (linger)",

@@ -127,3 +127,23 @@ def test_write_bundle_writes_every_file_with_its_mode_and_the_manifest_last(tmp_
 
 def test_project_source_is_this_checkout():
     assert project_source() == str(Path(__file__).resolve().parents[3])
+
+
+def test_the_kiosk_users_home_is_made_at_boot_by_the_real_systemd_tmpfiles(tmp_path):
+    """Before the user's own services start (wireplumber keeps its state there), not only when the kiosk starts."""
+    bundle = _bundle()
+    root = tmp_path / "root"
+    for path in ("/etc/tmpfiles.d/palim-kiosk.conf", "/etc/sysusers.d/palim-kiosk.conf"):
+        dest = root / path.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(_files(bundle)[path].content)
+    (root / "etc/passwd").write_text("kiosk:x:996:996:Palim kiosk:/var/lib/palim-kiosk:/usr/sbin/nologin\n")
+    (root / "etc/group").write_text("kiosk:x:996:\n")
+    proc = subprocess.run([need_tool("systemd-tmpfiles", apt="systemd"), f"--root={root}", "--create",
+                           "palim-kiosk.conf"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    home = (root / "var/lib/palim-kiosk").stat()
+    assert (stat.S_IMODE(home.st_mode), home.st_uid, home.st_gid) == (0o755, 996, 996)
+    titles = [s.title for s in bundle.steps]
+    assert titles.index("create kiosk's home now (systemd-tmpfiles; at every boot too)") == \
+        titles.index("create the kiosk user (systemd-sysusers)") + 1
