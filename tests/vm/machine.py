@@ -2,8 +2,9 @@
 
 The machine has 2 GiB, two CPUs, a virtio VGA at 1280x800 (virtio-gpu DRM in the guest: bochs has no PRIME import,
 without which cage's wlroots finds no usable GPU), an absolute USB pointer, HDA sound without a host backend, and a
-NIC whose user-mode network is restricted (no route anywhere; only its MAC matters, the installer recognises the
-device by it). Everything it does is logged in the run's folder.
+NIC whose user-mode network is restricted (no route anywhere; its MAC matters, the installer recognises the
+device by it; a test may forward SSH to it from the host's 127.0.0.1). Everything it does is logged in the run's
+folder.
 """
 
 from __future__ import annotations
@@ -132,8 +133,13 @@ class Machine:
 
 
 def start(name: str, run_dir: Path, *, disk: Path, stick: Path | None = None, uefi: bool = True,
-          mac: str = "3c:52:82:1a:2b:3c", serial_number: str = "PALIM-VM-0001", memory_mib: int = 2048) -> Machine:
-    """Boot a machine: the stick first (as a removable USB disk) when given, then the internal virtio disk."""
+          mac: str = "3c:52:82:1a:2b:3c", serial_number: str = "PALIM-VM-0001", memory_mib: int = 2048,
+          ssh_port: int | None = None) -> Machine:
+    """Boot a machine: the stick first (as a removable USB disk) when given, then the internal virtio disk.
+
+    `ssh_port`: the guest's SSH reachable on the host's 127.0.0.1:ssh_port (restrict=on keeps explicit forwards).
+    """
+    netdev = "user,id=n0,restrict=on" + (f",hostfwd=tcp:127.0.0.1:{ssh_port}-:22" if ssh_port else "")
     serial = run_dir / f"{name}.serial.log"
     qmp_path = run_dir / f"{name}.qmp"
     qmp_path.unlink(missing_ok=True)
@@ -141,8 +147,8 @@ def start(name: str, run_dir: Path, *, disk: Path, stick: Path | None = None, ue
             "-display", "none", "-vga", "none", "-device", f"virtio-vga,xres={WIDTH},yres={HEIGHT},edid=on",
             "-serial", f"file:{serial}", "-qmp", f"unix:{qmp_path},server=on,wait=off", "-no-reboot",
             "-smbios", f"type=1,manufacturer=Palim,product=Test VM,serial={serial_number}",
-            # no route anywhere: the NIC is only there for its MAC, which the installer recognises
-            "-netdev", "user,id=n0,restrict=on", "-device", f"virtio-net-pci,netdev=n0,mac={mac}",
+            # no route anywhere: the NIC is there for its MAC (the installer recognises it) and, when asked, SSH in
+            "-netdev", netdev, "-device", f"virtio-net-pci,netdev=n0,mac={mac}",
             "-audiodev", "none,id=snd0", "-device", "ich9-intel-hda", "-device", "hda-duplex,audiodev=snd0",
             "-device", "qemu-xhci,id=xhci", "-device", "usb-tablet,bus=xhci.0",
             "-drive", f"if=none,id=disk,format=raw,file={disk}",
@@ -165,6 +171,13 @@ def start(name: str, run_dir: Path, *, disk: Path, stick: Path | None = None, ue
             raise AssertionError(f"QEMU did not start: {(run_dir / f'{name}.qemu.log').read_text()[-2000:]}")
         time.sleep(0.2)
     return machine
+
+
+def free_port() -> int:
+    """A TCP port free on the host's loopback right now (for a forward to the guest)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def sparse_disk(path: Path, size_gb: int = 20) -> Path:

@@ -52,15 +52,15 @@ StandardOutput=journal+console
 WantedBy=multi-user.target
 """
 # Under TCG every instruction is emulated: the kiosk's first start takes minutes, not the seconds the unit allows.
-# cage's GLES renderer on mesa's kms_swrast (virtio-gpu without 3D) crashes with SIGSEGV (seen here, cage 0.1.4,
-# wlroots 0.15, mesa 22.3); a laptop's GPU has a real mesa driver. wlroots' own software renderer draws instead.
+# (cage's GLES renderer crashes on the VM's virtio-gpu without 3D: the unit's own fallback to wlroots' software
+# renderer is part of what the test boots, no drop-in hides it.)
 SLOW_START_DROPIN = """\
-# palim VM test only: QEMU without KVM runs the kiosk's start many times slower than a laptop does, and its
-# virtio-gpu has no 3D, where cage's GLES renderer crashes: wlroots' pixman renderer instead.
+# palim VM test only: QEMU without KVM runs the kiosk's start many times slower than a laptop does.
 [Service]
 TimeoutStartSec=900
-Environment=WLR_RENDERER=pixman
 """
+# The kiosk unit's journal line when it switches the device to software rendering (provisioning/templates).
+RENDERER_FALLBACK_LINE = "before the kiosk was ready: from now on this device uses software rendering"
 PROBE = """\
 #!/bin/sh
 # palim VM test only: the kiosk's state and the free memory every five seconds, on the serial console.
@@ -92,10 +92,30 @@ def standin_pin(cert_dir: Path) -> str:
         server.stop()
 
 
-def build_image(log: Log, run_dir: Path, pin: str, psk: str) -> tuple[Path, str]:
+def admin_key(run_dir: Path) -> tuple[Path, str]:
+    """The fleet's SSH key for this run, made by ssh-keygen: (private key file, public key line)."""
+    key = run_dir / "admin_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "palim-vm-test", "-f", str(key)], check=True)
+    return key, key.with_suffix(".pub").read_text().strip()
+
+
+def device_list(pin: str, admin_public_key: str, greeting: str | None = None) -> str:
+    """The stand-in's device list (as in the whole-appliance test) with the run's admin key, and optionally a
+    greeting name for ebh-01: the change the fleet's Ansible run carries to the device."""
+    keys = f"  admin_ssh_keys: ['{admin_public_key}']\n"
+    text = ap.device_list_for_standin(pin).replace("defaults:\n", f"defaults:\n{keys}", 1)
+    if greeting is not None:
+        resident = f"    resident: {ap.RESIDENT}\n"
+        if text.count(resident) != 1:
+            raise AssertionError(f"the example device list no longer has the line {resident!r} once")
+        text = text.replace(resident, f"{resident}    greeting_name: {greeting}\n")
+    return text
+
+
+def build_image(log: Log, run_dir: Path, devices_text: str, psk: str) -> tuple[Path, str]:
     """The stick, built by palim-provision image; (path, its output)."""
     devices = run_dir / "devices.yaml"
-    devices.write_text(ap.device_list_for_standin(pin), encoding="utf-8")
+    devices.write_text(devices_text, encoding="utf-8")
     wheel = ap.wheel_of_working_tree(run_dir, log)
     out = run_dir / "palim-stick.img"
     command = shutil.which("palim-provision", path=str(Path(sys.executable).parent)) or "palim-provision"
@@ -157,6 +177,46 @@ def add_test_dropins(root: Path, cert_dir: Path) -> None:
         (units / name).write_text(text)
         (wants / name).unlink(missing_ok=True)
         (wants / name).symlink_to(f"/etc/systemd/system/{name}")
+
+
+def known_hosts(root: Path, port: int, path: Path) -> Path:
+    """A known_hosts file with the installed device's own host keys for [127.0.0.1]:port: Ansible checks them."""
+    keys = sorted((root / "etc/ssh").glob("ssh_host_*_key.pub"))
+    if not keys:
+        raise AssertionError(f"the installed disk has no SSH host keys in {root / 'etc/ssh'}")
+    path.write_text("".join(f"[127.0.0.1]:{port} {' '.join(key.read_text().split()[:2])}\n" for key in keys))
+    return path
+
+
+def ansible_playbook(log: Log, run_dir: Path, inventory: Path, port: int, key: Path, hosts: Path, psk: str,
+                     *args: str) -> tuple[int, str]:
+    """The fleet's own playbook (provisioning/ansible/site.yml) on ebh-01 in the VM over SSH; (exit code, output).
+
+    Ansible's settings are this run's alone (no user or machine ansible.cfg); host keys are checked against the
+    device's own, read from its disk.
+    """
+    config = run_dir / "ansible.cfg"
+    config.write_text(f"""[defaults]
+host_key_checking = True
+private_key_file = {key}
+timeout = 120
+[ssh_connection]
+pipelining = True
+ssh_args = -o UserKnownHostsFile={hosts} -o IdentitiesOnly=yes -o ControlMaster=auto -o ControlPersist=600s
+""")
+    playbook = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) or "ansible-playbook"
+    env = {"ANSIBLE_CONFIG": str(config), "ANSIBLE_HOME": str(run_dir / ".ansible"), "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_LOCAL_TEMP": str(run_dir / ".ansible-tmp"), "ANSIBLE_FORCE_COLOR": "0", "EBH_WIFI_PSK": psk}
+    proc = log.run([playbook, "-i", str(inventory), str(REPO / "provisioning/ansible/site.yml"), "--limit", "ebh-01",
+                    "-e", "ansible_host=127.0.0.1", "-e", f"ansible_port={port}", *args],
+                   env=env, timeout=1800, check=False, secrets=[psk])
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def recap(output: str) -> dict[str, int]:
+    """ebh-01's line of the play recap as numbers (ok, changed, failed, ...)."""
+    line = next(line for line in output.splitlines() if line.startswith("ebh-01") and "changed=" in line)
+    return {name: int(value) for name, value in (part.split("=") for part in line.split()[2:])}
 
 
 def probes(serial_text: str) -> list[dict[str, str]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ INSTALL_TIMEOUT_S = 3600
 HOME_TIMEOUT_S = 1500
 HOME_LINE = f"home screen shown for {ap.RESIDENT}"
 GREEN, PAPER = (0x17, 0x59, 0x2F), (0xF7, 0xF3, 0xEA)
+NEW_GREETING = "Oma Erna"  # the change the fleet's Ansible run carries to ebh-01
 
 
 def host_problem() -> str | None:
@@ -55,6 +57,9 @@ class Run:
     shots: dict = field(default_factory=dict)
     serial: dict = field(default_factory=dict)
     installed: dict = field(default_factory=dict)
+    fleet: dict = field(default_factory=dict)
+    psk: str = field(default="", repr=False)  # the run's Wi-Fi password: asserted absent, never printed
+    public_key: str = ""
 
 
 def say(run: Run, text: str) -> None:
@@ -71,14 +76,16 @@ def stick_run() -> Iterator[Run]:
     run_dir.mkdir()
     run = Run(run_dir, Log(run_dir / "steps.log"))
     say(run, f"log of every step: {run.log.path}")
-    psk = "palim-vm-" + os.urandom(6).hex()
+    psk = run.psk = "palim-vm-" + os.urandom(6).hex()
     machines: list[vm.Machine] = []
     try:
         with run.log.phase("image"):
             started = time.monotonic()
             cert = st.CACHE / "vm-standin-cert"
             pin = st.standin_pin(cert)
-            stick, output = st.build_image(run.log, run_dir, pin, psk)
+            key, public_key = st.admin_key(run_dir)
+            run.public_key = public_key
+            stick, output = st.build_image(run.log, run_dir, st.device_list(pin, public_key), psk)
             run.facts["image build"] = f"{time.monotonic() - started:.0f} s"
             run.facts["image size"] = f"{stick.stat().st_size / 1000 ** 3:.2f} GB"
             run.facts["image output"] = output
@@ -101,6 +108,7 @@ def stick_run() -> Iterator[Run]:
                     (str(path.relative_to(folder)), oct(path.stat().st_mode & 0o777), path.stat().st_uid)
                     for path in [folder, *folder.rglob("*")] if path.is_dir() or "secrets" in path.parts)
                 run.installed["psk in the stick's log"] = psk in run.installed["stick log"]
+                run.installed["stick's SSH host keys"] = sorted(p.name for p in (root / "etc/ssh").glob("ssh_host_*"))
             run.installed["psk in the image's build log"] = psk in (run_dir / "palim-stick.img.log").read_text()
         with run.log.phase("inspect the installed disk, add the test's drop-ins"):
             with st.mounted_root(run.log, disk, run_dir / "mnt-disk") as root:
@@ -112,6 +120,11 @@ def stick_run() -> Iterator[Run]:
                                                                    psk in wifi.read_text())
                 run.installed["default target"] = os.readlink(root / "etc/systemd/system/default.target")
                 run.installed["machine-id"] = (root / "etc/machine-id").read_text()
+                wants = root / "etc/systemd/system/multi-user.target.wants"
+                run.installed["ssh enabled"] = (wants / "ssh.service").is_symlink()  # to a unit only the device has
+                run.installed["admin keys"] = (root / "etc/ssh/palim_admin_keys").read_text()
+                ssh_port = vm.free_port()
+                hosts = st.known_hosts(root, ssh_port, run_dir / "known_hosts")
                 st.add_test_dropins(root, cert)
         with run.log.phase("UEFI boot to home, tap, call"):
             m = vm.start("uefi", run_dir, disk=disk)
@@ -130,12 +143,18 @@ def stick_run() -> Iterator[Run]:
             run.facts["probe after 60 s in the call"] = st.probes(m.serial_text())[-1]
             run.serial["uefi"] = m.serial_text()
             run.facts["uefi power off"] = m.stop()
-        with run.log.phase("legacy BIOS boot to home"):
-            m = vm.start("bios", run_dir, disk=disk, uefi=False)
+        with run.log.phase("legacy BIOS boot to home, then the fleet's Ansible over SSH"):
+            m = vm.start("bios", run_dir, disk=disk, uefi=False, ssh_port=ssh_port)
             machines.append(m)
             _, run.facts["boot to home screen (SeaBIOS, TCG)"] = m.wait_serial(HOME_LINE, HOME_TIMEOUT_S)
             run.shots["bios home"] = _home_on_screen(m, run_dir / "bios-home.png")
+            _fleet(run, m, pin, public_key, key, ssh_port, hosts, psk)
+            run.serial["bios"] = m.serial_text()
             run.facts["bios power off"] = m.stop()
+            with st.mounted_root(run.log, disk, run_dir / "mnt-disk", read_only=True) as root:
+                marker = root / "var/lib/palim-renderer/pixman"
+                run.installed["renderer marker"] = (oct(marker.stat().st_mode & 0o777), marker.stat().st_uid) \
+                    if marker.exists() else None
         with run.log.phase("unknown device"):
             other = vm.sparse_disk(run_dir / "other-internal.img")
             stick_copy = st.copy_sparse(stick, run_dir / "stick-unknown.img")
@@ -165,6 +184,38 @@ def stick_run() -> Iterator[Run]:
         for big in ("internal.img", "other-internal.img", "stick-install.img", "stick-unknown.img", "palim-stick.img"):
             if os.environ.get("PALIM_VM_KEEP") != "1":
                 (run_dir / big).unlink(missing_ok=True)
+
+
+def _fleet(run: Run, m: vm.Machine, pin: str, public_key: str, key: Path, port: int, hosts: Path, psk: str) -> None:
+    """The README's fleet steps against the VM: inventory from the device list with a new greeting name, the playbook
+    in check mode with diff, for real, and once more; the kiosk shows the new name by itself."""
+    devices = run.dir / "fleet-devices.yaml"
+    devices.write_text(st.device_list(pin, public_key, greeting=NEW_GREETING), encoding="utf-8")
+    command = shutil.which("palim-provision", path=str(Path(sys.executable).parent)) or "palim-provision"
+    inventory = run.dir / "inventory.yml"
+    inventory.write_text(run.log.run([command, "inventory", str(devices)]).stdout)
+    for name, args in (("check", ("--check", "--diff")), ("apply", ("--diff",)), ("again", ("--diff",))):
+        mark = len(m.serial_text())
+        started = time.monotonic()
+        code, output = st.ansible_playbook(run.log, run.dir, inventory, port, key, hosts, psk, *args)
+        run.facts[f"ansible {name} (TCG)"] = f"{time.monotonic() - started:.0f} s"
+        run.fleet[name] = {"exit": code, "output": output, "recap": st.recap(output) if code == 0 else None}
+        assert code == 0, f"ansible-playbook {' '.join(args)} exited with {code}:\n{output[-4000:]}"
+        if name == "check":
+            time.sleep(10)  # a kiosk that took the check run for a change would start reloading now
+            run.fleet["reload after check"] = "config changed on disk" in m.serial_text()[mark:]
+        if name == "apply":
+            m.wait_serial(rf"home screen shown for {ap.RESIDENT} \(greeting {NEW_GREETING}\)", 600,
+                                     after=mark)
+            run.facts["ansible apply to the new greeting on screen (TCG)"] = f"{time.monotonic() - started:.0f} s"
+            run.shots["home after ansible"] = _home_on_screen(m, run.dir / "home-after-ansible.png")
+    ssh = ["ssh", "-p", str(port), "-o", f"UserKnownHostsFile={hosts}", "-o", "BatchMode=yes",
+           "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=60"]
+    for name, argv in (("root with the key", [*ssh, "-i", str(key), "root@127.0.0.1", "true"]),
+                       ("kiosk with the key", [*ssh, "-i", str(key), "kiosk@127.0.0.1", "true"]),
+                       ("root without a key", [*ssh, "-o", "PubkeyAuthentication=no", "root@127.0.0.1", "true"])):
+        proc = run.log.run(argv, check=False, timeout=300)
+        run.fleet[name] = (proc.returncode, proc.stderr.strip())
 
 
 def _home_on_screen(m: vm.Machine, png: Path, timeout: float = 90) -> Path:
@@ -220,7 +271,17 @@ def test_the_installed_disk_is_the_device_not_the_stick(stick_run):
     assert got["wifi"] == ("0o600", 0, True)
 
 
+def test_a_gpu_cage_cannot_drive_switches_the_device_to_software_rendering_once(stick_run):
+    """virtio-gpu without 3D crashes cage's GLES renderer: the unit falls back to pixman by itself, and stays there."""
+    assert st.RENDERER_FALLBACK_LINE in stick_run.serial["uefi"]
+    assert stick_run.serial["uefi"].count(st.RENDERER_FALLBACK_LINE) == 1
+    assert st.RENDERER_FALLBACK_LINE not in stick_run.serial["bios"]
+    assert stick_run.installed["renderer marker"] == ("0o644", 0)
+
+
 def test_uefi_boot_reaches_the_home_screen_on_the_display(stick_run):
+    # The kiosk user's home is there before its own services: wireplumber can keep its state from the first boot on.
+    assert "failed to create directory /var/lib/palim-kiosk" not in stick_run.serial["uefi"]
     probe = stick_run.facts["probe at home"]
     assert probe["kiosk"] == "active"  # Type=notify: active means the kiosk sent READY=1
     assert probe["getty1"] == "inactive"  # cage holds tty1
@@ -245,5 +306,43 @@ def test_an_unknown_device_is_shown_and_its_disk_left_untouched(stick_run):
     serial = stick_run.serial["unknown"]
     assert "Dieses Gerät steht nicht in der Geräteliste" in serial
     assert "52:54:00:ab:cd:ef" in serial and "OTHER-0042" in serial
-    assert "verdict:" in serial  # the triage
+    assert "Ergebnis:" in serial and "verdict:" not in serial  # the triage, in German
+    assert "Festplatte" in serial and "/dev/vda, 20 GB" in serial  # the disk it would install onto, not the stick
+    assert "GiB frei" not in serial
     assert stick_run.installed["other disk written"] is False
+
+
+def test_the_device_runs_ssh_for_the_lists_admin_key_with_its_own_host_keys(stick_run):
+    got = stick_run.installed
+    assert got["ssh enabled"] is True
+    assert [line for line in got["admin keys"].splitlines() if not line.startswith("#")] == [stick_run.public_key]
+    assert got["stick's SSH host keys"] == []  # the stick carries the server's packages, never host keys
+    fleet = stick_run.fleet
+    assert fleet["root with the key"][0] == 0
+    for who in ("kiosk with the key", "root without a key"):
+        code, message = fleet[who]
+        assert code == 255 and "Permission denied (publickey)" in message, (who, message)
+
+
+def test_ansible_check_mode_shows_the_new_greeting_and_no_secret(stick_run):
+    check = stick_run.fleet["check"]
+    assert check["exit"] == 0 and check["recap"]["failed"] == 0 and check["recap"]["changed"] >= 1
+    assert f"+greeting_name: {NEW_GREETING}" in check["output"]
+    for run in ("check", "apply", "again"):
+        output = stick_run.fleet[run]["output"]
+        assert stick_run.psk not in output
+        assert "scrypt$" not in output and "eyJ" not in output  # no PIN hash, no token
+    assert stick_run.fleet["reload after check"] is False
+
+
+def test_ansible_carries_the_greeting_to_the_kiosk_on_screen(stick_run):
+    apply = stick_run.fleet["apply"]
+    assert apply["exit"] == 0 and apply["recap"]["failed"] == 0 and apply["recap"]["changed"] >= 1
+    assert "ansible apply to the new greeting on screen (TCG)" in stick_run.facts
+    home = stick_run.shots["home after ansible"]
+    assert _pixel(home, vm.WIDTH // 2, vm.HEIGHT // 2) == GREEN
+
+
+def test_a_second_ansible_run_changes_nothing(stick_run):
+    again = stick_run.fleet["again"]
+    assert again["exit"] == 0 and again["recap"]["changed"] == 0 and again["recap"]["failed"] == 0
