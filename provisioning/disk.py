@@ -30,11 +30,17 @@ GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
 GRUB_DISABLE_OS_PROBER=true
 """
 GRUB_DEFAULTS_PATH = "etc/default/grub.d/palim.cfg"
+# What the ESP's removable path must hold afterwards: shim, the signed GRUB it starts, shim's MOK manager (which
+# shim starts when a key needs confirming), and GRUB for 32-bit UEFI.
+EFI_BOOT_FILES = ("BOOTX64.EFI", "grubx64.efi", "mmx64.efi", "BOOTIA32.EFI")
 
 
 def partition(log: Log, disk: str) -> tuple[str, str]:
     """Erase the disk's partition table and lay out bios-boot, ESP and root; (esp, root) partition paths."""
     log.run(["sfdisk", "--quiet", "--wipe", "always", "--wipe-partitions", "always", disk], input=layout_script())
+    # Old Dell and HP BIOSes boot a disk only when its MBR marks a partition active: for GPT that is the protective
+    # MBR's one entry (sfdisk enters the nested PMBR by itself).
+    log.run(["sfdisk", "--activate", disk, "1"])
     log.run(["partx", "--update", disk], check=False)  # the kernel must see the new partitions before mkfs
     if shutil.which("udevadm"):  # a build host in a container may have no udev; devtmpfs makes the nodes
         log.run(["udevadm", "settle"], check=False)
@@ -152,14 +158,25 @@ def _uuid_link(log: Log, device: str):
 
 
 def install_grub(log: Log, target: Path, disk: str, root_dev: str) -> None:
-    """GRUB for both ways a machine boots: legacy BIOS (core in the bios-boot partition) and UEFI (the removable
-    path EFI/BOOT/BOOTX64.EFI, which needs no NVRAM entry), then grub.cfg from Debian's own grub-mkconfig."""
+    """GRUB for every way a machine boots, all at the removable paths of the ESP (found by any UEFI firmware without
+    an NVRAM entry), then grub.cfg from Debian's own grub-mkconfig:
+    - legacy BIOS: GRUB's core in the bios-boot partition;
+    - 64-bit UEFI, Secure Boot on or off: Debian's signed chain, EFI/BOOT/BOOTX64.EFI is shim (signed by
+      Microsoft's UEFI CA), which starts Debian's signed GRUB (grubx64.efi), which starts the signed kernel;
+      grub-install copies the signed files when it finds them (shim-signed, grub-efi-amd64-signed in the root);
+    - 32-bit UEFI (Bay Trail tablets): EFI/BOOT/BOOTIA32.EFI, unsigned GRUB for ia32 (there is no signed one), which
+      starts the 64-bit kernel in mixed mode."""
     defaults = target / GRUB_DEFAULTS_PATH
     defaults.parent.mkdir(parents=True, exist_ok=True)
     defaults.write_text(GRUB_DEFAULTS)
     with chroot_mounts(log, target), _uuid_link(log, root_dev):
         chroot = ["chroot", str(target)]
         log.run([*chroot, "grub-install", "--target=i386-pc", disk], timeout=300)
-        log.run([*chroot, "grub-install", "--target=x86_64-efi", "--efi-directory=/boot/efi", "--removable",
+        log.run([*chroot, "grub-install", "--target=i386-efi", "--efi-directory=/boot/efi", "--removable",
                  "--no-nvram", "--no-uefi-secure-boot"], timeout=300)
+        log.run([*chroot, "grub-install", "--target=x86_64-efi", "--efi-directory=/boot/efi", "--removable",
+                 "--no-nvram", "--uefi-secure-boot"], timeout=300)
         log.run([*chroot, "grub-mkconfig", "-o", "/boot/grub/grub.cfg"], timeout=300)
+        missing = [name for name in EFI_BOOT_FILES if not (target / "boot/efi/EFI/BOOT" / name).is_file()]
+        if missing:
+            raise OSError(f"grub-install left no {', '.join(missing)} in the EFI system partition")

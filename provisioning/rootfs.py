@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .firmware import FIRMWARE_PACKAGES
 from .steps import PACKAGES, SSH_PACKAGES
 
 SUITE = "bookworm"
@@ -29,13 +30,19 @@ BASE_INCLUDE = ("systemd", "systemd-sysv", "dbus")
 # Bump when the way the base is made changes, so old caches are not reused.
 BASE_RECIPE = 1
 # What a real machine needs beyond the container the appliance test boots: a kernel, udev (drivers, DRM and input
-# for cage), the boot loader for BIOS and UEFI and the tools that partition and format the internal disk, the Wi-Fi
-# supplicant and free firmware. Installed on the stick's root, which is what gets copied onto the device.
+# for cage), the boot loaders, the tools that partition and format the internal disk, the Wi-Fi supplicant and
+# firmware. Installed on the stick's root, which is what gets copied onto the device.
 MACHINE_PACKAGES = (
-    "linux-image-amd64", "udev", "kmod", "grub2-common", "grub-pc-bin", "grub-efi-amd64-bin", "fdisk", "dosfstools",
-    "e2fsprogs", "wpasupplicant", "firmware-linux-free", "ca-certificates",
+    "linux-image-amd64", "udev", "kmod", "grub2-common", "fdisk", "dosfstools", "e2fsprogs", "wpasupplicant",
+    "ca-certificates", "firmware-linux-free",
+    # Boot loaders: GRUB for legacy BIOS; for UEFI with Secure Boot on (every Windows 8+ laptop) Debian's signed chain,
+    # shim (signed by Microsoft's UEFI CA) -> GRUB -> kernel (both signed by Debian); for 32-bit UEFI (Bay Trail
+    # tablets) GRUB for ia32, unsigned (those tablets have no Secure Boot a stick could pass), which boots the 64-bit
+    # kernel in mixed mode.
+    "grub-pc-bin", "grub-efi-amd64-bin", "grub-efi-amd64-signed", "shim-signed", "grub-efi-ia32-bin",
+    *FIRMWARE_PACKAGES,
 )
-MACHINE_RECIPE = 2
+MACHINE_RECIPE = 3
 DIST = "/opt/palim-kiosk/dist"
 VENV = "/opt/palim-kiosk/venv"
 HOST_CA_IN_ROOT = "/run/palim-host-ca.crt"
@@ -106,6 +113,18 @@ def in_root(log: Log, root: Path, argv: Sequence[str], *, env: dict[str, str] | 
 def recipe_key(recipe: dict) -> str:
     """A short, stable name for a recipe (the cache folder's suffix)."""
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def debian_sources(mirror: str) -> str:
+    """A device's /etc/apt/sources.list: Debian 12 with its point-release updates and security fixes, each with the
+    non-free-firmware component (Wi-Fi, sound and graphics firmware, CPU microcode)."""
+    security = mirror.rstrip("/") + "-security" if mirror.rstrip("/").endswith("/debian") else \
+        "http://deb.debian.org/debian-security"
+    components = "main non-free-firmware"
+    return ("# Debian 12 for this Palim device (palim-provision): updates and security fixes, with firmware.\n"
+            f"deb {mirror} {SUITE} {components}\n"
+            f"deb {mirror} {SUITE}-updates {components}\n"
+            f"deb {security} {SUITE}-security {components}\n")
 
 
 def base_recipe(mirror: str) -> dict:
@@ -189,6 +208,9 @@ def ensure_machine(log: Log, cache: Path, mirror: str = DEFAULT_MIRROR) -> tuple
     def build(log: Log, tmp: Path) -> None:
         root = tmp / "root"
         log.run(["cp", "-a", "--reflink=auto", str(base), str(root)], timeout=1200)
+        # The firmware lives in Debian's non-free-firmware component, security fixes in bookworm-security: the
+        # device's own sources (apply writes the same file on every device) before anything is installed.
+        (root / "etc/apt/sources.list").write_text(debian_sources(mirror))
         _apt_install(log, root, MACHINE_PACKAGES)
         # Carried, not installed: apply --offline installs them on a device whose list names admin_ssh_keys, which
         # then makes its own host keys (one SSH server unpacked here would give every device the same ones).

@@ -21,6 +21,15 @@ from pathlib import Path
 
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+# What a Windows 8+ laptop ships: Secure Boot on, Microsoft's keys enrolled (Debian's OVMF with the "ms" variables;
+# the code needs SMM and a secure flash, or the variables could be changed from the guest).
+OVMF_SECURE_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.ms.fd")
+OVMF_SECURE_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.ms.fd")
+# A Bay Trail tablet: 32-bit UEFI on a 64-bit CPU (Debian's package ovmf-ia32; its code is built with SMM).
+OVMF32_CODE = Path("/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd")
+OVMF32_VARS = Path("/usr/share/OVMF/OVMF32_VARS_4M.fd")
+FIRMWARE = {"uefi": (OVMF_CODE, OVMF_VARS), "secure-boot": (OVMF_SECURE_CODE, OVMF_SECURE_VARS),
+            "uefi-ia32": (OVMF32_CODE, OVMF32_VARS), "bios": None}
 WIDTH, HEIGHT = 1280, 800
 QEMU = "qemu-system-x86_64"
 
@@ -132,18 +141,23 @@ class Machine:
         return self.proc.returncode
 
 
-def start(name: str, run_dir: Path, *, disk: Path, stick: Path | None = None, uefi: bool = True,
-          mac: str = "3c:52:82:1a:2b:3c", serial_number: str = "PALIM-VM-0001", memory_mib: int = 2048,
-          ssh_port: int | None = None) -> Machine:
-    """Boot a machine: the stick first (as a removable USB disk) when given, then the internal virtio disk.
+def start(name: str, run_dir: Path, *, disk: Path, stick: Path | None = None, firmware: str = "uefi",
+          cpu: str = "Nehalem", disk_bus: str = "virtio", mac: str = "3c:52:82:1a:2b:3c",
+          serial_number: str = "PALIM-VM-0001", memory_mib: int = 2048, ssh_port: int | None = None) -> Machine:
+    """Boot a machine: the stick first (as a removable USB disk) when given, then the internal disk.
 
+    `firmware`: a key of FIRMWARE (uefi, secure-boot, uefi-ia32, bios: SeaBIOS). `cpu`: a QEMU CPU model (Nehalem
+    is the oldest the shipped Qt runs on; Penryn a Core 2). `disk_bus`: virtio or nvme.
     `ssh_port`: the guest's SSH reachable on the host's 127.0.0.1:ssh_port (restrict=on keeps explicit forwards).
     """
     netdev = "user,id=n0,restrict=on" + (f",hostfwd=tcp:127.0.0.1:{ssh_port}-:22" if ssh_port else "")
     serial = run_dir / f"{name}.serial.log"
     qmp_path = run_dir / f"{name}.qmp"
     qmp_path.unlink(missing_ok=True)
-    argv = [QEMU, "-accel", "tcg", "-machine", "q35", "-cpu", "Nehalem", "-smp", "2", "-m", str(memory_mib),
+    smm = "on" if firmware in ("secure-boot", "uefi-ia32") else "off"
+    internal = {"virtio": "virtio-blk-pci,drive=disk,bootindex=1",
+                "nvme": "nvme,drive=disk,serial=PALIMNVME0001,bootindex=1"}[disk_bus]
+    argv = [QEMU, "-accel", "tcg", "-machine", f"q35,smm={smm}", "-cpu", cpu, "-smp", "2", "-m", str(memory_mib),
             "-display", "none", "-vga", "none", "-device", f"virtio-vga,xres={WIDTH},yres={HEIGHT},edid=on",
             "-serial", f"file:{serial}", "-qmp", f"unix:{qmp_path},server=on,wait=off", "-no-reboot",
             "-smbios", f"type=1,manufacturer=Palim,product=Test VM,serial={serial_number}",
@@ -151,15 +165,17 @@ def start(name: str, run_dir: Path, *, disk: Path, stick: Path | None = None, ue
             "-netdev", netdev, "-device", f"virtio-net-pci,netdev=n0,mac={mac}",
             "-audiodev", "none,id=snd0", "-device", "ich9-intel-hda", "-device", "hda-duplex,audiodev=snd0",
             "-device", "qemu-xhci,id=xhci", "-device", "usb-tablet,bus=xhci.0",
-            "-drive", f"if=none,id=disk,format=raw,file={disk}",
-            "-device", "virtio-blk-pci,drive=disk,bootindex=1"]
+            "-drive", f"if=none,id=disk,format=raw,file={disk}", "-device", internal]
     if stick is not None:
         argv += ["-drive", f"if=none,id=stick,format=raw,file={stick}",
                  "-device", "usb-storage,bus=xhci.0,drive=stick,removable=on,bootindex=0"]
-    if uefi:
-        vars_copy = run_dir / f"{name}.OVMF_VARS.fd"
-        shutil.copy(OVMF_VARS, vars_copy)
-        argv += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+    if FIRMWARE[firmware] is not None:
+        code, variables = FIRMWARE[firmware]
+        vars_copy = run_dir / f"{name}.{variables.name}"
+        shutil.copy(variables, vars_copy)
+        if smm == "on":
+            argv += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
+        argv += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
                  "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
     (run_dir / f"{name}.argv").write_text(" ".join(argv) + "\n")
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=open(run_dir / f"{name}.qemu.log", "w"),

@@ -64,8 +64,13 @@ RENDERER_FALLBACK_LINE = "before the kiosk was ready: from now on this device us
 PROBE = """\
 #!/bin/sh
 # palim VM test only: the kiosk's state and the free memory every five seconds, on the serial console.
+# Secure Boot as the firmware reports it (the variable's fifth byte), the kernel's lockdown (the bracketed mode), and
+# the disk the root is on.
+sb_var=/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
 while :; do
-  echo "palim-vm-probe kiosk=$(systemctl is-active palim-kiosk.service) getty1=$(systemctl is-active getty@tty1.service) mem_available_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)"
+  sb=$(od -An -t u1 -j4 -N1 "$sb_var" 2>/dev/null | tr -d ' ')
+  lockdown=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/security/lockdown 2>/dev/null)
+  echo "palim-vm-probe kiosk=$(systemctl is-active palim-kiosk.service) getty1=$(systemctl is-active getty@tty1.service) mem_available_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo) secureboot=${sb:-none} lockdown=${lockdown:-none} root=$(findmnt -no SOURCE /)"
   sleep 5
 done
 """

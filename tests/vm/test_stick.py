@@ -44,8 +44,11 @@ def host_problem() -> str | None:
         return problem
     if shutil.which(vm.QEMU) is None:
         return "qemu-system-x86_64 is not installed (install the Debian package qemu-system-x86)"
-    if not (vm.OVMF_CODE.is_file() and vm.OVMF_VARS.is_file()):
-        return f"{vm.OVMF_CODE} is missing (install the Debian package ovmf)"
+    for firmware, files in vm.FIRMWARE.items():
+        for path in files or ():
+            if not path.is_file():
+                package = "ovmf-ia32" if "OVMF32" in path.name else "ovmf"
+                return f"{path} is missing for the {firmware} boot (install the Debian package {package})"
     return None
 
 
@@ -90,15 +93,15 @@ def stick_run() -> Iterator[Run]:
             run.facts["image size"] = f"{stick.stat().st_size / 1000 ** 3:.2f} GB"
             run.facts["image output"] = output
             assert psk not in output
-        with run.log.phase("install (UEFI, unattended)"):
+        with run.log.phase("install (UEFI with Secure Boot, onto NVMe, unattended)"):
             disk = vm.sparse_disk(run_dir / "internal.img")
             stick_copy = st.copy_sparse(stick, run_dir / "stick-install.img")
-            m = vm.start("install", run_dir, disk=disk, stick=stick_copy)
+            m = vm.start("install", run_dir, disk=disk, stick=stick_copy, firmware="secure-boot", disk_bus="nvme")
             machines.append(m)
             m.wait_serial(r"palim-installer: Gerät erkannt: ebh-01", 1200)
             run.shots["installing"] = m.screendump(run_dir / "installing.png")
             code = m.wait_exit(INSTALL_TIMEOUT_S)
-            run.facts["install (stick boot, copy, apply, GRUB), under TCG"] = f"{time.monotonic() - m.started:.0f} s"
+            run.facts["install (Secure Boot stick, copy onto NVMe, apply, GRUB), under TCG"] = f"{time.monotonic() - m.started:.0f} s"
             run.serial["install"] = m.serial_text()
             run.facts["install exit"] = code
             with st.mounted_root(run.log, stick_copy, run_dir / "mnt-stick", read_only=True) as root:
@@ -126,10 +129,10 @@ def stick_run() -> Iterator[Run]:
                 ssh_port = vm.free_port()
                 hosts = st.known_hosts(root, ssh_port, run_dir / "known_hosts")
                 st.add_test_dropins(root, cert)
-        with run.log.phase("UEFI boot to home, tap, call"):
-            m = vm.start("uefi", run_dir, disk=disk)
+        with run.log.phase("UEFI boot with Secure Boot from NVMe to home, tap, call"):
+            m = vm.start("uefi", run_dir, disk=disk, firmware="secure-boot", disk_bus="nvme")
             machines.append(m)
-            _, run.facts["boot to home screen (UEFI, TCG)"] = m.wait_serial(HOME_LINE, HOME_TIMEOUT_S)
+            _, run.facts["boot to home screen (UEFI, Secure Boot, NVMe, TCG)"] = m.wait_serial(HOME_LINE, HOME_TIMEOUT_S)
             m.wait_serial(r"palim-vm-probe kiosk=active", 120)
             run.shots["home"] = _home_on_screen(m, run_dir / "home.png")
             run.facts["probe at home"] = st.probes(m.serial_text())[-1]
@@ -144,7 +147,7 @@ def stick_run() -> Iterator[Run]:
             run.serial["uefi"] = m.serial_text()
             run.facts["uefi power off"] = m.stop()
         with run.log.phase("legacy BIOS boot to home, then the fleet's Ansible over SSH"):
-            m = vm.start("bios", run_dir, disk=disk, uefi=False, ssh_port=ssh_port)
+            m = vm.start("bios", run_dir, disk=disk, firmware="bios", ssh_port=ssh_port)
             machines.append(m)
             _, run.facts["boot to home screen (SeaBIOS, TCG)"] = m.wait_serial(HOME_LINE, HOME_TIMEOUT_S)
             run.shots["bios home"] = _home_on_screen(m, run_dir / "bios-home.png")
@@ -155,11 +158,20 @@ def stick_run() -> Iterator[Run]:
                 marker = root / "var/lib/palim-renderer/pixman"
                 run.installed["renderer marker"] = (oct(marker.stat().st_mode & 0o777), marker.stat().st_uid) \
                     if marker.exists() else None
-        with run.log.phase("unknown device"):
+        with run.log.phase("a Core 2 (no SSE4.2, no POPCNT): refused before anything is written"):
+            old_cpu_disk = vm.sparse_disk(run_dir / "penryn-internal.img")
+            stick_copy = st.copy_sparse(stick, run_dir / "stick-penryn.img")
+            m = vm.start("penryn", run_dir, disk=old_cpu_disk, stick=stick_copy, cpu="Penryn")
+            machines.append(m)
+            m.wait_serial(r"Es wurde nichts geschrieben", 1200)
+            run.serial["penryn"] = m.serial_text()
+            m.stop()
+            run.installed["penryn disk written"] = vm.has_data(old_cpu_disk)
+        with run.log.phase("unknown device, on a tablet's 32-bit UEFI"):
             other = vm.sparse_disk(run_dir / "other-internal.img")
             stick_copy = st.copy_sparse(stick, run_dir / "stick-unknown.img")
-            m = vm.start("unknown", run_dir, disk=other, stick=stick_copy, mac="52:54:00:ab:cd:ef",
-                         serial_number="OTHER-0042")
+            m = vm.start("unknown", run_dir, disk=other, stick=stick_copy, firmware="uefi-ia32",
+                         mac="52:54:00:ab:cd:ef", serial_number="OTHER-0042")
             machines.append(m)
             m.wait_serial(r"Es wurde nichts geschrieben", 1200)
             time.sleep(3)
@@ -181,7 +193,8 @@ def stick_run() -> Iterator[Run]:
                 say(run, f"{key}: {value if not isinstance(value, float) else f'{value:.0f} s'}")
         for key, path in run.shots.items():
             say(run, f"screendump {key}: {path}")
-        for big in ("internal.img", "other-internal.img", "stick-install.img", "stick-unknown.img", "palim-stick.img"):
+        for big in ("internal.img", "other-internal.img", "penryn-internal.img", "stick-install.img", "stick-unknown.img",
+                    "stick-penryn.img", "palim-stick.img"):
             if os.environ.get("PALIM_VM_KEEP") != "1":
                 (run_dir / big).unlink(missing_ok=True)
 
@@ -288,6 +301,32 @@ def test_uefi_boot_reaches_the_home_screen_on_the_display(stick_run):
     home = stick_run.shots["home"]
     assert _pixel(home, vm.WIDTH // 2, vm.HEIGHT // 2) == GREEN
     assert _pixel(home, 5, vm.HEIGHT - 5) == PAPER
+
+
+def test_secure_boot_is_on_and_the_kernel_locked_down_on_the_installed_nvme_disk(stick_run):
+    """Debian's signed chain (shim, GRUB, kernel) boots with Microsoft's keys enforced, as on a Windows laptop."""
+    probe = stick_run.facts["probe at home"]
+    assert probe["secureboot"] == "1"
+    assert probe["lockdown"] == "integrity"  # what Debian's kernel sets when Secure Boot is on
+    assert probe["root"].startswith("/dev/nvme0n1p")
+
+
+def test_the_stick_boots_with_secure_boot_and_installs_onto_nvme(stick_run):
+    log = stick_run.installed["stick log"]
+    assert "Start: UEFI mit Secure Boot" in log
+    assert "/dev/nvme0n1" in log
+
+
+def test_a_core_2_is_refused_before_anything_is_written(stick_run):
+    serial = stick_run.serial["penryn"]
+    assert "Gerät erkannt: ebh-01" in serial and "Das Gerät ist nicht geeignet" in serial
+    assert "SSE4.2" in serial or "sse4_2" in serial
+    assert stick_run.installed["penryn disk written"] is False
+
+
+def test_the_stick_starts_on_a_tablets_32_bit_uefi(stick_run):
+    serial = stick_run.serial["unknown"]
+    assert "Start: UEFI (32 Bit)" in serial
 
 
 def test_a_tap_of_the_pointer_joins_the_room(stick_run):
