@@ -20,7 +20,8 @@ from .apply import local_identity
 from .check import DISK_MIN_GB, Result, check, reason_line_de
 from .image import INSTALLER_LOG, INSTALLER_UNIT
 from .rootfs import DIST, VENV, Log
-from .stickplan import Disk, StickDevice, blocking_findings, choose_disk, confirmed, identify, install_disk_finding
+from .stickplan import (ESP, Disk, Partition, StickDevice, blocking_findings, confirmed, identify, install_disk_finding,
+                        plan_disk, transport)
 
 TARGET = Path("/mnt/palim-target")
 LIST_IN_TARGET = "/run/palim-install"
@@ -55,18 +56,59 @@ class Screen:
                 pass
 
 
-def block_disks(sys_block: Path = Path("/sys/block")) -> list[Disk]:
-    """The machine's block devices with size, removable flag, model and whether it spins."""
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _udev_notes(udev_data: Path, dev: str) -> dict[str, str]:
+    """What udev noted of a block device (/run/udev/data/bMAJOR:MINOR, its E: lines): file system and GPT type."""
+    notes = {}
+    for line in _read(udev_data / f"b{dev}").splitlines():
+        key, _, value = line.partition("=")
+        if key.startswith("E:"):
+            notes[key[2:]] = value
+    return notes
+
+
+def _partitions(entry: Path, udev_data: Path) -> tuple[Partition, ...]:
+    """A disk's partitions: the subfolders of /sys/block/NAME with a `partition` file (its number), their size, GPT
+    name (uevent's PARTNAME) and, when udev has noted them, file system and whether it is an EFI system partition."""
+    found = []
+    for sub in entry.iterdir():
+        number = _read(sub / "partition")
+        if not number.isdigit():
+            continue
+        uevent = dict(line.partition("=")[::2] for line in _read(sub / "uevent").splitlines())
+        udev = _udev_notes(udev_data, _read(sub / "dev")) if _read(sub / "dev") else {}
+        label, kind = uevent.get("PARTNAME", ""), udev.get("ID_PART_ENTRY_TYPE", "").lower()
+        esp = kind in (ESP.lower(), "0xef") or label.lower() == "efi system partition"  # GPT type, MBR type, name
+        found.append((int(number), Partition(sub.name, int(_read(sub / "size") or 0) * 512,
+                                             udev.get("ID_FS_TYPE", ""), esp, label)))
+    return tuple(part for _, part in sorted(found, key=lambda f: f[0]))
+
+
+def block_disks(sys_block: Path = Path("/sys/block"), udev_data: Path = Path("/run/udev/data")) -> list[Disk]:
+    """The machine's block devices, with what stickplan.plan_disk needs to tell an internal disk from a USB disk, an
+    SD card or an eMMC's boot area and to choose among several: size, removable flag, model, whether it spins, how it
+    is attached (the bus in its resolved sysfs path; an MMC card's type), its partitions. Only files are read (sysfs,
+    udev's notes), no tool is run."""
     out = []
     for entry in sorted(sys_block.iterdir()):
-        def read(rel: str) -> str:
-            try:
-                return (entry / rel).read_text().strip()
-            except OSError:
-                return ""
-        size = int(read("size") or 0) * 512
-        out.append(Disk(entry.name, size, read("removable") == "1", read("device/model"),
-                        read("queue/rotational") == "1"))
+        if _read(entry / "hidden") == "1":  # an NVMe multipath's path device: the disk is listed by its own name
+            continue
+        try:
+            where = f"{entry.resolve()} {(entry / 'device').resolve()}"
+        except (OSError, RuntimeError):
+            where = ""
+        mmc = entry.name.startswith("mmcblk")
+        model = _read(entry / "device/model") or (_read(entry / "device/name") if mmc else "")
+        out.append(Disk(entry.name, int(_read(entry / "size") or 0) * 512, _read(entry / "removable") == "1",
+                        " ".join(model.split()), _read(entry / "queue/rotational") == "1",
+                        transport(entry.name, where, _read(entry / "device/type") if mmc else ""),
+                        _partitions(entry, udev_data)))
     return out
 
 
@@ -155,10 +197,12 @@ def prepare(screen: Screen, settings: dict) -> tuple[Disk, str]:
     if blocking:
         raise Stop("Das Gerät ist nicht geeignet:\n  " + "\n  ".join(reason_line_de(f) for f in blocking)
                    + "\nEs wurde nichts geschrieben.")
-    chosen, reason = choose_disk(disks, stick, DISK_MIN_GB * 1000 ** 3)
-    if chosen is None:
-        raise Stop(f"{reason} Es wurde nichts geschrieben.")
-    screen.say(f"Ziel: {chosen.describe()}. Alles darauf wird gelöscht.")
+    choice = plan_disk(disks, stick, DISK_MIN_GB * 1000 ** 3)
+    if choice.disk is None:
+        raise Stop(f"{choice.why_de} Es wurde nichts geschrieben.")
+    for line in choice.lines_de():  # "Ziel: …" and the disks that stay as they are
+        screen.say(line)
+    chosen = choice.disk
     if not settings.get("unattended"):
         screen.say(f"Zum Bestätigen die Gerätekennung ({device_id}) eintippen und die Eingabetaste drücken:")
         if not confirmed(sys.stdin.readline(), device_id):

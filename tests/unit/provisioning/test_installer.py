@@ -105,10 +105,17 @@ def test_unattended_does_not_ask(machine, monkeypatch, capsys):
     assert "eintippen" not in capsys.readouterr().out
 
 
-def test_two_internal_disks_stop_the_install(machine):
-    machine["disks"].append(Disk("nvme0n1", 256 * GB, False))
-    with pytest.raises(installer.Stop, match="Mehrere eingebaute Festplatten"):
-        _prepare(machine)
+def test_of_several_internal_disks_one_is_chosen_and_the_others_named(machine, capsys):
+    machine["disks"].append(Disk("sdb", 500 * GB, False, "ST500LM012", rotational=True, transport="sata"))
+    machine["disks"].append(Disk("nvme0n1", 256 * GB, False, "SAMSUNG MZVLB256", transport="nvme"))
+    machine["disks"].append(Disk("mmcblk0", 32 * GB, False, "SC32G", transport="sd"))
+    assert _prepare(machine)[0].name == "nvme0n1"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[lines.index("Gerät erkannt: ebh-01") + 1:][:2] == [
+        "Ziel: /dev/nvme0n1, 256 GB (SAMSUNG MZVLB256) – die NVMe-SSD; die eingebauten Festplatten sind "
+        "gleichwertig, genommen wird die erste nach Namen. Alles darauf wird gelöscht.",
+        "Unberührt bleiben: /dev/vda, 20 GB, ohne Partitionen; /dev/sdb, 500 GB (ST500LM012), drehend, ohne "
+        "Partitionen; /dev/mmcblk0, 32 GB (SC32G), SD-Karte."]
 
 
 def _sys_block(root, *disks):

@@ -57,10 +57,16 @@ def test_the_one_internal_disk_is_chosen_never_the_stick_or_a_removable_one():
 
 @pytest.mark.parametrize("disks, reason", [
     ([Disk("sdb", 8 * GB, True)], "Keine eingebaute Festplatte"),
-    ([Disk("sda", 64 * GB, False), Disk("nvme0n1", 256 * GB, False)], "Mehrere eingebaute Festplatten"),
     ([Disk("mmcblk0", 8 * GB, False)], "zu klein (mindestens 16 GB)"),
+    ([Disk("sda", 8 * GB, False), Disk("mmcblk0", 4 * GB, False, transport="emmc")],
+     "Die eingebauten Festplatten (/dev/sda, 8 GB; /dev/mmcblk0, 4 GB) sind alle zu klein (mindestens 16 GB)."),
+    ([Disk("sda", 64 * GB, False, transport="usb"), Disk("mmcblk1", 32 * GB, False, transport="sd")],
+     "Keine eingebaute Festplatte gefunden. Nie ein Ziel: /dev/sda, 64 GB, USB-Laufwerk; /dev/mmcblk1, 32 GB, "
+     "SD-Karte."),
+    ([Disk("mmcblk0boot0", 4 * 1024 ** 2, False, transport="emmc"), Disk("mmcblk0rpmb", 4 * 1024 ** 2, False),
+      Disk("nvme0c0n1", 256 * GB, False, transport="nvme")], "Keine eingebaute Festplatte gefunden."),
 ])
-def test_no_disk_is_chosen_when_it_is_not_clear_which(disks, reason):
+def test_no_disk_is_chosen_when_none_would_do(disks, reason):
     chosen, why = choose_disk(disks, "sdb", 16 * GB)
     assert chosen is None and reason in why
 
@@ -93,7 +99,6 @@ def test_the_sticks_triage_judges_the_disk_it_would_install_onto(disk, status, v
 
 @pytest.mark.parametrize("disks, reason_de", [
     ([Disk("sdb", 8 * GB, True)], "Keine eingebaute Festplatte gefunden."),
-    ([Disk("sda", 64 * GB, False), Disk("nvme0n1", 256 * GB, False)], "Mehrere eingebaute Festplatten gefunden"),
     ([Disk("mmcblk0", 8 * GB, False)], "Die Festplatte /dev/mmcblk0, 8 GB ist zu klein (mindestens 16 GB)."),
 ])
 def test_the_sticks_triage_says_plainly_when_no_disk_would_do(disks, reason_de):
