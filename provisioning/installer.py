@@ -182,7 +182,9 @@ def prepare(screen: Screen, settings: dict) -> tuple[Disk, str]:
     if len(found) != 1:
         screen.say("Dieses Gerät steht nicht in der Geräteliste dieses Sticks." if not found else
                    f"Dieses Gerät passt zu mehreren Einträgen: {', '.join(d.id for d in found)}.")
-        screen.say(f"  MAC-Adressen: {', '.join(sorted(macs)) or 'keine'}")
+        screen.say(f"  MAC-Adressen: {', '.join(sorted(macs))}" if macs else
+                   "  MAC-Adressen: keine. Kein Netzwerkadapter zu sehen (etwa WLAN ohne Treiber oder Firmware)"
+                   + ("; bitte die Seriennummer (nächste Zeile) verwenden." if serial else "."))
         screen.say(f"  Seriennummer: {serial or 'unbekannt'}")
         screen.say("Eignung (wie palim-provision check; die Festplatte ist die, auf die der Stick installieren würde):")
         for line in triage.lines_de():

@@ -118,6 +118,20 @@ def test_of_several_internal_disks_one_is_chosen_and_the_others_named(machine, c
         "Partitionen; /dev/mmcblk0, 32 GB (SC32G), SD-Karte."]
 
 
+def test_an_unknown_device_without_a_network_adapter_is_told_to_use_the_serial(machine, capsys):
+    machine["macs"] = set()
+    with pytest.raises(installer.Stop):
+        _prepare(machine)
+    assert ("  MAC-Adressen: keine. Kein Netzwerkadapter zu sehen (etwa WLAN ohne Treiber oder Firmware); bitte die "
+            "Seriennummer (nächste Zeile) verwenden.") in capsys.readouterr().out.splitlines()
+    machine["serial"] = None
+    with pytest.raises(installer.Stop):
+        _prepare(machine)
+    out = capsys.readouterr().out.splitlines()
+    assert "  MAC-Adressen: keine. Kein Netzwerkadapter zu sehen (etwa WLAN ohne Treiber oder Firmware)." in out
+    assert "  Seriennummer: unbekannt" in out
+
+
 def _sys_block(root, *disks):
     """A /sys/block as the kernel lays it out: size in 512-byte sectors, removable, device/model, queue/rotational."""
     for name, sectors, removable, model, rotational in disks:
