@@ -26,6 +26,13 @@ GB = 1000 ** 3
 MEMORY_MIN_GIB = 1.75
 MEMORY_GOOD_GIB = 3.5
 # CPU: without a GPU a call takes 1.6 cores of a modern CPU (docs/qtwebengine.md); one core cannot keep up.
+# The kiosk's Qt (the PyQt6-Qt6 wheel the stick ships) is built for x86-64-v2: on a processor without these
+# /proc/cpuinfo flags it aborts at start ("Incompatible processor. This Qt build requires the following features:
+# sse3 ssse3 sse4.1 sse4.2 popcnt", as the wheel says under qemu-user with those features taken away; pni is
+# the kernel's name for SSE3). tests/unit/provisioning/test_check_hardware.py runs the wheel so and keeps this
+# list equal to what Qt names. It rules out Core 2, Atom N/D/Z5xx (before 2013), Athlon II, Phenom II and AMD E-350.
+CPU_FLAGS_REQUIRED = ("pni", "ssse3", "sse4_1", "sse4_2", "popcnt")
+CPU_FLAG_NAMES = {"pni": "SSE3", "ssse3": "SSSE3", "sse4_1": "SSE4.1", "sse4_2": "SSE4.2", "popcnt": "POPCNT"}
 CORES_MIN = 2
 CORES_GOOD = 4
 FIRMWARE_OLD_YEARS = 12
@@ -45,8 +52,9 @@ BATTERY_CYCLES_HIGH = 800
 THRESHOLDS_TEXT = f"""\
 thresholds (unsuitable / note / fine):
   memory       below {MEMORY_MIN_GIB} GiB / below {MEMORY_GOOD_GIB} GiB / more
-  CPU          not 64-bit x86 with SSE3 (Chromium needs it), or fewer than {CORES_MIN} cores /
-               {CORES_MIN}-{CORES_GOOD - 1} cores, or firmware older than {FIRMWARE_OLD_YEARS} years / {CORES_GOOD}+ cores
+  CPU          not 64-bit x86 with {", ".join(CPU_FLAG_NAMES[f] for f in CPU_FLAGS_REQUIRED)} (x86-64-v2: the
+               kiosk's Qt needs it), or fewer than {CORES_MIN} cores / {CORES_MIN}-{CORES_GOOD - 1} cores, or firmware
+               older than {FIRMWARE_OLD_YEARS} years / {CORES_GOOD}+ cores
   disk         internal disk below {DISK_MIN_GB} GB / below {DISK_GOOD_GB} GB, spinning disk, or less than
                {FREE_MIN_GIB:g} GiB free where --sysfs-root points / more
   camera       no video capture device (add a USB webcam) / - / one found
@@ -238,9 +246,11 @@ def _cpu(tree: Tree, machine: dict, today: date) -> Finding:
     if flags and "lm" not in flags:
         return Finding("cpu", "fail", value, "32-bit only: the kiosk needs a 64-bit (x86-64) processor",
                        value_de, "nur 32 Bit: der Kiosk braucht einen 64-Bit-Prozessor (x86-64)")
-    if flags and "pni" not in flags:
-        return Finding("cpu", "fail", value, "no SSE3: Chromium, and so QtWebEngine, does not run on it",
-                       value_de, "kein SSE3: Chromium und damit QtWebEngine laufen darauf nicht")
+    if missing := [flag for flag in CPU_FLAGS_REQUIRED if flags and flag not in flags]:
+        names = ", ".join(CPU_FLAG_NAMES[flag] for flag in missing)
+        return Finding("cpu", "fail", value, f"lacks {names}: the kiosk's Qt is built for x86-64-v2 (Intel Core i; "
+                                             f"Atom, Celeron and AMD from about 2013) and will not start on it",
+                       value_de, f"Prozessor zu alt: der Kiosk startet darauf nicht (ihm fehlt: {names})")
     if not flags and not info:
         return Finding("cpu", "fail", "unknown", "cannot read /proc/cpuinfo",
                        "unbekannt", "/proc/cpuinfo ist nicht lesbar")
