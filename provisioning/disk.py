@@ -32,7 +32,7 @@ GRUB_DISABLE_OS_PROBER=true
 GRUB_DEFAULTS_PATH = "etc/default/grub.d/palim.cfg"
 # What the ESP's removable path must hold afterwards: shim, the signed GRUB it starts, shim's MOK manager (which
 # shim starts when a key needs confirming), and GRUB for 32-bit UEFI.
-EFI_BOOT_FILES = ("BOOTX64.EFI", "grubx64.efi", "mmx64.efi", "BOOTIA32.EFI")
+EFI_BOOT_FILES = ("BOOTX64.EFI", "grubx64.efi", "mmx64.efi", "grub.cfg", "BOOTIA32.EFI")
 
 
 def partition(log: Log, disk: str) -> tuple[str, str]:
@@ -65,6 +65,11 @@ def kernel_has_vfat() -> bool:
     return "vfat" in Path("/proc/filesystems").read_text()
 
 
+def esp_through_fuse() -> bool:
+    """Whether `mounted` puts the ESP on FUSE (fusefat) and rewrites it with mtools afterwards."""
+    return not kernel_has_vfat()
+
+
 @contextmanager
 def mounted(log: Log, root_dev: str, esp_dev: str, where: Path):
     """The new root at `where`, its ESP at boot/efi; unmounted (after a sync) however the block ends.
@@ -74,7 +79,7 @@ def mounted(log: Log, root_dev: str, esp_dev: str, where: Path):
     where.mkdir(parents=True, exist_ok=True)
     log.run(["mount", root_dev, str(where)])
     mounts = [where]
-    fuse = not kernel_has_vfat()
+    fuse = esp_through_fuse()
     esp = where / "boot" / "efi"
     try:
         esp.mkdir(parents=True, exist_ok=True)
@@ -94,6 +99,9 @@ def _rewrite_esp(log: Log, esp_dev: str) -> None:
     volume_id = log.run(["blkid", "-s", "UUID", "-o", "value", esp_dev]).stdout.strip().replace("-", "")
     with tempfile.TemporaryDirectory(prefix="palim-esp-") as tmp:
         log.run(["mcopy", "-s", "-n", "-i", esp_dev, "::/EFI", tmp])
+        redirect = Path(tmp) / "EFI/BOOT/grub.cfg"
+        if redirect.is_file():
+            redirect.write_text(complete_redirect(redirect.read_text()))
         log.run(["mkfs.vfat", "-F", "32", "-n", "PALIM-EFI", "-i", volume_id, esp_dev])
         log.run(["mcopy", "-s", "-i", esp_dev, f"{tmp}/EFI", "::/"])
     log.run(["fsck.vfat", "-n", esp_dev])
@@ -157,6 +165,15 @@ def _uuid_link(log: Log, device: str):
             link.unlink(missing_ok=True)
 
 
+def complete_redirect(text: str) -> str:
+    """EFI/BOOT/grub.cfg as grub-install writes it for Debian's signed GRUB (the root's UUID and prefix), plus the
+    line that shows the root's GRUB menu. Debian's signed GRUB runs its built-in config, which on a removable path
+    (no /EFI/debian) sources this file and then stops at a grub> prompt unless the file itself goes on (seen in
+    QEMU with Secure Boot on)."""
+    line = "configfile $prefix/grub.cfg"
+    return text if line in text else text.rstrip("\n") + f"\n{line}\n"
+
+
 def install_grub(log: Log, target: Path, disk: str, root_dev: str) -> None:
     """GRUB for every way a machine boots, all at the removable paths of the ESP (found by any UEFI firmware without
     an NVRAM entry), then grub.cfg from Debian's own grub-mkconfig:
@@ -177,6 +194,10 @@ def install_grub(log: Log, target: Path, disk: str, root_dev: str) -> None:
         log.run([*chroot, "grub-install", "--target=x86_64-efi", "--efi-directory=/boot/efi", "--removable",
                  "--no-nvram", "--uefi-secure-boot"], timeout=300)
         log.run([*chroot, "grub-mkconfig", "-o", "/boot/grub/grub.cfg"], timeout=300)
+        # fusefat corrupts the FAT when a file is rewritten: on such a host the ESP's rewrite with mtools does this.
+        redirect = target / "boot/efi/EFI/BOOT/grub.cfg"
+        if not esp_through_fuse() and redirect.is_file():
+            redirect.write_text(complete_redirect(redirect.read_text()))
         missing = [name for name in EFI_BOOT_FILES if not (target / "boot/efi/EFI/BOOT" / name).is_file()]
         if missing:
             raise OSError(f"grub-install left no {', '.join(missing)} in the EFI system partition")

@@ -135,6 +135,25 @@ def stick_triage(disks: list[Disk], stick: str | None) -> Result:
     return triage
 
 
+SECURE_BOOT_VAR = "efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+
+
+def boot_mode(efi: Path = Path("/sys/firmware/efi")) -> str:
+    """How the firmware started the stick, in German: BIOS, UEFI (32 Bit) or UEFI with or without Secure Boot."""
+    if not efi.is_dir():
+        return "BIOS"
+    try:
+        if (efi / "fw_platform_size").read_text().strip() == "32":
+            return "UEFI (32 Bit)"
+    except OSError:
+        pass
+    try:
+        secure = (efi / SECURE_BOOT_VAR).read_bytes()[4:5] == b"\x01"  # 4 bytes of attributes, then the value
+    except OSError:
+        secure = False
+    return "UEFI mit Secure Boot" if secure else "UEFI ohne Secure Boot"
+
+
 def wait_for_staff(screen: Screen) -> int:
     screen.say("Zum Ausschalten die Eingabetaste drücken.")
     try:
@@ -154,6 +173,7 @@ def run(stick: Path) -> int:
     try:
         settings = json.loads((stick / "stick.json").read_text())
         screen.say("Palim-Installationsstick")
+        screen.say(f"Start: {boot_mode()}")
         target_disk, device_id = prepare(screen, settings)
         _install(screen, log, stick, target_disk, device_id)
     except Stop as exc:

@@ -162,3 +162,25 @@ def test_the_sticks_disk_line_from_a_sys_block_tree(tmp_path, monkeypatch):
                                      "Ergebnis: GEEIGNET, MIT HINWEISEN",
                                      "  - Festplatte: eine drehende Festplatte: der Kiosk startet langsam; eine SSD "
                                      "hilft am meisten"]
+
+
+def _efi(tmp_path, size: str | None = "64", secure: bytes | None = None):
+    from provisioning.installer import SECURE_BOOT_VAR
+
+    efi = tmp_path / "efi"
+    (efi / "efivars").mkdir(parents=True)
+    if size is not None:
+        (efi / "fw_platform_size").write_text(size + "\n")
+    if secure is not None:
+        (efi / SECURE_BOOT_VAR).write_bytes(b"\x06\x00\x00\x00" + secure)
+    return efi
+
+
+def test_the_installer_says_how_the_firmware_started_the_stick(tmp_path):
+    from provisioning.installer import boot_mode
+
+    assert boot_mode(tmp_path / "no-efi") == "BIOS"
+    assert boot_mode(_efi(tmp_path / "a", secure=b"\x01")) == "UEFI mit Secure Boot"
+    assert boot_mode(_efi(tmp_path / "b", secure=b"\x00")) == "UEFI ohne Secure Boot"
+    assert boot_mode(_efi(tmp_path / "c")) == "UEFI ohne Secure Boot"
+    assert boot_mode(_efi(tmp_path / "d", size="32", secure=b"\x00")) == "UEFI (32 Bit)"
