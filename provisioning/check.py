@@ -1,8 +1,8 @@
-"""Donated-hardware triage; over 400 lines because it reads nine parts of a machine, each with its own files.
+"""Donated-hardware triage; over 700 lines because it reads eleven parts of a machine, each in its own files.
 
-It reads a machine's /proc, /sys and /dev and says whether it can be a Palim kiosk (memory, CPU, disk, camera,
-microphone, speaker, battery, screen, touch). Everything is read below a root directory, so a tree captured from a
-real machine can be checked anywhere.
+It reads a machine's /proc, /sys and /dev and says whether it can be a Palim kiosk (memory, CPU, disk, Wi-Fi, camera,
+microphone, speaker, battery, graphics, screen, touch). Everything is read below a root directory, so a tree captured
+from a real machine can be checked anywhere.
 
 `palim-provision check` speaks English (for the city's IT); the installer stick shows the same triage in plain German
 for the staff at the device (`Result.lines_de`): each finding carries its German value and reason beside the English,
@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -57,11 +60,16 @@ thresholds (unsuitable / note / fine):
                older than {FIRMWARE_OLD_YEARS} years / {CORES_GOOD}+ cores
   disk         internal disk below {DISK_MIN_GB} GB / below {DISK_GOOD_GB} GB, spinning disk, or less than
                {FREE_MIN_GIB:g} GiB free where --sysfs-root points / more
+  Wi-Fi        no network device at all, or a Wi-Fi chip without driver or firmware and no Ethernet /
+               Ethernet only, a Wi-Fi chip that does not work beside Ethernet, or Wi-Fi switched off by its
+               switch / a working Wi-Fi interface
   camera       no video capture device (add a USB webcam) / - / one found
   microphone   no ALSA capture device / - / one found
   speaker      no ALSA playback device / only HDMI output / one found
   battery      never unsuitable / no battery, below {BATTERY_WORN_PERCENT} % of design capacity (below
                {BATTERY_BAD_PERCENT} %: replace it), or more than {BATTERY_CYCLES_HIGH} cycles / fine
+  graphics     a graphics chip without a working driver (none, or its firmware is missing), or none found /
+               only the firmware's frame buffer / a graphics driver with a screen connector
   screen       built-in screen below {SCREEN_MIN_INCH}" or below {RES_MIN[0]}x{RES_MIN[1]} / below
                {SCREEN_GOOD_INCH}", or no built-in screen / more
   touch        never unsuitable / no touch screen (the resident taps with a mouse or touchpad) / found
@@ -71,9 +79,9 @@ VERDICTS = {"ok": "suitable", "note": "suitable with notes", "fail": "unsuitable
 # The installer stick's German (Result.lines_de).
 VERDICTS_DE = {"ok": "geeignet", "note": "geeignet, mit Hinweisen", "fail": "ungeeignet"}
 STATUS_DE = {"ok": "gut", "note": "Hinweis", "fail": "ungeeignet"}
-NAMES_DE = {"memory": "Arbeitsspeicher", "cpu": "Prozessor", "disk": "Festplatte", "camera": "Kamera",
-            "microphone": "Mikrofon", "speaker": "Lautsprecher", "battery": "Akku", "screen": "Bildschirm",
-            "touch": "Touchscreen"}
+NAMES_DE = {"memory": "Arbeitsspeicher", "cpu": "Prozessor", "disk": "Festplatte", "wifi": "WLAN",
+            "camera": "Kamera", "microphone": "Mikrofon", "speaker": "Lautsprecher", "battery": "Akku",
+            "graphics": "Grafik", "screen": "Bildschirm", "touch": "Touchscreen"}
 NONE_DE = "nicht gefunden"
 
 
@@ -182,23 +190,156 @@ class Tree:
             return []
 
 
-def check(root: Path, *, today: date | None = None, free_bytes: int | None = None) -> Result:
-    """Check the machine below root. free_bytes overrides the free space measured at root (for tests)."""
+def check(root: Path, *, today: date | None = None, free_bytes: int | None = None,
+          firmware_names: Mapping[str, Sequence[str]] | None = None) -> Result:
+    """Check the machine below root. free_bytes overrides the free space measured at root (for tests). firmware_names
+    maps a kernel module to the firmware files it names, as `modinfo -F firmware MODULE` prints them (for tests and
+    captured trees; by default modinfo is asked when root is this machine, and a captured tree's firmware is not
+    judged)."""
     tree = Tree(Path(root))
     today = today or date.today()
     machine = _machine(tree)
+    drivers = Drivers(tree, live=Path(root).resolve() == Path("/"), firmware_names=firmware_names)
     result = Result(str(root), machine)
     result.findings += [
         _memory(tree),
         _cpu(tree, machine, today),
         _disk(tree, root, free_bytes),
+        _wifi(tree, drivers),
         _camera(tree, Path(root)),
-        *_audio(tree),
+        *_audio(tree, drivers),
         _battery(tree),
+        _graphics(tree, drivers),
         _screen(tree),
         _touch(tree),
     ]
     return result
+
+
+# --------------------------------------------------------------------------- chips, drivers and firmware
+
+PCI_WIFI = "0x0280"  # network controller, other: every PCI Wi-Fi card
+PCI_DISPLAY = "0x03"  # VGA, XGA, 3D and other display controllers
+PCI_AUDIO = ("0x0401", "0x0403")  # multimedia audio controller (Intel's sound DSPs), HD Audio
+SDIO_CLASS_WLAN = 0x07
+# Drivers of Wi-Fi chips, for chips whose bus does not say Wi-Fi (USB adapters, most SDIO chips of tablets).
+WIRELESS_DRIVER = re.compile(r"^(iwl|ath\d|ath9k|ar5523|carl9170|brcm|b43|rtw|rtl8(18|19|72|8|xxxu)|r8(188|723)|rt2|"
+                             r"rt61|rt73|mt7|mwifiex|mwl8k|zd1211|wcn|wl$)", re.I)
+# What draws the picture when no graphics driver does: the firmware's frame buffer, one mode, no acceleration.
+FRAMEBUFFER_DRIVERS = {"simpledrm", "simple-framebuffer", "simplefb", "efifb", "vesafb", "vesa-framebuffer"}
+MODINFO_TIMEOUT = 10
+
+
+@dataclass
+class Chip:
+    """One device on a bus (PCI, SDIO, USB interface), as sysfs shows it."""
+
+    path: Path
+    bus: str
+    ident: str  # vendor:device, e.g. 8086:24fd
+    klass: str  # the bus's class, e.g. 0x028000 (PCI), 0x07 (SDIO); "" for USB
+    driver: str | None
+    module: str | None
+
+    def label(self) -> str:
+        return f"{self.bus} {self.ident}" + (f" ({self.driver})" if self.driver else "")
+
+
+def _modinfo_firmware(module: str, command: str = "modinfo") -> list[str] | None:
+    """The firmware files a kernel module names (`modinfo -F firmware`); None when modinfo is missing or fails."""
+    path = command if "/" in command else \
+        shutil.which(command, path=os.pathsep.join((os.environ.get("PATH", os.defpath), "/usr/sbin", "/sbin")))
+    if path is None:
+        return None
+    try:
+        proc = subprocess.run([path, "-F", "firmware", module], capture_output=True, text=True,
+                              timeout=MODINFO_TIMEOUT, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.split() if proc.returncode == 0 else None
+
+
+class Drivers:
+    """Which driver a device has, and whether that driver's firmware is below the root's lib/firmware."""
+
+    def __init__(self, tree: Tree, *, live: bool, firmware_names: Mapping[str, Sequence[str]] | None):
+        self.tree = tree
+        self.live = live
+        self.firmware_names = {k.replace("-", "_"): list(v) for k, v in (firmware_names or {}).items()}
+        self.injected = firmware_names is not None
+
+    def driver(self, device: Path) -> str | None:
+        """The driver bound to a device: the name its driver link points to, or DRIVER= of its uevent (a copied tree
+        has the link's target as a folder)."""
+        try:
+            return Path(os.readlink(device / "driver")).name
+        except OSError:
+            pass
+        m = re.search(r"^DRIVER=(.+)$", self.tree.text(device / "uevent") or "", re.M)
+        return m.group(1).strip() if m else None
+
+    def module(self, device: Path, driver: str | None) -> str | None:
+        """The kernel module of the bound driver (often named as the driver, not always: rtl8723bs is r8723bs)."""
+        try:
+            return Path(os.readlink(device / "driver" / "module")).name
+        except OSError:
+            return driver.replace("-", "_") if driver else None
+
+    def chip(self, path: Path, bus: str) -> Chip:
+        ident = ""
+        vendor, device = self.tree.text(path / "vendor"), self.tree.text(path / "device")
+        if vendor and device:
+            ident = f"{vendor.removeprefix('0x')}:{device.removeprefix('0x')}"
+        elif m := re.match(r"^usb:v([0-9A-F]{4})p([0-9A-F]{4})", self.tree.text(path / "modalias") or "", re.I):
+            ident = f"{m.group(1).lower()}:{m.group(2).lower()}"
+        driver = self.driver(path)
+        return Chip(path, bus, ident or path.name, self.tree.text(path / "class") or "", driver,
+                    self.module(path, driver))
+
+    def chips(self) -> list[Chip]:
+        """PCI devices, SDIO functions and USB interfaces."""
+        out = [self.chip(p, "PCI") for p in self.tree.glob("sys/bus/pci/devices", "*")]
+        out += [self.chip(p, "SDIO") for p in self.tree.glob("sys/bus/sdio/devices", "*")]
+        out += [self.chip(p, "USB") for p in self.tree.glob("sys/bus/usb/devices", "*:*")]
+        return out
+
+    def firmware_missing(self, module: str | None) -> bool | None:
+        """True when the module names firmware and none of those files is below lib/firmware; None when unknown (no
+        modinfo, a captured tree without lib/firmware or without firmware_names, a module that names none)."""
+        if not module:
+            return None
+        firmware = self.tree.path("lib/firmware")
+        if not firmware.is_dir():
+            return None
+        if self.injected:
+            names = self.firmware_names.get(module.replace("-", "_"))
+        else:
+            names = _modinfo_firmware(module) if self.live else None
+        if not names:
+            return None
+        for name in names:
+            try:
+                if any(any(firmware.glob(name + suffix)) for suffix in ("", ".xz", ".zst")):
+                    return False
+            except (OSError, ValueError):
+                continue
+        return True
+
+    def why_not(self, chip: Chip, what: str, what_de: str) -> tuple[str, str]:
+        """Why a chip gives no `what` (e.g. "network interface"), in English and German, for in brackets."""
+        if not chip.driver:
+            return "no driver", "kein Treiber"
+        if self.firmware_missing(chip.module):
+            return (f"its driver {chip.driver} has no firmware in /lib/firmware",
+                    f"dem Treiber {chip.driver} fehlt seine Firmware")
+        return (f"driver {chip.driver} loaded, but no {what}; firmware missing or too old?",
+                f"Treiber {chip.driver} geladen, aber keine {what_de}; Firmware fehlt oder ist zu alt?")
+
+
+def _below(path: Path, devices: list[Path]) -> bool:
+    """Whether one of `devices` (resolved paths) is the device at `path` or one of its children."""
+    own = path.resolve()
+    return any(d == own or d.is_relative_to(own) for d in devices)
 
 
 # --------------------------------------------------------------------------- the parts
@@ -337,6 +478,65 @@ def disk_notes(size: int, rotational: bool) -> tuple[list[str], list[str]]:
     return notes, notes_de
 
 
+def _wifi(tree: Tree, drivers: Drivers) -> Finding:
+    """A working Wi-Fi interface; else why the Wi-Fi chip gives none, or that there is only Ethernet, or nothing."""
+    wireless, ethernet, netdevs = [], [], []
+    for net in tree.glob("sys/class/net", "*"):
+        device = net / "device"
+        if not device.exists():  # lo, bridges, tunnels: no hardware
+            continue
+        netdevs.append(device.resolve())
+        label = f"{net.name} ({driver})" if (driver := drivers.driver(device)) else net.name
+        if (net / "wireless").exists() or (net / "phy80211").exists() or \
+                re.search(r"^DEVTYPE=wlan$", tree.text(net / "uevent") or "", re.M):
+            wireless.append(label)
+        elif tree.number(net / "type") in (1, None):  # ARPHRD_ETHER
+            ethernet.append(label)
+    if wireless:
+        blocked = [r for r in tree.glob("sys/class/rfkill", "rfkill*")
+                   if tree.text(r / "type") == "wlan" and tree.text(r / "hard") == "1"]
+        if blocked:
+            return Finding("wifi", "note", ", ".join(wireless), "switched off by the laptop's Wi-Fi switch or key: "
+                                                                "switch it on",
+                           reason_de="mit dem WLAN-Schalter oder der Funktionstaste des Geräts ausgeschaltet: "
+                                     "einschalten")
+        return Finding("wifi", "ok", ", ".join(wireless))
+    chips = [c for c in drivers.chips()
+             if (c.bus == "PCI" and c.klass.startswith(PCI_WIFI))
+             or (c.bus == "SDIO" and _hex(c.klass) == SDIO_CLASS_WLAN)
+             or (c.driver is not None and WIRELESS_DRIVER.match(c.driver))]
+    broken = [c for c in chips if not any((c.path / "net").glob("*")) and not _below(c.path, netdevs)]
+    wired, wired_de = (f", Ethernet {', '.join(ethernet)}", f", Netzwerkkabel {', '.join(ethernet)}") if ethernet \
+        else ("", "")
+    if broken:
+        chip = broken[0]
+        why, why_de = drivers.why_not(chip, "network interface", "Netzwerkschnittstelle")
+        value, value_de = f"{chip.label()}, not working{wired}", f"{chip.label()}, funktioniert nicht{wired_de}"
+        if ethernet:
+            return Finding("wifi", "note", value, f"the Wi-Fi chip does not work ({why}): only Ethernet works (a "
+                                                  f"cable to the bed), or add a USB Wi-Fi adapter",
+                           value_de, f"der WLAN-Chip funktioniert nicht ({why_de}): nur das Netzwerkkabel geht (ein "
+                                     f"Kabel bis ans Bett), oder einen USB-WLAN-Stick anschließen")
+        return Finding("wifi", "fail", value, f"the Wi-Fi chip does not work ({why}): the kiosk gets no network; add "
+                                              f"a USB Wi-Fi adapter and check again",
+                       value_de, f"der WLAN-Chip funktioniert nicht ({why_de}): der Kiosk bekommt kein Netz; einen "
+                                 f"USB-WLAN-Stick anschließen und erneut prüfen")
+    if ethernet:
+        return Finding("wifi", "note", f"none{wired}", "no Wi-Fi, only Ethernet: needs a network cable to the bed, "
+                                                       "or a USB Wi-Fi adapter",
+                       f"{NONE_DE}{wired_de}", "kein WLAN, nur Netzwerkkabel: braucht ein Kabel bis ans Bett oder "
+                                               "einen USB-WLAN-Stick")
+    return Finding("wifi", "fail", "none", "no network device: add a USB Wi-Fi adapter and check again",
+                   NONE_DE, "kein Netzwerkgerät: einen USB-WLAN-Stick anschließen und erneut prüfen")
+
+
+def _hex(text: str) -> int | None:
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None
+
+
 VIDIOC_QUERYCAP = 0x80685600
 V4L2_CAP_VIDEO_CAPTURE = 0x1
 V4L2_CAP_DEVICE_CAPS = 0x80000000
@@ -380,7 +580,7 @@ def _camera(tree: Tree, root: Path) -> Finding:
     return Finding("camera", "ok", ", ".join(dict.fromkeys(cameras)))
 
 
-def _audio(tree: Tree) -> list[Finding]:
+def _audio(tree: Tree, drivers: Drivers) -> list[Finding]:
     playback, capture = [], []
     for line in (tree.text("proc/asound/pcm") or "").splitlines():
         # 00-00: ALC3246 Analog : ALC3246 Analog : playback 1 : capture 1
@@ -392,6 +592,15 @@ def _audio(tree: Tree) -> list[Finding]:
             playback.append(name)
         if any(p.startswith("capture") for p in parts[3:]):
             capture.append(name)
+    # The same devices as the kernel's sysfs has them (pcmC0D0p: card 0, device 0, playback), for a tree without
+    # /proc/asound; named by the card's id (PCH, HDMI, sofhdadsp).
+    sysfs: dict[str, list[str]] = {"p": [], "c": []}
+    for pcm in tree.glob("sys/class/sound", "pcmC*D*"):
+        if m := re.match(r"^pcmC(\d+)D\d+([pc])$", pcm.name):
+            card = m.group(1)
+            sysfs[m.group(2)].append(tree.text(f"sys/class/sound/card{card}/id")
+                                     or tree.text(f"proc/asound/card{card}/id") or f"card {card}")
+    playback, capture = playback or sysfs["p"], capture or sysfs["c"]
     mic = Finding("microphone", "ok", ", ".join(dict.fromkeys(capture))) if capture else \
         Finding("microphone", "fail", "none", "no ALSA capture device: a USB webcam with a microphone helps",
                 NONE_DE, "kein ALSA-Aufnahmegerät: eine USB-Webcam mit Mikrofon hilft")
@@ -404,8 +613,15 @@ def _audio(tree: Tree) -> list[Finding]:
                           reason_de="Ton nur über HDMI/DisplayPort: braucht einen Monitor mit Lautsprechern oder "
                                     "USB-Lautsprecher")
     else:
-        speaker = Finding("speaker", "fail", "none", "no ALSA playback device: add USB speakers",
-                          NONE_DE, "kein ALSA-Wiedergabegerät: USB-Lautsprecher anschließen")
+        reason, reason_de = "no ALSA playback device: add USB speakers", \
+            "kein ALSA-Wiedergabegerät: USB-Lautsprecher anschließen"
+        # A sound chip that gives no sound: say why, for whoever can put the firmware on.
+        for chip in (c for c in drivers.chips() if c.bus == "PCI" and c.klass.startswith(PCI_AUDIO)):
+            why, why_de = drivers.why_not(chip, "sound device", "Soundkarte")
+            reason += f"; the sound chip {chip.bus} {chip.ident} gives no sound ({why})"
+            reason_de += f"; der Soundchip {chip.bus} {chip.ident} gibt keinen Ton ({why_de})"
+            break
+        speaker = Finding("speaker", "fail", "none", reason, NONE_DE, reason_de)
     return [mic, speaker]
 
 
@@ -443,6 +659,43 @@ def _battery(tree: Tree) -> Finding:
         return Finding("battery", "note" if notes else "ok", value, "; ".join(notes), value_de, "; ".join(notes_de))
     return Finding("battery", "note", "none", "no battery: a power cut or a pulled plug switches it off",
                    NONE_DE, "kein Akku: ein Stromausfall oder ein gezogener Stecker schaltet das Gerät aus")
+
+
+def _graphics(tree: Tree, drivers: Drivers) -> Finding:
+    """A graphics driver with a screen connector (card0-eDP-1 ...); else the graphics chip it lacks, and why."""
+    cards: dict[str, list[str]] = {}
+    for entry in tree.glob("sys/class/drm", "card*"):
+        if m := re.match(r"^(card\d+)(?:-(.+))?$", entry.name):
+            cards.setdefault(m.group(1), []).extend([m.group(2)] if m.group(2) else [])
+    working, framebuffer, driven = [], [], []
+    for card, connectors in cards.items():
+        device = tree.path(f"sys/class/drm/{card}/device")
+        driver = drivers.driver(device) if device.exists() else None
+        if device.exists():
+            driven.append(device.resolve())
+        if connectors:
+            connectors.sort(key=lambda c: (not INTERNAL.search(f"-{c}"), c))  # the built-in panel first
+            label = f"{driver or card} ({', '.join(connectors)})"
+            (framebuffer if driver in FRAMEBUFFER_DRIVERS else working).append(label)
+    if working:
+        return Finding("graphics", "ok", ", ".join(working))
+    undriven = [c for c in drivers.chips() if c.bus == "PCI" and c.klass.startswith(PCI_DISPLAY)
+                and not any((c.path / "drm").glob("card*")) and not _below(c.path, driven)]
+    if undriven:
+        chip = undriven[0]
+        why, why_de = drivers.why_not(chip, "display device", "Anzeige")
+        return Finding("graphics", "fail", f"{chip.label()}, no picture",
+                       f"graphics chip without a working driver ({why}): the kiosk cannot show anything",
+                       f"{chip.label()}, kein Bild",
+                       f"Grafikkarte ohne Treiber: der Kiosk kann nichts anzeigen ({why_de})")
+    if framebuffer:
+        return Finding("graphics", "note", ", ".join(framebuffer),
+                       "only the firmware's frame buffer: one resolution, slow, no brightness control",
+                       reason_de="nur der Bildspeicher der Firmware: eine Auflösung, langsam, Helligkeit nicht "
+                                 "einstellbar")
+    return Finding("graphics", "fail", "none", "no graphics with a screen connector in /sys/class/drm: the kiosk "
+                                               "cannot show anything",
+                   NONE_DE, "keine Grafik mit Bildschirmanschluss gefunden: der Kiosk kann nichts anzeigen")
 
 
 INTERNAL = re.compile(r"-(eDP|LVDS|DSI)-", re.I)

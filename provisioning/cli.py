@@ -151,8 +151,10 @@ examples:
   palim-provision check --sysfs-root /srv/captures/eee-1005ha   # a tree copied from another machine
 
 Reads proc/meminfo, proc/cpuinfo, sys/devices/system/cpu/online, sys/class/dmi/id, sys/block,
-sys/class/video4linux (and asks /dev/video* on the live system), proc/asound/pcm, sys/class/power_supply,
-sys/class/drm (modes, edid) and proc/bus/input/devices below the root; free space is measured at the root.
+sys/class/video4linux (and asks /dev/video* on the live system), proc/asound/pcm, sys/class/sound,
+sys/class/power_supply, sys/class/drm (cards, modes, edid), sys/class/net, sys/class/rfkill,
+sys/bus/{{pci,sdio,usb}}/devices (chips and their drivers), lib/firmware (the files `modinfo -F firmware` names, on
+the live system) and proc/bus/input/devices below the root; free space is measured at the root.
 
 {thresholds}
 exit codes: 0 suitable (with or without notes), 1 unsuitable, 2 the root cannot be read.
@@ -250,8 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="triage a donated device: suitable, suitable with notes, or unsuitable",
                        formatter_class=fmt, epilog=CHECK_EPILOG.format(thresholds=THRESHOLDS_TEXT),
-                       description="Check memory, CPU, disk, camera, microphone, speaker, battery, screen and touch "
-                                   "of this machine (or of a captured tree) against the kiosk's needs.")
+                       description="Check memory, CPU, disk, Wi-Fi, camera, microphone, speaker, battery, graphics, "
+                                   "screen and touch of this machine (or of a captured tree) against the kiosk's "
+                                   "needs.")
     p.add_argument("--sysfs-root", metavar="DIR", default="/",
                    help="read /proc, /sys and /dev below this directory (default: /, this machine)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -82,8 +82,8 @@ def test_cli_json_and_exit_codes(capsys):
     assert main(["check", "--sysfs-root", str(MACHINES / "worn-tablet"), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["verdict"] == "suitable with notes"
-    assert {c["name"] for c in data["checks"]} == {"memory", "cpu", "disk", "camera", "microphone", "speaker",
-                                                   "battery", "screen", "touch"}
+    assert {c["name"] for c in data["checks"]} == {"memory", "cpu", "disk", "wifi", "camera", "microphone", "speaker",
+                                                   "battery", "graphics", "screen", "touch"}
     assert main(["check", "--sysfs-root", str(MACHINES / "netbook")]) == 1
     assert "verdict: UNSUITABLE" in capsys.readouterr().out
 
@@ -111,7 +111,8 @@ def _variants(tmp_path):
         for free in (PLENTY, 1024 ** 3):
             yield check(MACHINES / name, today=date(2031, 1, 1), free_bytes=free)
     for index, gone in enumerate(("sys/class/video4linux", "sys/class/power_supply", "proc/asound", "sys/class/drm",
-                                  "proc/meminfo", "proc/cpuinfo", "sys/block", "proc/bus/input/devices")):
+                                  "proc/meminfo", "proc/cpuinfo", "sys/block", "proc/bus/input/devices",
+                                  "sys/class/net", "sys/bus")):
         tree = tmp_path / str(index)
         shutil.copytree(MACHINES / "good-laptop", tree)
         path = tree / gone
@@ -125,8 +126,10 @@ def test_every_finding_has_its_german_beside_the_english(tmp_path):
         for f in result.findings:
             seen.add((f.name, f.status))
             assert bool(f.reason) == bool(f.reason_de), f
-            # only a device's own name (a camera's, a sound card's, a touch screen's) reads the same in German
-            assert f.value_de or (f.name in {"camera", "microphone", "speaker", "touch"} and f.value != "none"), f
+            # only a device's own name (a camera's, a sound card's, a touch screen's, a network interface's with its
+            # driver, a graphics driver's with its connectors) reads the same in German
+            assert f.value_de or (f.name in {"camera", "microphone", "speaker", "touch", "wifi", "graphics"}
+                                  and f.value != "none"), f
             assert f.value_de != f.value or f.value_de == "", f
     assert {status for name, status in seen if name != "touch"} == {"ok", "note", "fail"}
 

@@ -50,7 +50,10 @@ MACHINES = {
         disks={"nvme0n1": (500118192, 0)}, video=[("Integrated Camera: Integrated C", 0), ("Integrated Camera: Integrated C", 1)],
         pcm="00-00: ALC3268 Analog : ALC3268 Analog : playback 1 : capture 1\n00-03: HDMI 0 : HDMI 0 : playback 1\n",
         battery=dict(kind="energy", design=51000000, full=45400000, cycles=212),
-        panel=("card0-eDP-1", "1920x1080", edid(29, 17)), touch="Wacom Pen and multitouch sensor Finger"),
+        panel=("card0-eDP-1", "1920x1080", edid(29, 17)), touch="Wacom Pen and multitouch sensor Finger",
+        pci={"0000:00:02.0": ("0x030000", "8086:5916", "i915", "card0"),
+             "0000:00:1f.3": ("0x040300", "8086:9d71", "snd_hda_intel", None),
+             "0000:04:00.0": ("0x028000", "8086:24fd", "iwlwifi", "wlp4s0")}),
     "worn-tablet": dict(
         vendor="LENOVO", product="20E3001NGE", version="ThinkPad 10 2nd Gen", bios="03/22/2016", mem=3926116,
         cpu=("Intel(R) Atom(TM) x7-Z8750  CPU @ 1.60GHz", 4, MODERN), online="0-3",
@@ -58,14 +61,21 @@ MACHINES = {
         removable={"sda": 1}, video=[("USB2.0 HD UVC WebCam: USB2.0 HD", 0), ("USB2.0 HD UVC WebCam: USB2.0 HD", 1)],
         pcm="00-00: Audio (*) :  : playback 1 : capture 1\n",
         battery=dict(kind="charge", design=4700000, full=1650000, cycles=951),
-        panel=("card0-DSI-1", "1920x1200", edid(22, 14)), touch="ATML1000:00 03EB:8C0E"),
+        panel=("card0-DSI-1", "1920x1200", edid(22, 14)), touch="ATML1000:00 03EB:8C0E",
+        pci={"0000:00:02.0": ("0x030000", "8086:22b0", "i915", "card0"),
+             "0000:01:00.0": ("0x028000", "8086:095a", "iwlwifi", "wlp1s0")}),
     "netbook": dict(
         vendor="ASUSTeK Computer INC.", product="1005HA", version="x.x", bios="08/21/2009", mem=1016620,
         cpu=("Intel(R) Atom(TM) CPU N280   @ 1.66GHz", 2, OLD32), online="0-1",
         disks={"sda": (312581808, 1), "loop0": (100000, 0)}, video=[("USB 2.0 Camera", 0)],
         pcm="00-00: ALC269 Analog : ALC269 Analog : playback 1 : capture 1\n",
         battery=dict(kind="charge", design=4400000, full=1900000, cycles=None),
-        panel=("card0-LVDS-1", "1024x600", edid(22, 13)), touch=None),
+        panel=("card0-LVDS-1", "1024x600", edid(22, 13)), touch=None,
+        pci={"0000:00:02.0": ("0x030000", "8086:27ae", "i915", "card0"),
+             "0000:00:02.1": ("0x038000", "8086:27a6", None, None),  # the GMA 950's second head: no driver takes it
+             "0000:00:1b.0": ("0x040300", "8086:27d8", "snd_hda_intel", None),
+             "0000:01:00.0": ("0x028000", "168c:002b", "ath9k", "wlan0"),
+             "0000:02:00.0": ("0x020000", "1969:1062", "atl1c", "eth0")}),
 }
 
 for name, m in MACHINES.items():
@@ -104,4 +114,27 @@ for name, m in MACHINES.items():
     put(f"sys/class/drm/{connector}/edid", edid_bytes)
     put("sys/class/drm/card0-HDMI-A-1/status", "disconnected\n")
     put("proc/bus/input/devices", inputs(m["touch"]))
+    # PCI devices with their driver, DRM card and network interface; sysfs's links are written as folders (what a
+    # copy of /sys holds), so the driver is the DRIVER= of a uevent.
+    put("sys/class/net/lo/type", "772\n")
+    for slot, (klass, ident, driver, child) in m["pci"].items():
+        dev = f"sys/bus/pci/devices/{slot}"
+        vendor, device = ident.split(":")
+        put(f"{dev}/class", klass + "\n")
+        put(f"{dev}/vendor", f"0x{vendor}\n")
+        put(f"{dev}/device", f"0x{device}\n")
+        uevent = (f"DRIVER={driver}\n" if driver else "") + f"PCI_CLASS={klass[2:].lstrip('0')}\nPCI_SLOT_NAME={slot}\n"
+        put(f"{dev}/uevent", uevent)
+        if child and child.startswith("card"):
+            put(f"{dev}/drm/{child}/dev", "226:0\n")
+            put(f"sys/class/drm/{child}/device/uevent", uevent)
+        elif child:
+            put(f"{dev}/net/{child}/type", "1\n")
+            put(f"sys/class/net/{child}/type", "1\n")
+            put(f"sys/class/net/{child}/device/uevent", uevent)
+            if klass.startswith("0x0280"):
+                put(f"sys/class/net/{child}/uevent", f"DEVTYPE=wlan\nINTERFACE={child}\n")
+                put(f"sys/class/net/{child}/phy80211/name", "phy0\n")
+            else:
+                put(f"sys/class/net/{child}/uevent", f"INTERFACE={child}\n")
 print("ok")
