@@ -70,8 +70,8 @@ thresholds (unsuitable / note / fine):
                {BATTERY_BAD_PERCENT} %: replace it), or more than {BATTERY_CYCLES_HIGH} cycles / fine
   graphics     a graphics chip without a working driver (none, or its firmware is missing), or none found /
                only the firmware's frame buffer / a graphics driver with a screen connector
-  screen       built-in screen below {SCREEN_MIN_INCH}" or below {RES_MIN[0]}x{RES_MIN[1]} / below
-               {SCREEN_GOOD_INCH}", or no built-in screen / more
+  screen       built-in screen below {SCREEN_MIN_INCH}" or below {RES_MIN[0]}x{RES_MIN[1]} (a portrait panel: measured
+               turned by --rotate 90 or 270) / below {SCREEN_GOOD_INCH}", or no built-in screen / more
   touch        never unsuitable / no touch screen (the resident taps with a mouse or touchpad) / found
 """
 
@@ -190,12 +190,18 @@ class Tree:
             return []
 
 
-def check(root: Path, *, today: date | None = None, free_bytes: int | None = None,
+ROTATIONS = (0, 90, 180, 270)
+
+
+def check(root: Path, *, today: date | None = None, free_bytes: int | None = None, rotation: int = 0,
           firmware_names: Mapping[str, Sequence[str]] | None = None) -> Result:
-    """Check the machine below root. free_bytes overrides the free space measured at root (for tests). firmware_names
-    maps a kernel module to the firmware files it names, as `modinfo -F firmware MODULE` prints them (for tests and
-    captured trees; by default modinfo is asked when root is this machine, and a captured tree's firmware is not
-    judged)."""
+    """Check the machine below root. free_bytes overrides the free space measured at root (for tests). rotation is
+    how the kiosk will turn the screen (the device list's display rotate; 0, 90, 180 or 270): at 90 or 270 a portrait
+    panel is measured as the landscape screen it becomes. firmware_names maps a kernel module to the firmware files it
+    names, as `modinfo -F firmware MODULE` prints them (for tests and captured trees; by default modinfo is asked when
+    root is this machine, and a captured tree's firmware is not judged)."""
+    if rotation not in ROTATIONS:
+        raise ValueError(f"rotation must be one of {', '.join(map(str, ROTATIONS))}, not {rotation}")
     tree = Tree(Path(root))
     today = today or date.today()
     machine = _machine(tree)
@@ -210,7 +216,7 @@ def check(root: Path, *, today: date | None = None, free_bytes: int | None = Non
         *_audio(tree, drivers),
         _battery(tree),
         _graphics(tree, drivers),
-        _screen(tree),
+        _screen(tree, rotation),
         _touch(tree),
     ]
     return result
@@ -709,7 +715,7 @@ def edid_size_cm(edid: bytes) -> tuple[int, int] | None:
     return (width, height) if width and height else None
 
 
-def _screen(tree: Tree) -> Finding:
+def _screen(tree: Tree, rotation: int = 0) -> Finding:
     panels = [c for c in tree.glob("sys/class/drm", "card*-*")
               if INTERNAL.search(c.name) and (tree.text(c / "status") or "connected") == "connected"]
     if not panels:
@@ -728,9 +734,21 @@ def _screen(tree: Tree) -> Finding:
     pixels = f", {resolution[0]}x{resolution[1]}" if resolution else ""
     value = (f'{diagonal:.1f}"' if diagonal else "size unknown") + pixels
     value_de = (f"{_de_number(diagonal, '.1f')} Zoll" if diagonal else "Größe unbekannt") + pixels
-    if resolution and (resolution[0] < RES_MIN[0] or resolution[1] < RES_MIN[1]):
-        return Finding("screen", "fail", value, f"below {RES_MIN[0]}x{RES_MIN[1]}: the kiosk's screens do not fit",
-                       value_de, f"unter {RES_MIN[0]}x{RES_MIN[1]}: die Bildschirme des Kiosks passen nicht darauf")
+    # What the kiosk shows: the panel turned by the device list's display rotate.
+    shown = resolution[::-1] if resolution and rotation in (90, 270) else resolution
+    if rotation:
+        turned = f" ({shown[0]}x{shown[1]})" if shown and shown != resolution else ""
+        value += f", turned {rotation}°{turned}"
+        value_de += f", um {rotation}° gedreht{turned}"
+    if shown and (shown[0] < RES_MIN[0] or shown[1] < RES_MIN[1]):
+        reason = f"below {RES_MIN[0]}x{RES_MIN[1]}: the kiosk's screens do not fit"
+        reason_de = f"unter {RES_MIN[0]}x{RES_MIN[1]}: die Bildschirme des Kiosks passen nicht darauf"
+        if rotation in (0, 180) and shown[1] >= RES_MIN[0] and shown[0] >= RES_MIN[1]:
+            reason += "; a portrait panel: give the device display: {rotate: 90} (or 270) in the device list and " \
+                      "check with --rotate 90"
+            reason_de += "; ein Bildschirm im Hochformat: in der Geräteliste display: {rotate: 90} (oder 270) " \
+                         "eintragen"
+        return Finding("screen", "fail", value, reason, value_de, reason_de)
     if diagonal is not None and diagonal < SCREEN_MIN_INCH:
         return Finding("screen", "fail", value, f'below {SCREEN_MIN_INCH}": too small for residents to see the '
                                                 f"family",

@@ -149,6 +149,7 @@ examples:
   palim-provision check                                  # on the donated device itself (a live USB is fine)
   palim-provision check --json > hp-840.json
   palim-provision check --sysfs-root /srv/captures/eee-1005ha   # a tree copied from another machine
+  palim-provision check --rotate 90                      # a portrait tablet the kiosk turns to landscape
 
 Reads proc/meminfo, proc/cpuinfo, sys/devices/system/cpu/online, sys/class/dmi/id, sys/block,
 sys/class/video4linux (and asks /dev/video* on the live system), proc/asound/pcm, sys/class/sound,
@@ -257,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "needs.")
     p.add_argument("--sysfs-root", metavar="DIR", default="/",
                    help="read /proc, /sys and /dev below this directory (default: /, this machine)")
+    p.add_argument("--rotate", metavar="DEGREES", type=int, choices=(0, 90, 180, 270), default=0,
+                   help="how the kiosk turns the screen (the device list's display rotate): with 90 or 270 a portrait "
+                        "panel is checked as the landscape screen it becomes (default: 0)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     p = sub.add_parser("report", help="usage figures from the kiosks' logs: calls, hours, devices, homes",
@@ -614,7 +618,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not (root / "proc" / "meminfo").is_file() and not (root / "sys" / "class").is_dir():
         return _err(f"--sysfs-root {root} holds neither proc/meminfo nor sys/class: not a machine's tree",
                     EXIT_INVALID)
-    result = check(root)
+    result = check(root, rotation=args.rotate)
     if args.json:
         print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
     else:

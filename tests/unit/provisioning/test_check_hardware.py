@@ -1,5 +1,5 @@
 """The triage of a real donated laptop's parts: the CPU the shipped Qt needs (checked against the wheel itself under
-qemu-user), Wi-Fi, graphics and sound.
+qemu-user), Wi-Fi, graphics, sound, and a portrait panel the kiosk turns.
 
 The sysfs trees here are laid out as the kernel does, with its links (sys/class/net/wlp4s0 -> ../../devices/...,
 device/driver -> .../bus/pci/drivers/iwlwifi); data/machines holds copies, where the links became folders.
@@ -501,3 +501,49 @@ def test_a_sound_chip_that_gives_no_sound_is_named(machine):
 def test_hdmi_sound_alone_stays_a_note(machine):
     (machine.root / "proc/asound/pcm").write_text("00-03: HDMI 0 : HDMI 0 : playback 1\n")
     assert _found(machine.check())["speaker"].status == "note"
+
+
+# --------------------------------------------------------------------------- a portrait panel the kiosk turns
+
+@pytest.fixture
+def portrait(tmp_path) -> Sysfs:
+    """A 10" tablet whose panel is 800x1280 (Bay Trail tablets, many convertibles' DSI panels)."""
+    m = Sysfs(tmp_path / "m")
+    m.drm(m.pci("0000:00:02.0", "0x030000", "8086:0f31", "i915", "i915"), "card0", "DSI-1", mode="800x1280")
+    m.netdev(m.sdio("mmc1:0001:1", "0x07", "024c:b723", "rtl8723bs", "r8723bs"), "wlan0", True)
+    return m
+
+
+def test_a_portrait_panel_fails_unturned_and_says_how_to_turn_it(portrait):
+    screen = _found(portrait.check())["screen"]
+    assert screen.status == "fail" and screen.value == '13.2", 800x1280'
+    assert screen.reason == ("below 1024x600: the kiosk's screens do not fit; a portrait panel: give the device "
+                             "display: {rotate: 90} (or 270) in the device list and check with --rotate 90")
+    assert "display: {rotate: 90}" in screen.reason_de
+    assert _found(portrait.check(rotation=180))["screen"].status == "fail"
+
+
+@pytest.mark.parametrize("rotation", [90, 270])
+def test_a_portrait_panel_turned_to_landscape_passes(portrait, rotation):
+    screen = _found(portrait.check(rotation=rotation))["screen"]
+    assert screen.status == "ok"
+    assert screen.value == f'13.2", 800x1280, turned {rotation}° (1280x800)'
+    assert screen.value_de == f"13,2 Zoll, 800x1280, um {rotation}° gedreht (1280x800)"
+
+
+def test_a_landscape_panel_turned_to_portrait_is_measured_so(machine, tmp_path):
+    m = Sysfs(tmp_path / "l")
+    m.drm(m.pci("0000:00:02.0", "0x030000", "8086:0166", "i915", "i915"), "card0", "LVDS-1", mode="1366x768")
+    screen = _found(m.check(rotation=90))["screen"]
+    assert screen.status == "fail" and "(768x1366)" in screen.value and "portrait" not in screen.reason
+    with pytest.raises(ValueError, match="rotation"):
+        m.check(rotation=45)
+
+
+def test_the_cli_takes_the_rotation(portrait, capsys):
+    assert main(["check", "--sysfs-root", str(portrait.root), "--rotate", "90"]) == 0
+    assert "turned 90° (1280x800)" in capsys.readouterr().out
+    assert main(["check", "--sysfs-root", str(portrait.root)]) == 1
+    with pytest.raises(SystemExit) as info:
+        main(["check", "--sysfs-root", str(portrait.root), "--rotate", "45"])
+    assert info.value.code == 2
