@@ -1,4 +1,4 @@
-"""What staff and the city learn about a kiosk: incidents, call figures, metrics, power and restart decisions."""
+"""What staff and the city learn about a kiosk: incidents, call figures, metrics, power, restart and reboot decisions."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ from kiosk.config import PowerOptions
 MAX_INCIDENTS = 10
 # Never shut down in the first minute of a call: the resident just got through to the family.
 CALL_GRACE_S = 60.0
+# A reboot for updates: the kiosk leaves this empty file in its unit's RuntimeDirectory and quits with this code
+# (EX_TEMPFAIL); the unit's ExecStopPost (provisioning/templates/palim-kiosk.service) reboots on the file. A file, not
+# the code alone: cage 0.1.4 (Debian 12) exits 0 whatever its client's exit code, so systemd never sees the code.
+REBOOT_MARKER = "reboot-for-updates"
+REBOOT_EXIT_CODE = 75
 
 
 @dataclass(frozen=True)
@@ -189,3 +194,17 @@ def restart_due(now: datetime, started: datetime, spec: str) -> bool:
     if opened > now:  # a window across midnight, opened yesterday
         opened -= timedelta(days=1)
     return started < opened
+
+
+def reboot_due(now: datetime, started: datetime, spec: str, required_since: datetime | None, idle: bool) -> bool:
+    """True when the kiosk should quit so that the device reboots for an update (a new kernel or microcode).
+
+    `required_since` is when the update asked for the reboot (/run/reboot-required appeared), None while nothing
+    asks; `idle` means nothing runs: no call, nothing ringing, no staff screen. Never outside the nightly window
+    `spec`, never by day. Inside it: at tonight's nightly restart (restart_due), or later in the window for a request
+    newer than this kiosk (an update that finished after the nightly restart). A kiosk started after the request
+    does not ask again: if that reboot did not happen (refused or failed), it must not restart the kiosk in a loop.
+    """
+    if required_since is None or not idle or not in_time_window(now, spec):
+        return False
+    return restart_due(now, started, spec) or required_since > started

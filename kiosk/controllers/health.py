@@ -1,8 +1,9 @@
-"""The health controller: network, battery, nightly restart, incidents, the metrics file and the usage log."""
+"""The health controller: network, battery, nightly restart and reboot, incidents, the metrics file and the usage log."""
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,9 +12,9 @@ from PyQt6.QtCore import QObject, QProcess, QTimer, pyqtSignal
 
 from kiosk import texts
 from kiosk.config import KioskConfig
-from kiosk.controllers.watchers import NetworkWatch, NightlyRestart, PowerWatch, read_battery
+from kiosk.controllers.watchers import NetworkWatch, NightlyRestart, PowerWatch, read_battery, reboot_required_since
 from kiosk.core.files import append_line, atomic_write
-from kiosk.health import Battery, Health, PowerAction, power_action, usage_line
+from kiosk.health import REBOOT_MARKER, Battery, Health, PowerAction, power_action, usage_line
 from kiosk.servertoken import expiry_warning, read_token, token_expiry
 from kiosk.ui.screens import HomeScreen
 
@@ -28,17 +29,30 @@ def power_off() -> None:
         log.error("could not start 'systemctl poweroff'")
 
 
+def leave_reboot_marker(environ=os.environ) -> bool:
+    """Tell the kiosk unit that this exit is a reboot for updates: an empty file in the unit's RuntimeDirectory, which
+    its ExecStopPost (root) reboots on, and which systemd removes after every stop. False, logged, when the kiosk does
+    not run under the unit (no RUNTIME_DIRECTORY) or the file cannot be written: then the exit is a plain restart."""
+    folder = environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+    if not folder:
+        log.warning("reboot for updates: not started by the kiosk unit (no RUNTIME_DIRECTORY), restarting only")
+        return False
+    return atomic_write(Path(folder) / REBOOT_MARKER, b"", 0o644)
+
+
 class HealthController(QObject):
     """Keeps the device's health figures and acts on them; the resident only ever sees a calm line at home."""
 
     online_changed = pyqtSignal(bool)  # the OS says the network is gone or back
     restart_due = pyqtSignal()  # the nightly restart window has come and no call runs
+    reboot_due = pyqtSignal()  # the same, and an update needs a reboot (/run/reboot-required)
 
     def __init__(self, config: KioskConfig, home: HomeScreen, is_idle: Callable[[], bool],
                  battery: Callable[[], Battery | None] = read_battery, parent=None):
         super().__init__(parent)
         self.config = config
         self.home = home
+        self.is_idle = is_idle  # no call, nothing ringing, no staff screen: only then a nightly restart or reboot
         self.figures = Health(device=config.device_id, home=config.home)
         self.run_shutdown: Callable[[], None] = power_off
         self._power_action = PowerAction.NONE
@@ -50,8 +64,10 @@ class HealthController(QObject):
         self.power.reading.connect(self._battery_reading)
         self.nightly: NightlyRestart | None = None
         if config.health.nightly_restart:
-            self.nightly = NightlyRestart(config.health.nightly_restart, is_idle, parent=self)
+            self.nightly = NightlyRestart(config.health.nightly_restart, is_idle,
+                                          reboot_required=reboot_required_since, parent=self)
             self.nightly.due.connect(self.restart_due)
+            self.nightly.reboot_due.connect(self.reboot_due)
         self._token_timer = QTimer(self, interval=TOKEN_CHECK_MS)
         self._token_timer.timeout.connect(self.check_token)
         if config.jwt_file:

@@ -15,11 +15,11 @@ from kiosk.config import KioskConfig, config_file_bytes
 from kiosk.controllers.calls import CallController
 from kiosk.controllers.configwatch import ConfigWatch
 from kiosk.controllers.family import FamilyController
-from kiosk.controllers.health import HealthController
+from kiosk.controllers.health import HealthController, leave_reboot_marker
 from kiosk.controllers.staff import StaffController
 from kiosk.controllers.watchers import read_battery
 from kiosk.core.style import Metrics
-from kiosk.health import Battery
+from kiosk.health import REBOOT_EXIT_CODE, Battery
 from kiosk.screen import STAFF_SCREENS, Screen
 from kiosk.ui.window import KioskWindow
 from kiosk.web.callview import CallView
@@ -64,7 +64,8 @@ class Kiosk(QObject):
         flow = CallFlow(Timing(connect=float(config.jitsi.connect_timeout_s),
                                max_crashes=config.health.max_renderer_crashes, auto_answer=auto_answer))
         self.calls = calls = CallController(flow, view, window, self)
-        self.health = health = HealthController(config, window.home, lambda: calls.idle, battery, self)
+        # Idle for the nightly restart and reboot as for a reload: no call, nothing ringing, no staff screen.
+        self.health = health = HealthController(config, window.home, lambda: self.idle, battery, self)
         self.family = family = FamilyController(config, self)
         self.staff = staff = StaffController(config, config_path, window, lambda: calls.idle,
                                              health.incidents_text, self)
@@ -80,6 +81,7 @@ class Kiosk(QObject):
         family.incident.connect(health.incident)
         health.online_changed.connect(calls.network_changed)
         health.restart_due.connect(self._restart)
+        health.reboot_due.connect(self._reboot)
         staff.reload_requested.connect(self.reload_requested)
         staff.quit_requested.connect(self.quit_requested)
         # Every way back to rest (a call ended, the ringing stopped, staff left) ends on a screen change.
@@ -95,6 +97,11 @@ class Kiosk(QObject):
 
     def _restart(self) -> None:
         self.quit_requested.emit(0)  # systemd starts the kiosk again: the nightly fresh start
+
+    def _reboot(self) -> None:
+        # The unit's ExecStopPost reboots on the marker (if an update still asks and the clock is in the window);
+        # without it this is the nightly restart.
+        self.quit_requested.emit(REBOOT_EXIT_CODE if leave_reboot_marker() else 0)
 
     def _wire_window(self) -> None:
         self.window.home_shown.connect(self._home_shown)

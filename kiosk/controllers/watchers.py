@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -11,12 +12,14 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtNetwork import QNetworkInformation
 
 from kiosk.family import parse_presence, presence_names
-from kiosk.health import Battery, next_restart_check, next_window_start, restart_due
+from kiosk.health import Battery, in_time_window, next_restart_check, next_window_start, reboot_due, restart_due
 from kiosk.web.pins import fetch_json
 
 log = logging.getLogger(__name__)
 
 POWER_CHECK_MS = 60_000  # a battery drains over minutes: once a minute is plenty and costs nothing
+# Debian's sign that an installed update needs a reboot (a kernel's postinst, through unattended-upgrades' hook).
+REBOOT_REQUIRED = "/run/reboot-required"
 
 
 class NetworkWatch(QObject):
@@ -81,18 +84,30 @@ class PowerWatch(QObject):
         self._timer.stop()
 
 
+def reboot_required_since(path: str = REBOOT_REQUIRED) -> datetime | None:
+    """When an update asked for a reboot (the flag file's time, local like datetime.now()), None while none asks."""
+    try:
+        return datetime.fromtimestamp(os.stat(path).st_mtime)
+    except OSError:
+        return None
+
+
 class NightlyRestart(QObject):
-    """Asks for a restart once a night inside the configured window, only when the kiosk is idle."""
+    """Once a night inside the configured window, only when the kiosk is idle: a restart, or, when an update needs
+    one, a reboot (kiosk.health.reboot_due decides; the kiosk unit does the reboot)."""
 
     due = pyqtSignal()
-    RETRY_MS = 60_000  # busy in a call: look again in a minute
+    reboot_due = pyqtSignal()
+    RETRY_MS = 60_000  # inside the window: look again in a minute (a call may end, an update may finish)
 
     def __init__(self, spec: str, is_idle: Callable[[], bool], clock: Callable[[], datetime] = datetime.now,
-                 parent=None):
+                 reboot_required: Callable[[], datetime | None] | None = None, parent=None):
         super().__init__(parent)
         self._spec = spec
         self._is_idle = is_idle
         self._clock = clock
+        # None: nothing ever asks for a reboot (tests); the kiosk passes reboot_required_since.
+        self._reboot_required = reboot_required or (lambda: None)
         self._started = clock()
         self._timer = QTimer(self, singleShot=True)
         self._timer.timeout.connect(self._check)
@@ -100,20 +115,25 @@ class NightlyRestart(QObject):
 
     def _schedule(self, after_check: bool = False) -> None:
         now = self._clock()
-        # Right after a check that found nothing due, wait for the next night rather than look again at once.
+        # Right after a check outside the window, wait for the next night rather than look again at once.
         when = next_window_start(now, self._spec) if after_check else next_restart_check(now, self._spec)
         self._timer.start(max(1000, round((when - now).total_seconds() * 1000)))
 
     def _check(self) -> None:
         now = self._clock()
-        if restart_due(now, self._started, self._spec):
-            if self._is_idle():
-                log.info("nightly restart (window %s)", self._spec)
-                self.due.emit()
-                return
-            self._timer.start(self.RETRY_MS)
+        if not in_time_window(now, self._spec):
+            self._schedule(after_check=True)
             return
-        self._schedule(after_check=True)
+        idle = self._is_idle()
+        if reboot_due(now, self._started, self._spec, self._reboot_required(), idle):
+            log.info("reboot for updates: %s is there (window %s)", REBOOT_REQUIRED, self._spec)
+            self.reboot_due.emit()
+            return
+        if idle and restart_due(now, self._started, self._spec):
+            log.info("nightly restart (window %s)", self._spec)
+            self.due.emit()
+            return
+        self._timer.start(self.RETRY_MS)
 
     def stop(self) -> None:
         """No more checks."""

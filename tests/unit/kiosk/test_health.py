@@ -1,4 +1,4 @@
-"""Incidents, call figures, metrics, power and nightly restarts: decisions without Qt or files."""
+"""Incidents, call figures, metrics, power, nightly restarts and reboots for updates: decisions without Qt or files."""
 
 import json
 from datetime import datetime, timedelta, timezone
@@ -7,7 +7,7 @@ import pytest
 
 from kiosk.config import PowerOptions
 from kiosk.health import (
-    Battery, Health, PowerAction, in_time_window, next_restart_check, power_action, restart_due, usage_line,
+    Battery, Health, PowerAction, in_time_window, next_restart_check, power_action, reboot_due, restart_due, usage_line,
 )
 
 T0 = datetime(2026, 11, 27, 14, 3, 12, tzinfo=timezone(timedelta(hours=1)))
@@ -93,3 +93,53 @@ def test_restart_happens_once_per_night():
     assert not restart_due(at(12, 0), started=at(9, 0, day=20), spec="03:00-04:00")
     assert restart_due(at(0, 30), started=at(20, 0, day=26), spec="23:00-01:00")
     assert not restart_due(at(0, 30), started=at(23, 10, day=26), spec="23:00-01:00")
+
+
+# A kiosk running since yesterday morning; the update that needs a reboot was installed at 02:40 (an hour before the
+# window, apt-daily-upgrade.timer).
+RUNNING = at(9, 0, day=26)
+UPDATED = at(2, 40)
+WINDOW = "03:30-04:30"
+
+
+def test_a_reboot_for_updates_is_due_at_the_nightly_restart_when_an_update_asks():
+    assert reboot_due(at(3, 30), RUNNING, WINDOW, UPDATED, idle=True)
+    assert not reboot_due(at(3, 30), RUNNING, WINDOW, None, idle=True)  # nothing asks: the plain restart
+    assert restart_due(at(3, 30), RUNNING, WINDOW)
+
+
+def test_never_in_a_call_nor_while_it_rings():
+    # idle is the kiosk's own: no call, nothing ringing, no staff screen (tests/unit/kiosk/controllers/test_kiosk.py)
+    assert not reboot_due(at(3, 30), RUNNING, WINDOW, UPDATED, idle=False)
+
+
+@pytest.mark.parametrize("hour, minute", [(3, 29), (4, 30), (8, 0), (12, 0), (15, 45), (20, 0), (23, 59), (0, 0)])
+def test_never_by_day_nor_outside_the_window(hour, minute):
+    assert not reboot_due(at(hour, minute), RUNNING, WINDOW, UPDATED, idle=True)
+    assert not reboot_due(at(hour, minute, day=28), RUNNING, WINDOW, UPDATED, idle=True)  # nor the day after
+
+
+def test_an_update_that_finishes_after_the_nightly_restart_reboots_the_same_night():
+    restarted = at(3, 30) + timedelta(seconds=5)
+    late_update = at(3, 50)
+    assert not reboot_due(at(3, 45), restarted, WINDOW, None, idle=True)
+    assert reboot_due(at(3, 51), restarted, WINDOW, late_update, idle=True)
+    assert not reboot_due(at(4, 31), restarted, WINDOW, late_update, idle=True)  # the window closed: tomorrow
+    assert reboot_due(at(3, 30, day=28), restarted, WINDOW, late_update, idle=True)
+
+
+def test_a_reboot_that_did_not_happen_never_restarts_the_kiosk_in_a_loop():
+    # The kiosk quit for the reboot at 03:30; the reboot did not come (refused, failed) and systemd started a new
+    # kiosk. That one asks again only tomorrow night, not every minute until 04:30.
+    again = at(3, 30) + timedelta(seconds=7)
+    for minute in range(31, 60):
+        assert not reboot_due(at(3, minute), again, WINDOW, UPDATED, idle=True)
+    assert reboot_due(at(3, 30, day=28), again, WINDOW, UPDATED, idle=True)
+
+
+def test_a_window_across_midnight():
+    spec = "23:30-00:30"
+    assert reboot_due(at(23, 45, day=26), RUNNING, spec, at(22, 40, day=26), idle=True)
+    assert reboot_due(at(0, 15), RUNNING, spec, at(22, 40, day=26), idle=True)
+    assert not reboot_due(at(0, 30), RUNNING, spec, at(22, 40, day=26), idle=True)
+    assert not reboot_due(at(12, 0), RUNNING, spec, at(22, 40, day=26), idle=True)

@@ -1,4 +1,5 @@
-"""HealthController: battery readings, incidents, the usage log and metrics file, and the network's state."""
+"""HealthController: battery readings, incidents, the usage log and metrics file, the network's state, and the marker
+of a reboot for updates."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import pytest
 
 from kiosk import texts
 from kiosk.config import Brand, config_from_text
-from kiosk.controllers.health import HealthController
+from kiosk.controllers.health import HealthController, leave_reboot_marker
 from kiosk.core.style import Metrics
-from kiosk.health import Battery
+from kiosk.health import REBOOT_MARKER, Battery
 from kiosk.ui.screens import HomeScreen
 from tests.unit.kiosk.conftest import standin_config_text as config_text
 
@@ -123,3 +124,37 @@ def test_the_network_going_and_coming_shows_at_home_and_is_passed_on(qtbot, rig)
         rig.health.network.online_changed.emit(True)
     assert signal.args == [True] and rig.health.online
     assert rig.home.status.text() == texts.HOME_BATTERY
+
+
+def test_a_reboot_for_updates_leaves_the_marker_the_kiosk_unit_reboots_on(tmp_path):
+    run = tmp_path / "run" / "palim-kiosk"  # the unit's RuntimeDirectory=palim-kiosk
+    run.mkdir(parents=True)
+    assert leave_reboot_marker({"RUNTIME_DIRECTORY": str(run)})
+    assert (run / REBOOT_MARKER).read_bytes() == b""
+    assert [p.name for p in run.iterdir()] == [REBOOT_MARKER]  # no temporary file left beside it
+
+
+def test_outside_the_kiosk_unit_there_is_no_marker_and_it_says_so(tmp_path, caplog):
+    assert not leave_reboot_marker({})
+    assert "reboot for updates: not started by the kiosk unit (no RUNTIME_DIRECTORY), restarting only" in \
+        caplog.messages
+    (tmp_path / "file").write_text("")
+    assert not leave_reboot_marker({"RUNTIME_DIRECTORY": str(tmp_path / "file")})  # cannot be written: logged
+
+
+def test_the_nightly_watch_asks_for_the_reboot_through_the_controller(qtbot, server, tmp_path):
+    rig = Rig(server, tmp_path)
+    rig.health.shutdown()
+    config = rig.config.model_copy(update={"health": rig.config.health.model_copy(
+        update={"nightly_restart": "03:30-04:30"})})
+    health = HealthController(config, rig.home, lambda: True, battery=lambda: None)
+    try:
+        assert health.nightly is not None and health.is_idle()
+        with qtbot.waitSignal(health.reboot_due), qtbot.assertNotEmitted(health.restart_due, wait=0):
+            health.nightly.reboot_due.emit()
+        with qtbot.waitSignal(health.restart_due):
+            health.nightly.due.emit()
+    finally:
+        health.shutdown()
+        health.deleteLater()
+    assert rig.health.nightly is None  # no window in the config: no nightly restart, no reboot

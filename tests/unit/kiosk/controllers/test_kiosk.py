@@ -12,6 +12,7 @@ from kiosk.controllers.health import HealthController
 from kiosk.controllers.kiosk import Kiosk
 from kiosk.controllers.staff import StaffController
 from kiosk.core.style import Metrics
+from kiosk.health import REBOOT_EXIT_CODE, REBOOT_MARKER
 from kiosk.screen import Screen
 from kiosk import texts
 from tests.e2e.conftest import close_kiosk, make_kiosk
@@ -93,6 +94,51 @@ def test_staff_quitting_asks_the_kiosk_to_quit(qtbot, server, tmp_path):
         assert signal.args == [0]
         with qtbot.waitSignal(kiosk.reload_requested):
             kiosk.window.service.reload_tapped.emit()
+    finally:
+        close_kiosk(kiosk)
+
+
+def _nightly_config(server, tmp_path):
+    config = config_from_text(config_text(server, tmp_path))
+    return config.model_copy(update={"health": config.health.model_copy(update={"nightly_restart": "03:30-04:30"})})
+
+
+def test_the_nightly_restart_and_reboot_wait_while_it_rings_or_staff_are_at_it(qtbot, server, tmp_path):
+    kiosk = make_kiosk(qtbot, _nightly_config(server, tmp_path), tmp_path / "kiosk.yaml", battery=lambda: None)
+    try:
+        assert kiosk.health.nightly is not None and kiosk.health.is_idle()
+        kiosk.family.presence_changed.emit(2, False)
+        assert kiosk.window.screen is Screen.RINGING and not kiosk.health.is_idle()
+        kiosk.family.presence_changed.emit(0, False)
+        assert kiosk.health.is_idle()
+        kiosk.staff.open_service()
+        assert not kiosk.health.is_idle()
+    finally:
+        close_kiosk(kiosk)
+
+
+def test_a_reboot_for_updates_leaves_the_marker_and_quits_with_75(qtbot, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path / "run"))
+    kiosk = make_kiosk(qtbot, _nightly_config(server, tmp_path), tmp_path / "kiosk.yaml", battery=lambda: None)
+    try:
+        with qtbot.waitSignal(kiosk.quit_requested) as signal:
+            kiosk.health.nightly.reboot_due.emit()  # what NightlyRestart decides (test_watchers.py)
+        assert signal.args == [REBOOT_EXIT_CODE] == [75]
+        assert (tmp_path / "run" / REBOOT_MARKER).is_file()
+        with qtbot.waitSignal(kiosk.quit_requested) as signal:
+            kiosk.health.nightly.due.emit()  # the plain nightly restart
+        assert signal.args == [0]
+    finally:
+        close_kiosk(kiosk)
+
+
+def test_a_reboot_outside_the_kiosk_unit_is_a_plain_restart(qtbot, server, tmp_path, monkeypatch):
+    monkeypatch.delenv("RUNTIME_DIRECTORY", raising=False)
+    kiosk = make_kiosk(qtbot, _nightly_config(server, tmp_path), tmp_path / "kiosk.yaml", battery=lambda: None)
+    try:
+        with qtbot.waitSignal(kiosk.quit_requested) as signal:
+            kiosk.health.reboot_due.emit()
+        assert signal.args == [0]
     finally:
         close_kiosk(kiosk)
 

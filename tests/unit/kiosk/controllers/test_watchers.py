@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import datetime, timedelta
 
 import pytest
 
-from kiosk.controllers.watchers import Background, NetworkWatch, NightlyRestart, PowerWatch, PresenceWatch, read_battery
+from kiosk.controllers.watchers import (
+    Background, NetworkWatch, NightlyRestart, PowerWatch, PresenceWatch, read_battery, reboot_required_since,
+)
 from kiosk.health import Battery
 
 ROOM = "palim-watchersroomwatchersroomab"
@@ -42,6 +45,95 @@ def test_a_stopped_nightly_restart_never_fires(qtbot):
     restart.stop()
     with qtbot.assertNotEmitted(restart.due, wait=1500):
         pass
+
+
+class Clock:
+    """A clock the test moves: the kiosk started at `started`; every later reading is `now`."""
+
+    def __init__(self, started: datetime, now: datetime):
+        self.readings = 0
+        self.started, self.now = started, now
+
+    def __call__(self) -> datetime:
+        self.readings += 1
+        return self.started if self.readings == 1 else self.now
+
+
+YESTERDAY = datetime(2026, 11, 27, 9, 0)
+NIGHT = datetime(2026, 11, 28, 3, 35)
+UPDATED = datetime(2026, 11, 28, 2, 40)  # unattended-upgrades installed a kernel an hour before the window
+
+
+def _nightly(clock, idle, required):
+    restart = NightlyRestart("03:30-04:30", lambda: idle[0], clock=clock, reboot_required=lambda: required[0])
+    restart.RETRY_MS = 50
+    return restart
+
+
+def test_a_needed_reboot_comes_instead_of_the_nightly_restart(qtbot, caplog):
+    caplog.set_level("INFO", logger="kiosk")
+    restart = _nightly(Clock(YESTERDAY, NIGHT), [True], [UPDATED])
+    try:
+        with qtbot.assertNotEmitted(restart.due, wait=0), qtbot.waitSignal(restart.reboot_due, timeout=5000):
+            pass
+        assert "reboot for updates: /run/reboot-required is there (window 03:30-04:30)" in caplog.messages
+    finally:
+        restart.stop()
+
+
+def test_the_reboot_waits_for_the_end_of_a_call_or_the_ringing(qtbot):
+    idle = [False]
+    restart = _nightly(Clock(YESTERDAY, NIGHT), idle, [UPDATED])
+    try:
+        with qtbot.assertNotEmitted(restart.reboot_due, wait=300), qtbot.assertNotEmitted(restart.due, wait=0):
+            restart._check()  # in a call, or the family rings: not now, and no restart either
+        idle[0] = True
+        with qtbot.waitSignal(restart.reboot_due, timeout=2000):
+            pass
+    finally:
+        restart.stop()
+
+
+def test_no_reboot_by_day(qtbot):
+    restart = _nightly(Clock(YESTERDAY, datetime(2026, 11, 28, 15, 0)), [True], [UPDATED])
+    try:
+        with qtbot.assertNotEmitted(restart.reboot_due, wait=300), qtbot.assertNotEmitted(restart.due, wait=0):
+            restart._check()
+        assert restart._timer.remainingTime() > 12 * 3600 * 1000 - 60_000  # next look: tonight at 03:30
+    finally:
+        restart.stop()
+
+
+def test_an_update_after_the_nightly_restart_still_reboots_that_night(qtbot):
+    required = [None]
+    clock = Clock(datetime(2026, 11, 28, 3, 30, 5), NIGHT)  # the kiosk started by tonight's restart
+    restart = _nightly(clock, [True], required)
+    try:
+        with qtbot.assertNotEmitted(restart.reboot_due, wait=300), qtbot.assertNotEmitted(restart.due, wait=0):
+            pass  # started tonight, nothing asks: it looks every minute (here: every 50 ms) until 04:30
+        required[0] = datetime(2026, 11, 28, 3, 34)
+        with qtbot.waitSignal(restart.reboot_due, timeout=2000):
+            pass
+    finally:
+        restart.stop()
+
+
+def test_a_kiosk_started_after_a_reboot_that_did_not_come_does_not_ask_again(qtbot):
+    restart = _nightly(Clock(datetime(2026, 11, 28, 3, 30, 9), NIGHT), [True], [UPDATED])
+    try:
+        with qtbot.assertNotEmitted(restart.reboot_due, wait=1500), qtbot.assertNotEmitted(restart.due, wait=0):
+            pass
+    finally:
+        restart.stop()
+
+
+def test_the_flag_file_says_since_when_an_update_asks(tmp_path):
+    flag = tmp_path / "reboot-required"
+    assert reboot_required_since(str(flag)) is None
+    flag.touch()
+    stamp = datetime(2026, 11, 28, 2, 40, 17).timestamp()
+    os.utime(flag, (stamp, stamp))
+    assert reboot_required_since(str(flag)) == datetime(2026, 11, 28, 2, 40, 17)
 
 
 def test_background_work_runs_in_a_worker_and_its_result_comes_back_in_the_gui_thread(qtbot):
