@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -36,6 +37,13 @@ SSHD_DROPIN = "/etc/ssh/sshd_config.d/palim-admin.conf"
 ADMIN_KEYS = "/etc/ssh/palim_admin_keys"
 # uuid5 namespace so a device's Wi-Fi connection keeps its UUID across runs (idempotent applies).
 NM_NAMESPACE = uuid.UUID("6f1f3c1e-5a0b-4b8e-9d43-7d0a2f6c1b55")
+# A device's package sources (debian_sources): Debian 12 from the mirror, security updates from Debian's own servers.
+SOURCES_LIST = "/etc/apt/sources.list"
+# Asks for a reboot after a new initramfs (microcode), as a kernel's package does (run-parts by update-initramfs).
+INITRAMFS_HOOK = "/etc/initramfs/post-update.d/palim-reboot-required"
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+DEBIAN_SECURITY = "http://security.debian.org/debian-security"
+_APT_URI = re.compile(r"(?:https?|file):/[!-~]+")  # one word of printable ASCII: nothing that breaks the line
 
 
 @dataclass(frozen=True)
@@ -123,11 +131,38 @@ def keyfile_ssid(ssid: str) -> str:
     return "".join(f"{b};" for b in raw)
 
 
-def upgrade_time(reboot_time: str) -> str:
-    """An hour before the reboot window, so a needed reboot happens the same night."""
-    hours, minutes = map(int, reboot_time.split(":"))
-    total = (hours * 60 + minutes - 60) % (24 * 60)
+def debian_sources(mirror: str = DEBIAN_MIRROR, security: str = DEBIAN_SECURITY) -> str:
+    """/etc/apt/sources.list for Debian 12: bookworm and bookworm-updates from `mirror`, bookworm-security from
+    `security`, each with main and non-free-firmware. The one place this text is made (the device's bundle; a root
+    built for the installer stick may use it too). ValueError for a mirror that is no single http(s) or file URI."""
+    for uri in (mirror, security):
+        if not _APT_URI.fullmatch(uri):
+            raise ValueError(f"{uri!r} is no mirror address like {DEBIAN_MIRROR}")
+    return _render("sources.list", mirror=mirror, security=security).decode("utf-8")
+
+
+def _shift(clock: str, minutes: int) -> str:
+    hours, mins = map(int, clock.split(":"))
+    total = (hours * 60 + mins + minutes) % (24 * 60)
     return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def upgrade_time(window_start: str) -> str:
+    """An hour before the nightly window, so an update that needs a reboot gets it the same night."""
+    return _shift(window_start, -60)
+
+
+def nightly_window(target: Target) -> str:
+    """The kiosk's nightly window (restart, and reboot for updates): the list's health.nightly_restart, else the hour
+    from reboot_time on."""
+    return target.config.health.nightly_restart or f"{target.reboot_time}-{_shift(target.reboot_time, 60)}"
+
+
+def cage_options(rotate: int) -> str:
+    """cage's options: no client-side decorations; -r turns the output 90 degrees clockwise, given once per turn."""
+    if rotate not in (0, 90, 180, 270):
+        raise ValueError(f"rotate must be 0, 90, 180 or 270, not {rotate!r}")
+    return " ".join(["-d"] + ["-r"] * (rotate // 90))
 
 
 def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = None, jwt: str | None = None,
@@ -135,8 +170,12 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
     """The files and steps for one device. `psk` is the home's Wi-Fi password (None for a cabled home); `jwt` the
     device's login token for the city's Jitsi (needed when the device list sets jitsi_token)."""
     device, home = target.device, target.home
+    window = nightly_window(target)
+    window_start, window_end = window.split("-")
     # Family photos, scaled down for the screen; the kiosk user reads them, nobody else needs to.
     config, photos = device_photos(target.config, Path(target.list_dir))
+    # Always a nightly window: the kiosk restarts there, and reboots there when an update needs it (and only there).
+    config = config.model_copy(update={"health": config.health.model_copy(update={"nightly_restart": window})})
     config_text = (f"# Kiosk config for {device.id}, rendered by palim-provision: edit the device list, not this file.\n"
                    + dump_config(config))
     # The PIN hash is secret-derived: masked in every diff, and the config's fingerprint is keyed.
@@ -145,18 +184,24 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
         BundleFile(str(DEFAULT_CONFIG_PATH), config_text.encode("utf-8"), 0o640, "root", KIOSK_USER, secrets=pin_hash),
         BundleFile(f"/etc/systemd/system/{UNIT}",
                    _render("palim-kiosk.service", device_id=device.id, kiosk_bin=KIOSK_BIN,
-                           config_path=str(DEFAULT_CONFIG_PATH), user=KIOSK_USER, pam_name=PAM_NAME), 0o644),
+                           config_path=str(DEFAULT_CONFIG_PATH), user=KIOSK_USER, pam_name=PAM_NAME,
+                           cage_options=cage_options(target.rotate), window=window,
+                           # HHMM as a number, as `date +%H%M` gives it in the unit's shell (no leading zero)
+                           window_start=str(int(window_start.replace(":", ""))),
+                           window_end=str(int(window_end.replace(":", "")))), 0o644),
         BundleFile(f"/etc/pam.d/{PAM_NAME}", _render("pam-palim-kiosk"), 0o644),
         BundleFile(SYSUSERS, _render("sysusers-palim-kiosk.conf", user=KIOSK_USER, home=KIOSK_HOME), 0o644),
         BundleFile(TMPFILES, _render("tmpfiles-palim-kiosk.conf", user=KIOSK_USER, home=KIOSK_HOME), 0o644),
         BundleFile("/etc/systemd/logind.conf.d/palim-kiosk.conf", _render("logind-palim-kiosk.conf"), 0o644),
         BundleFile("/etc/systemd/sleep.conf.d/palim-kiosk.conf", _render("sleep-palim-kiosk.conf"), 0o644),
+        BundleFile(SOURCES_LIST, debian_sources().encode("utf-8"), 0o644),
         BundleFile("/etc/apt/apt.conf.d/20auto-upgrades", _render("20auto-upgrades"), 0o644),
+        BundleFile(INITRAMFS_HOOK, _render("initramfs-reboot-required"), 0o755),
         BundleFile("/etc/apt/apt.conf.d/52palim-unattended-upgrades",
-                   _render("52palim-unattended-upgrades", reboot_time=target.reboot_time), 0o644),
+                   _render("52palim-unattended-upgrades", window=window), 0o644),
         BundleFile("/etc/systemd/system/apt-daily-upgrade.timer.d/palim.conf",
-                   _render("apt-daily-upgrade-palim.conf", reboot_time=target.reboot_time,
-                           upgrade_time=upgrade_time(target.reboot_time)), 0o644),
+                   _render("apt-daily-upgrade-palim.conf", window=window, upgrade_time=upgrade_time(window_start)),
+                   0o644),
         BundleFile("/etc/hostname", f"{device.id}\n".encode(), 0o644),
     ]
     files += [BundleFile(path, content, 0o640, "root", KIOSK_USER) for path, content in photos]

@@ -138,8 +138,26 @@ class Match(Strict):
         return self
 
 
+ROTATIONS = (0, 90, 180, 270)
+
+
+class Display(Strict):
+    """The screen as cage drives it (not the kiosk's config): a tablet in a stand may show its picture turned."""
+
+    rotate: int = 0  # degrees clockwise: 0, 90, 180 or 270
+
+    @field_validator("rotate", mode="before")
+    @classmethod
+    def _rotate(cls, value: Any) -> int:
+        if type(value) is int and value in ROTATIONS:  # not True (a bool is an int to Python), not 90.0
+            return value
+        if isinstance(value, str) and value.strip() in {str(r) for r in ROTATIONS}:
+            raise ValueError("must be a number without quotes: 0, 90, 180 or 270 (degrees clockwise)")
+        raise ValueError("must be 0, 90, 180 or 270 (degrees clockwise; 0 shows the screen as it is)")
+
+
 class _Settings(Strict):
-    """Settings shared by defaults, homes and devices; the kiosk's model validates their values."""
+    """Settings shared by defaults, homes and devices; the kiosk's model validates their values (display: our own)."""
 
     server: str | None = None
     language: str | None = None
@@ -154,6 +172,7 @@ class _Settings(Strict):
     audio: AudioOptions = AudioOptions()
     family: FamilyOptions = FamilyOptions()
     presence: PresenceOptions = PresenceOptions()
+    display: Display = Display()
 
 
 # Option groups merged key by key: the device's keys over the home's over the defaults'. A device's family
@@ -305,6 +324,7 @@ class Target:
     jitsi_token: JitsiToken | None = None  # the home's or the defaults' token login; its path: config.jwt_file
     list_dir: str = "."  # the device list's folder: photos are named relative to it
     admin_ssh_keys: tuple[str, ...] | None = None  # the home's or the defaults' list; None: SSH is not managed
+    rotate: int = 0  # display.rotate of the device, else its home's, else the defaults' (cage's -r, 90 degrees each)
 
     @property
     def id(self) -> str:
@@ -603,8 +623,9 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
         return None, explain_errors(exc, _Remap(doc, here, sources))
     reboot = home.reboot_time or defaults.reboot_time
     keys = home.admin_ssh_keys if home.admin_ssh_keys is not None else defaults.admin_ssh_keys
+    rotate = next((s.display.rotate for _, s in levels if "rotate" in s.display.model_fields_set), 0)
     return Target(index, device, home_key, home, config, reboot, token,
-                  admin_ssh_keys=None if keys is None else tuple(keys)), []
+                  admin_ssh_keys=None if keys is None else tuple(keys), rotate=rotate), []
 
 
 # --------------------------------------------------------------------------- secrets

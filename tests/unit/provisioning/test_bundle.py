@@ -36,7 +36,9 @@ def test_kiosk_config_round_trips_through_the_kiosks_own_model():
     target = load_text(VALID, "devices.yaml").targets[1]
     files = _files(render_bundle(target, PSK))
     config = files["/etc/palim-kiosk/kiosk.yaml"]
-    assert config_from_text(config.content.decode(), "kiosk.yaml") == target.config
+    # What the list says, and always a nightly window (here the hour from the default reboot_time, 03:30).
+    health = target.config.health.model_copy(update={"nightly_restart": "03:30-04:30"})
+    assert config_from_text(config.content.decode(), "kiosk.yaml") == target.config.model_copy(update={"health": health})
     assert (config.mode, config.owner, config.group) == (0o640, "root", "kiosk")
 
 
@@ -73,7 +75,8 @@ def test_every_ini_file_parses_and_the_rest_are_what_they_claim():
         assert _ini(files[path].content).sections()
     assert _ini(files["/etc/systemd/logind.conf.d/palim-kiosk.conf"].content)["Login"]["HandleLidSwitch"] == "ignore"
     assert files["/etc/hostname"].content == b"ebh-01\n"
-    assert b'Automatic-Reboot-Time "03:30"' in files["/etc/apt/apt.conf.d/52palim-unattended-upgrades"].content
+    assert b'Automatic-Reboot "false"' in files["/etc/apt/apt.conf.d/52palim-unattended-upgrades"].content
+    assert b"Automatic-Reboot-Time" not in files["/etc/apt/apt.conf.d/52palim-unattended-upgrades"].content
     assert b"${distro_codename}" in files["/etc/apt/apt.conf.d/52palim-unattended-upgrades"].content
     sysusers = files["/etc/sysusers.d/palim-kiosk.conf"].content.decode()
     assert 'u kiosk - "Palim kiosk" /var/lib/palim-kiosk /usr/sbin/nologin' in sysusers
