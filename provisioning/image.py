@@ -28,7 +28,7 @@ from .tokens import device_tokens
 STICK_DIR = "/root/palim-stick"  # root-only (0700): the device lists and secrets
 INSTALLER_LOG = "/var/log/palim-installer.log"
 INSTALLER_UNIT = "palim-installer.service"
-CHECKS = ("memory", "cpu", "disk", "camera", "microphone", "speaker", "battery", "screen", "touch")
+CHECKS = ("memory", "cpu", "disk", "wifi", "graphics", "camera", "microphone", "speaker", "battery", "screen", "touch")
 TOOLS = {**rootfs.HOST_TOOLS, "sfdisk": "fdisk", "losetup": "mount", "mkfs.vfat": "dosfstools",
          "mkfs.ext4": "e2fsprogs", "blkid": "util-linux", "partx": "util-linux", "tar": "tar"}
 # Only where the kernel cannot mount FAT itself (a build host in a container): the ESP through FUSE, then mtools.
