@@ -17,7 +17,8 @@ from pathlib import Path
 FIRMWARE_PACKAGES = (
     "firmware-iwlwifi",  # Intel Wi-Fi (nearly every Intel laptop since 2008)
     "firmware-realtek",  # Realtek Wi-Fi (rtw88, rtlwifi, rtl8723bs) and Ethernet (r8169)
-    "firmware-atheros",  # Qualcomm Atheros Wi-Fi (ath10k, ath11k, ath9k_htc USB sticks)
+    "firmware-atheros",  # Qualcomm Atheros Wi-Fi (ath10k, ath11k)
+    "firmware-ath9k-htc",  # Atheros USB Wi-Fi sticks (ath9k_htc's open firmware 1.4.0, in main; the audit found it)
     "firmware-brcm80211",  # Broadcom Wi-Fi (brcmfmac)
     "firmware-misc-nonfree",  # Intel graphics (i915 DMC/GuC/HuC), MediaTek Wi-Fi (mt7921e) and more
     "firmware-amd-graphics",  # AMD and ATI graphics (amdgpu, radeon): without it no picture at all
