@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .bundle import DEBIAN_SECURITY, debian_sources
 from .firmware import FIRMWARE_PACKAGES
 from .steps import PACKAGES, SSH_PACKAGES
 
@@ -115,16 +116,11 @@ def recipe_key(recipe: dict) -> str:
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def debian_sources(mirror: str) -> str:
-    """A device's /etc/apt/sources.list: Debian 12 with its point-release updates and security fixes, each with the
-    non-free-firmware component (Wi-Fi, sound and graphics firmware, CPU microcode)."""
-    security = mirror.rstrip("/") + "-security" if mirror.rstrip("/").endswith("/debian") else \
-        "http://deb.debian.org/debian-security"
-    components = "main non-free-firmware"
-    return ("# Debian 12 for this Palim device (palim-provision): updates and security fixes, with firmware.\n"
-            f"deb {mirror} {SUITE} {components}\n"
-            f"deb {mirror} {SUITE}-updates {components}\n"
-            f"deb {security} {SUITE}-security {components}\n")
+def security_mirror(mirror: str) -> str:
+    """Where bookworm-security comes from for a root built from `mirror`: beside Debian's own mirror network
+    (deb.debian.org serves debian-security too), else Debian's security servers."""
+    base = mirror.rstrip("/")
+    return base + "-security" if base.endswith("/debian") else DEBIAN_SECURITY
 
 
 def base_recipe(mirror: str) -> dict:
@@ -210,7 +206,7 @@ def ensure_machine(log: Log, cache: Path, mirror: str = DEFAULT_MIRROR) -> tuple
         log.run(["cp", "-a", "--reflink=auto", str(base), str(root)], timeout=1200)
         # The firmware lives in Debian's non-free-firmware component, security fixes in bookworm-security: the
         # device's own sources (apply writes the same file on every device) before anything is installed.
-        (root / "etc/apt/sources.list").write_text(debian_sources(mirror))
+        (root / "etc/apt/sources.list").write_text(debian_sources(mirror, security_mirror(mirror)))
         _apt_install(log, root, MACHINE_PACKAGES)
         # Carried, not installed: apply --offline installs them on a device whose list names admin_ssh_keys, which
         # then makes its own host keys (one SSH server unpacked here would give every device the same ones).

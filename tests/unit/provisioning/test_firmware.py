@@ -70,3 +70,11 @@ def test_kernels_are_the_module_folders_with_a_modules_dep(tmp_path):
     (tmp_path / "lib/modules/6.1.0-28-amd64/modules.dep").write_text("")
     (tmp_path / "lib/modules/6.1.0-9-amd64").mkdir(parents=True)  # a removed kernel's leftovers
     assert kernels(tmp_path) == ["6.1.0-28-amd64"]
+
+
+def test_the_docs_name_every_family_and_package():
+    docs = (Path(__file__).parents[3] / "docs" / "installer-stick.md").read_text()
+    for family in DRIVER_TABLE:
+        assert f"| {family.name} | " in docs, family.name
+    for package in FIRMWARE_PACKAGES:
+        assert package in docs, package
