@@ -1,4 +1,4 @@
-"""What staff and the city learn about a kiosk: incidents, call figures, metrics, power, restart and reboot decisions."""
+"""What staff and the city learn about a kiosk: incidents, call figures, metrics, power, restarts and reboots."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The health controller: network, battery, nightly restart and reboot, incidents, the metrics file and the usage log."""
+"""The health controller: network, battery, nightly restart and reboot, incidents, metrics file and usage log."""
 
 from __future__ import annotations
 

@@ -9,9 +9,11 @@ no radio joins), a real camera, or tty1 (a container has none). See README, "The
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import pytest
 
@@ -26,9 +28,10 @@ GREEN, PAPER = 0x17592F, 0xF7F3EA  # the call button and the background (kiosk/u
 
 @dataclass
 class Appliance:
-    booted: ap.Booted
+    booted: ap.Booted  # a test that reboots the container boots it again and puts the new one here
     boot_to_home_s: float
     cached_base: bool
+    standin: ap.Standin | None = None
     active_at: float | None = None
     facts: dict = field(default_factory=dict)
 
@@ -116,9 +119,11 @@ def appliance() -> Iterator[Appliance]:
         with log.phase("boot to home"):
             booted = ap.boot(run, standin)
             boot_to_home = _wait_for_home(booted)
-        result = Appliance(booted, boot_to_home, cached)
+        result = Appliance(booted, boot_to_home, cached, standin)
         yield result
     finally:
+        if result is not None:
+            booted = result.booted  # the last boot
         with log.phase("power off"):
             exit_code = ap.poweroff(booted) if booted is not None else None
         if standin is not None:
@@ -250,6 +255,69 @@ def test_the_watchdog_is_fed_from_the_kiosk(appliance):
     assert appliance.systemctl("is-active", ap.UNIT) == "active"
     assert appliance.systemctl("show", "-p", "NRestarts", "--value", ap.UNIT) == "0"
     assert "watchdog timeout" not in appliance.journal().lower()
+
+
+def _clock_dropin(seconds_to_window: float, window_start: str = "03:30") -> tuple[str, str]:
+    """A test-only drop-in whose time zone makes the device's local time `seconds_to_window` before its nightly
+    window opens (a container shares the host's clock, so the zone moves instead: a POSIX TZ with seconds)."""
+    hours, minutes = map(int, window_start.split(":"))
+    now = datetime.now(timezone.utc)
+    utc_seconds = now.hour * 3600 + now.minute * 60 + now.second + now.microsecond / 1e6
+    offset = round((hours * 3600 + minutes * 60 - seconds_to_window - utc_seconds) % 86400)
+    offset = offset - 86400 if offset > 43200 else offset  # UTC-12 to UTC+12
+    sign = "-" if offset >= 0 else "+"  # POSIX: positive is west of Greenwich
+    value = abs(offset)
+    zone = f"PAL{sign}{value // 3600:02d}:{value % 3600 // 60:02d}:{value % 60:02d}"
+    return zone, f"# palim system test only: the device's local time just before its nightly window.\n[Service]\n" \
+                 f"Environment=TZ={zone}\n"
+
+
+def test_an_update_that_needs_a_reboot_reboots_the_device_in_its_nightly_window(appliance):
+    """The whole way: the kiosk unit's RuntimeDirectory reaches the kiosk through cage, the kiosk quits for the
+    reboot at its nightly restart, the unit's root ExecStopPost sees the marker before systemd removes the folder,
+    and the container reboots; the device comes back to the home screen with nothing left asking for a reboot."""
+    booted = appliance.booted
+    uid = appliance.kiosk_uid()
+    kiosk = [p for p in booted.processes() if len(p["cmdline"]) > 1 and p["cmdline"][1].endswith("/bin/palim-kiosk")]
+    environ = booted.sh(["cat", f"/proc/{_ns_pid(appliance, kiosk[0]['pid'])}/environ"]).stdout.split("\0")
+    assert "RUNTIME_DIRECTORY=/run/palim-kiosk" in environ
+    assert booted.sh(["stat", "-c", "%u %a", "/run/palim-kiosk"]).stdout.split() == [str(uid), "755"]
+    # Keep the journal across the reboot (a container's is in /run otherwise), to read it from outside afterwards.
+    booted.sh(["mkdir", "-p", "/var/log/journal"], check=True)
+    booted.sh(["journalctl", "--flush"], check=True)
+    # The device's window is 03:30-04:30 (the example list's reboot_time); its local time 25 s before 03:30.
+    zone, dropin = _clock_dropin(25)
+    (appliance.run.path(f"/etc/systemd/system/{ap.UNIT}.d") / "zz-system-test-clock.conf").write_text(dropin)
+    booted.sh(["systemctl", "daemon-reload"], check=True)
+    booted.sh(["systemctl", "restart", ap.UNIT], check=True, timeout=60)
+    homes = "home screen shown for"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and booted.sh(["journalctl", "--no-pager", "-b", "-o", "cat", "-u", ap.UNIT]
+                                                     ).stdout.count(homes) < 2:
+        time.sleep(0.5)
+    local = booted.sh(["env", f"TZ={zone}", "date", "+%H:%M:%S"]).stdout.strip()
+    # A kernel's package asks for the reboot so (unattended-upgrades' /etc/kernel/postinst.d hook).
+    booted.sh(["sh", "-c", "echo linux-image-6.1.0-99-amd64 > /run/reboot-required.pkgs; touch /run/reboot-required"],
+              check=True)
+    try:
+        code = booted.nspawn.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"no reboot 2 min after {local} local time; journal:\n{appliance.journal()[-3000:]}")
+    assert code == 133, booted.console.read_text()[-3000:]  # systemd-nspawn's exit code for a container's reboot
+    journal = subprocess.run(["journalctl", "--no-pager", "-o", "cat", "-u", ap.UNIT,
+                              f"--directory={appliance.run.path('/var/log/journal')}"],
+                             capture_output=True, text=True).stdout
+    assert "reboot for updates: /run/reboot-required is there (window 03:30-04:30)" in journal, journal[-3000:]
+    assert "kiosk stopped (exit code 75)" in journal, journal[-3000:]
+    assert "rebooting for updates: linux-image-6.1.0-99-amd64" in journal, journal[-3000:]
+    assert "not rebooting" not in journal and "nightly restart (window" not in journal, journal[-3000:]
+    # It comes back, and inside the window with nothing asking it stays.
+    appliance.booted = again = ap.boot(appliance.run, appliance.standin)
+    back = _wait_for_home(again)
+    assert again.sh(["test", "-e", "/run/reboot-required"]).returncode == 1
+    appliance.facts["reboot for updates"] = (f"the kiosk, restarted at {local} local time, quit for the reboot when "
+                                             f"its window 03:30-04:30 opened; the container rebooted (exit 133) and "
+                                             f"was home again {back:.1f} s after its new boot")
 
 
 def test_the_appliance_powers_off_cleanly(appliance):

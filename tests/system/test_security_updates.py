@@ -1,6 +1,6 @@
-"""Security updates for real: in the whole-appliance test's Debian 12 root, with the files `palim-provision apply` writes
-(its /etc/apt/sources.list and unattended-upgrades config), `unattended-upgrade --dry-run -d` picks a newer package
-from bookworm-security, and from bookworm-updates and the point release, and nothing from another origin.
+"""Security updates for real: in the whole-appliance test's Debian 12 root, with the files `palim-provision apply`
+writes (its /etc/apt/sources.list and unattended-upgrades config), `unattended-upgrade --dry-run -d` picks a newer
+package from bookworm-security, and from bookworm-updates and the point release, and nothing from another origin.
 
 The mirror is a folder this test makes and serves on 127.0.0.1 (HTTP, only loopback traffic): bookworm, bookworm-updates
 and bookworm-backports under /debian, bookworm-security under /debian-security, each with a Release file as Debian's

@@ -13,13 +13,13 @@ from .conftest import VALID
 from .test_kiosk_unit import Unit
 
 F = "devices.yaml"
-DEVICE_LINE = "        match: {mac: \"3c:52:82:1a:2b:3c\"}\n"  # ebh-01's last line (line 13)
+DEVICE_LINE = '    match: {mac: "3c:52:82:1a:2b:3c"}\n'  # ebh-01's last line (line 13)
 KIOSK = "/opt/palim-kiosk/venv/bin/palim-kiosk --config /etc/palim-kiosk/kiosk.yaml"
 
 
 def _device(line: str) -> str:
-    assert DEVICE_LINE.strip() in VALID
-    return VALID.replace('    match: {mac: "3c:52:82:1a:2b:3c"}\n', f'    match: {{mac: "3c:52:82:1a:2b:3c"}}\n{line}\n')
+    assert VALID.count(DEVICE_LINE) == 1
+    return VALID.replace(DEVICE_LINE, f"{DEVICE_LINE}{line}\n")
 
 
 def _exec_start(text: str, index: int = 0) -> str:
