@@ -102,7 +102,7 @@ def stick_files(loaded: Loaded, targets: list[Target], psks: dict[str, str], tok
             secrets[HOST_TOKEN_ENV] = tokens[target.id]
         files[f"secrets/{target.id}.json"] = (json.dumps(secrets).encode(), 0o600)
         match = target.device.match
-        devices.append({"id": target.id, "mac": match.mac, "serial": match.serial})
+        devices.append({"id": target.id, "mac": match.mac, "serial": match.serial, "rotate": target.rotate})
     settings = {"unattended": unattended, "waive": sorted(waive), "devices": devices,
                 "built": time.strftime("%Y-%m-%d %H:%M:%S")}
     files["stick.json"] = (json.dumps(settings, indent=1).encode(), 0o600)

@@ -122,10 +122,10 @@ def stick_disk() -> str | None:
     return part.parent.name if (part.parent / "size").exists() and part.parent.name != "block" else part.name
 
 
-def stick_triage(disks: list[Disk], stick: str | None) -> Result:
+def stick_triage(disks: list[Disk], stick: str | None, rotation: int = 0) -> Result:
     """The triage as `palim-provision check` makes it, except the disk: the internal disk the stick would install
-    onto, not the stick's own root."""
-    triage = check(Path("/"))
+    onto, not the stick's own root. `rotation`: the device list turns the screen (a portrait tablet)."""
+    triage = check(Path("/"), rotation=rotation)
     disk = install_disk_finding(disks, stick)
     names = [f.name for f in triage.findings]
     if "disk" in names:
@@ -194,7 +194,7 @@ def run(stick: Path) -> int:
 
 def prepare(screen: Screen, settings: dict) -> tuple[Disk, str]:
     """Identify, triage, choose the disk and have staff confirm; nothing is written before this returns."""
-    devices = [StickDevice(d["id"], d.get("mac"), d.get("serial")) for d in settings["devices"]]
+    devices = [StickDevice(d["id"], d.get("mac"), d.get("serial"), d.get("rotate", 0)) for d in settings["devices"]]
     macs, serial = local_identity()
     found = identify(devices, macs, serial)
     disks, stick = block_disks(), stick_disk()
@@ -213,6 +213,8 @@ def prepare(screen: Screen, settings: dict) -> tuple[Disk, str]:
                    "Stick bauen. Es wurde nichts geschrieben.")
     device_id = found[0].id
     screen.say(f"Gerät erkannt: {device_id}")
+    if found[0].rotate:  # the list turns this device's screen: measure it turned, as the kiosk will show it
+        triage = stick_triage(disks, stick, found[0].rotate)
     blocking = blocking_findings(triage.findings, set(settings.get("waive", [])))
     for line in triage.lines_de():
         screen.log.write(f"  {line}")

@@ -271,6 +271,7 @@ class StickDevice:
     id: str
     mac: str | None = None
     serial: str | None = None
+    rotate: int = 0  # the device list's display.rotate: its triage measures a turned screen as turned
 
 
 def identify(devices: list[StickDevice], macs: set[str], serial: str | None) -> list[StickDevice]:

@@ -22,8 +22,8 @@ def test_each_device_gets_its_extract_and_secrets_only_root_may_read(valid_text,
     assert json.loads(files["secrets/ebh-02.json"][0]) == {"PALIM_WIFI_PSK": "geheim-wlan-123"}
     settings = json.loads(files["stick.json"][0])
     assert settings["unattended"] is True and settings["waive"] == ["camera"]
-    assert settings["devices"] == [{"id": "ebh-01", "mac": "3c:52:82:1a:2b:3c", "serial": None},
-                                   {"id": "ebh-02", "mac": None, "serial": "5CG1234XYZ"}]
+    assert settings["devices"] == [{"id": "ebh-01", "mac": "3c:52:82:1a:2b:3c", "serial": None, "rotate": 0},
+                                   {"id": "ebh-02", "mac": None, "serial": "5CG1234XYZ", "rotate": 0}]
     assert b"geheim" not in files["stick.json"][0]
 
 

@@ -26,7 +26,15 @@ def machine(monkeypatch, tmp_path):
                                   "keine Videoaufnahme möglich")],
              "disks": [Disk("vda", 20 * GB, False), Disk("sda", 2 * GB, True)], "typed": "ebh-01\n"}
     monkeypatch.setattr(installer, "local_identity", lambda: (state["macs"], state["serial"]))
-    monkeypatch.setattr(installer, "check", lambda root: Result(str(root), {}, state["findings"]))
+    state["rotations"] = []
+
+    def check(root, rotation=0):
+        state["rotations"].append(rotation)
+        portrait = [Finding("screen", "fail", "800x1280 portrait", "portrait", "800x1280 hochkant",
+                            "hochkant: display rotate 90")] if state.get("portrait") and rotation not in (90, 270) else []
+        return Result(str(root), {}, state["findings"] + portrait)
+
+    monkeypatch.setattr(installer, "check", check)
     monkeypatch.setattr(installer, "block_disks", lambda: state["disks"])
     monkeypatch.setattr(installer, "stick_disk", lambda: "sda")
     monkeypatch.setattr("sys.stdin", io.StringIO(state["typed"]))
@@ -156,7 +164,7 @@ def test_the_sticks_disk_line_from_a_sys_block_tree(tmp_path, monkeypatch):
     sys_block = _sys_block(tmp_path, ("sda", 312581808, "0", "ST9160314AS", "1"),  # a 160 GB laptop disk
                            ("sdb", 15633408, "1", "Cruzer Blade", "1"), ("loop0", 2097152, "0", None, "0"),
                            ("sr0", 2097151, "1", "DVD-RAM UJ8C2", "1"))
-    monkeypatch.setattr(installer, "check", lambda root: Result(str(root), {}, [Finding("disk", "note", "sdb 8 GB")]))
+    monkeypatch.setattr(installer, "check", lambda root, rotation=0: Result(str(root), {}, [Finding("disk", "note", "sdb 8 GB")]))
     triage = installer.stick_triage(installer.block_disks(sys_block), "sdb")
     assert triage.lines_de()[1:] == ["  Hinweis    Festplatte      /dev/sda, 160 GB (ST9160314AS), drehend",
                                      "Ergebnis: GEEIGNET, MIT HINWEISEN",
@@ -184,3 +192,13 @@ def test_the_installer_says_how_the_firmware_started_the_stick(tmp_path):
     assert boot_mode(_efi(tmp_path / "b", secure=b"\x00")) == "UEFI ohne Secure Boot"
     assert boot_mode(_efi(tmp_path / "c")) == "UEFI ohne Secure Boot"
     assert boot_mode(_efi(tmp_path / "d", size="32", secure=b"\x00")) == "UEFI (32 Bit)"
+
+
+def test_a_portrait_tablet_the_list_turns_is_measured_turned(machine):
+    machine["portrait"] = True
+    with pytest.raises(installer.Stop, match="hochkant"):
+        _prepare(machine)
+    turned = {**SETTINGS, "devices": [{**SETTINGS["devices"][0], "rotate": 90}]}
+    machine["rotations"].clear()
+    assert _prepare(machine, turned)[1] == "ebh-01"
+    assert machine["rotations"] == [0, 90]  # the unknown-device screen's triage first, then the device's own
