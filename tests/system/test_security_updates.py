@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from provisioning.apply import apply_bundle
-from provisioning.bundle import DEBIAN_MIRROR, DEBIAN_SECURITY, SOURCES_LIST, render_bundle
+from provisioning.bundle import DEBIAN_MIRROR, DEBIAN_SECURITY, SOURCES_LIST, debian_sources, render_bundle
 from provisioning.devicelist import load_text
 from provisioning.rootfs import Log, base_recipe, in_root, recipe_key
 from tests.requirements import need
@@ -183,12 +183,15 @@ def test_unattended_upgrades_picks_the_security_update_with_the_devices_apt_conf
         run = ap.new_run(base, log)
         # What apply writes on a device (files only: its steps need a running device and are skipped here).
         target = load_text(DEVICE_LIST, "devices.yaml").targets[0]
-        report = apply_bundle(render_bundle(target, None), run.root)
-        assert {SOURCES_LIST, "/etc/apt/apt.conf.d/52palim-unattended-upgrades",
-                "/etc/apt/apt.conf.d/20auto-upgrades"} <= set(report.written)
-        assert SOURCES_LIST in report.backups  # debootstrap's one line, replaced (kept in the backup folder)
         sources = run.path(SOURCES_LIST)
+        before = sources.read_text()  # debootstrap's one line
+        report = apply_bundle(render_bundle(target, None), run.root)
+        assert {"/etc/apt/apt.conf.d/52palim-unattended-upgrades", "/etc/apt/apt.conf.d/20auto-upgrades"} <= \
+            set(report.written)
         device_sources = sources.read_text()
+        assert device_sources == debian_sources()
+        if before != device_sources:  # replaced, the old one kept in apply's backup folder
+            assert SOURCES_LIST in report.written and SOURCES_LIST in report.backups
         arch = in_root(log, run.root, ["dpkg", "--print-architecture"]).stdout.strip()
         with log.phase("mirror"):
             folder = run_dir / "mirror" / "www"
