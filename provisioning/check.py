@@ -1,4 +1,4 @@
-"""Donated-hardware triage; over 700 lines because it reads eleven parts of a machine, each in its own files.
+"""Donated-hardware triage; over 400 lines because it reads eleven parts of a machine, each in its own files.
 
 It reads a machine's /proc, /sys and /dev and says whether it can be a Palim kiosk (memory, CPU, disk, Wi-Fi, camera,
 microphone, speaker, battery, graphics, screen, touch). Everything is read below a root directory, so a tree captured
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+
+from .firmware import declared_firmware
 
 GIB = 1024 ** 3
 GB = 1000 ** 3
@@ -234,7 +234,6 @@ WIRELESS_DRIVER = re.compile(r"^(iwl|ath\d|ath9k|ar5523|carl9170|brcm|b43|rtw|rt
                              r"rt61|rt73|mt7|mwifiex|mwl8k|zd1211|wcn|wl$)", re.I)
 # What draws the picture when no graphics driver does: the firmware's frame buffer, one mode, no acceleration.
 FRAMEBUFFER_DRIVERS = {"simpledrm", "simple-framebuffer", "simplefb", "efifb", "vesafb", "vesa-framebuffer"}
-MODINFO_TIMEOUT = 10
 
 
 @dataclass
@@ -250,20 +249,6 @@ class Chip:
 
     def label(self) -> str:
         return f"{self.bus} {self.ident}" + (f" ({self.driver})" if self.driver else "")
-
-
-def _modinfo_firmware(module: str, command: str = "modinfo") -> list[str] | None:
-    """The firmware files a kernel module names (`modinfo -F firmware`); None when modinfo is missing or fails."""
-    path = command if "/" in command else \
-        shutil.which(command, path=os.pathsep.join((os.environ.get("PATH", os.defpath), "/usr/sbin", "/sbin")))
-    if path is None:
-        return None
-    try:
-        proc = subprocess.run([path, "-F", "firmware", module], capture_output=True, text=True,
-                              timeout=MODINFO_TIMEOUT, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout.split() if proc.returncode == 0 else None
 
 
 class Drivers:
@@ -321,7 +306,7 @@ class Drivers:
         if self.injected:
             names = self.firmware_names.get(module.replace("-", "_"))
         else:
-            names = _modinfo_firmware(module) if self.live else None
+            names = declared_firmware(module) if self.live else None
         if not names:
             return None
         for name in names:

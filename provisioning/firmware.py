@@ -9,6 +9,8 @@ from what the modules themselves declare (`modinfo -F firmware`), which family h
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -112,16 +114,29 @@ def audit(root: Path, declared_by: Callable[[str], list[str] | None],
     return out
 
 
+MODINFO_TIMEOUT_S = 10
+
+
+def declared_firmware(module: str, *, root: Path | None = None, kernel: str | None = None,
+                      command: str = "modinfo") -> list[str] | None:
+    """The firmware files a kernel module names (`modinfo -F firmware`), of the running kernel or, with root and
+    kernel, of that root's kernel (`-b ROOT -k KERNEL`). None when there is no such module, or no modinfo (kmod)."""
+    path = command if "/" in command else \
+        shutil.which(command, path=os.pathsep.join((os.environ.get("PATH", os.defpath), "/usr/sbin", "/sbin")))
+    if path is None:
+        return None
+    where = ["-b", str(root), "-k", kernel] if root is not None and kernel is not None else []
+    try:
+        proc = subprocess.run([path, *where, "-F", "firmware", module], capture_output=True, text=True,
+                              timeout=MODINFO_TIMEOUT_S, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.split() if proc.returncode == 0 else None
+
+
 def modinfo_firmware(root: Path, kernel: str) -> Callable[[str], list[str] | None]:
-    """What the root's own kernel modules declare, read with `modinfo -b ROOT -k KERNEL -F firmware` (None: no such
-    module in that kernel)."""
-    def declared(module: str) -> list[str] | None:
-        proc = subprocess.run(["modinfo", "-b", str(root), "-k", kernel, "-F", "firmware", module],
-                              capture_output=True, text=True, timeout=60)
-        if proc.returncode != 0:
-            return None
-        return [line.strip() for line in proc.stdout.splitlines() if line.strip()]
-    return declared
+    """What a root's own kernel modules declare (for `audit`)."""
+    return lambda module: declared_firmware(module, root=root, kernel=kernel)
 
 
 def kernels(root: Path) -> list[str]:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioning.check import CPU_FLAGS_REQUIRED, Finding, Result, _modinfo_firmware, check
+from provisioning.check import CPU_FLAGS_REQUIRED, Finding, Result, check
+from provisioning.firmware import declared_firmware
 from provisioning.cli import main
 from tests.requirements import need, need_tool
 
@@ -406,9 +407,9 @@ def test_modinfo_on_the_live_machine(tmp_path):
     fake = _put(tmp_path / "modinfo", "#!/bin/sh\n[ \"$1 $2 $3\" = '-F firmware iwlwifi' ] || exit 1\n"
                                       "echo iwlwifi-8265-36.ucode\necho iwlwifi-8265-34.ucode\n")
     fake.chmod(0o755)
-    assert _modinfo_firmware("iwlwifi", str(fake)) == ["iwlwifi-8265-36.ucode", "iwlwifi-8265-34.ucode"]
-    assert _modinfo_firmware("nosuchmodule", str(fake)) is None
-    assert _modinfo_firmware("iwlwifi", str(tmp_path / "missing")) is None  # no kmod: firmware not judged
+    assert declared_firmware("iwlwifi", command=str(fake)) == ["iwlwifi-8265-36.ucode", "iwlwifi-8265-34.ucode"]
+    assert declared_firmware("nosuchmodule", command=str(fake)) is None
+    assert declared_firmware("iwlwifi", command=str(tmp_path / "missing")) is None  # no kmod: firmware not judged
 
 
 def test_a_captured_tree_without_firmware_names_does_not_guess(machine):
