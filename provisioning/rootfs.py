@@ -43,7 +43,7 @@ MACHINE_PACKAGES = (
     "grub-pc-bin", "grub-efi-amd64-bin", "grub-efi-amd64-signed", "shim-signed", "grub-efi-ia32-bin",
     *FIRMWARE_PACKAGES,
 )
-MACHINE_RECIPE = 3
+MACHINE_RECIPE = 4
 DIST = "/opt/palim-kiosk/dist"
 VENV = "/opt/palim-kiosk/venv"
 HOST_CA_IN_ROOT = "/run/palim-host-ca.crt"
@@ -147,9 +147,12 @@ def locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _apt_install(log: Log, root: Path, packages: Sequence[str]) -> None:
+def _apt_install(log: Log, root: Path, packages: Sequence[str], upgrade: bool = False) -> None:
+    """Install packages; with `upgrade`, first bring everything installed to the newest version the sources offer."""
     apt = ["env", "DEBIAN_FRONTEND=noninteractive"]
     in_root(log, root, [*apt, "apt-get", "update", "-q"], timeout=600)
+    if upgrade:
+        in_root(log, root, [*apt, "apt-get", "dist-upgrade", "-y", "-q", "--no-install-recommends"], timeout=1800)
     in_root(log, root, [*apt, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages], timeout=1800)
     in_root(log, root, ["apt-get", "clean"])
 
@@ -207,7 +210,9 @@ def ensure_machine(log: Log, cache: Path, mirror: str = DEFAULT_MIRROR) -> tuple
         # The firmware lives in Debian's non-free-firmware component, security fixes in bookworm-security: the
         # device's own sources (apply writes the same file on every device) before anything is installed.
         (root / "etc/apt/sources.list").write_text(debian_sources(mirror, security_mirror(mirror)))
-        _apt_install(log, root, MACHINE_PACKAGES)
+        # With -updates and -security the base's packages have newer versions: the stick carries those (and apply
+        # --offline finds every package at its candidate version, nothing left to download).
+        _apt_install(log, root, MACHINE_PACKAGES, upgrade=True)
         # Carried, not installed: apply --offline installs them on a device whose list names admin_ssh_keys, which
         # then makes its own host keys (one SSH server unpacked here would give every device the same ones).
         in_root(log, root, ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q",

@@ -104,7 +104,8 @@ APT_ENV = (("DEBIAN_FRONTEND", "noninteractive"),)
 def _apt(packages: tuple[str, ...], offline: bool, update: bool = True) -> tuple[tuple[str, ...], ...]:
     options = ("-y", "--no-install-recommends", *packages)
     if offline:
-        return (("apt-get", "install", "--no-download", *options),)
+        # Only that they are there: an installed package stays at its version (a newer one would need a download).
+        return (("apt-get", "install", "--no-download", "--no-upgrade", *options),)
     return ((("apt-get", "update"),) if update else ()) + (("apt-get", "install", *options),)
 
 

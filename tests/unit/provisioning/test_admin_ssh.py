@@ -103,7 +103,7 @@ def test_with_keys_sshd_lets_in_root_with_those_keys_only(keys):
 def test_on_the_stick_the_ssh_server_comes_from_the_carried_packages(keys):
     target = load_text(_with_keys(defaults_keys=keys), "devices.yaml").targets[0]
     install = next(s for s in render_bundle(target, PSK, offline=True).steps if "admin keys" in s.title)
-    assert install.commands == (("apt-get", "install", "--no-download", "-y", "--no-install-recommends",
+    assert install.commands == (("apt-get", "install", "--no-download", "--no-upgrade", "-y", "--no-install-recommends",
                                  *SSH_PACKAGES),)
 
 

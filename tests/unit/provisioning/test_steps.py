@@ -29,7 +29,7 @@ def test_offline_steps_download_nothing():
     steps = device_steps("ebh-01", "palim-kiosk.service", "/etc/sysusers.d/palim-kiosk.conf", "/opt/x.whl",
                          offline=True)
     apt = steps[0].commands
-    assert apt == (("apt-get", "install", "--no-download", "-y", "--no-install-recommends", *PACKAGES),)
+    assert apt == (("apt-get", "install", "--no-download", "--no-upgrade", "-y", "--no-install-recommends", *PACKAGES),)
     pip = steps[1].commands[-1]
     assert "--no-index" in pip and pip[-1] == "/opt/x.whl"
     online = device_steps("ebh-01", "palim-kiosk.service", "/etc/sysusers.d/palim-kiosk.conf", "/opt/x.whl")
