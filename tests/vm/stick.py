@@ -69,7 +69,7 @@ PROBE = """\
 sb_var=/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
 while :; do
   sb=$(od -An -t u1 -j4 -N1 "$sb_var" 2>/dev/null | tr -d ' ')
-  lockdown=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/security/lockdown 2>/dev/null)
+  lockdown=$(awk -F'[][]' '{print $2}' /sys/kernel/security/lockdown 2>/dev/null)
   echo "palim-vm-probe kiosk=$(systemctl is-active palim-kiosk.service) getty1=$(systemctl is-active getty@tty1.service) mem_available_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo) secureboot=${sb:-none} lockdown=${lockdown:-none} root=$(findmnt -no SOURCE /)"
   sleep 5
 done
