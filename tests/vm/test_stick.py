@@ -113,6 +113,7 @@ def stick_run() -> Iterator[Run]:
                 run.installed["psk in the stick's log"] = psk in run.installed["stick log"]
                 run.installed["stick's SSH host keys"] = sorted(p.name for p in (root / "etc/ssh").glob("ssh_host_*"))
             run.installed["psk in the image's build log"] = psk in (run_dir / "palim-stick.img.log").read_text()
+            run.installed["protective MBR boot flags"] = (_pmbr_boot_flag(stick), _pmbr_boot_flag(disk))
         with run.log.phase("inspect the installed disk, add the test's drop-ins"):
             with st.mounted_root(run.log, disk, run_dir / "mnt-disk") as root:
                 run.installed["hostname"] = (root / "etc/hostname").read_text().strip()
@@ -245,6 +246,13 @@ def _home_on_screen(m: vm.Machine, png: Path, timeout: float = 90) -> Path:
         time.sleep(4)
 
 
+def _pmbr_boot_flag(image: Path) -> int:
+    """The boot indicator of the protective MBR's one partition entry (byte 446: 0x80 active, 0 not)."""
+    with open(image, "rb") as handle:
+        handle.seek(446)
+        return handle.read(1)[0]
+
+
 def _pixel(png: Path, x: int, y: int) -> tuple[int, int, int]:
     from PyQt6.QtGui import QImage
 
@@ -317,6 +325,11 @@ def test_the_stick_boots_with_secure_boot_and_installs_onto_nvme(stick_run):
     log = stick_run.installed["stick log"]
     assert "Start: UEFI mit Secure Boot" in log
     assert "/dev/nvme0n1" in log
+
+
+def test_the_stick_and_the_installed_disk_mark_their_protective_mbr_active(stick_run):
+    """Old Dell and HP BIOSes boot a GPT disk only when its protective MBR has an active partition."""
+    assert stick_run.installed["protective MBR boot flags"] == (0x80, 0x80)
 
 
 def test_a_core_2_is_refused_before_anything_is_written(stick_run):
