@@ -1,6 +1,7 @@
 """palim-provision server-check: which servers to check (one URL, or every distinct server of a device list).
 
-The checks themselves are kiosk.core.servercheck, the same the kiosk's service screen runs on a device.
+The checks themselves are kiosk.core.servercheck, the same the kiosk's service screen runs on a device, and like there
+each runs in a child process (kiosk.core.servercheck_child): the server's JavaScript runs in V8 under limits there.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from kiosk.core.fields import check_server_url, check_url_with_path
-from kiosk.core.servercheck import ServerReport, check_server
+from kiosk.core.servercheck import ServerReport
+from kiosk.core.servercheck_child import check_server_in_child
 
 from kiosk.core.yamlpos import Problem
 
@@ -73,5 +75,5 @@ def run_server_check(targets: list[ServerTarget], token: str | None = None) -> l
     """Check every server (a few at once); the reports in the targets' order. `token` (--token-file) goes before a
     token minted from the list."""
     with ThreadPoolExecutor(max_workers=min(4, max(1, len(targets)))) as pool:
-        return list(pool.map(lambda t: check_server(t.server, t.pins, token=token or t.token,
-                                                    presence_url=t.presence), targets))
+        return list(pool.map(lambda t: check_server_in_child(t.server, t.pins, token=token or t.token,
+                                                             presence_url=t.presence), targets))

@@ -4,8 +4,10 @@ What it looks at: the TLS certificate (trusted by the system's CA store, or the 
 left), `external_api.js` (is it the IFrame API), `config.js` and `interface_config.js` (the settings only the server
 can make: watermarks, app promotion, welcome and close page, deep linking, prejoin, p2p, tokens and guests), and
 presence (mod_muc_size answers for a random room). Each finding is one line: ok, warn or fail, and for warn and
-fail the fix in one sentence. The JavaScript is read as a syntax tree (kiosk.core.jsconfig), never run. No Qt:
-the kiosk runs this in a worker thread.
+fail the fix in one sentence, naming the key and the file an admin edits. The JavaScript runs as in a browser
+(kiosk.core.jsconfig: V8 with limits), and whether rooms need a token is asked of Prosody itself, with an anonymous
+XMPP login (kiosk.core.xmpplogin). No Qt: the kiosk and palim-provision run this in a child process
+(kiosk.core.servercheck_child).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import hashlib
 import secrets
 import socket
 import ssl
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -23,141 +25,13 @@ import requests
 import truststore
 
 from kiosk.core.https import TIMEOUT_S, pinned_session, system_trust_session
-from kiosk.core.jsconfig import UNKNOWN, defines_external_api, get, read_object
+from kiosk.core.jsconfig import Outcome, Page, external_api_outcome, get
+from kiosk.core.serverrules import (FAIL, INTERFACE_FILE, OK, WARN, Finding, ServerReport, config_file, config_findings,
+                                    deep_linking_on, interface_findings)
+from kiosk.core.xmpplogin import anonymous_login
 
-OK, WARN, FAIL = "ok", "warn", "fail"
 EXPIRY_WARN_DAYS = 21
 MAX_SCRIPT_BYTES = 4 << 20  # external_api.min.js is a few hundred kB; anything far bigger is not it
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One line of the result: what was checked, what was found, and how to fix it (warn and fail only)."""
-
-    status: str  # ok | warn | fail
-    check: str  # a short name: tls, certificate, external_api.js, watermarks, ...
-    message: str
-    fix: str = ""
-
-    def line(self) -> str:
-        """The finding as one line of text."""
-        text = f"{self.status:<4}  {self.check:<19} {self.message}"
-        return f"{text}; fix: {self.fix}" if self.fix else text
-
-
-@dataclass
-class ServerReport:
-    """Every finding for one server."""
-
-    server: str
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """No finding failed (warnings are allowed)."""
-        return all(f.status != FAIL for f in self.findings)
-
-    def count(self, status: str) -> int:
-        return sum(1 for f in self.findings if f.status == status)
-
-    def summary(self) -> str:
-        """'12 ok, 2 warn, 0 fail'."""
-        return f"{self.count(OK)} ok, {self.count(WARN)} warn, {self.count(FAIL)} fail"
-
-    def as_json(self) -> dict[str, Any]:
-        return {"server": self.server, "ok": self.ok, "findings": [asdict(f) for f in self.findings]}
-
-
-# ------------------------------------------------------------------------------------------- the findings
-
-
-def config_findings(config: dict[str, Any], has_token: bool) -> list[Finding]:
-    """What config.js says that matters to a kiosk and to the family."""
-    out: list[Finding] = []
-    prejoin = get(config, "prejoinConfig.enabled")
-    if "prejoinConfig" in config:
-        out.append(Finding(OK, "prejoin", f"config.js sets prejoinConfig (enabled: {_js(prejoin)}); the kiosk "
-                                          "skips the page for its own calls, the family sees it"))
-    elif "prejoinPageEnabled" in config:
-        out.append(Finding(WARN, "prejoin", "config.js knows only the old prejoinPageEnabled, a sign of an old "
-                                            "jitsi-meet that ignores the kiosk's prejoinConfig",
-                           "update jitsi-meet and set prejoinConfig: { enabled: true } instead of "
-                           "prejoinPageEnabled in config.js"))
-    else:
-        out.append(Finding(OK, "prejoin", "config.js leaves the pre-join page at jitsi-meet's default; the kiosk "
-                                          "skips it for its own calls"))
-
-    if get(config, "deeplinking.disabled") is True or config.get("disableDeepLinking") is True:
-        out.append(Finding(OK, "deep linking", "off: a room link opens in the phone's browser, no app needed"))
-    else:
-        out.append(Finding(WARN, "deep linking", "on: a bare room link on a phone shows 'get the app' first "
-                                                 "(the family's links turn it off themselves)",
-                           "optionally set deeplinking: { disabled: true } in config.js"))
-
-    if config.get("enableWelcomePage", True) is False:
-        out.append(Finding(OK, "welcome page", "off"))
-    else:
-        out.append(Finding(WARN, "welcome page", "on: the server's start page offers anyone a room-name field",
-                           "set enableWelcomePage: false in config.js"))
-    if config.get("enableClosePage") is True:
-        out.append(Finding(WARN, "close page", "on: after hanging up the family lands on Jitsi's close page",
-                           "set enableClosePage: false in config.js"))
-    else:
-        out.append(Finding(OK, "close page", "off"))
-
-    if get(config, "p2p.enabled", True) is False:
-        out.append(Finding(WARN, "p2p", "off: every call, also one to one, goes through the video bridge",
-                           "set p2p: { enabled: true } in config.js unless the city decided against it"))
-    else:
-        out.append(Finding(OK, "p2p", "on: a call between two goes directly, the bridge takes over when needed"))
-
-    guests = get(config, "hosts.anonymousdomain")
-    token_hints = [k for k in ("tokenAuthUrl", "enableUserRolesBasedOnToken", "hosts.authdomain")
-                   if get(config, k) not in (None, False, "", UNKNOWN)]
-    if isinstance(guests, str) and guests:
-        if has_token:
-            out.append(Finding(OK, "tokens", f"rooms need a token, guests join through {guests}: the kiosk has "
-                                             "a token, the family needs no account"))
-        else:
-            out.append(Finding(WARN, "tokens", f"rooms need a token (guests join through {guests}) and no token "
-                                               "was given to this check: a kiosk without one cannot open its room",
-                               "give every kiosk a token (palim-provision tokens) and pass one to this check"))
-    elif token_hints:
-        out.append(Finding(FAIL, "tokens", f"rooms need a token ({', '.join(token_hints)}) and config.js sets no "
-                                           "hosts.anonymousdomain: the family cannot join without an account",
-                           "allow guests: add a guest VirtualHost in Prosody and set hosts.anonymousdomain to it "
-                           "in config.js"))
-    else:
-        out.append(Finding(OK, "tokens", "no token needed: anyone who knows a room's name can join (the kiosk's "
-                                         "rooms are unguessable)"))
-    return out
-
-
-def interface_findings(interface: dict[str, Any]) -> list[Finding]:
-    """What interface_config.js says: watermarks and app promotion (no override can change these)."""
-    out: list[Finding] = []
-    defaults = {"SHOW_JITSI_WATERMARK": True, "SHOW_WATERMARK_FOR_GUESTS": True, "SHOW_BRAND_WATERMARK": False}
-    shown = [k for k, default in defaults.items() if interface.get(k, default) is not False]
-    if shown:
-        out.append(Finding(WARN, "watermarks", f"{', '.join(shown)} on: a logo link sits in the call's corner, "
-                                               "where a resident may tap it",
-                           f"set {', '.join(k + ': false' for k in shown)} in interface_config.js"))
-    else:
-        out.append(Finding(OK, "watermarks", "off"))
-    if interface.get("MOBILE_APP_PROMO", True) is False:
-        out.append(Finding(OK, "app promotion", "off"))
-    else:
-        out.append(Finding(WARN, "app promotion", "MOBILE_APP_PROMO on: phones are pushed to install the app",
-                           "set MOBILE_APP_PROMO: false in interface_config.js"))
-    return out
-
-
-def _js(value: Any) -> str:
-    if value is UNKNOWN:
-        return "computed"
-    if value is None:
-        return "default"
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 # ------------------------------------------------------------------------------------------- TLS
@@ -271,39 +145,83 @@ def _script(server: str, name: str, pin: str | None, timeout: float) -> tuple[st
     return response.content.decode("utf-8", "replace"), None
 
 
+def _script_finding(name: str, variable: str, outcome: Outcome, file: str) -> Finding | None:
+    """What went wrong running a settings script (None: it ran to the end and left its object)."""
+    if outcome.syntax:
+        return Finding(FAIL, name, f"does not compile (line {outcome.line}: {outcome.error}): the browser runs "
+                                   "none of it", f"fix line {outcome.line} of {file}")
+    if outcome.value is None:
+        why = f" (it stops at line {outcome.line}: {outcome.error})" if outcome.error else ""
+        return Finding(FAIL, name, f"leaves no {variable} object{why}",
+                       f"serve jitsi-meet's {name}, which starts with 'var {variable} = {{'")
+    if outcome.error:
+        where = f"line {outcome.line}" if outcome.line else "a line"
+        lost = f" ({outcome.lines_lost} more line(s) never run)" if outcome.lines_lost else ""
+        return Finding(WARN, name, f"{where} throws {outcome.error}: the browser stops there, nothing after it "
+                                   f"is applied{lost}; the findings below are what is in effect",
+                       f"fix {where} of {file}")
+    return None
+
+
 def check_external_api(server: str, pin: str | None, timeout: float) -> Finding:
     source, problem = _script(server, "external_api.js", pin, timeout)
     if problem is not None:
         return problem
-    defined = defines_external_api(source or "")
+    parts = urlsplit(server)
+    defined, outcome = external_api_outcome(source or "", parts.hostname or "", parts.port)
     if defined:
         return Finding(OK, "external_api.js", "the IFrame API (it defines JitsiMeetExternalAPI)")
-    what = "it is no JavaScript" if defined is None else "it does not define JitsiMeetExternalAPI"
+    if outcome.syntax:
+        what = f"it does not compile as JavaScript (line {outcome.line}: {outcome.error})"
+    elif outcome.error:
+        what = f"it throws at line {outcome.line} ({outcome.error}) and does not define JitsiMeetExternalAPI"
+    else:
+        what = "it does not define JitsiMeetExternalAPI"
     return Finding(FAIL, "external_api.js", f"served, but {what}",
                    "serve jitsi-meet's libs/external_api.min.js as /external_api.js")
 
 
 def check_scripts(server: str, pin: str | None, timeout: float, has_token: bool
                   ) -> tuple[list[Finding], dict[str, Any]]:
+    """config.js and interface_config.js run on one page, as the browser runs them, and the effective values
+    judged; a throw stops its script there (what came before stays)."""
     out: list[Finding] = []
     config: dict[str, Any] = {}
-    for name, variable in (("config.js", "config"), ("interface_config.js", "interfaceConfig")):
-        source, problem = _script(server, name, pin, timeout)
-        if problem is None:
-            try:
-                value = read_object(source or "", variable)
-            except ValueError as exc:
-                problem = Finding(FAIL, name, f"cannot read it: {exc}",
-                                  f"serve jitsi-meet's {name} (a 'var {variable} = {{...}}' object)")
-        if problem is not None:
-            out.append(problem)
-            continue
-        if name == "config.js":
-            config = value
-            out += config_findings(value, has_token)
-        else:
-            out += interface_findings(value)
+    parts = urlsplit(server)
+    host = parts.hostname or ""
+    sources = {name: _script(server, name, pin, timeout) for name in ("config.js", "interface_config.js")}
+    with Page(host, parts.port) as page:
+        for name, variable, file in (("config.js", "config", config_file(host)),
+                                     ("interface_config.js", "interfaceConfig", INTERFACE_FILE)):
+            source, problem = sources[name]
+            outcome = None
+            if problem is None:
+                outcome = page.settings(source or "", variable)
+                problem = _script_finding(name, variable, outcome, file)
+            if problem is not None:
+                out.append(problem)
+            if outcome is None or outcome.value is None:
+                continue
+            if name == "config.js":
+                config = outcome.value
+                login = anonymous_login(_bosh_url(server, config), _xmpp_domain(config, host), pin, timeout)
+                out += config_findings(config, has_token, host, login)
+            else:
+                out += interface_findings(outcome.value, deep_linking_on(config) if config else True)
     return out, config
+
+
+def _bosh_url(server: str, config: dict[str, Any]) -> str:
+    """The BOSH endpoint on this server: config.bosh's path (a full URL, '//host/…' or '/…'), else /http-bind.
+    Only the server's own origin is asked: a stock config.js still names its placeholder host."""
+    bosh = config.get("bosh")
+    path = urlsplit(bosh).path if isinstance(bosh, str) and bosh else "/http-bind"
+    return server + (path if path.startswith("/") else "/" + path)
+
+
+def _xmpp_domain(config: dict[str, Any], host: str) -> str:
+    domain = get(config, "hosts.domain")
+    return domain if isinstance(domain, str) and domain else host
 
 
 def check_presence(server: str, pin: str | None, timeout: float, presence_url: str | None, config: dict[str, Any],

@@ -1,22 +1,30 @@
-"""The service screen's server check in a child process: its JavaScript parser would stay in the kiosk for good.
+"""The server check in a child process: the JavaScript engine runs the server's scripts there, never in the kiosk.
 
-esprima's parser tables take about 120 MiB that the kiosk's Python never returns once loaded (measured with
-/proc/self/statm, docs/benchmarks.md); in a child process they go when the check ends. The request (with the login
-token, a secret) goes in on stdin, never on the command line; the report comes back as JSON on stdout.
+The check runs a city's config.js, interface_config.js and external_api.js in V8 (kiosk.core.jsconfig); V8 and what the
+scripts allocate go when the child ends, and a script or an engine that goes wrong ends the child, not the kiosk or
+palim-provision. Limits: every script has SCRIPT_TIMEOUT_S and a V8 heap limit (jsconfig), the child's data segment
+is capped at CHILD_DATA_LIMIT (V8 itself reserves about 560 MiB of it when it starts, without using it), and the
+whole child has a wall-clock timeout. The request (with the login token, a secret) goes in on stdin, never on the
+command line; the report comes back as JSON on stdout.
 """
 
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 
 from kiosk.core.servercheck import FAIL, Finding, ServerReport, check_server
 
-# The child's own time on top of the check's network timeouts: starting Python and importing the parser.
+# The child's own time on top of the check's network timeouts: starting Python, V8 and running three scripts.
 START_ALLOWANCE_S = 30.0
-# Each server request's timeout; the child's whole check gets a multiple of it (TLS, three scripts, presence).
-REQUESTS_PER_CHECK = 6
+# Each server request's timeout; the child's whole check gets a multiple of it (TLS, three scripts, the BOSH login's
+# four requests, presence).
+REQUESTS_PER_CHECK = 10
+# RLIMIT_DATA of the child: V8 reserves ~560 MiB when it starts; a check of jitsi-meet's real files peaks at ~100 MiB
+# resident (docs/jitsi-server.md). Past the limit V8 aborts, and the check reports that it did not finish.
+CHILD_DATA_LIMIT = 1 << 30
 
 
 def check_server_in_child(server: str, pins: tuple[str, ...] = (), *, token: str | None = None,
@@ -41,6 +49,7 @@ def check_server_in_child(server: str, pins: tuple[str, ...] = (), *, token: str
 
 def main() -> int:
     """Read one check request (JSON) from stdin, print its report as JSON."""
+    resource.setrlimit(resource.RLIMIT_DATA, (CHILD_DATA_LIMIT, CHILD_DATA_LIMIT))
     request = json.loads(sys.stdin.read())
     report = check_server(request["server"], tuple(request["pins"]), token=request["token"],
                           presence_url=request["presence_url"], timeout=request["timeout"])

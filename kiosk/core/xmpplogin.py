@@ -1,0 +1,113 @@
+"""Does the server let a client in without a token? An anonymous XMPP login over BOSH, as jitsi-meet's client does.
+
+Debian's jitsi-meet-tokens turns on token login in Prosody only and leaves config.js as it was, so config.js cannot
+tell. What can: opening a BOSH session (`/http-bind`, plain HTTP POSTs of XML) to the XMPP domain and asking for
+SASL ANONYMOUS without a token. Prosody's token auth (mod_auth_token) offers ANONYMOUS too and refuses it when no
+token comes with the connection; an open server says <success/>. Bounded: every answer is read up to 64 KiB, every
+request has the check's timeout. No Qt.
+"""
+
+from __future__ import annotations
+
+import secrets
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+import requests
+
+from kiosk.core.https import pinned_session, system_trust_session
+
+MAX_ANSWER_BYTES = 64 << 10
+_BOSH = "http://jabber.org/protocol/httpbind"
+_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+_WAIT_S = 5  # how long Prosody may hold a poll open; the features come with the session's first answer
+
+
+@dataclass(frozen=True)
+class Login:
+    """What an anonymous login got: answered (the endpoint speaks BOSH), accepted (None: no verdict), why."""
+
+    answered: bool
+    accepted: bool | None
+    detail: str
+
+
+def _post(session: requests.Session, url: str, body: str, timeout: float, verify: bool) -> ET.Element:
+    response = session.post(url, data=body.encode(), timeout=timeout, verify=verify, allow_redirects=False,
+                            stream=True, headers={"Content-Type": "text/xml; charset=utf-8"})
+    data = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
+    if response.status_code != 200:
+        raise _NoBosh(f"HTTP {response.status_code}")
+    if len(data) > MAX_ANSWER_BYTES:
+        raise _NoBosh("an answer larger than 64 KiB")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        raise _NoBosh("an answer that is no XML") from None
+    if root.tag != f"{{{_BOSH}}}body":
+        raise _NoBosh("XML that is no BOSH")
+    return root
+
+
+class _NoBosh(Exception):
+    pass
+
+
+def _mechanisms(root: ET.Element) -> list[str] | None:
+    found = root.find(f".//{{{_SASL}}}mechanisms")
+    if found is None:
+        return None
+    return [(m.text or "").strip() for m in found.findall(f"{{{_SASL}}}mechanism")]
+
+
+def anonymous_login(url: str, domain: str, pin: str | None, timeout: float) -> Login:
+    """Open a BOSH session at URL to DOMAIN and try SASL ANONYMOUS without a token."""
+    session = pinned_session(pin) if pin else system_trust_session()
+    rid = secrets.randbelow(1 << 40) + 1
+    try:
+        with session:
+            opened = _post(session, url, (
+                f"<body content='text/xml; charset=utf-8' hold='1' rid='{rid}' to='{_attr(domain)}' ver='1.6' "
+                f"wait='{_WAIT_S}' xml:lang='en' xmpp:version='1.0' xmlns='{_BOSH}' "
+                "xmlns:xmpp='urn:xmpp:xbosh'/>"), timeout, pin is None)
+            if opened.get("type") == "terminate":
+                condition = opened.get("condition", "no reason given")
+                return Login(True, None, f"Prosody ended the session for {domain}: {condition}")
+            sid = opened.get("sid")
+            if not sid:
+                return Login(False, None, "a BOSH answer without a session id")
+            mechanisms = _mechanisms(opened)
+            if mechanisms is None:
+                rid += 1
+                mechanisms = _mechanisms(_post(session, url, f"<body rid='{rid}' sid='{_attr(sid)}' xmlns='{_BOSH}'/>",
+                                               timeout + _WAIT_S, pin is None))
+            if mechanisms is None:
+                return Login(True, None, "Prosody offered no login mechanisms")
+            if "ANONYMOUS" not in mechanisms:
+                return Login(True, False, f"no anonymous login offered (only {', '.join(mechanisms) or 'none'})")
+            rid += 1
+            answer = _post(session, url, f"<body rid='{rid}' sid='{_attr(sid)}' xmlns='{_BOSH}'>"
+                                         f"<auth xmlns='{_SASL}' mechanism='ANONYMOUS'/></body>", timeout, pin is None)
+            try:
+                rid += 1
+                _post(session, url, f"<body rid='{rid}' sid='{_attr(sid)}' type='terminate' xmlns='{_BOSH}'/>",
+                      timeout, pin is None)
+            except (requests.RequestException, _NoBosh):
+                pass  # the session times out on its own
+    except requests.RequestException as exc:
+        return Login(False, None, f"no answer: {type(exc).__name__}")
+    except _NoBosh as exc:
+        return Login(False, None, str(exc))
+    if answer.find(f"{{{_SASL}}}success") is not None:
+        return Login(True, True, "anonymous login accepted")
+    failure = answer.find(f"{{{_SASL}}}failure")
+    if failure is not None:
+        reasons = [child.tag.split("}")[-1] for child in failure if not child.tag.endswith("}text")]
+        text = failure.find(f"{{{_SASL}}}text")
+        why = (text.text or "").strip()[:120] if text is not None else ""
+        return Login(True, False, "anonymous login refused (" + ", ".join(filter(None, [*reasons, why])) + ")")
+    return Login(True, None, "no answer to the login")
+
+
+def _attr(value: str) -> str:
+    return value.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;")
