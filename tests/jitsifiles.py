@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from jitsi_standin.server import StandinHandler, StandinServer
 
 UPSTREAM = Path(__file__).resolve().parents[1].parent / "shared" / "upstream" / "jitsi"
@@ -32,16 +34,35 @@ class _FilesHandler(StandinHandler):
         else:
             self.send_body(200, body, "application/javascript; charset=utf-8")
 
+    def do_POST(self) -> None:  # noqa: N802 (name fixed by the base class)
+        """/http-bind to Prosody, as Debian's nginx site proxies it (location = /http-bind)."""
+        upstream = self.server.standin.bosh_upstream
+        if upstream is None or self.path.split("?")[0] != "/http-bind":
+            super().do_POST()
+            return
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(min(length, 1 << 16))
+        query = self.path[len("/http-bind"):]
+        answer = requests.post(upstream + query, data=body, timeout=20,
+                               headers={"Content-Type": self.headers.get("Content-Type", "text/xml")})
+        self.send_body(answer.status_code, answer.content, answer.headers.get("Content-Type", "text/xml"))
+
 
 class FilesServer(StandinServer):
     """The stand-in, serving `files` (path -> bytes) in place of its own config.js, interface_config.js and
-    external_api.js."""
+    external_api.js, and with `bosh_upstream` passing POST /http-bind on to that Prosody (tests/realjitsi.py)."""
 
     handler_class = _FilesHandler
 
-    def __init__(self, files: dict[str, bytes], **kwargs: Any):
+    def __init__(self, files: dict[str, bytes], bosh_upstream: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.files = dict(files)
+        self.bosh_upstream = bosh_upstream
+
+
+def debian_config_js(domain: str) -> bytes:
+    """jitsi-meet's config.js as Debian's jitsi-meet-web-config postinst installs it for `domain` (its sed)."""
+    return CONFIG_JS.read_bytes().replace(b"jitsi-meet.example.com", domain.encode())
 
 
 def upstream_files(config: bytes | None = None) -> dict[str, bytes]:

@@ -1,0 +1,39 @@
+"""Token login as a client sees it: server-check's anonymous BOSH login against real Prosody with Jitsi's plugins
+(tests/realjitsi.py), configured as Debian's jitsi-meet-tokens does, with config.js left as the package wrote it."""
+
+from __future__ import annotations
+
+from kiosk.core.servercheck import FAIL, OK, WARN, check_server
+from kiosk.core.xmpplogin import anonymous_login
+from tests.jitsifiles import FilesServer, debian_config_js, upstream_files
+from tests.realjitsi import real_jitsi  # noqa: F401 (the fixture)
+
+
+def tokens_finding(jitsi, config_js: bytes, token: str | None = None):
+    with FilesServer(upstream_files(config_js), bosh_upstream=jitsi.bosh_url) as server:
+        report = check_server(server.url, (server.cert_sha256,), token=token, timeout=5.0)
+    (finding,) = [f for f in report.findings if f.check == "tokens"]
+    return finding
+
+
+def test_prosody_with_token_login_refuses_an_anonymous_login_and_lets_guests_in(real_jitsi):
+    refused = anonymous_login(real_jitsi.bosh_url, real_jitsi.domain, None, 5.0)
+    assert refused.answered and refused.accepted is False, refused
+    guest = anonymous_login(real_jitsi.bosh_url, real_jitsi.guest_domain, None, 5.0)
+    assert guest.answered and guest.accepted is True, guest
+
+
+def test_debians_jitsi_meet_tokens_leaves_config_js_untouched_and_the_check_still_sees_token_login(real_jitsi):
+    # config.js as the package wrote it: no token setting, no guest domain. Prosody refuses a client without a
+    # token, so the family could not join: fail (before, config.js alone said "no token needed").
+    finding = tokens_finding(real_jitsi, debian_config_js(real_jitsi.domain))
+    assert finding.status == FAIL and "Prosody refuses a login without a token" in finding.message, finding
+    assert "hosts.anonymousdomain" in finding.fix and "-config.js" in finding.fix
+
+
+def test_with_the_guest_domain_in_config_js_the_kiosk_needs_its_token(real_jitsi):
+    config = debian_config_js(real_jitsi.domain) + \
+        f"\nconfig.hosts.anonymousdomain = '{real_jitsi.guest_domain}';\n".encode()
+    assert tokens_finding(real_jitsi, config).status == WARN
+    assert tokens_finding(real_jitsi, config, token="a.b.c").status == OK
+
