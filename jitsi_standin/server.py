@@ -176,15 +176,26 @@ class StandinHandler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def refuse_presence(self, room: str, query: dict) -> bool:
-        """mod_muc_size's refusals, the same for /room-size and /room: an injected failure, 400, 403 for a token."""
+    def refuse_presence(self, room: str, query: dict, exists: bool) -> bool:
+        """mod_muc_size's refusals, the same for /room-size and /room: an injected failure, 400, 403 for a token,
+        404 for a room that is not there.
+
+        As the real plugin: `domain` is the XMPP domain, the room is looked up as <room>@conference.<domain>, so
+        any other domain (the MUC domain itself, say) finds no room; names are compared as sent (no lower-casing).
+        With token verification (token mode) the token is checked first, and a room that does not exist, or is
+        asked for under another domain than the token's `sub`, answers 403 too (token/util.lib.lua's verify_room),
+        so an empty room is 403 there, not 404."""
         standin = self.server.standin
+        domain = query.get("domain", [""])[0]
         if standin.room_size_status != 200:
             self.send_body(standin.room_size_status, b"injected failure\n")
-        elif not room or not query.get("domain"):
+        elif not room or not domain:
             self.send_body(400, b"room and domain are required\n")
-        elif standin.presence_refused(room, query):
-            self.send_body(403, b"token refused\n")
+        elif standin.presence_refused(room, query) or (standin.token_auth is not None and (
+                not exists or domain != standin.xmpp_domain)):
+            self.send_body(403, b"")
+        elif not exists or domain != standin.xmpp_domain:
+            self.send_body(404, b"")
         else:
             return False
         return True
@@ -222,23 +233,17 @@ class StandinHandler(http.server.BaseHTTPRequestHandler):
         elif parts.path == "/room-size":
             # Prosody's mod_muc_size: {"participants": N} for a room that exists, 404 for one that does not.
             room = query.get("room", [""])[0]
-            if self.refuse_presence(room, query):
+            if self.refuse_presence(room, query, room in standin.room_size):
                 return
-            if room in standin.room_size:
-                self.send_json(200, {"participants": standin.room_size[room]})
-            else:
-                self.send_body(404, b"no such room\n")
+            self.send_json(200, {"participants": standin.room_size[room]})
         elif parts.path == "/room":
             # mod_muc_size's occupant list: [{jid, email, display_name}] without the focus, 404 for no such room.
             room = query.get("room", [""])[0]
-            if self.refuse_presence(room, query):
+            if self.refuse_presence(room, query, room in standin.room_occupants):
                 return
-            if room in standin.room_occupants:
-                domain = query["domain"][0]
-                self.send_json(200, [{"jid": f"{room}@{domain}/occupant{index}", "email": None, "display_name": name}
-                                     for index, name in enumerate(standin.room_occupants[room])])
-            else:
-                self.send_body(404, b"no such room\n")
+            muc = f"conference.{standin.xmpp_domain}"
+            self.send_json(200, [{"jid": f"{room}@{muc}/occupant{index}", "email": "", "display_name": name or ""}
+                                 for index, name in enumerate(standin.room_occupants[room])])
         elif parts.path in ("/config.js", "/interface_config.js"):
             # As a stock server serves them (nginx maps them to /etc/jitsi/meet/); which set: server_config.
             name = parts.path[1:] if standin.server_config == "good" else parts.path[1:-3] + "-bad.js"
@@ -316,6 +321,8 @@ class StandinServer:
             raise ValueError("token mode needs both app_id and app_secret")
         self.token_auth = (TokenAuth(app_id, app_secret, token_domain or host)
                            if app_id is not None and app_secret is not None else None)
+        # The XMPP domain (Prosody's VirtualHost): presence wants it as domain=, a token's sub names it.
+        self.xmpp_domain = token_domain or host
         self._cert_dir = Path(cert_dir) if cert_dir is not None else None
         self._tmp_dir: str | None = None
         self.cert_path: Path | None = None

@@ -60,6 +60,7 @@ class TokenAuth:
             return Refusal(PASSWORD_REQUIRED, "the token's aud is not the app id")
         if claims.get("sub", "*") not in (self.domain, "*"):
             return Refusal(PASSWORD_REQUIRED, "the token's sub is not this server's domain")
-        if claims.get("room") not in (room, "*"):
+        claim = claims.get("room")
+        if not isinstance(claim, str) or claim.lower() not in (room, "*"):  # Prosody lower-cases the claim
             return Refusal(NOT_ALLOWED, "the token is for another room")
         return None

@@ -116,16 +116,28 @@ def in_quiet_hours(now: datetime, windows: tuple[str, ...]) -> bool:
 
 def presence_url(template: str, room: str, token: str | None = None) -> str:
     """The presence URL for this room; only the room name goes to the server, and the login token as token= when
-    the kiosk has one (mod_muc_size checks it when the city turns enable_roomsize_token_verification on)."""
-    url = template.replace("{room}", quote(room, safe=""))
+    the kiosk has one (mod_muc_size checks it when the city turns enable_roomsize_token_verification on).
+
+    The room name goes lower-cased: jitsi-meet joins the lower-cased room, and mod_muc_size looks the name up as
+    given, so "Palim-X" would never find the room the family is in."""
+    url = template.replace("{room}", quote(room.lower(), safe=""))
     if token:
         url += ("&" if "?" in url else "?") + "token=" + quote(token, safe="")
     return url
 
 
-def parse_presence(status: int, body: object) -> int | None:
-    """Others in the room from a mod_muc_size answer; 404 means empty; anything odd means unknown (None)."""
-    if status == 404:
+def parse_presence(status: int, body: object, forbidden_means_empty: bool = False) -> int | None:
+    """Others in the room from a mod_muc_size answer; 404 means empty; anything odd means unknown (None).
+
+    403 and `forbidden_means_empty`: with enable_roomsize_token_verification, mod_muc_size answers a bare 403 both
+    for a token it refuses and for a room that does not exist (token/util.lib.lua's verify_room refuses rooms
+    that do not exist, jitsi-meet PR 16473), and the answer carries nothing to tell them apart. The caller passes
+    True when its own token fits the room as far as it can see without the secret (servertoken.token_fits_room:
+    not expired, this room): then 403 is the empty room, the common case, and polling goes on at the normal pace.
+    A token the kiosk knows to be wrong (expired, another room, none) keeps 403 unknown. A token signed with
+    another secret or for another domain looks like an empty room here; the next call's join tells (ACCESS_DENIED).
+    """
+    if status == 404 or (status == 403 and forbidden_means_empty):
         return 0
     if status != 200:
         return None

@@ -13,7 +13,7 @@ from kiosk.controllers.watchers import Notifier, PresenceWatch
 from kiosk.core.assets import ring_sound
 from kiosk.family import in_quiet_hours, notice, presence_url, should_notify, who_waits
 from kiosk.notify import deliver
-from kiosk.servertoken import read_token
+from kiosk.servertoken import read_token, token_fits_room
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,10 @@ class FamilyController(QObject):
         if config.presence.url:
             template, room, jwt_file = config.presence.url, config.room, config.jwt_file
             # The login token is read for every request, like at each join: a renewed token counts at once.
+            # 403 is an empty room when the token fits it (family.parse_presence): mod_muc_size's token check.
             self.presence = PresenceWatch(lambda: presence_url(template, room, read_token(jwt_file)),
-                                          config.presence.interval_s, config.server, config.tls_pins, self)
+                                          config.presence.interval_s, config.server, config.tls_pins, self,
+                                          forbidden_means_empty=lambda: token_fits_room(read_token(jwt_file), room))
             self.presence.changed.connect(self._presence)
             self.presence.names.connect(self._names)
 

@@ -206,9 +206,11 @@ class PresenceWatch(QObject):
     MAX_BACKOFF_S = 300
 
     def __init__(self, url: str | Callable[[], str], interval_s: int, server: str, pins: tuple[str, ...],
-                 parent=None):
+                 parent=None, *, forbidden_means_empty: Callable[[], bool] | None = None):
         super().__init__(parent)
         self._url = url  # a callable is asked afresh for every request (a token in it may have been renewed)
+        # Asked at each 403: whether it means "nobody there" (family.parse_presence says why it may).
+        self._forbidden_means_empty = forbidden_means_empty
         self._interval = interval_s
         self._server = server
         self._pins = pins
@@ -246,10 +248,11 @@ class PresenceWatch(QObject):
         try:
             url = self._url() if callable(self._url) else self._url
             status, body = fetch_json(url, self._server, self._pins)
+            empty = status == 403 and self._forbidden_means_empty is not None and self._forbidden_means_empty()
         except Exception as exc:  # noqa: BLE001 (any failure of the check means "unknown", never a crash)
             log.warning("presence check failed: %s", type(exc).__name__)
             return None
-        return parse_presence(status, body), presence_names(status, body)
+        return parse_presence(status, body, empty), presence_names(status, body)
 
     def _answered(self, answer) -> None:
         others, names = answer if answer is not None else (None, None)

@@ -137,7 +137,7 @@ def presence_kiosk(qtbot, server, tmp_path, receiver):
     """A kiosk that asks the stand-in's /room-size every second."""
 
     def make(**presence):
-        options = {"url": f"{server.url}/room-size?room={{room}}&domain=muc.test", "interval_s": 3, **presence}
+        options = {"url": f"{server.url}/room-size?room={{room}}&domain={server.xmpp_domain}", "interval_s": 3, **presence}
         window = make_kiosk(qtbot, config_from_text(family_config(server, tmp_path, receiver, **options)),
                              tmp_path / "kiosk.yaml")
         window.family.presence._interval = 1
@@ -257,7 +257,7 @@ def test_the_presence_check_accepts_any_configured_pin(server, order):
     try:
         stale = "ab" * 32
         pins = (server.cert_sha256, stale) if order == "new pin first" else (stale, server.cert_sha256)
-        status, body = fetch_json(f"{server.url}/room-size?room=pinroom&domain=muc.test", server.url, pins)
+        status, body = fetch_json(f"{server.url}/room-size?room=pinroom&domain={server.xmpp_domain}", server.url, pins)
         assert status == 200 and body == {"participants": 2}
     finally:
         server.room_size.clear()
@@ -269,7 +269,7 @@ def test_the_presence_check_refuses_a_server_without_a_configured_pin(server):
     from kiosk.web.pins import fetch_json
 
     with pytest.raises(requests.exceptions.SSLError):
-        fetch_json(f"{server.url}/room-size?room=pinroom&domain=muc.test", server.url, ("ab" * 32, "cd" * 32))
+        fetch_json(f"{server.url}/room-size?room=pinroom&domain={server.xmpp_domain}", server.url, ("ab" * 32, "cd" * 32))
     # And no pins at all means the system's CAs decide: the stand-in's self-signed certificate is refused too.
     with pytest.raises(requests.exceptions.SSLError):
-        fetch_json(f"{server.url}/room-size?room=pinroom&domain=muc.test", server.url, ())
+        fetch_json(f"{server.url}/room-size?room=pinroom&domain={server.xmpp_domain}", server.url, ())

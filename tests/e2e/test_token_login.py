@@ -99,7 +99,7 @@ def test_presence_carries_the_token_and_a_refused_one_never_rings(qtbot, token_s
     token = mint(app_id=APP, secret=secret, domain="127.0.0.1", room=room, resident="Erna Müller")
     (tmp_path / "jwt").write_text(token + "\n")
     token_server.room_size[room] = 1
-    presence = f"{{url: '{token_server.url}/room-size?room={{room}}&domain=muc.example.org', interval_s: 3}}"
+    presence = f"{{url: '{token_server.url}/room-size?room={{room}}&domain={token_server.xmpp_domain}', interval_s: 3}}"
     config = config_from_text(config_text(token_server, tmp_path, room=room, jwt_file=str(tmp_path / "jwt"),
                                           presence=presence))
     kiosk = make_kiosk(qtbot, config, tmp_path / "kiosk.yaml")

@@ -27,7 +27,7 @@ def test_a_knocked_down_volume_is_raised_at_start_and_before_the_ring(server, tm
     wpctl.chmod(0o755)
     path = tmp_path / "kiosk.yaml"
     text = config_text(server, tmp_path) + "audio: {min_volume: 60}\n"
-    path.write_text(text + f"presence: {{url: '{server.url}/room-size?room={{room}}&domain=muc.test', interval_s: 3}}\n")
+    path.write_text(text + f"presence: {{url: '{server.url}/room-size?room={{room}}&domain={server.xmpp_domain}', interval_s: 3}}\n")
     room = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("room: "))
     environment = dict(os.environ, PATH=f"{tools}:{os.environ['PATH']}")
     journal = tmp_path / "kiosk.log"

@@ -33,7 +33,7 @@ def kiosk(qtbot, server, tmp_path):
         "family:\n  contacts:\n"
         f"    - {{name: Anna, email: anna@example.org, aliases: ['Anna M.', Mama], relation: Tochter, photo: '{anna}'}}\n"
         f"    - {{name: Bernd, email: bernd@example.org, relation: Sohn, photo: '{bernd}'}}\n"
-        "presence: " + json.dumps({"url": f"{server.url}/room?room={{room}}&domain=muc.test", "interval_s": 3}) + "\n")
+        "presence: " + json.dumps({"url": f"{server.url}/room?room={{room}}&domain={server.xmpp_domain}", "interval_s": 3}) + "\n")
     window = make_kiosk(qtbot, config_from_text(text), tmp_path / "kiosk.yaml")
     window.family.presence._interval = 1
     qtbot.waitUntil(lambda: window.calls.view.is_ready, timeout=20000)
@@ -91,7 +91,7 @@ def test_the_kiosk_rings_with_the_name_relation_and_photo_of_who_waits(qtbot, se
 def test_room_size_rings_as_before(qtbot, server, tmp_path):
     """Without names (/room-size) the ringing screen says what it always said, without photos."""
     text = config_text(server, tmp_path) + (
-        "presence: " + json.dumps({"url": f"{server.url}/room-size?room={{room}}&domain=muc.test",
+        "presence: " + json.dumps({"url": f"{server.url}/room-size?room={{room}}&domain={server.xmpp_domain}",
                                    "interval_s": 3}) + "\n")
     window = make_kiosk(qtbot, config_from_text(text), tmp_path / "kiosk.yaml")
     try:

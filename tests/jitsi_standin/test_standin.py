@@ -438,16 +438,21 @@ def test_the_room_says_which_peer_connection_failed(
 
 
 def test_room_lists_occupants_with_display_names(standin: StandinServer) -> None:
-    """/room answers as Prosody's mod_muc_size: [{jid, email, display_name}] without the focus; 404 for no room."""
+    """/room answers as Prosody's mod_muc_size: [{jid, email, display_name}] without the focus ("" for a name
+    nobody typed); 404 for no room, and for a domain that is not the XMPP domain (the plugin looks the room up as
+    <room>@conference.<domain>, so the MUC domain itself finds nothing); room names as sent (no lower-casing)."""
     standin.room_occupants["familyroom"] = ["Anna", None]
-    response = _get(standin, "/room", params={"room": "familyroom", "domain": "muc.example.org"})
+    domain = standin.xmpp_domain
+    response = _get(standin, "/room", params={"room": "familyroom", "domain": domain})
     assert response.status_code == 200
     occupants = response.json()
-    assert [o["display_name"] for o in occupants] == ["Anna", None]
+    assert [o["display_name"] for o in occupants] == ["Anna", ""]
     assert all(set(o) == {"jid", "email", "display_name"} for o in occupants)
-    assert all(o["jid"].startswith("familyroom@muc.example.org/") for o in occupants)
+    assert all(o["jid"].startswith(f"familyroom@conference.{domain}/") for o in occupants)
     assert not any("focus" in o["jid"] for o in occupants)
-    assert _get(standin, "/room", params={"room": "empty", "domain": "muc.example.org"}).status_code == 404
+    assert _get(standin, "/room", params={"room": "empty", "domain": domain}).status_code == 404
+    assert _get(standin, "/room", params={"room": "familyroom", "domain": f"conference.{domain}"}).status_code == 404
+    assert _get(standin, "/room", params={"room": "FamilyRoom", "domain": domain}).status_code == 404
     assert _get(standin, "/room", params={"room": "familyroom"}).status_code == 400
     standin.room_size_status = 503
-    assert _get(standin, "/room", params={"room": "familyroom", "domain": "muc.example.org"}).status_code == 503
+    assert _get(standin, "/room", params={"room": "familyroom", "domain": domain}).status_code == 503

@@ -69,13 +69,19 @@ def test_presence_and_room_pages_in_token_mode(tmp_path):
     with StandinServer(cert_dir=tmp_path, app_id=APP, app_secret=SECRET) as server:
         server.room_size[ROOM] = 2
         good = mint(app_id=APP, secret=SECRET, domain="127.0.0.1", room=ROOM, resident="Erna")
-        base = f"{server.url}/room-size?room={ROOM}&domain=muc.example.org"
+        base = f"{server.url}/room-size?room={ROOM}&domain={server.xmpp_domain}"
         get = lambda url: requests.get(url, verify=str(server.cert_path), timeout=5)  # noqa: E731
         assert get(base + f"&token={good}").json() == {"participants": 2}
         assert get(base).status_code == 403
         wrong = token(sub="127.0.0.1", secret="wrong-secret-of-at-least-32-bytes!!")
         assert get(base + "&token=" + wrong).status_code == 403
-        assert get(f"{server.url}/room-size?room=r-other&domain=muc.example.org&token={good}").status_code == 403
+        assert get(f"{server.url}/room-size?room=r-other&domain={server.xmpp_domain}&token={good}").status_code == 403
+        # As mod_muc_size with enable_roomsize_token_verification: the MUC domain as domain= is another room
+        # address (403), and so is an empty room (verify_room refuses rooms that do not exist).
+        assert get(f"{server.url}/room-size?room={ROOM}&domain=conference.{server.xmpp_domain}&token={good}"
+                   ).status_code == 403
+        empty = mint(app_id=APP, secret=SECRET, domain="127.0.0.1", room="r-empty", resident="Erna")
+        assert get(f"{server.url}/room-size?room=r-empty&domain={server.xmpp_domain}&token={empty}").status_code == 403
         page = get(f"{server.url}/{ROOM}?jwt={good}").text
         assert "PALIM_STANDIN_REFUSAL" not in page
         page = get(f"{server.url}/{ROOM}").text
@@ -84,7 +90,7 @@ def test_presence_and_room_pages_in_token_mode(tmp_path):
             (ROOM, None), (ROOM, AUTHENTICATION_REQUIRED)]
     with StandinServer(cert_dir=tmp_path) as server:  # no token mode: presence needs none
         server.room_size[ROOM] = 1
-        assert requests.get(f"{server.url}/room-size?room={ROOM}&domain=d", verify=str(server.cert_path),
+        assert requests.get(f"{server.url}/room-size?room={ROOM}&domain=127.0.0.1", verify=str(server.cert_path),
                             timeout=5).json() == {"participants": 1}
 
 
@@ -107,10 +113,10 @@ def test_python_m_jitsi_standin_has_a_token_mode(tmp_path):
     try:
         lines = [process.stdout.readline() for _ in range(4)]
         url = lines[0].split(" on ", 1)[1].split()[0]
-        get = lambda query: requests.get(f"{url}/room-size?room={ROOM}&domain=d{query}",  # noqa: E731
+        get = lambda query: requests.get(f"{url}/room-size?room={ROOM}&domain=127.0.0.1{query}",  # noqa: E731
                                          verify=str(tmp_path / "standin-cert.pem"), timeout=5)
         good = mint(app_id=APP, secret=SECRET, domain="127.0.0.1", room=ROOM, resident="Erna")
-        assert get("").status_code == 403 and get(f"&token={good}").status_code == 404  # let in; no such room
+        assert get("").status_code == 403 and get(f"&token={good}").status_code == 403  # no such room: 403 too
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
     finally:

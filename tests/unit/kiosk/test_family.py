@@ -155,6 +155,13 @@ def test_presence_answers_are_counted_or_unknown(status, body, expected):
     assert parse_presence(status, body) == expected
 
 
+@pytest.mark.parametrize("status, fits, expected", [(403, True, 0), (403, False, None), (404, False, 0),
+                                                    (401, True, None), (500, True, None)])
+def test_403_is_an_empty_room_only_when_the_kiosk_s_token_fits(status, fits, expected):
+    """mod_muc_size with token verification: 403 for a room that does not exist as for a refused token."""
+    assert parse_presence(status, None, fits) == expected
+
+
 # --------------------------------------------------------------------------- who waits (/room names)
 
 from kiosk.config import Contact  # noqa: E402

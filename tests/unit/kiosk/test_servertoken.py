@@ -14,7 +14,7 @@ from kiosk.family import presence_url
 from kiosk.health import Health
 from kiosk.jitsi import join_options, with_jwt
 from kiosk.screen import Screen
-from kiosk.servertoken import WARN_DAYS, days_left, expiry_warning, read_token, token_expiry
+from kiosk.servertoken import WARN_DAYS, days_left, expiry_warning, read_token, token_expiry, token_fits_room
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 CONFIG = "server: https://meet.example.org\nroom: r-4f9c2a7d1e8b6053\nresident: Erna Beispiel\n"
@@ -73,10 +73,37 @@ def test_the_token_goes_to_the_iframe_api_jwt_option_only_when_there_is_one():
 
 
 def test_presence_url_carries_the_token():
-    template = "https://meet.example.org/room-size?room={room}&domain=muc.meet.example.org"
-    assert presence_url(template, "r1") == "https://meet.example.org/room-size?room=r1&domain=muc.meet.example.org"
-    assert presence_url(template, "r1", "a.b+/c").endswith("&domain=muc.meet.example.org&token=a.b%2B%2Fc")
+    template = "https://meet.example.org/room-size?room={room}&domain=meet.example.org"
+    assert presence_url(template, "r1") == "https://meet.example.org/room-size?room=r1&domain=meet.example.org"
+    assert presence_url(template, "r1", "a.b+/c").endswith("&domain=meet.example.org&token=a.b%2B%2Fc")
     assert presence_url("https://x.example.org/size/{room}", "r1", "t") == "https://x.example.org/size/r1?token=t"
+
+
+def test_presence_url_sends_the_room_lower_cased_as_jitsi_meet_joins_it():
+    template = "https://meet.example.org/room?room={room}&domain=meet.example.org"
+    assert presence_url(template, "Palim-Erna-X7") == "https://meet.example.org/room?room=palim-erna-x7&domain=meet.example.org"
+
+
+def claims_token(**claims) -> str:
+    return jwt.encode({"aud": "palim", "iss": "palim", "sub": "meet.example.org", **claims}, "s" * 32, algorithm="HS256")
+
+
+@pytest.mark.parametrize("claims, fits", [
+    ({"room": "r-erna", "exp": NOW + timedelta(days=1)}, True),
+    ({"room": "R-Erna", "exp": NOW + timedelta(days=1)}, True),  # Prosody lower-cases the claim
+    ({"room": "*", "exp": NOW + timedelta(days=1)}, True),
+    ({"room": "r-erna", "exp": NOW - timedelta(seconds=1)}, False),  # expired
+    ({"room": "r-erna", "exp": NOW + timedelta(days=1), "nbf": NOW + timedelta(hours=1)}, False),  # not yet
+    ({"room": "r-other", "exp": NOW + timedelta(days=1)}, False),
+    ({"exp": NOW + timedelta(days=1)}, False),  # no room claim: Prosody refuses it (asap_require_room_claim)
+    ({"room": "r-erna"}, True),  # no exp: luajwtjitsi takes it (palim-provision always sets one)
+    ({"room": "r-erna", "exp": "tomorrow"}, False),  # luajwtjitsi: exp must be a number
+    ({"room": "r-erna", "exp": NOW}, False),  # expired from exp on
+])
+def test_whether_the_token_fits_the_room_is_read_without_the_secret(claims, fits):
+    values = {key: int(value.timestamp()) if isinstance(value, datetime) else value for key, value in claims.items()}
+    assert token_fits_room(claims_token(**values), "R-erna", NOW) is fits
+    assert token_fits_room(None, "r-erna", NOW) is False and token_fits_room("not a token", "r-erna", NOW) is False
 
 
 def test_metrics_carry_the_token_expiry_only_when_a_token_is_configured():

@@ -16,7 +16,7 @@ homes:
       contacts:
         - {name: Heimleitung, email: leitung@example.org}
     presence:
-      url: https://konferenz.example.org/room-size?room={room}&domain=muc.konferenz.example.org
+      url: https://konferenz.example.org/room-size?room={room}&domain=konferenz.example.org
       quiet_hours: ["20:00-08:00"]
 devices:
   - id: ebh-01
@@ -47,7 +47,7 @@ def test_home_defaults_and_device_overrides():
     assert erna.family.smtp.host == "mail.example.org"  # the home's relay stays
     assert erna.presence.auto_answer and erna.presence.quiet_hours == ("20:00-08:00",)
     assert [c.name for c in karl.family.contacts] == ["Heimleitung"]
-    assert not karl.presence.auto_answer and karl.presence.url.endswith("domain=muc.konferenz.example.org")
+    assert not karl.presence.auto_answer and karl.presence.url.endswith("domain=konferenz.example.org")
 
 
 def test_the_rendered_kiosk_config_carries_them():

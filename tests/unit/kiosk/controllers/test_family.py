@@ -59,7 +59,7 @@ def made():
 
 
 def presence_options(server, **extra) -> dict:
-    return {"url": f"{server.url}/room-size?room={{room}}&domain=muc.test", "interval_s": 3, **extra}
+    return {"url": f"{server.url}/room-size?room={{room}}&domain={server.xmpp_domain}", "interval_s": 3, **extra}
 
 
 @pytest.mark.parametrize("quiet_hours, quiet", [([], False), (ALL_DAY, True)])
@@ -174,7 +174,7 @@ def test_room_names_reach_the_screen_matched_to_contacts_and_never_the_log(qtbot
         "family:\n  contacts:\n"
         "    - {name: Anna, email: anna@example.org, aliases: ['Anna M.', Mama], relation: Tochter,"
         f" photo: '{tmp_path}/anna.jpg'}}\n"
-        "presence: " + json.dumps({"url": f"{server.url}/room?room={{room}}&domain=muc.test", "interval_s": 3}) + "\n")
+        "presence: " + json.dumps({"url": f"{server.url}/room?room={{room}}&domain={server.xmpp_domain}", "interval_s": 3}) + "\n")
     controller = FamilyController(config_from_text(text))
     made.append(controller)
     server.room_occupants[controller.config.room] = ["  mama ", "Zq\u202eStranger\u202c", None]

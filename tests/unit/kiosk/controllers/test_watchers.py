@@ -204,7 +204,7 @@ def watches(server):
 
 
 def presence(server, pins, made) -> PresenceWatch:
-    watch = PresenceWatch(f"{server.url}/room-size?room={ROOM}&domain=muc.test", 3, server.url, pins)
+    watch = PresenceWatch(f"{server.url}/room-size?room={ROOM}&domain={server.xmpp_domain}", 3, server.url, pins)
     made.append(watch)
     return watch
 

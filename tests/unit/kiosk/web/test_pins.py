@@ -61,14 +61,14 @@ def test_a_reply_with_a_pinned_certificate_goes_through_and_an_unpinned_one_fail
 def test_fetch_json_with_the_pin_reads_the_answer(server):
     server.room_size["pinsroom"] = 4
     try:
-        assert fetch_json(f"{server.url}/room-size?room=pinsroom&domain=muc.test", server.url,
+        assert fetch_json(f"{server.url}/room-size?room=pinsroom&domain={server.xmpp_domain}", server.url,
                           (server.cert_sha256,)) == (200, {"participants": 4})
     finally:
         server.room_size.pop("pinsroom")
 
 
 def test_fetch_json_gives_the_status_and_none_for_a_body_that_is_not_json(server):
-    url = f"{server.url}/room-size?room=nobody&domain=muc.test"
+    url = f"{server.url}/room-size?room=nobody&domain={server.xmpp_domain}"
     assert fetch_json(url, server.url, (server.cert_sha256,)) == (404, None)
 
 
