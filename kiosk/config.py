@@ -265,7 +265,8 @@ class FamilyOptions(Strict):
 class PresenceOptions(Strict):
     """Asking the server whether someone waits in the room (Prosody mod_muc_size), and what to do then."""
 
-    # e.g. "https://konferenz.example.org/room-size?room={room}&domain=muc.konferenz.example.org"; none: no ringing
+    # e.g. "https://konferenz.example.org/room-size?room={room}&domain=konferenz.example.org" (domain: the XMPP
+    # domain, not the MUC domain: mod_muc_size adds "conference." itself); none: no ringing
     url: str | None = None
     interval_s: int = Field(default=10, ge=3, le=600)
     auto_answer: bool = False  # join by itself after a visible 10 s countdown

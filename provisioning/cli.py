@@ -17,7 +17,9 @@ from kiosk.core.files import write_atomic
 
 from .apply import ApplyError, NotRecognised, apply_bundle, is_live, recognise
 from .bundle import project_source, render_bundle, write_bundle
-from .devicelist import DeviceListError, Loaded, Target, load_file, read_secrets, resolve_secrets, summary
+from .devicelist import (
+    DeviceListError, Loaded, Target, load_file, presence_warnings, read_secrets, resolve_secrets, summary,
+)
 from .photos import DEVICE_PHOTO_SIDE, LIMITS as PHOTO_LIMITS
 from .rooms import RoomsError, fill_rooms, generate_room
 from . import stickcli
@@ -331,6 +333,9 @@ def _err(message: str, code: int) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     loaded = load_file(args.file)
+    for problem in presence_warnings(loaded):
+        print(f"{problem.file}:{problem.line}:{problem.col}: warning: {problem.path}: {problem.message}",
+              file=sys.stderr)
     if args.skip_secrets:
         print(summary(loaded))
         return EXIT_OK

@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 from typing import Any, Literal, Mapping
 
 import yaml
@@ -702,6 +703,33 @@ def match_targets(targets: list[Target], macs: set[str], serial: str | None) -> 
                 and t.device.match.serial.strip().lower() == serial.strip().lower())]
 
 
+MUC_PREFIXES = ("conference.", "muc.")  # Debian's MUC prefix, docker-jitsi-meet's (XMPP_MUC_DOMAIN muc.meet.jitsi)
+
+
+def presence_warnings(loaded: Loaded) -> list[Problem]:
+    """A presence URL whose domain= names the MUC domain (conference.… or muc.…): Prosody's mod_muc_size puts the
+    MUC prefix in front of `domain` itself, so it would look for rooms on conference.conference.… and never find the
+    family (404, or 403 with token verification). One warning per place the URL is written."""
+    found: dict[tuple, Problem] = {}
+    for target in loaded.targets:
+        url = target.config.presence.url
+        if not url:
+            continue
+        domains = parse_qs(urlsplit(url).query).get("domain", [])
+        domain = next((d for d in domains if d.lower().startswith(MUC_PREFIXES)), None)
+        if domain is None:
+            continue
+        places = [("devices", target.index, "presence", "url"), ("homes", target.home_key, "presence", "url"),
+                  ("defaults", "presence", "url")]
+        where = next((place for place in places if place in loaded.doc.key_marks), places[-1])
+        prefix = domain.split(".", 1)[0] + "."
+        found.setdefault(where, loaded.doc.problem(where, (
+            f"domain={domain} names the MUC domain; mod_muc_size puts '{prefix}' in front of domain= itself and "
+            f"would never find the room: write domain={domain[len(prefix):]} (the XMPP domain, Prosody's "
+            "VirtualHost)")))
+    return list(found.values())
+
+
 def summary(loaded: Loaded) -> str:
     """One line: what the file holds."""
     missing = sum(1 for t in loaded.targets if t.device.room is None)
@@ -710,4 +738,4 @@ def summary(loaded: Loaded) -> str:
 
 
 __all__ = ["DeviceList", "Device", "Home", "Wifi", "Match", "Target", "Loaded", "DeviceListError", "load_text",
-           "load_file", "resolve_secrets", "read_secrets", "match_targets", "summary", "format_path"]
+           "load_file", "resolve_secrets", "read_secrets", "match_targets", "presence_warnings", "summary", "format_path"]

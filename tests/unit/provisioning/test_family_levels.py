@@ -54,3 +54,26 @@ def test_the_rendered_kiosk_config_carries_them():
     target = load_text(LIST, "devices.yaml").targets[0]
     text = {f.path: f for f in render_bundle(target, "x" * 12).files}["/etc/palim-kiosk/kiosk.yaml"].content.decode()
     assert config_from_text(text).family.contacts[0].ntfy.url == "https://ntfy.example.org/palim-erna"
+
+
+def test_validate_warns_when_presence_names_the_muc_domain(tmp_path, capsys):
+    """mod_muc_size puts the MUC prefix in front of domain= itself: conference.… (Debian) or muc.… (docker) there
+    looks for conference.conference.… and never rings. One warning where the URL is written; the list stays valid."""
+    from provisioning.cli import main
+
+    path = tmp_path / "devices.yaml"
+    path.write_text(LIST.replace("domain=konferenz.example.org", "domain=conference.konferenz.example.org"))
+    assert main(["validate", str(path), "--skip-secrets"]) == 0
+    out = capsys.readouterr()
+    warnings = [line for line in out.err.splitlines() if ": warning: " in line]
+    assert warnings == [f"{path}:12:12: warning: homes.ebh.presence.url: domain=conference.konferenz.example.org "
+                        "names the MUC domain; mod_muc_size puts 'conference.' in front of domain= itself and would "
+                        "never find the room: write domain=konferenz.example.org (the XMPP domain, Prosody's "
+                        "VirtualHost)"]
+    assert "valid: 2 devices" in out.out
+    path.write_text(LIST.replace("domain=konferenz.example.org", "domain=muc.meet.jitsi"))
+    assert main(["validate", str(path), "--skip-secrets"]) == 0
+    assert "write domain=meet.jitsi" in capsys.readouterr().err
+    path.write_text(LIST)
+    assert main(["validate", str(path), "--skip-secrets"]) == 0
+    assert "warning" not in capsys.readouterr().err
