@@ -183,7 +183,7 @@ def test_the_server_check_names_the_failure_and_logs_every_finding(qtbot, tmp_pa
             assert reachable.text().startswith(texts.SERVICE_NO.format(reason="tokens: rooms need a token"))
             assert len(reachable.text()) <= len(texts.SERVICE_NO.format(reason="")) + staff.SERVER_CHECK_SHOWN
             logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("server check: ")]
-            assert len(logged) == 12 and any("fix: set MOBILE_APP_PROMO: false" in line for line in logged)
+            assert len(logged) == 12 and any("fix: set interfaceConfig.MOBILE_APP_PROMO = false" in line for line in logged)
         finally:
             rig.close()
 
