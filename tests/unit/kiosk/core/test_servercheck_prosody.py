@@ -6,7 +6,7 @@ from __future__ import annotations
 from kiosk.core.servercheck import FAIL, OK, WARN, check_server
 from kiosk.core.xmpplogin import anonymous_login
 from tests.jitsifiles import FilesServer, debian_config_js, upstream_files
-from tests.realjitsi import real_jitsi  # noqa: F401 (the fixture)
+from tests.realjitsi import real_jitsi, real_jitsi_open  # noqa: F401 (the fixtures)
 
 
 def tokens_finding(jitsi, config_js: bytes, token: str | None = None):
@@ -37,3 +37,13 @@ def test_with_the_guest_domain_in_config_js_the_kiosk_needs_its_token(real_jitsi
     assert tokens_finding(real_jitsi, config).status == WARN
     assert tokens_finding(real_jitsi, config, token="a.b.c").status == OK
 
+
+
+def test_an_open_prosody_accepts_an_anonymous_login(real_jitsi_open):
+    login = anonymous_login(real_jitsi_open.bosh_url, real_jitsi_open.domain, None, 5.0)
+    assert login.answered and login.accepted is True, login
+
+
+def test_an_open_server_needs_no_token(real_jitsi_open):
+    finding = tokens_finding(real_jitsi_open, debian_config_js(real_jitsi_open.domain))
+    assert finding.status == OK and "Prosody accepts an anonymous login" in finding.message, finding
