@@ -155,7 +155,12 @@ def _tokens_finding(config: dict[str, Any], has_token: bool, file: str, login: L
                            guest_fix)
         return _with_guests(guests, has_token, f"Prosody refuses a login without a token, guests join through "
                                                f"{guests}")
-    asked = f" (judged from config.js: Prosody was not asked, /http-bind: {login.detail})" if login else ""
+    if login is None:
+        asked = ""
+    elif login.answered:
+        asked = f" (judged from config.js: Prosody's answer to an anonymous login was no verdict: {login.detail})"
+    else:
+        asked = f" (judged from config.js: Prosody was not asked, /http-bind: {login.detail})"
     hints = [k for k in ("tokenAuthUrl", "enableUserRolesBasedOnToken", "hosts.authdomain")
              if truthy(get(config, k))]
     if guests is not None:

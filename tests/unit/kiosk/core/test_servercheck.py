@@ -207,11 +207,14 @@ def test_a_guest_domain_means_tokens_for_the_kiosk_and_none_for_the_family(has_t
     # what Prosody says wins over config.js's hints
     ({"hosts": {"domain": HOST, "authdomain": HOST}}, Login(True, True, "accepted"), OK),
     ({"hosts": {"domain": HOST}}, Login(False, None, "HTTP 404"), OK),
+    ({"hosts": {"domain": HOST, "authdomain": HOST}}, Login(True, None, "Prosody ended the session: host-unknown"),
+     FAIL),
 ])
 def test_what_prosody_answers_to_an_anonymous_login_decides(config, login, status):
     tokens = only(config_findings(config, False, HOST, login), "tokens")
     assert tokens.status == status, tokens
     assert ("Prosody was not asked" in tokens.message) == (not login.answered)
+    assert ("judged from config.js" in tokens.message) == (login.accepted is None)
 
 
 def test_every_fix_names_the_key_and_the_file_an_admin_edits():

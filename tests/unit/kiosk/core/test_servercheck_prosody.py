@@ -23,6 +23,11 @@ def test_prosody_with_token_login_refuses_an_anonymous_login_and_lets_guests_in(
     assert guest.answered and guest.accepted is True, guest
 
 
+def test_a_domain_prosody_does_not_serve_is_no_verdict(real_jitsi):
+    login = anonymous_login(real_jitsi.bosh_url, "not-served.example.org", None, 5.0)
+    assert login.answered and login.accepted is None and "not-served.example.org" in login.detail, login
+
+
 def test_debians_jitsi_meet_tokens_leaves_config_js_untouched_and_the_check_still_sees_token_login(real_jitsi):
     # config.js as the package wrote it: no token setting, no guest domain. Prosody refuses a client without a
     # token, so the family could not join: fail (before, config.js alone said "no token needed").
