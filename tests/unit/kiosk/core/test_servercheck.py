@@ -71,7 +71,8 @@ def test_settings_inside_an_if_on_the_servers_host_apply_as_in_the_browser(host,
         if (document.location.host.indexOf('meet.') === 0) { config.enableClosePage = false; }
     """
     config = effective(source, host=host).value
-    assert (get_disabled := config.get("welcomePage", {}).get("disabled")) is (True if applied else None), get_disabled
+    assert ("welcomePage" in config) is applied and ("enableClosePage" in config) is applied
+    assert judged_config(config)["welcome page"] == (OK if applied else WARN)
 
 
 def test_a_line_that_throws_stops_the_script_there_as_in_the_browser():
