@@ -12,6 +12,8 @@ from pathlib import Path
 
 import jwt
 
+from kiosk.core.tokenclaims import token_fits_room  # noqa: F401 - the kiosk's presence asks it here
+
 # From this many days before the token expires, staff get an incident every day.
 WARN_DAYS = 30
 MAX_TOKEN_BYTES = 16 * 1024
@@ -50,30 +52,6 @@ def token_expiry(token: str | None) -> datetime | None:
         return datetime.fromtimestamp(exp, timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def token_fits_room(token: str | None, room: str, now: datetime | None = None) -> bool:
-    """Whether, as far as the kiosk can tell without the secret, the server would take this token for this room:
-    it has not expired, is already valid (`nbf`), and its `room` claim names the room (Prosody lower-cases the claim)
-    or is "*". A token signed with another secret or for another domain still "fits": only the server can tell."""
-    if not token:
-        return False
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return False
-    moment = (now or datetime.now(timezone.utc)).timestamp()
-
-    def number(value: object) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-    # As luajwtjitsi: exp and nbf are optional, but numbers when present; expired from exp on, valid from nbf on.
-    exp, nbf, claim = claims.get("exp"), claims.get("nbf"), claims.get("room")
-    if exp is not None and (not number(exp) or moment >= exp):
-        return False
-    if nbf is not None and (not number(nbf) or moment < nbf):
-        return False
-    return isinstance(claim, str) and claim.lower() in ("*", room.lower())
 
 
 def days_left(expiry: datetime, now: datetime) -> int:

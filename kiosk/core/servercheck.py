@@ -28,6 +28,7 @@ from kiosk.core.https import TIMEOUT_S, pinned_session, system_trust_session
 from kiosk.core.jsconfig import Outcome, Page, external_api_outcome, get
 from kiosk.core.serverrules import (FAIL, INTERFACE_FILE, OK, WARN, Finding, ServerReport, config_file, config_findings,
                                     deep_linking_on, interface_findings)
+from kiosk.core.tokenclaims import token_fits_room
 from kiosk.core.xmpplogin import anonymous_login
 
 EXPIRY_WARN_DAYS = 21
@@ -227,19 +228,23 @@ def _xmpp_domain(config: dict[str, Any], host: str) -> str:
 def check_presence(server: str, pin: str | None, timeout: float, presence_url: str | None, config: dict[str, Any],
                    token: str | None) -> Finding:
     """mod_muc_size for a room nobody uses (404 is right), or with a token for the token's own room (mod_muc_size
-    checks a token's room claim); configured presence fails, unconfigured only warns."""
+    checks a token's room claim); configured presence fails, unconfigured only warns.
+
+    mod_muc_size builds the room's address as <room>@conference.<domain> from `domain=`, which is therefore the XMPP
+    domain (config.js hosts.domain), never the MUC domain; it does not lower-case the room, so the check sends it
+    lower-cased as jitsi-meet joins it. With enable_roomsize_token_verification it answers a bare 403 both for a
+    token it refuses and for a room that does not exist: for the token's own room and a token that has not expired
+    (tokenclaims.token_fits_room), 403 is the empty room, as the kiosk takes it too."""
     own_room = token_room(token)
-    room = own_room or "palim-check-" + secrets.token_hex(12)
+    room = (own_room or "palim-check-" + secrets.token_hex(12)).lower()
     bad = FAIL if presence_url else WARN
     if presence_url:
         url = presence_url.replace("{room}", quote(room, safe=""))
         if urlsplit(url).netloc != urlsplit(server).netloc:
             pin = None  # pins belong to the Jitsi server only
     else:
-        muc = get(config, "hosts.muc")
-        domain = get(config, "hosts.domain")
-        muc = muc if isinstance(muc, str) else f"conference.{domain if isinstance(domain, str) else urlsplit(server).hostname}"
-        url = f"{server}/room-size?room={room}&domain={quote(muc, safe='')}"
+        domain = _xmpp_domain(config, urlsplit(server).hostname or "")
+        url = f"{server}/room-size?room={room}&domain={quote(domain, safe='')}"
     params = {"token": token} if token else None
     fix = ("enable Prosody's mod_muc_size and proxy /room-size to it" if presence_url else
            "for ringing, enable Prosody's mod_muc_size and proxy /room-size to it (or leave presence out)")
@@ -256,10 +261,16 @@ def check_presence(server: str, pin: str | None, timeout: float, presence_url: s
         return Finding(OK, "presence", "answers 404 for an empty room, as mod_muc_size does")
     if status == 200 and "json" in kind and own_room:
         return Finding(OK, "presence", "answers for the token's room, as mod_muc_size does")
+    if status == 403 and own_room and token_fits_room(token, room):
+        return Finding(OK, "presence", "answers 403 for the token's room while nobody is in it, as mod_muc_size does "
+                                       "with enable_roomsize_token_verification (a token signed with another secret "
+                                       "gets the same answer: the token login check tells)")
     if status == 403:
+        why = ("this token (expired, not yet valid, or for another room)" if token else "requests without a token")
         return Finding(FAIL if token or presence_url else WARN, "presence",
-                       "HTTP 403: the room-size endpoint refuses " + ("this token" if token else "requests without a token"),
-                       "give the kiosks a token the server accepts (same app id and secret as Prosody)")
+                       f"HTTP 403: the room-size endpoint refuses {why}",
+                       "give the kiosks a token the server accepts (palim-provision tokens: same app id and secret as "
+                       "Prosody, the device's room); domain= must be the XMPP domain, not conference.…")
     if status == 200 and "json" in kind:
         return Finding(WARN, "presence", "a random room has participants: this is no mod_muc_size answer",
                        "point presence at Prosody's mod_muc_size (/room-size)")
@@ -298,4 +309,22 @@ def check_server(server: str, pins: tuple[str, ...] = (), *, token: str | None =
     findings, config = check_scripts(server, tls.pin, timeout, token is not None)
     report.findings += findings
     report.findings.append(check_presence(server, tls.pin, timeout, presence_url, config, token))
+    if token is not None:
+        report.findings.append(check_token_login(server, tls.pin, timeout, config, token))
     return report
+
+
+def check_token_login(server: str, pin: str | None, timeout: float, config: dict[str, Any], token: str) -> Finding:
+    """The kiosk's token, as its call page logs in with it: Prosody's token auth checks secret, app id, expiry and
+    sub at login (mod_muc_size's 403 cannot tell a wrong secret from an empty room)."""
+    host = urlsplit(server).hostname or ""
+    login = anonymous_login(_bosh_url(server, config), _xmpp_domain(config, host), pin, timeout, token=token,
+                            room=token_room(token))
+    if login.accepted:
+        return Finding(OK, "token login", "Prosody lets the kiosk's token in (its login over BOSH)")
+    if login.accepted is False:
+        return Finding(FAIL, "token login", f"Prosody refuses the kiosk's token: {login.detail}",
+                       "mint the tokens with the app id and secret Prosody has (palim-provision tokens); sub must be "
+                       "the XMPP domain (Debian: the server's name, docker: meet.jitsi)")
+    return Finding(WARN, "token login", f"not asked: {login.detail}",
+                   "serve Prosody's BOSH at /http-bind (config.bosh) on the server's own address")

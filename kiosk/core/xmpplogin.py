@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import requests
 
@@ -60,8 +61,12 @@ def _mechanisms(root: ET.Element) -> list[str] | None:
     return [(m.text or "").strip() for m in found.findall(f"{{{_SASL}}}mechanism")]
 
 
-def anonymous_login(url: str, domain: str, pin: str | None, timeout: float) -> Login:
-    """Open a BOSH session at URL to DOMAIN and try SASL ANONYMOUS without a token."""
+def anonymous_login(url: str, domain: str, pin: str | None, timeout: float, *, token: str | None = None,
+                    room: str | None = None) -> Login:
+    """Open a BOSH session at URL to DOMAIN and try SASL ANONYMOUS, without a token or, as jitsi-meet's client does,
+    with `?room=…&token=…` on the BOSH URL (Prosody's token auth checks the token when the login comes)."""
+    if token is not None:
+        url += ("&" if "?" in url else "?") + urlencode({"room": room or "", "token": token})
     session = pinned_session(pin) if pin else system_trust_session()
     rid = secrets.randbelow(1 << 40) + 1
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from kiosk.core.servercheck import FAIL, OK, WARN, check_server
 from kiosk.core.xmpplogin import anonymous_login
 from tests.jitsifiles import FilesServer, debian_config_js, upstream_files
-from tests.realjitsi import real_jitsi, real_jitsi_open  # noqa: F401 (the fixtures)
+from tests.realjitsi import real_jitsi, real_jitsi_open, token_for  # noqa: F401 (the fixtures)
 
 
 def tokens_finding(jitsi, config_js: bytes, token: str | None = None):
@@ -52,3 +52,37 @@ def test_an_open_prosody_accepts_an_anonymous_login(real_jitsi_open):
 def test_an_open_server_needs_no_token(real_jitsi_open):
     finding = tokens_finding(real_jitsi_open, debian_config_js(real_jitsi_open.domain))
     assert finding.status == OK and "Prosody accepts an anonymous login" in finding.message, finding
+
+
+def token_findings(jitsi, token: str) -> dict:
+    """server-check with the kiosk's token against real Prosody, presence through Prosody's own mod_muc_size."""
+    config = debian_config_js(jitsi.domain) + f"\nconfig.hosts.anonymousdomain = '{jitsi.guest_domain}';\n".encode()
+    with FilesServer(upstream_files(config), bosh_upstream=jitsi.bosh_url) as server:
+        report = check_server(server.url, (server.cert_sha256,), token=token, timeout=5.0,
+                              presence_url=jitsi.presence_url("room-size"))
+    return {f.check: f for f in report.findings}
+
+
+def test_the_kiosks_token_logs_in_and_its_empty_room_is_no_refusal(real_jitsi):
+    found = token_findings(real_jitsi, token_for(real_jitsi, "palim-leerer-raum"))
+    assert found["token login"].status == OK, found["token login"]
+    # token verification: mod_muc_size answers 403 for the token's room while nobody is in it
+    assert found["presence"].status == OK and "403 for the token's room" in found["presence"].message
+
+
+def test_a_token_signed_with_another_secret_is_refused_at_login(real_jitsi):
+    token = token_for(real_jitsi, "palim-leerer-raum", secret="another-secret-of-at-least-32-bytes!")
+    found = token_findings(real_jitsi, token)
+    assert found["token login"].status == FAIL and "refuses the kiosk's token" in found["token login"].message
+    # presence alone cannot tell it: the same bare 403 as the empty room (the docs say so)
+    assert found["presence"].status == OK
+
+
+def test_an_expired_token_is_refused_at_login_and_by_presence(real_jitsi):
+    from datetime import datetime, timedelta, timezone
+
+    token = token_for(real_jitsi, "palim-leerer-raum", now=datetime.now(timezone.utc) - timedelta(days=400),
+                      valid_days=30)
+    found = token_findings(real_jitsi, token)
+    assert found["token login"].status == FAIL
+    assert found["presence"].status == FAIL and "expired" in found["presence"].message
