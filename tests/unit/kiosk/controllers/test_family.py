@@ -49,15 +49,6 @@ def family(server, tmp_path, *, webhook: str | None = None, dedupe: int | None =
     return FamilyController(config_from_text(text))
 
 
-@pytest.fixture
-def made():
-    controllers: list[FamilyController] = []
-    yield controllers
-    for controller in controllers:
-        controller.shutdown()
-        controller.deleteLater()
-
-
 def presence_options(server, **extra) -> dict:
     return {"url": f"{server.url}/room-size?room={{room}}&domain={server.xmpp_domain}", "interval_s": 3, **extra}
 

@@ -18,15 +18,6 @@ from tests.unit.kiosk.conftest import standin_config_text as config_text
 ROOM = "Palim-Real-Qt-Erna7q2m4k9x"  # mixed case on purpose: jitsi-meet joins it lower-cased, so must presence ask
 
 
-@pytest.fixture
-def made():
-    controllers: list[FamilyController] = []
-    yield controllers
-    for controller in controllers:
-        controller.shutdown()
-        controller.deleteLater()
-
-
 def controller(made, real_jitsi, server, tmp_path, token: str, endpoint: str = "room") -> FamilyController:
     (tmp_path / "jwt").write_text(token + "\n")
     text = config_text(server, tmp_path, room=ROOM, jwt_file=str(tmp_path / "jwt")) + \
