@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .firmware import declared_firmware
+from .firmware import declared_firmware, firmware_present
 
 GIB = 1024 ** 3
 GB = 1000 ** 3
@@ -309,13 +309,7 @@ class Drivers:
             names = declared_firmware(module) if self.live else None
         if not names:
             return None
-        for name in names:
-            try:
-                if any(any(firmware.glob(name + suffix)) for suffix in ("", ".xz", ".zst")):
-                    return False
-            except (OSError, ValueError):
-                continue
-        return True
+        return not any(firmware_present(firmware, name) for name in names)
 
     def why_not(self, chip: Chip, what: str, what_de: str) -> tuple[str, str]:
         """Why a chip gives no `what` (e.g. "network interface"), in English and German, for in brackets."""

@@ -88,10 +88,15 @@ class FamilyAudit:
         return not self.missing_modules and bool(self.present)
 
 
-def _present(firmware_dir: Path, name: str) -> bool:
-    if any(ch in name for ch in "*?["):
-        return any(firmware_dir.glob(name))
-    return any((firmware_dir / (name + suffix)).exists() for suffix in _COMPRESSED)
+def firmware_present(firmware_dir: Path, name: str) -> bool:
+    """Whether a firmware file a driver names (a glob pattern allowed, as brcmfmac declares) is in `firmware_dir`,
+    as it is named or compressed beside it."""
+    try:
+        if any(ch in name for ch in "*?["):
+            return any(any(firmware_dir.glob(name + suffix)) for suffix in _COMPRESSED)
+        return any((firmware_dir / (name + suffix)).exists() for suffix in _COMPRESSED)
+    except (OSError, ValueError):  # a name no path can be made of
+        return False
 
 
 def audit(root: Path, declared_by: Callable[[str], list[str] | None],
@@ -109,7 +114,7 @@ def audit(root: Path, declared_by: Callable[[str], list[str] | None],
             else:
                 names += declared
         names += family.extra
-        present = tuple(dict.fromkeys(n for n in names if _present(firmware_dir, n)))
+        present = tuple(dict.fromkeys(n for n in names if firmware_present(firmware_dir, n)))
         out.append(FamilyAudit(family, tuple(missing), len(set(names)), present))
     return out
 
