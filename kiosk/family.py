@@ -24,7 +24,27 @@ NOTICE_GREETING = N_("Guten Tag,")
 NOTICE_BROWSER = N_("Es ist kein Programm nötig: Der Link öffnet sich im Browser des Telefons. Fragt der Browser "
                     "nach Kamera und Mikrofon, tippen Sie auf „Zulassen“ oder „Erlauben“.")
 NOTICE_SENT_BY = N_("Diese Nachricht hat das Videotelefon von {name} geschickt.")
-NOTICE_SOURCES = (NOTICE_TITLE, NOTICE_TEXT, NOTICE_GREETING, NOTICE_BROWSER, NOTICE_SENT_BY)
+# The family's invitation card (provisioning/cards.py), in the contact's language like the notice.
+CARD_SUBTITLE = N_("Videoanruf für die Familie")
+CARD_REACH = N_("So erreichen Sie")
+CARD_BY_VIDEO = N_("per Video")
+CARD_STEP_OPEN = N_("Link öffnen oder den QR-Code mit der Handykamera scannen. Er öffnet sich im Browser, eine App "
+                    "ist nicht nötig.")
+CARD_STEP_ALLOW = N_("Fragt der Browser nach Kamera und Mikrofon: auf „Zulassen“ oder „Erlauben“ tippen.")
+# TRANSLATORS: {name} is the resident's full name
+CARD_STEP_JOIN = N_("Namen eingeben und beitreten. Sobald {name} im Heim auf „Familie anrufen“ tippt, sehen Sie "
+                    "sich.")
+CARD_TIP = N_("Tipp: Verabreden Sie mit dem Heim eine Uhrzeit.")
+CARD_HELP = N_("Hilfe: {support}")
+CARD_KEEP = N_("Bitte geben Sie den Link nur an Familie und Freunde weiter.")
+NOTICE_SOURCES = (NOTICE_TITLE, NOTICE_TEXT, NOTICE_GREETING, NOTICE_BROWSER, NOTICE_SENT_BY, CARD_SUBTITLE,
+                  CARD_REACH, CARD_BY_VIDEO, CARD_STEP_OPEN, CARD_STEP_ALLOW, CARD_STEP_JOIN, CARD_TIP, CARD_HELP,
+                  CARD_KEEP)
+
+
+def say(language: str, source: str, **fields: str) -> str:
+    """One of the family's texts (notice, card) in a language, its fields filled in."""
+    return _say(language, source, **fields)
 
 
 
@@ -99,6 +119,23 @@ def email_message(item: Notice, sender: str, recipient: str) -> MIMEText:
     message["To"] = recipient
     message["Content-Language"] = item.language
     return message
+
+
+MAX_TOLD_NAMES = 3  # the waiting overlay names at most this many; more, and it says "Ihre Familie"
+
+
+@dataclass(frozen=True)
+class Told:
+    """Whom the kiosk told that the resident is calling, and when: the waiting overlay says so."""
+
+    names: tuple[str, ...]  # first names as plain text; empty: the family as a whole (too many to name)
+    at: datetime
+
+
+def told(contacts: Sequence[Contact], at: datetime) -> Told:
+    """Who was told: the contacts' first names (plain text), or none to name when there are more than three."""
+    names = tuple(dict.fromkeys(safe_name(c.name.split()[0]) for c in contacts if c.name.split()))
+    return Told(names if len(names) <= MAX_TOLD_NAMES else (), at)
 
 
 def should_notify(last: datetime | None, now: datetime, dedupe_minutes: int) -> bool:
@@ -242,6 +279,8 @@ def who_waits(names: Sequence[str] | None, contacts: Sequence[Contact]) -> Waiti
         visitor = (Visitor(safe_name(contact.name), contact.relation, contact.photo, True) if contact is not None
                    else Visitor(name))
         key = _key(visitor.name)
+        if visitor.known and key in seen:
+            continue  # one contact on two devices ("Anna" and "anna m."): one person, counted once
         if not visitor.name or key in seen:
             others += 1
             continue
