@@ -225,8 +225,16 @@
         } else if (event.name === 'participantLeft' && data && data.id) {
             delete remoteParticipants[data.id];
         }
+        showFamily();
         report({ type: 'emitted', name: event.name, data: data === undefined ? null : data });
         emit(event.name, data);
+    }
+
+    function showFamily() {
+        // The family's tile (the local camera mirrored, a stand-in's picture of them) only while someone is in.
+        var someone = Object.keys(remoteParticipants).length > 0;
+        document.getElementById('family').hidden = !someone;
+        document.getElementById('family-label').hidden = !someone;
     }
 
     function poll() {
