@@ -24,27 +24,7 @@ NOTICE_GREETING = N_("Guten Tag,")
 NOTICE_BROWSER = N_("Es ist kein Programm nötig: Der Link öffnet sich im Browser des Telefons. Fragt der Browser "
                     "nach Kamera und Mikrofon, tippen Sie auf „Zulassen“ oder „Erlauben“.")
 NOTICE_SENT_BY = N_("Diese Nachricht hat das Videotelefon von {name} geschickt.")
-# The family's invitation card (provisioning/cards.py), in the contact's language like the notice.
-CARD_SUBTITLE = N_("Videoanruf für die Familie")
-CARD_REACH = N_("So erreichen Sie")
-CARD_BY_VIDEO = N_("per Video")
-CARD_STEP_OPEN = N_("Link öffnen oder den QR-Code mit der Handykamera scannen. Er öffnet sich im Browser, eine App "
-                    "ist nicht nötig.")
-CARD_STEP_ALLOW = N_("Fragt der Browser nach Kamera und Mikrofon: auf „Zulassen“ oder „Erlauben“ tippen.")
-# TRANSLATORS: {name} is the resident's full name
-CARD_STEP_JOIN = N_("Namen eingeben und beitreten. Sobald {name} im Heim auf „Familie anrufen“ tippt, sehen Sie "
-                    "sich.")
-CARD_TIP = N_("Tipp: Verabreden Sie mit dem Heim eine Uhrzeit.")
-CARD_HELP = N_("Hilfe: {support}")
-CARD_KEEP = N_("Bitte geben Sie den Link nur an Familie und Freunde weiter.")
-NOTICE_SOURCES = (NOTICE_TITLE, NOTICE_TEXT, NOTICE_GREETING, NOTICE_BROWSER, NOTICE_SENT_BY, CARD_SUBTITLE,
-                  CARD_REACH, CARD_BY_VIDEO, CARD_STEP_OPEN, CARD_STEP_ALLOW, CARD_STEP_JOIN, CARD_TIP, CARD_HELP,
-                  CARD_KEEP)
-
-
-def say(language: str, source: str, **fields: str) -> str:
-    """One of the family's texts (notice, card) in a language, its fields filled in."""
-    return _say(language, source, **fields)
+NOTICE_SOURCES = (NOTICE_TITLE, NOTICE_TEXT, NOTICE_GREETING, NOTICE_BROWSER, NOTICE_SENT_BY)
 
 
 

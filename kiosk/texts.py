@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kiosk.callflow import Trouble
 from kiosk import i18n
+from kiosk.core.cardwords import CARD_SOURCES
 from kiosk.family import NOTICE_SOURCES
 from kiosk.i18n import N_, NP_
 
@@ -127,7 +128,7 @@ _SOURCE_TROUBLE = dict(TROUBLE)
 # Every msgid the catalogs must hold: the constants, the trouble texts, the greetings and the family's notice (its
 # words live in kiosk/family.py: a contact reads them in its own language, not the screen's).
 SOURCES = tuple(dict.fromkeys([*_SOURCE_VALUES.values(), *(t for pair in _SOURCE_TROUBLE.values() for t in pair),
-                               *_GREETINGS, *NOTICE_SOURCES, *_RELATIONS.values()]))
+                               *_GREETINGS, *NOTICE_SOURCES, *CARD_SOURCES, *_RELATIONS.values()]))
 PLURAL_SOURCES = (_RINGING_MORE,)  # (singular, plural) msgids, translated with ngettext
 LANGUAGE = i18n.SOURCE_LANGUAGE
 _catalog = i18n.catalog(LANGUAGE)

@@ -1,6 +1,6 @@
 """Family invitation cards: one A6 card per device and language, with the room link, its QR code and three steps,
 as a PDF. Each card is in the language of the contacts it is for (a contact's `language:`, else the kiosk's); its
-words are catalog entries beside the family's notice (kiosk/family.py CARD_*, translated in kiosk/locale).
+words are catalog entries (kiosk/core/cardwords.py, translated in kiosk/locale).
 
 The QR code comes from segno (pure Python), the PDF from Qt's own QPdfWriter; nothing else is needed to print.
 """
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
-from kiosk.family import (
+from kiosk.core.cardwords import (
     CARD_BY_VIDEO, CARD_HELP, CARD_KEEP, CARD_REACH, CARD_STEP_ALLOW, CARD_STEP_JOIN, CARD_STEP_OPEN, CARD_SUBTITLE,
     CARD_TIP, say,
 )
-from kiosk.i18n import SOURCE_LANGUAGE
+from kiosk.core.catalogs import SOURCE_LANGUAGE
 
 from .devicelist import Target
 from .photos import resolve
