@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from kiosk.core.tools import run_tool
 
-TIMEOUT_S = 3
+log = logging.getLogger(__name__)
 
 # Where there is no backlight: the display off and on through the compositor. Under cage (Wayland) wlopm speaks
 # wlr-output-power-management; under X (the demo, Xvfb) DPMS. The first whose tool exists and whose display runs.
@@ -30,14 +29,7 @@ Runner = Callable[[list[str]], bool]
 
 
 def _run(command: list[str]) -> bool:
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        log.warning("night: %s failed: %s", command[0], exc)
-        return False
-    if done.returncode != 0:
-        log.warning("night: %s exited %d: %s", " ".join(command), done.returncode, done.stderr.strip()[:200])
-    return done.returncode == 0
+    return run_tool(command, "night") is not None
 
 
 def _read_int(path: Path) -> int | None:

@@ -28,6 +28,11 @@ PHONE_BROWSER = "#config.deeplinking.disabled=true"
 # --------------------------------------------------------------------------- the model
 
 
+def yaml_list(value: Any) -> Any:
+    """A YAML list as the tuple the model keeps (each item is checked on its own); anything else as it is."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 class JitsiOptions(Strict):
     """Jitsi settings a city may tune; the kiosk's own lockdown keys are not overridable."""
 
@@ -304,10 +309,7 @@ class NightOptions(Strict):
     # After a touch wakes it, the screen stays on this long at home before it goes dark again.
     awake_minutes: int = Field(default=2, ge=1, le=60)
 
-    @field_validator("dark_hours", mode="before")
-    @classmethod
-    def _hours(cls, value: Any) -> Any:
-        return tuple(value) if isinstance(value, list) else value
+    _hours = field_validator("dark_hours", mode="before")(lambda value: yaml_list(value))
 
     @field_validator("backlight_dir")
     @classmethod

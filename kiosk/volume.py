@@ -9,15 +9,15 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from kiosk.core.tools import run_tool
 
 log = logging.getLogger(__name__)
 
 SINK = "@DEFAULT_AUDIO_SINK@"
 ALSA_CONTROL = "Master"
-TIMEOUT_S = 3
 
 
 @dataclass(frozen=True)
@@ -87,15 +87,7 @@ Runner = Callable[[list[str]], str | None]  # stdout, or None when the command f
 
 
 def _run(command: list[str]) -> str | None:
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        log.warning("volume: %s failed: %s", command[0], exc)
-        return None
-    if done.returncode != 0:
-        log.warning("volume: %s exited %d: %s", " ".join(command), done.returncode, done.stderr.strip()[:200])
-        return None
-    return done.stdout
+    return run_tool(command, "volume")
 
 
 class VolumeFloor:

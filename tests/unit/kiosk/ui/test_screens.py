@@ -89,13 +89,18 @@ def shown(request, qtbot, tmp_path):
     built = build_screens(metrics, tmp_path if photos else None)
     if photos:
         assert built["home"].photo.isVisibleTo(built["home"]) and built["ringing"].faces.isVisibleTo(built["ringing"])
+    show_all(qtbot, metrics, built)
+    return metrics, built
+
+
+def show_all(qtbot, metrics: Metrics, built: dict[str, QWidget]) -> None:
+    """Style, size and show every screen as the window would."""
     for widget in built.values():
         widget.setStyleSheet(stylesheet(metrics))
-        widget.resize(*size)
+        widget.resize(metrics.width, metrics.height)
         qtbot.addWidget(widget)
         widget.show()
         qtbot.waitExposed(widget)
-    return metrics, built
 
 
 def _visible(root: QWidget, kind):
@@ -132,12 +137,7 @@ def shown_in_every_language(request, qtbot, tmp_path):
     try:
         metrics = Metrics(*size, scale=scale)
         built = build_screens(metrics, tmp_path)
-        for widget in built.values():
-            widget.setStyleSheet(stylesheet(metrics))
-            widget.resize(*size)
-            qtbot.addWidget(widget)
-            widget.show()
-            qtbot.waitExposed(widget)
+        show_all(qtbot, metrics, built)
         QApplication.sendPostedEvents()  # the layouts' pending requests (a headline fitted its font): lay out now
         QApplication.processEvents()
         yield metrics, built
