@@ -18,8 +18,10 @@ from kiosk.core.tools import run_tool
 
 log = logging.getLogger(__name__)
 
-# Where there is no backlight: the display off and on through the compositor. Under cage (Wayland) wlopm speaks
-# wlr-output-power-management; under X (the demo, Xvfb) DPMS. The first whose tool exists and whose display runs.
+# Where there is no backlight: the display off and on through the compositor, the first whose tool exists and whose
+# display runs. wlopm speaks wlr-output-power-management, which cage 0.1.4 (Debian bookworm) does not offer yet
+# (cage-kiosk/cage#245; disabling the output with wlr-randr instead would end cage, which quits without an output):
+# there the screen only shows black, and the kiosk says so once. Under X (the demo, Xvfb) DPMS.
 COMPOSITOR = (
     ("WAYLAND_DISPLAY", "wlopm", (["wlopm", "--off", "*"], ["wlopm", "--on", "*"])),
     ("DISPLAY", "xset", (["xset", "dpms", "force", "off"], ["xset", "dpms", "force", "on"])),
