@@ -40,6 +40,7 @@ class NightController(QObject):
         window.screen_changed.connect(self._screen_changed)
         if options.dark_hours:
             self._timer.start()
+            QTimer.singleShot(0, self.check)  # started at night (a restart, a reload): dark at once, not in 30 s
 
     @property
     def dark(self) -> bool:
