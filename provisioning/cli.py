@@ -304,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="write DIR/<id>.jwt (0600) instead of printing '<id> <token>'")
 
     stickcli.add_parsers(sub, fmt)
+    add_release_parser(sub, fmt)
     return parser
 
 
@@ -314,7 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return {"validate": cmd_validate, "rooms": cmd_rooms, "render": cmd_render, "apply": cmd_apply,
                 "inventory": cmd_inventory, "extract": cmd_extract, "cards": cmd_cards,
                 "check": cmd_check, "report": cmd_report, "server-check": cmd_server_check,
-                "tokens": cmd_tokens, "image": stickcli.cmd_image, "install": stickcli.cmd_install}[args.command](args)
+                "tokens": cmd_tokens, "image": stickcli.cmd_image, "install": stickcli.cmd_install,
+                "release": cmd_release}[args.command](args)
     except DeviceListError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -659,6 +661,72 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         print(text, end="")
     return EXIT_FAILED if reading.unreadable else EXIT_OK
+
+
+RELEASE_EPILOG = """\
+examples:
+  palim-provision release --version 1.4 --lock kiosk.lock --key-file city-release.key --out /srv/palim-repo
+  palim-provision release --promote 1.4 --key-file city-release.key --out /srv/palim-repo --min-days 7
+
+Builds palim-kiosk-V (the kiosk in its own venv under /opt/palim-kiosk/releases/V, the lock's wheels installed
+with pip --require-hashes) and palim-kiosk V, and adds both to the ring 'first' of the signed apt repository OUT
+(reprepro; made when new). Serve OUT/public over HTTPS. --promote copies a release to the ring 'all'.
+The same source and SOURCE_DATE_EPOCH (default: the last commit's time) give the same packages.
+exit codes: 0 ok, 1 building or publishing failed, 2 wrong input (a version not newer than the published ones).
+"""
+
+
+def add_release_parser(sub, fmt) -> None:
+    p = sub.add_parser("release", help="build a kiosk release as Debian packages and publish it to the signed "
+                                       "apt repository", formatter_class=fmt, epilog=RELEASE_EPILOG,
+                       description="Build and publish a kiosk release, or promote one to the ring 'all'.")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--version", metavar="V", help="the release's version (digits and dots, newer than any "
+                                                     "published)")
+    what.add_argument("--promote", metavar="V", help="copy release V from the ring 'first' to 'all'")
+    p.add_argument("--out", metavar="REPO", required=True, help="the repository's folder (serve REPO/public)")
+    p.add_argument("--key-file", metavar="FILE", required=True,
+                   help="the city's OpenPGP secret key that signs the repository (never printed)")
+    p.add_argument("--lock", metavar="FILE", help="the kiosk's dependencies, pinned with --hash=sha256 "
+                                                  "(pip-compile --generate-hashes)")
+    p.add_argument("--wheels", metavar="DIR", help="take the wheels from here instead of PyPI")
+    p.add_argument("--kiosk-wheel", metavar="WHL", help="the kiosk's wheel (default: built from --source)")
+    p.add_argument("--source", metavar="DIR", default=str(Path(__file__).resolve().parent.parent),
+                   help="the Palim project to release (default: the one running)")
+    p.add_argument("--skip-dependency-check", action="store_true",
+                   help="do not require the lock to hold every dependency (tests of the release machinery only)")
+    p.add_argument("--min-days", metavar="N", type=int, default=7,
+                   help="with --promote: days on the ring 'first' first (default: 7)")
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import tempfile
+
+    from .release import ReleaseError, build, check_version, promote, publish
+
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        if args.promote:
+            promote(args.promote, Path(args.out), Path(args.key_file), args.min_days, now)
+            print(f"release {args.promote} is on the ring 'all' of {args.out}")
+            return EXIT_OK
+        check_version(args.version)
+        if not args.lock:
+            return _err("--version needs --lock FILE (the pinned, hash-checked dependencies)", EXIT_INVALID)
+        with tempfile.TemporaryDirectory(prefix="palim-release-") as tmp:
+            built = build(args.version, Path(args.lock), Path(tmp), Path(args.source),
+                          Path(args.kiosk_wheel) if args.kiosk_wheel else None,
+                          Path(args.wheels) if args.wheels else None,
+                          check_dependencies=not args.skip_dependency_check)
+            size = built.release_deb.stat().st_size + built.meta_deb.stat().st_size
+            public = publish(built, Path(args.out), Path(args.key_file), now)
+    except ReleaseError as exc:
+        return _err(str(exc), EXIT_INVALID if "not newer" in str(exc) or "--version" in str(exc) else EXIT_FAILED)
+    except OSError as exc:
+        return _err(f"{exc.filename or args.out}: {exc.strerror or exc}", EXIT_FAILED)
+    print(f"release {args.version} ({size / 1e6:.1f} MB) is on the ring 'first'; serve {public}")
+    return EXIT_OK
 
 
 def _recognise(loaded: Loaded) -> Target:
