@@ -23,6 +23,7 @@ from kiosk.core.files import write_atomic
 from .devicelist import Target
 from .photos import device_photos
 from .steps import Step, device_steps, ssh_steps
+from .updates import unattended_origin, update_files
 
 KIOSK_USER = "kiosk"
 KIOSK_HOME = "/var/lib/palim-kiosk"
@@ -199,13 +200,17 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
         BundleFile("/etc/apt/apt.conf.d/20auto-upgrades", _render("20auto-upgrades"), 0o644),
         BundleFile(INITRAMFS_HOOK, _render("initramfs-reboot-required"), 0o755),
         BundleFile("/etc/apt/apt.conf.d/52palim-unattended-upgrades",
-                   _render("52palim-unattended-upgrades", window=window), 0o644),
+                   _render("52palim-unattended-upgrades", window=window,
+                           kiosk_releases=unattended_origin(target.updates)), 0o644),
         BundleFile("/etc/systemd/system/apt-daily-upgrade.timer.d/palim.conf",
                    _render("apt-daily-upgrade-palim.conf", window=window, upgrade_time=upgrade_time(window_start)),
                    0o644),
         BundleFile("/etc/hostname", f"{device.id}\n".encode(), 0o644),
     ]
     files += [BundleFile(path, content, 0o640, "root", KIOSK_USER) for path, content in photos]
+    # The city's signed kiosk releases, and the switch that lets a release prove itself (kiosk/releaseswitch.py).
+    files += [BundleFile(path, content, 0o644) for path, content in update_files(target.updates,
+                                                                                  Path(target.list_dir))]
     if home.wifi is not None:
         if psk is None:
             raise ValueError(f"the Wi-Fi password for home '{target.home_key}' is needed to render {device.id}")

@@ -31,6 +31,7 @@ from kiosk.core.fields import (
 from kiosk.core.yamlpos import Problem, explain_errors, format_path, parse_yaml
 
 from .photos import photo_problems
+from .updates import Updates, key_problems
 
 HOME_KEY = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?")
 MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
@@ -225,6 +226,7 @@ class Defaults(_Settings):
 
     reboot_time: str = "03:30"
     jitsi_token: JitsiToken | None = None
+    updates: Updates | None = None  # the city's signed kiosk releases (provisioning/updates.py)
     # Who may log in as root over SSH (the fleet's Ansible, the city's IT): None leaves SSH alone, [] locks it.
     admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)
 
@@ -246,6 +248,7 @@ class Home(_Settings):
     wifi: Wifi | None = None
     reboot_time: str | None = None
     jitsi_token: JitsiToken | None = None  # over the defaults' one, as a whole
+    updates: Updates | None = None  # over the defaults' one, as a whole
     admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)  # over the defaults' list, as a whole
 
     @field_validator("name")
@@ -327,6 +330,7 @@ class Target:
     list_dir: str = "."  # the device list's folder: photos are named relative to it
     admin_ssh_keys: tuple[str, ...] | None = None  # the home's or the defaults' list; None: SSH is not managed
     rotate: int = 0  # display.rotate of the device, else its home's, else the defaults' (cage's -r, 90 degrees each)
+    updates: Updates | None = None  # the home's or the defaults' updates:
 
     @property
     def id(self) -> str:
@@ -404,6 +408,7 @@ def load_text(text: str, file: str, *, require_rooms: bool = True) -> Loaded:
     # Without valid defaults every device would seem to lack a server: report the defaults, not 10,000 echoes.
     problems += cross if defaults is not None else [p for p in cross if "no server" not in p.message]
     problems += photo_problems(doc, Path(file).parent)
+    problems += key_problems(doc, Path(file).parent)
     if problems:
         raise DeviceListError(_ordered(problems))
     targets = [replace(target, list_dir=str(Path(file).parent)) for target in targets]
@@ -627,7 +632,8 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
     keys = home.admin_ssh_keys if home.admin_ssh_keys is not None else defaults.admin_ssh_keys
     rotate = next((s.display.rotate for _, s in levels if "rotate" in s.display.model_fields_set), 0)
     return Target(index, device, home_key, home, config, reboot, token,
-                  admin_ssh_keys=None if keys is None else tuple(keys), rotate=rotate), []
+                  admin_ssh_keys=None if keys is None else tuple(keys), rotate=rotate,
+                  updates=home.updates or defaults.updates), []
 
 
 # --------------------------------------------------------------------------- secrets

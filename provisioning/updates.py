@@ -1,0 +1,113 @@
+"""The device list's `updates:` block and what it becomes on a device: the city's signed kiosk repository as an
+apt source (signed-by its key only), a pin that lets that repository give palim-kiosk packages and nothing else, and
+unattended-upgrades allowed to take them next to Debian's security updates."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import field_validator
+
+from kiosk.core.fields import Strict
+from kiosk.core.yamlpos import Problem
+
+# Where a device keeps the city's public release key; apt reads an armored (.asc) or binary (.gpg) key file.
+KEYRING_DIR = "/etc/apt/keyrings"
+SOURCE_FILE = "/etc/apt/sources.list.d/palim-kiosk.list"
+PIN_FILE = "/etc/apt/preferences.d/palim-kiosk"
+ORIGIN = "Palim"  # the repository's Origin: (provisioning/release.py writes it)
+_REPO = re.compile(r"https://[!-~]+|http://(?:127\.0\.0\.1|localhost)(?::[0-9]+)?/[!-~]*|file:/[!-~]+")
+
+
+class Updates(Strict):
+    """Where the kiosk's releases come from: the city's repository (its public folder's URL), the public key that
+    signs it (a file next to the device list), and the ring: 'first' gets a release at once, 'all' after the first
+    ring ran it long enough (palim-provision release --promote)."""
+
+    repo: str
+    key_file: str
+    ring: Literal["first", "all"] = "all"
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        if not _REPO.fullmatch(value):
+            raise ValueError("must be the repository's https:// address, like https://it.example.org/palim-kiosk "
+                             "(plain http only on this machine: http://127.0.0.1:PORT/)")
+        return value.rstrip("/")
+
+
+def key_path(key_file: str) -> str:
+    """The key's path on the device; its type (.asc armored, else binary) as apt tells them apart."""
+    return f"{KEYRING_DIR}/palim-kiosk.{'asc' if key_file.endswith('.asc') else 'gpg'}"
+
+
+def apt_source(updates: Updates) -> str:
+    return (f"# The city's kiosk releases (ring '{updates.ring}'), rendered by palim-provision: edit the device "
+            f"list's updates:, not this file.\ndeb [signed-by={key_path(updates.key_file)}] {updates.repo} "
+            f"{updates.ring} main\n")
+
+
+def apt_pin() -> str:
+    """Deny by default: from the city's repository only the kiosk's own packages, never a Debian package."""
+    return (f"# Rendered by palim-provision: the city's kiosk repository may give palim-kiosk packages and nothing "
+            f"else.\nPackage: *\nPin: release o={ORIGIN}\nPin-Priority: -1\n\n"
+            f"Package: palim-kiosk palim-kiosk-*\nPin: release o={ORIGIN}\nPin-Priority: 500\n")
+
+
+def unattended_origin(updates: Updates | None) -> str:
+    """The line for unattended-upgrades' Origins-Pattern, empty without updates."""
+    if updates is None:
+        return ""
+    return (f"        // The city's kiosk releases (palim-provision release), ring '{updates.ring}'.\n"
+            f"        \"origin={ORIGIN},codename={updates.ring}\";\n")
+
+
+def read_public_key(base_dir: Path, key_file: str) -> bytes:
+    """The key file's bytes when it holds OpenPGP public keys only (gpg --show-keys reads it); ValueError saying why
+    not. A secret key here would end up on every device: refused, and never printed."""
+    path = base_dir / key_file
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+    with tempfile.TemporaryDirectory(prefix="palim-key-") as home:
+        proc = subprocess.run(["gpg", "--batch", "--homedir", home, "--with-colons", "--show-keys"], input=data,
+                              capture_output=True)
+    records = [line.split(b":")[0] for line in proc.stdout.splitlines()]
+    if proc.returncode != 0 or b"pub" not in records and b"sec" not in records:
+        raise ValueError(f"{path} holds no OpenPGP public key (export the city's release key with gpg --export)")
+    if b"sec" in records:
+        raise ValueError(f"{path} holds a SECRET key: give the public key only (gpg --export, not "
+                         f"--export-secret-keys); the secret key signs releases and never leaves the city's IT")
+    return data
+
+
+def key_problems(doc: Any, base_dir: Path) -> list[Problem]:
+    """Each updates.key_file of the defaults and the homes, checked once: readable, public keys only."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    homes = data.get("homes")
+    levels = [(("defaults",), data.get("defaults"))]
+    levels += [(("homes", key), home) for key, home in homes.items()] if isinstance(homes, dict) else []
+    problems = []
+    for path, level in levels:
+        updates = level.get("updates") if isinstance(level, dict) else None
+        key_file = updates.get("key_file") if isinstance(updates, dict) else None
+        if isinstance(key_file, str):
+            try:
+                read_public_key(base_dir, key_file)
+            except ValueError as exc:
+                problems.append(doc.problem(path + ("updates", "key_file"), str(exc)))
+    return problems
+
+
+def update_files(updates: Updates | None, base_dir: Path) -> list[tuple[str, bytes]]:
+    """The apt files of a device that follows the city's repository: (path, content), all 0644 root."""
+    if updates is None:
+        return []
+    return [(key_path(updates.key_file), read_public_key(base_dir, updates.key_file)),
+            (SOURCE_FILE, apt_source(updates).encode()), (PIN_FILE, apt_pin().encode())]
