@@ -186,8 +186,8 @@ def build(version: str, lock: Path, out: Path, source: Path, wheel: Path | None 
         }), encoding="utf-8")
         # The device's release switch learns of the new version; the kiosk's service is never restarted from here.
         postinst = meta / "DEBIAN" / "postinst"
-        postinst.write_text("#!/bin/sh\nset -e\nif [ \"$1\" = configure ] && [ -x /usr/bin/palim-kiosk-release ]; "
-                            f"then /usr/bin/palim-kiosk-release installed {version} || true; fi\n", encoding="utf-8")
+        postinst.write_text("#!/bin/sh\nset -e\nif [ \"$1\" = configure ] && [ -x /usr/local/sbin/palim-kiosk-release ]; "
+                            f"then /usr/local/sbin/palim-kiosk-release installed {version} || true; fi\n", encoding="utf-8")
         postinst.chmod(0o755)
         meta_deb = _deb(meta, out / f"{META_PACKAGE}_{version}_amd64.deb", epoch)
     return Built(version, release_deb, meta_deb)
