@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 """The release switch: a new kiosk release proves itself, or the device goes back to the one before by itself.
 
 Runs as root from the kiosk unit and the release packages (apply installs this very file as

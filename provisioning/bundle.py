@@ -22,13 +22,22 @@ from kiosk.core.files import write_atomic
 
 from .devicelist import Target
 from .photos import device_photos
-from .steps import Step, device_steps, ssh_steps
+from .steps import APT_ENV, Step, device_steps, ssh_steps
 from .updates import unattended_origin, update_files
 
 KIOSK_USER = "kiosk"
 KIOSK_HOME = "/var/lib/palim-kiosk"
 KIOSK_BIN = "/opt/palim-kiosk/venv/bin/palim-kiosk"
 UNIT = "palim-kiosk.service"
+# A device that follows the city's repository runs the release /opt/palim-kiosk/current points at; the release switch
+# (kiosk/releaseswitch.py, installed here) moves it, on the kiosk's word that the moment is quiet (the marker).
+RELEASE_KIOSK_BIN = "/opt/palim-kiosk/current/bin/palim-kiosk"
+RELEASE_SWITCH = "/usr/local/sbin/palim-kiosk-release"
+RELEASE_HOOKS = (
+    "# A new release waits for a quiet moment: the kiosk leaves the marker below and quits, and the release switch\n"
+    "# runs the new release; every other stop counts against a release on trial (3 failures in 10 minutes: back).\n"
+    f"ExecStopPost=+-/bin/sh -c 'if [ -e /run/palim-kiosk/switch-release ]; then exec {RELEASE_SWITCH} switch; fi; "
+    f"exec {RELEASE_SWITCH} stopped \"$$SERVICE_RESULT\"'\n")
 PAM_NAME = "palim-kiosk"
 SYSUSERS = "/etc/sysusers.d/palim-kiosk.conf"
 TMPFILES = "/etc/tmpfiles.d/palim-kiosk.conf"
@@ -184,7 +193,9 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
     files = [
         BundleFile(str(DEFAULT_CONFIG_PATH), config_text.encode("utf-8"), 0o640, "root", KIOSK_USER, secrets=pin_hash),
         BundleFile(f"/etc/systemd/system/{UNIT}",
-                   _render("palim-kiosk.service", device_id=device.id, kiosk_bin=KIOSK_BIN,
+                   _render("palim-kiosk.service", device_id=device.id,
+                           kiosk_bin=RELEASE_KIOSK_BIN if target.updates else KIOSK_BIN,
+                           release_hooks=RELEASE_HOOKS if target.updates else "",
                            config_path=str(DEFAULT_CONFIG_PATH), user=KIOSK_USER, pam_name=PAM_NAME,
                            cage_options=cage_options(target.rotate), window=window,
                            # HHMM as a number, as `date +%H%M` gives it in the unit's shell (no leading zero)
@@ -211,6 +222,8 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
     # The city's signed kiosk releases, and the switch that lets a release prove itself (kiosk/releaseswitch.py).
     files += [BundleFile(path, content, 0o644) for path, content in update_files(target.updates,
                                                                                   Path(target.list_dir))]
+    if target.updates:
+        files.append(BundleFile(RELEASE_SWITCH, (resources.files("kiosk") / "releaseswitch.py").read_bytes(), 0o755))
     if home.wifi is not None:
         if psk is None:
             raise ValueError(f"the Wi-Fi password for home '{target.home_key}' is needed to render {device.id}")
@@ -232,6 +245,9 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
     if target.admin_ssh_keys is not None:
         files += ssh_files(device.id, target.admin_ssh_keys)
         steps += ssh_steps(bool(target.admin_ssh_keys), offline)
+    if target.updates:  # unattended-upgrades upgrades what is installed: the first release comes from apply
+        steps += (Step("install the kiosk's release from the city's repository (apt)",
+                       (("apt-get", "update", "-q"), ("apt-get", "install", "-y", "-q", "palim-kiosk")), APT_ENV),)
     # The manifest goes last; apply replaces it with one keyed by the device's drift key (Bundle.keyed).
     return Bundle(device.id, tuple(files) + (_manifest_file(Bundle(device.id, tuple(files), steps).manifest()),),
                   steps)

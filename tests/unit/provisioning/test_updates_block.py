@@ -85,3 +85,22 @@ def test_a_wrong_updates_block_is_shown_where_it_is(tmp_path, gpg_keys, updates,
     text = "\n".join(str(p) for p in caught.value.problems)
     assert message in text and f"{path}:3:" in text, text
     assert "PRIVATE KEY" not in text and "-----BEGIN" not in text
+
+
+def test_the_unit_runs_the_current_release_and_tells_the_release_switch(tmp_path, gpg_keys):
+    path = _list(tmp_path, gpg_keys, "{repo: 'https://it.stadt.example/palim-kiosk', key_file: release-key.asc}")
+    bundle = render_bundle(load_file(path).targets[0], "psk12345")
+    files = {f.path: f for f in bundle.files}
+    unit = files["/etc/systemd/system/palim-kiosk.service"].content.decode()
+    assert "/opt/palim-kiosk/current/bin/palim-kiosk --config" in unit
+    assert ("ExecStopPost=+-/bin/sh -c 'if [ -e /run/palim-kiosk/switch-release ]; then exec "
+            "/usr/local/sbin/palim-kiosk-release switch; fi; exec /usr/local/sbin/palim-kiosk-release stopped "
+            "\"$$SERVICE_RESULT\"'") in unit
+    switch = files["/usr/local/sbin/palim-kiosk-release"]
+    # Debian's python3 runs it (the unit and the package's postinst call it by path), never a release's venv.
+    assert switch.mode == 0o755 and switch.content.startswith(b'#!/usr/bin/python3\n"""The release switch')
+    assert any("palim-kiosk" in cmd for step in bundle.steps for cmd in step.commands if "install" in cmd)
+    (tmp_path / "palim-kiosk.service").write_text(unit)
+    result = subprocess.run([need_tool("systemd-analyze", apt="systemd"), "verify",
+                             str(tmp_path / "palim-kiosk.service")], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (0, "")
