@@ -47,6 +47,9 @@ class Health:
     # The server's login token (jwt_file): None when the kiosk has none; its expiry, or None when unreadable.
     token_expiry: datetime | None = None
     token_configured: bool = False
+    # The release this kiosk runs (/opt/palim-kiosk/releases/V), None outside one; the device's rollbacks so far.
+    release: str | None = None
+    rollbacks_total: int = 0
 
     def incident(self, at: datetime, kind: str, detail: str) -> None:
         """Remember an incident (the last ten are kept for the service screen)."""
@@ -89,6 +92,10 @@ class Health:
         metric("up", "gauge", "1 while the kiosk runs.", [(device, 1)])
         metric("info", "gauge", "Version of the kiosk software.", [(_labels(version=__version__, device=self.device or "",
                                                                                home=self.home or ""), 1)])
+        metric("release_info", "gauge", "The release the kiosk runs (its version outside the city's releases).",
+               [(_labels(version=self.release or __version__, device=self.device or "", home=self.home or ""), 1)])
+        metric("rollbacks_total", "counter", "Releases this device went back from by itself.",
+               [(device, self.rollbacks_total)])
         metric("calls_total", "counter", "Calls since the kiosk started.", [(device, self.calls_total)])
         metric("call_seconds_total", "counter", "Seconds in calls since the kiosk started.",
                [(device, round(self.call_seconds_total, 1))])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from kiosk.callflow import CallFlow, Timing
 from kiosk.config import KioskConfig, config_file_bytes
 from kiosk.controllers.calls import CallController
 from kiosk.controllers.configwatch import ConfigWatch
+from kiosk.controllers.release import ReleaseWatch, leave_switch_marker
 from kiosk.controllers.family import FamilyController
 from kiosk.controllers.health import HealthController, leave_reboot_marker
 from kiosk.controllers.night import NightController
@@ -49,7 +51,7 @@ class Kiosk(QObject):
         # Before any screen reads a text; without a usable config, the language its file names (or German).
         texts.use(config.language if config is not None else language or "de")
         self.config = config
-        self.calls = self.family = self.health = self.staff = self.speaker = self.night = None
+        self.calls = self.family = self.health = self.staff = self.speaker = self.night = self.release = None
         # `loaded`: the file's bytes as read just before the config was made from them (the app), so that a change
         # while the kiosk starts is seen; without them (tests), the bytes as they are now.
         self.config_watch = ConfigWatch(config_path, loaded if loaded is not None else config_file_bytes(config_path),
@@ -94,6 +96,13 @@ class Kiosk(QObject):
         window.screen_changed.connect(self.speaker.screen_changed)
         self.night = NightController(config.night, window, lambda: calls.idle, parent=self)
         health.restart_due.connect(self._restart)
+        # A newer release of the city's repository waits: switch at the next quiet moment (kiosk/releaseswitch.py).
+        self.release = ReleaseWatch(lambda: self.idle, parent=self)
+        health.figures.release, health.figures.rollbacks_total = self.release.release, self.release.rollbacks_total
+        health.write_metrics()
+        self.release.incident.connect(health.incident)
+        self.release.switch_due.connect(self._switch_release)
+        window.screen_changed.connect(self.release.retry)
         health.reboot_due.connect(self._reboot)
         staff.reload_requested.connect(self.reload_requested)
         staff.quit_requested.connect(self.quit_requested)
@@ -114,6 +123,11 @@ class Kiosk(QObject):
 
     def _restart(self) -> None:
         self.quit_requested.emit(0)  # systemd starts the kiosk again: the nightly fresh start
+
+    def _switch_release(self) -> None:
+        # The unit's ExecStopPost runs the release switch on the marker; without it this is a plain restart.
+        leave_switch_marker(os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0])
+        self.quit_requested.emit(0)
 
     def _reboot(self) -> None:
         # The unit's ExecStopPost reboots on the marker (if an update still asks and the clock is in the window);
@@ -138,4 +152,5 @@ class Kiosk(QObject):
             self.staff.shutdown()
             self.speaker.shutdown()
             self.night.shutdown()
+            self.release.shutdown()
             self.calls.shutdown()

@@ -11,6 +11,7 @@ from pathlib import Path
 from PyQt6.QtCore import QObject, QPointF, QTimer, pyqtSignal
 
 from kiosk import __version__, texts
+from kiosk.releaseswitch import running_release
 from kiosk.config import KioskConfig
 from kiosk.screen import STAFF_SCREENS, Screen
 from kiosk.servertoken import days_left, read_token, token_expiry
@@ -122,7 +123,8 @@ class StaffController(QObject):
     def open_service(self) -> None:
         """The service screen: version, config, server, room, incidents, and whether the server answers."""
         service, config = self.window.service, self.config
-        service.set_value(texts.SERVICE_VERSION, __version__)
+        release = running_release()  # a device that follows the city's releases shows the release it runs
+        service.set_value(texts.SERVICE_VERSION, __version__ if release is None else f"{release} (kiosk {__version__})")
         service.set_value(texts.SERVICE_CONFIG, str(self.config_path))
         service.set_value(texts.SERVICE_SERVER, config.server)
         service.set_value(texts.SERVICE_ROOM, config.room)
