@@ -48,6 +48,10 @@ NOT_RUN = [
     ("README.md", "sudo ./scripts/test tests/system -v",
      "runs a part of the test suite this test belongs to (root, minutes; ./scripts/test runs tests/system in CI)"),
     ("README.md", './scripts/test -m "not system and not vm"', "runs the test suite this test belongs to"),
+    ("README.md", "palim-provision release --version 1.4 --lock kiosk.lock --key-file city-release.key --out palim-repo",
+     "downloads the Qt wheels (about 200 MB) from PyPI and packs them, minutes; "
+     "tests/unit/provisioning/test_release.py builds and publishes the same way"),
+    ("README.md", "sudo palim-kiosk-release status", "on a device, as root"),
     ("README.md", "EBH_WIFI_PSK=… ansible-playbook -i inventory.yml provisioning/ansible/site.yml --check --diff",
      "real devices over SSH (tests/vm runs this playbook against the installed VM, --limit ebh-01)"),
     ("README.md", "EBH_WIFI_PSK=… ansible-playbook -i inventory.yml provisioning/ansible/site.yml --diff",
