@@ -19,8 +19,14 @@ from kiosk.core.yamlpos import Problem
 KEYRING_DIR = "/etc/apt/keyrings"
 SOURCE_FILE = "/etc/apt/sources.list.d/palim-kiosk.list"
 PIN_FILE = "/etc/apt/preferences.d/palim-kiosk"
+# A release the device went to is no longer a dependency of palim-kiosk, so apt (unattended-upgrades'
+# Remove-Unused-Dependencies) would remove the one a rollback needs: never autoremoved, as Debian keeps its kernels
+# (/etc/apt/apt.conf.d/01autoremove); the release switch removes what is beyond the last two.
+KEEP_FILE = "/etc/apt/apt.conf.d/52palim-kiosk-releases"
+KEEP = ("// Rendered by palim-provision: the kiosk's releases stay until the release switch removes them (keep two).\n"
+        "APT::NeverAutoRemove { \"^palim-kiosk-[0-9.]+$\"; };\n")
 ORIGIN = "Palim"  # the repository's Origin: (provisioning/release.py writes it)
-_REPO = re.compile(r"https://[!-~]+|http://(?:127\.0\.0\.1|localhost)(?::[0-9]+)?/[!-~]*|file:/[!-~]+")
+_REPO = re.compile(r"https://[!-~]+|http://(?:127\.0\.0\.1|localhost)(?::[0-9]+)?(?:/[!-~]*)?|file:/[!-~]+")
 
 
 class Updates(Strict):
@@ -110,4 +116,4 @@ def update_files(updates: Updates | None, base_dir: Path) -> list[tuple[str, byt
     if updates is None:
         return []
     return [(key_path(updates.key_file), read_public_key(base_dir, updates.key_file)),
-            (SOURCE_FILE, apt_source(updates).encode()), (PIN_FILE, apt_pin().encode())]
+            (SOURCE_FILE, apt_source(updates).encode()), (PIN_FILE, apt_pin().encode()), (KEEP_FILE, KEEP.encode())]
