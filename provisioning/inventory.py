@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from .devicelist import Loaded, Target, load_text
+from .updates import armored, read_public_key
 
 # The environment variable the one-device list names; the Ansible role fills it from palim_wifi_psk.
 HOST_PSK_ENV = "PALIM_WIFI_PSK"
@@ -154,6 +155,12 @@ def extract_device(loaded: Loaded, device_id: str) -> str:
             # The host gets its token minted already, never the app secret (nor where it is kept).
             token = {k: v for k, v in level["jitsi_token"].items() if k not in ("secret_env", "secret_file")}
             level["jitsi_token"] = {**token, "token_env": HOST_TOKEN_ENV}
+    for level in (out.get("defaults"), home):
+        updates = level.get("updates") if isinstance(level, dict) else None
+        if isinstance(updates, dict) and isinstance(updates.get("key_file"), str):
+            # The host gets the list without the files next to it: the city's public release key goes inline.
+            key = armored(read_public_key(Path(loaded.file).parent, updates["key_file"]))
+            level["updates"] = {**{k: v for k, v in updates.items() if k != "key_file"}, "public_key": key}
     brand = target.config.brand.id
     if isinstance(data.get("brands"), dict) and brand in data["brands"]:
         out["brands"] = {brand: copy.deepcopy(data["brands"][brand])}  # only this device's brand

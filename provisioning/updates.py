@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from kiosk.core.fields import Strict
 from kiosk.core.yamlpos import Problem
@@ -35,8 +35,17 @@ class Updates(Strict):
     ring ran it long enough (palim-provision release --promote)."""
 
     repo: str
-    key_file: str
+    key_file: str | None = None
+    # The same key as armored text: what `palim-provision extract` gives a host of the Ansible role, which gets the
+    # list without the files next to it.
+    public_key: str | None = None
     ring: Literal["first", "all"] = "all"
+
+    @model_validator(mode="after")
+    def _one_key(self) -> "Updates":
+        if (self.key_file is None) == (self.public_key is None):
+            raise ValueError("needs key_file: the city's public release key (gpg --export), a file next to the list")
+        return self
 
     @field_validator("repo")
     @classmethod
@@ -47,14 +56,15 @@ class Updates(Strict):
         return value.rstrip("/")
 
 
-def key_path(key_file: str) -> str:
+def key_path(updates: Updates) -> str:
     """The key's path on the device; its type (.asc armored, else binary) as apt tells them apart."""
-    return f"{KEYRING_DIR}/palim-kiosk.{'asc' if key_file.endswith('.asc') else 'gpg'}"
+    armored = updates.public_key is not None or updates.key_file.endswith(".asc")
+    return f"{KEYRING_DIR}/palim-kiosk.{'asc' if armored else 'gpg'}"
 
 
 def apt_source(updates: Updates) -> str:
     return (f"# The city's kiosk releases (ring '{updates.ring}'), rendered by palim-provision: edit the device "
-            f"list's updates:, not this file.\ndeb [signed-by={key_path(updates.key_file)}] {updates.repo} "
+            f"list's updates:, not this file.\ndeb [signed-by={key_path(updates)}] {updates.repo} "
             f"{updates.ring} main\n")
 
 
@@ -73,12 +83,12 @@ def unattended_origin(updates: Updates | None) -> str:
             f"        \"origin={ORIGIN},codename={updates.ring}\";\n")
 
 
-def read_public_key(base_dir: Path, key_file: str) -> bytes:
-    """The key file's bytes when it holds OpenPGP public keys only (gpg --show-keys reads it); ValueError saying why
-    not. A secret key here would end up on every device: refused, and never printed."""
-    path = base_dir / key_file
+def read_public_key(base_dir: Path, key_file: str | None, text: str | None = None) -> bytes:
+    """The key's bytes (the file's, or `text`) when they hold OpenPGP public keys only (gpg --show-keys reads them);
+    ValueError saying why not. A secret key here would end up on every device: refused, and never printed."""
+    path = base_dir / key_file if key_file is not None else Path("public_key")
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if text is None else text.encode("utf-8")
     except OSError as exc:
         raise ValueError(f"cannot read {path}: {exc.strerror}") from None
     with tempfile.TemporaryDirectory(prefix="palim-key-") as home:
@@ -102,12 +112,13 @@ def key_problems(doc: Any, base_dir: Path) -> list[Problem]:
     problems = []
     for path, level in levels:
         updates = level.get("updates") if isinstance(level, dict) else None
-        key_file = updates.get("key_file") if isinstance(updates, dict) else None
-        if isinstance(key_file, str):
-            try:
-                read_public_key(base_dir, key_file)
-            except ValueError as exc:
-                problems.append(doc.problem(path + ("updates", "key_file"), str(exc)))
+        for field in ("key_file", "public_key"):
+            value = updates.get(field) if isinstance(updates, dict) else None
+            if isinstance(value, str):
+                try:
+                    read_public_key(base_dir, *((value, None) if field == "key_file" else (None, value)))
+                except ValueError as exc:
+                    problems.append(doc.problem(path + ("updates", field), str(exc)))
     return problems
 
 
@@ -115,5 +126,16 @@ def update_files(updates: Updates | None, base_dir: Path) -> list[tuple[str, byt
     """The apt files of a device that follows the city's repository: (path, content), all 0644 root."""
     if updates is None:
         return []
-    return [(key_path(updates.key_file), read_public_key(base_dir, updates.key_file)),
+    return [(key_path(updates), read_public_key(base_dir, updates.key_file, updates.public_key)),
             (SOURCE_FILE, apt_source(updates).encode()), (PIN_FILE, apt_pin().encode()), (KEEP_FILE, KEEP.encode())]
+
+
+def armored(data: bytes) -> str:
+    """The public key as armored text (a binary export is armored by gpg), for a device list's public_key."""
+    if data.lstrip().startswith(b"-----BEGIN PGP PUBLIC KEY BLOCK-----"):
+        return data.decode("ascii")
+    with tempfile.TemporaryDirectory(prefix="palim-key-") as home:
+        subprocess.run(["gpg", "--batch", "--quiet", "--homedir", home, "--import"], input=data, capture_output=True,
+                       check=True)
+        return subprocess.run(["gpg", "--batch", "--homedir", home, "--armor", "--export"], capture_output=True,
+                              check=True).stdout.decode("ascii")

@@ -104,3 +104,20 @@ def test_the_unit_runs_the_current_release_and_tells_the_release_switch(tmp_path
     result = subprocess.run([need_tool("systemd-analyze", apt="systemd"), "verify",
                              str(tmp_path / "palim-kiosk.service")], capture_output=True, text=True)
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_the_ansible_host_gets_the_key_inline_and_the_same_files(tmp_path, gpg_keys):
+    from provisioning.devicelist import load_text
+    from provisioning.inventory import extract_device
+
+    path = _list(tmp_path, gpg_keys, "{repo: 'https://it.stadt.example/palim-kiosk', key_file: release-key.asc}")
+    loaded = load_file(path)
+    text = extract_device(loaded, "ebh-01")
+    assert "key_file" not in text and "BEGIN PGP PUBLIC KEY BLOCK" in text and "PRIVATE" not in text
+    elsewhere = tmp_path / "host"
+    elsewhere.mkdir()  # the host has the list only, not the files beside it
+    host = load_text(text, str(elsewhere / "devices.yaml")).targets[0]
+    mine = {f.path: f.content for f in render_bundle(loaded.targets[0], "psk12345").files}
+    theirs = {f.path: f.content for f in render_bundle(host, "psk12345").files}
+    for name in ("/etc/apt/keyrings/palim-kiosk.asc", SOURCE_FILE, PIN_FILE):
+        assert theirs[name] == mine[name], name
