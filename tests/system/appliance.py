@@ -6,6 +6,7 @@ Only the host's root user can do this (debootstrap, overlay mounts, namespaces).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -118,6 +119,29 @@ class Run:
 
     def path(self, device_path: str) -> Path:
         return self.root / device_path.lstrip("/")
+
+
+@contextlib.contextmanager
+def root_run(kind: str, label: str):
+    """An overlay run over the cached base in WORK/<kind>-<time>, torn down afterwards, its phases reported under
+    `label`; yields the run and whether the base was cached."""
+    started = time.monotonic()
+    WORK.mkdir(parents=True, exist_ok=True)
+    run_dir = WORK / time.strftime(f"{kind}-%Y%m%dT%H%M%S")
+    run_dir.mkdir()
+    log = Log(run_dir / "steps.log")
+    REPORT.append(f"{label}: log of every step: {log.path}")
+    run = None
+    try:
+        with log.phase("base"):
+            base, cached = ensure_base(log)
+        run = new_run(base, log)
+        yield run, cached
+    finally:
+        if run is not None:
+            teardown(run)
+        phases = ", ".join(f"{name} {seconds} s" for name, seconds in log.phases.items())
+        REPORT.append(f"{label}: phases {phases}; total {time.monotonic() - started:.0f} s")
 
 
 def new_run(base: Path, log: Log) -> Run:

@@ -170,77 +170,66 @@ def _build_mirror(log: Log, root: Path, folder: Path, arch: str) -> dict[str, st
 def test_unattended_upgrades_picks_the_security_update_with_the_devices_apt_config():
     problem = _host_problem()
     need(problem is None, f"security update test not possible on this host: {problem}")
-    started = time.monotonic()
-    ap.WORK.mkdir(parents=True, exist_ok=True)
-    run_dir = ap.WORK / time.strftime("updates-%Y%m%dT%H%M%S")
-    run_dir.mkdir()
-    log = Log(run_dir / "steps.log")
-    ap.REPORT.append(f"security updates: log of every step: {log.path}")
-    run = mirror = None
-    try:
-        with log.phase("base"):
-            base, cached = ap.ensure_base(log)
-        run = ap.new_run(base, log)
-        # What apply writes on a device (files only: its steps need a running device and are skipped here).
-        target = load_text(DEVICE_LIST, "devices.yaml").targets[0]
-        sources = run.path(SOURCES_LIST)
-        before = sources.read_text()  # debootstrap's one line
-        report = apply_bundle(render_bundle(target, None), run.root)
-        assert {"/etc/apt/apt.conf.d/52palim-unattended-upgrades", "/etc/apt/apt.conf.d/20auto-upgrades"} <= \
-            set(report.written)
-        device_sources = sources.read_text()
-        assert device_sources == debian_sources()
-        if before != device_sources:  # replaced, the old one kept in apply's backup folder
-            assert SOURCES_LIST in report.written and SOURCES_LIST in report.backups
-        arch = in_root(log, run.root, ["dpkg", "--print-architecture"]).stdout.strip()
-        with log.phase("mirror"):
-            folder = run_dir / "mirror" / "www"
-            folder.mkdir(parents=True)
-            versions = _build_mirror(log, run.root, folder, arch)
-            mirror = Mirror(folder)
-        # The device's lines, only pointed at the loopback mirror; backports beside them, from this test only.
-        for host, count in ((DEBIAN_MIRROR, 2), (DEBIAN_SECURITY, 1)):
-            assert device_sources.count(f"deb {host} ") == count, device_sources
-        loopback = (device_sources.replace(f"deb {DEBIAN_MIRROR} ", f"deb [trusted=yes] {mirror.url}/debian ")
-                    .replace(f"deb {DEBIAN_SECURITY} ", f"deb [trusted=yes] {mirror.url}/debian-security "))
-        sources.write_text(loopback)
-        run.path("/etc/apt/sources.list.d/palim-test-backports.list").write_text(
-            f"deb [trusted=yes] {mirror.url}/debian bookworm-backports main\n")
-        with log.phase("apt-get update"):
-            in_root(log, run.root, ["apt-get", "update"], timeout=300)
-        with log.phase("unattended-upgrade --dry-run"):
-            result = in_root(log, run.root, ["unattended-upgrade", "--dry-run", "-d"], timeout=600)
-        output = result.stdout + result.stderr
-        allowed = re.search(r"^Allowed origins are: (.*)$", output, re.M)
-        assert allowed, output[-3000:]
-        assert allowed[1].split(", ") == ["origin=Debian,codename=bookworm-security,label=Debian-Security",
-                                          "origin=Debian,codename=bookworm-updates,label=Debian",
-                                          "origin=Debian,codename=bookworm,label=Debian"]
-        upgraded = re.search(r"^Packages that will be upgraded: (.*)$", output, re.M)
-        assert upgraded, output[-3000:]
-        picked = set(upgraded[1].split())
-        assert picked == {package for _, _, package, chosen in SUITES.values() if chosen}, output[-3000:]
-        assert "fonts-dejavu-core" in picked and "media-types" not in picked
-        assert re.search(r"^Marking not allowed .*o=Debian Backports,l=Debian Backports", output, re.M), output[-3000:]
-        assert re.search(r"^Checking: fonts-dejavu-core \(\[<Origin component:'main' archive:'stable-security' "
-                         r"origin:'Debian' label:'Debian-Security' site:'127\.0\.0\.1' isTrusted:True>\]\)$",
-                         output, re.M), output[-3000:]
-        # It fetched what it picked, from the loopback mirror, and nothing from backports.
-        fetched = [unquote(r) for r in mirror.requests if r.startswith("GET ") and ".deb" in r]
-        assert any(f"/debian-security/pool/main/f/fonts-dejavu-core/fonts-dejavu-core_{versions['fonts-dejavu-core']}"
-                   in r for r in fetched), mirror.requests
-        assert not [r for r in fetched if "media-types" in r], fetched
-        # A dry run installs nothing; and unattended-upgrades would never reboot by itself.
-        assert in_root(log, run.root, ["dpkg-query", "-W", "-f=${Version}", "fonts-dejavu-core"]).stdout.strip() \
-            != versions["fonts-dejavu-core"]
-        dump = in_root(log, run.root, ["apt-config", "dump", "Unattended-Upgrade::Automatic-Reboot"]).stdout
-        assert dump.strip() == 'Unattended-Upgrade::Automatic-Reboot "false";'
-        ap.REPORT.append(f"security updates: unattended-upgrade --dry-run picked {', '.join(sorted(picked))} "
-                         f"(not media-types from backports); base {'cached' if cached else 'built now'}")
-    finally:
-        if mirror is not None:
-            mirror.stop()
-        if run is not None:
-            ap.teardown(run)
-        phases = ", ".join(f"{name} {seconds} s" for name, seconds in log.phases.items())
-        ap.REPORT.append(f"security updates: phases {phases}; total {time.monotonic() - started:.0f} s")
+    with ap.root_run("updates", "security updates") as (run, cached):
+        mirror = None
+        try:
+            log, run_dir = run.log, run.dir
+            # What apply writes on a device (files only: its steps need a running device and are skipped here).
+            target = load_text(DEVICE_LIST, "devices.yaml").targets[0]
+            sources = run.path(SOURCES_LIST)
+            before = sources.read_text()  # debootstrap's one line
+            report = apply_bundle(render_bundle(target, None), run.root)
+            assert {"/etc/apt/apt.conf.d/52palim-unattended-upgrades", "/etc/apt/apt.conf.d/20auto-upgrades"} <= \
+                set(report.written)
+            device_sources = sources.read_text()
+            assert device_sources == debian_sources()
+            if before != device_sources:  # replaced, the old one kept in apply's backup folder
+                assert SOURCES_LIST in report.written and SOURCES_LIST in report.backups
+            arch = in_root(log, run.root, ["dpkg", "--print-architecture"]).stdout.strip()
+            with log.phase("mirror"):
+                folder = run_dir / "mirror" / "www"
+                folder.mkdir(parents=True)
+                versions = _build_mirror(log, run.root, folder, arch)
+                mirror = Mirror(folder)
+            # The device's lines, only pointed at the loopback mirror; backports beside them, from this test only.
+            for host, count in ((DEBIAN_MIRROR, 2), (DEBIAN_SECURITY, 1)):
+                assert device_sources.count(f"deb {host} ") == count, device_sources
+            loopback = (device_sources.replace(f"deb {DEBIAN_MIRROR} ", f"deb [trusted=yes] {mirror.url}/debian ")
+                        .replace(f"deb {DEBIAN_SECURITY} ", f"deb [trusted=yes] {mirror.url}/debian-security "))
+            sources.write_text(loopback)
+            run.path("/etc/apt/sources.list.d/palim-test-backports.list").write_text(
+                f"deb [trusted=yes] {mirror.url}/debian bookworm-backports main\n")
+            with log.phase("apt-get update"):
+                in_root(log, run.root, ["apt-get", "update"], timeout=300)
+            with log.phase("unattended-upgrade --dry-run"):
+                result = in_root(log, run.root, ["unattended-upgrade", "--dry-run", "-d"], timeout=600)
+            output = result.stdout + result.stderr
+            allowed = re.search(r"^Allowed origins are: (.*)$", output, re.M)
+            assert allowed, output[-3000:]
+            assert allowed[1].split(", ") == ["origin=Debian,codename=bookworm-security,label=Debian-Security",
+                                              "origin=Debian,codename=bookworm-updates,label=Debian",
+                                              "origin=Debian,codename=bookworm,label=Debian"]
+            upgraded = re.search(r"^Packages that will be upgraded: (.*)$", output, re.M)
+            assert upgraded, output[-3000:]
+            picked = set(upgraded[1].split())
+            assert picked == {package for _, _, package, chosen in SUITES.values() if chosen}, output[-3000:]
+            assert "fonts-dejavu-core" in picked and "media-types" not in picked
+            assert re.search(r"^Marking not allowed .*o=Debian Backports,l=Debian Backports", output, re.M), output[-3000:]
+            assert re.search(r"^Checking: fonts-dejavu-core \(\[<Origin component:'main' archive:'stable-security' "
+                             r"origin:'Debian' label:'Debian-Security' site:'127\.0\.0\.1' isTrusted:True>\]\)$",
+                             output, re.M), output[-3000:]
+            # It fetched what it picked, from the loopback mirror, and nothing from backports.
+            fetched = [unquote(r) for r in mirror.requests if r.startswith("GET ") and ".deb" in r]
+            assert any(f"/debian-security/pool/main/f/fonts-dejavu-core/fonts-dejavu-core_{versions['fonts-dejavu-core']}"
+                       in r for r in fetched), mirror.requests
+            assert not [r for r in fetched if "media-types" in r], fetched
+            # A dry run installs nothing; and unattended-upgrades would never reboot by itself.
+            assert in_root(log, run.root, ["dpkg-query", "-W", "-f=${Version}", "fonts-dejavu-core"]).stdout.strip() \
+                != versions["fonts-dejavu-core"]
+            dump = in_root(log, run.root, ["apt-config", "dump", "Unattended-Upgrade::Automatic-Reboot"]).stdout
+            assert dump.strip() == 'Unattended-Upgrade::Automatic-Reboot "false";'
+            ap.REPORT.append(f"security updates: unattended-upgrade --dry-run picked {', '.join(sorted(picked))} "
+                             f"(not media-types from backports); base {'cached' if cached else 'built now'}")
+        finally:
+            if mirror is not None:
+                mirror.stop()
