@@ -235,3 +235,13 @@ def test_a_server_check_still_running_at_shutdown_is_dropped_unseen(qtbot, tmp_p
     qtbot.wait(500)  # a refused check that still reported now would write into the deleted screen (a crash)
     controller.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+
+
+def test_the_service_screen_names_the_release_the_device_runs(rig, monkeypatch):
+    import kiosk.controllers.staff as staff_module
+
+    monkeypatch.setattr(staff_module, "running_release", lambda: "2")  # as from /opt/palim-kiosk/releases/2
+    rig.corner_taps(5)
+    rig.enter(STAFF_PIN)
+    values = {key: label.text() for key, label in rig.window.service.values.items()}
+    assert values[texts.SERVICE_VERSION] == f"2 (kiosk {__version__})"
