@@ -114,7 +114,7 @@ def test_one_failing_channel_does_not_stop_the_others(receivers, closed_port, tm
     )
     with caplog.at_level(logging.INFO, logger="kiosk.notify"):
         results = deliver(contacts, None, ITEM, delays=(0.0, 0.0), sleep=Sleeps())
-    assert results == [Delivery("Anna", "ntfy", False, "attempt 2: ConnectionError"),
+    assert results == [Delivery("Anna", "ntfy", False, "attempt 2: no connection (Connection refused)"),
                        Delivery("Anna", "webhook", True, "attempt 1"),
                        Delivery("Bernd", "email", False, "attempt 2: no smtp relay configured"),
                        Delivery("Clara", "webhook", True, "attempt 1")]
