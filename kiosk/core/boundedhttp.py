@@ -252,7 +252,7 @@ def fetch(url: str, *, method: str = "GET", body: bytes | None = None, headers: 
             connection.request(method, path, body=body, headers=sent)
             response = connection.getresponse()
             if watchdog.fired:  # the headers were cut off by the deadline: nothing of them counts
-                raise FetchError(f"no complete answer within {deadline_s:g} s")
+                raise FetchError(f"no complete answer within {deadline_s:.3g} s")
             response.fp.lift()
             status = response.status
             kind = _media_type(response.getheader("Content-Type"))
@@ -262,16 +262,18 @@ def fetch(url: str, *, method: str = "GET", body: bytes | None = None, headers: 
             answer_headers = {name.lower(): value[:1000] for name, value in response.getheaders()}
         except (http.client.HTTPException, OSError, ValueError, zlib.error) as exc:
             if watchdog.fired:
-                raise FetchError(f"no complete answer within {deadline_s:g} s") from None
+                raise FetchError(f"no complete answer within {deadline_s:.3g} s") from None
             if isinstance(exc, zlib.error):
                 raise FetchError("an answer that does not unpack") from None
             if isinstance(exc, ssl.SSLError):
                 raise FetchError(f"no TLS connection ({exc.reason or type(exc).__name__})") from None
             if isinstance(exc, OSError):
                 raise FetchError(f"no connection ({exc.strerror or type(exc).__name__})") from None
-            raise FetchError(f"no usable HTTP answer ({type(exc).__name__})") from None
+            # http.client's own limits (more than 100 headers) say so in their message; the others are named
+            detail = str(exc)[:60] if type(exc) is http.client.HTTPException else type(exc).__name__
+            raise FetchError(f"no usable HTTP answer ({detail})") from None
         if watchdog.fired:
-            raise FetchError(f"no complete answer within {deadline_s:g} s")
+            raise FetchError(f"no complete answer within {deadline_s:.3g} s")
         return Answer(status, kind, data, answer_headers)
     finally:
         watchdog.cancel()
