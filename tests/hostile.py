@@ -109,7 +109,13 @@ class HostileServer(ThreadingHTTPServer):
                 self._send(200, bomb("deflate"), Content_Encoding="deflate")
 
             def _big_plain(self):
-                self._send(200, b" " * (50 << 20))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(50 << 20))
+                self.end_headers()
+                chunk = b" " * (1 << 20)  # sent in steps: the server's own memory must not count as the client's
+                for _ in range(50):
+                    self.wfile.write(chunk)
 
             def _big_chunked(self):
                 self.send_response(200)
