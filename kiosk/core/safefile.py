@@ -1,0 +1,88 @@
+"""Reading a file that someone else may have put there: looked at on the open file before a byte is read.
+
+The kiosk config, the login token, secrets files, photos and usage logs are read through `read_limited`: opened
+without blocking (a FIFO without a writer would hang the reader) and, where asked, without following a symlink as
+the last part of the path; then fstat on the open file (no race with a rename in between) must show a regular file
+of at most the stated size, and no more than that size is ever read (a file that grows meanwhile is refused too).
+A device like /dev/zero, a FIFO, a folder or a sparse 30 GB file is refused at once, with a sentence saying why.
+No Qt.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+
+class FileRefused(ValueError):
+    """The file is not one to read: the message starts with the path and says why (English, for logs and admins)."""
+
+
+def _size(limit: int) -> str:
+    if limit >= 1 << 20 and limit % (1 << 20) == 0:
+        return f"{limit >> 20} MiB"
+    if limit >= 1 << 10 and limit % (1 << 10) == 0:
+        return f"{limit >> 10} KiB"
+    return f"{limit} bytes"
+
+
+def read_limited(path: str | os.PathLike, max_bytes: int, *, follow_symlinks: bool = True) -> bytes:
+    """The whole content of a regular file of at most max_bytes; FileRefused saying why it is not one, OSError as it
+    comes for a file that is missing or not allowed."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+    if not follow_symlinks:
+        flags |= os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags)
+    except IsADirectoryError:
+        raise FileRefused(f"{path} is a folder, not a file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_symlinks:
+            raise FileRefused(f"{path} is a symbolic link, not the file itself") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise FileRefused(f"{path} is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused(f"{path} is not a regular file (a device, pipe or socket)")
+        if info.st_size > max_bytes:
+            raise FileRefused(f"{path} is larger than {_size(max_bytes)}")
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, min(max_bytes + 1 - total, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                raise FileRefused(f"{path} is larger than {_size(max_bytes)}")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def regular_file_problem(path: Path, max_bytes: int) -> str | None:
+    """Why this path is no regular file of at most max_bytes (as read_limited would refuse it); None when it is.
+    For readers that hand the path to a library (Qt's image reader): the check is made on the open file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except IsADirectoryError:
+        return f"{path} is a folder, not a file"
+    except FileNotFoundError:
+        return f"{path} does not exist"
+    except OSError as exc:
+        return f"{path} cannot be read: {exc.strerror or exc}"
+    try:
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if stat.S_ISDIR(info.st_mode):
+        return f"{path} is a folder, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{path} is not a regular file (a device, pipe or socket)"
+    if info.st_size > max_bytes:
+        return f"{path} is larger than {_size(max_bytes)}"
+    return None
