@@ -14,6 +14,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 
 class FileRefused(ValueError):
@@ -28,9 +29,10 @@ def _size(limit: int) -> str:
     return f"{limit} bytes"
 
 
-def read_limited(path: str | os.PathLike, max_bytes: int, *, follow_symlinks: bool = True) -> bytes:
-    """The whole content of a regular file of at most max_bytes; FileRefused saying why it is not one, OSError as it
-    comes for a file that is missing or not allowed."""
+def open_regular(path: str | os.PathLike, max_bytes: int, *, follow_symlinks: bool = True) -> BinaryIO:
+    """The file opened for reading once it is a regular file of at most max_bytes (the checks in this module's
+    docstring); FileRefused saying why it is not one, OSError as it comes for a missing or forbidden file. For
+    readers that stream (usage logs): the size is the file's on disk, what they unpack they bound themselves."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
     if not follow_symlinks:
         flags |= os.O_NOFOLLOW
@@ -50,18 +52,22 @@ def read_limited(path: str | os.PathLike, max_bytes: int, *, follow_symlinks: bo
             raise FileRefused(f"{path} is not a regular file (a device, pipe or socket)")
         if info.st_size > max_bytes:
             raise FileRefused(f"{path} is larger than {_size(max_bytes)}")
-        chunks, total = [], 0
-        while True:
-            chunk = os.read(fd, min(max_bytes + 1 - total, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > max_bytes:
-                raise FileRefused(f"{path} is larger than {_size(max_bytes)}")
-        return b"".join(chunks)
-    finally:
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
         os.close(fd)
+        raise
+
+
+def read_limited(path: str | os.PathLike, max_bytes: int, *, follow_symlinks: bool = True) -> bytes:
+    """The whole content of a regular file of at most max_bytes; FileRefused saying why it is not one, OSError as it
+    comes for a file that is missing or not allowed. Never more than max_bytes + 1 are read (a file that grows
+    after the look is refused too)."""
+    with open_regular(path, max_bytes, follow_symlinks=follow_symlinks) as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FileRefused(f"{path} is larger than {_size(max_bytes)}")
+    return data
 
 
 def regular_file_problem(path: Path, max_bytes: int) -> str | None:
