@@ -48,7 +48,10 @@ KINDS = {
     "bad_gzip": "200 json, gzip that is no gzip",
     "garbage": "no HTTP at all",
     "deep_json": "200 json nested 100 000 deep",
+    "rich_type": "200 with a Content-Type that is Qt rich text (an <img> of a local file)",
 }
+
+RICH_TYPE = "<img src='file:///etc/hostname'><b>fett</b>"
 
 
 class HostileServer(ThreadingHTTPServer):
@@ -163,6 +166,9 @@ class HostileServer(ThreadingHTTPServer):
 
             def _garbage(self):
                 self.wfile.write(b"\x00\x01SSH-2.0-OpenSSH\r\n" * 10)
+
+            def _rich_type(self):
+                self._send(200, b"{}", RICH_TYPE)
 
             def _deep_json(self):
                 self._send(200, b"[" * 100_000 + b"]" * 100_000)
