@@ -58,7 +58,7 @@ class HostileServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, *plan: str):
+    def __init__(self, *plan: str, tls=None):
         self.plan = list(plan or ("ok",))
         self.hits = 0
         self.redirect_hits = 0
@@ -177,6 +177,9 @@ class HostileServer(ThreadingHTTPServer):
                 pass
 
         super().__init__(("127.0.0.1", 0), Handler)
+        if tls is not None:  # an ssl.SSLContext for the server side: https, as a Jitsi server is asked
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+        self.tls = tls is not None
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
         self.thread.start()
 
@@ -184,7 +187,7 @@ class HostileServer(ThreadingHTTPServer):
         pass  # a client that gave up closes the connection: that is what these tests want
 
     def url(self, path: str = "/room-size") -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.server_address[1]}{path}"
 
     def stop(self) -> None:
         self._stop.set()

@@ -68,27 +68,3 @@ def read_limited(path: str | os.PathLike, max_bytes: int, *, follow_symlinks: bo
     if len(data) > max_bytes:
         raise FileRefused(f"{path} is larger than {_size(max_bytes)}")
     return data
-
-
-def regular_file_problem(path: Path, max_bytes: int) -> str | None:
-    """Why this path is no regular file of at most max_bytes (as read_limited would refuse it); None when it is.
-    For readers that hand the path to a library (Qt's image reader): the check is made on the open file."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
-    except IsADirectoryError:
-        return f"{path} is a folder, not a file"
-    except FileNotFoundError:
-        return f"{path} does not exist"
-    except OSError as exc:
-        return f"{path} cannot be read: {exc.strerror or exc}"
-    try:
-        info = os.fstat(fd)
-    finally:
-        os.close(fd)
-    if stat.S_ISDIR(info.st_mode):
-        return f"{path} is a folder, not a file"
-    if not stat.S_ISREG(info.st_mode):
-        return f"{path} is not a regular file (a device, pipe or socket)"
-    if info.st_size > max_bytes:
-        return f"{path} is larger than {_size(max_bytes)}"
-    return None
