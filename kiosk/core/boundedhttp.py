@@ -220,7 +220,7 @@ def fetch(url: str, *, method: str = "GET", body: bytes | None = None, headers: 
     """Ask URL once within the limits; FetchError for every way it fails (its message says how, in English).
 
     pins: SHA-256 (hex) of leaf certificates, one of which the server must show (https only); none: the device's CA
-    store. accept: the media types a 2xx answer may have (None: any). read_body=False reads the status and headers
+    store. accept: the media types a 2xx answer may have ("": none sent; None: any). read_body=False reads the status and headers
     only (a notice needs no more). A 3xx is returned as it is, never followed."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -257,7 +257,8 @@ def fetch(url: str, *, method: str = "GET", body: bytes | None = None, headers: 
             status = response.status
             kind = _media_type(response.getheader("Content-Type"))
             if accept is not None and 200 <= status < 300 and kind not in accept:
-                raise FetchError(f"an answer of type {kind[:60] or 'none'}, not {' or '.join(accept)}")
+                wanted = " or ".join(a or "none" for a in accept)
+                raise FetchError(f"an answer of type {kind[:60] or 'none'}, not {wanted}")
             data = _read_body(response, max_bytes) if read_body else b""
             answer_headers = {name.lower(): value[:1000] for name, value in response.getheaders()}
         except (http.client.HTTPException, OSError, ValueError, zlib.error) as exc:

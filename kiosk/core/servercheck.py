@@ -33,6 +33,7 @@ from kiosk.core.xmpplogin import anonymous_login
 EXPIRY_WARN_DAYS = 21
 MAX_SCRIPT_BYTES = 4 << 20  # external_api.min.js is a few hundred kB; anything far bigger is not it
 MAX_PRESENCE_BYTES = 256 << 10  # mod_muc_size's answer is a few bytes, its /room list a few kB
+MUC_SIZE_TYPES = ("application/json", "")  # mod_muc_size sends its JSON without a Content-Type
 TIMEOUT_S = 5.0  # each request's whole deadline (boundedhttp)
 # The whole check's network time is this many request timeouts (TLS, three scripts, the BOSH logins, presence); the
 # child process gets kiosk.core.servercheck_child.START_ALLOWANCE_S on top.
@@ -274,7 +275,7 @@ def check_presence(server: str, pin: str | None, timeout: float, presence_url: s
     kind = response.content_type
     if status == 404:
         return Finding(OK, "presence", "answers 404 for an empty room, as mod_muc_size does")
-    if status == 200 and "json" in kind and own_room:
+    if status == 200 and kind in MUC_SIZE_TYPES and own_room:
         return Finding(OK, "presence", "answers for the token's room, as mod_muc_size does")
     if status == 403 and own_room and token_fits_room(token, room):
         return Finding(OK, "presence", "answers 403 for the token's room while nobody is in it, as mod_muc_size does "
@@ -286,7 +287,7 @@ def check_presence(server: str, pin: str | None, timeout: float, presence_url: s
                        f"HTTP 403: the room-size endpoint refuses {why}",
                        "give the kiosks a token the server accepts (palim-provision tokens: same app id and secret as "
                        "Prosody, the device's room); domain= must be the XMPP domain, not conference.…")
-    if status == 200 and "json" in kind:
+    if status == 200 and kind in MUC_SIZE_TYPES:
         return Finding(WARN, "presence", "a random room has participants: this is no mod_muc_size answer",
                        "point presence at Prosody's mod_muc_size (/room-size)")
     if status == 200:

@@ -19,6 +19,9 @@ from kiosk.core.boundedhttp import fetch
 from kiosk.web.policy import Origin, certificate_pinned
 
 TIMEOUT_S = 10.0  # the whole request, answer included
+# Prosody's mod_muc_size sends its JSON without a Content-Type; anything that names another type (a captive portal's
+# text/html) is no presence answer.
+PRESENCE_TYPES = ("application/json", "")
 MAX_JSON_BYTES = 256 * 1024  # a /room list of 50 people with long names is under 50 KiB
 
 
@@ -50,7 +53,7 @@ def fetch_json(url: str, server: str, pins: tuple[str, ...], timeout: float = TI
     # One handshake: the leaf is compared with every configured pin (a server changing certificates has two), before
     # the request (and the room in its URL) is sent.
     answer = fetch(url, pins=tuple(pins) if pinned else (), deadline_s=timeout, max_bytes=max_bytes,
-                   accept=("application/json",))
+                   accept=PRESENCE_TYPES)
     try:
         body = json.loads(answer.body) if answer.body else None
     except (ValueError, RecursionError):
