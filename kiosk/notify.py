@@ -13,12 +13,13 @@ from pathlib import Path
 
 from kiosk.config import Contact, SmtpOptions
 from kiosk.core.files import read_secret_file
-from kiosk.core.boundedhttp import FetchError, fetch
+from kiosk.core.boundedhttp import FetchError, Watchdog, fetch
 from kiosk.family import Notice, email_message, in_language, ntfy_headers, webhook_body
 
 log = logging.getLogger(__name__)
 
-TIMEOUT_S = 10
+TIMEOUT_S = 10  # each request's whole deadline (ntfy, webhook); each read of the e-mail relay's answers
+EMAIL_DEADLINE_S = 30  # the whole e-mail: connect, STARTTLS, login, message
 RETRY_DELAYS_S = (0.0, 5.0, 30.0)  # three tries in about half a minute, then staff hear about it
 
 
@@ -70,19 +71,39 @@ def send_webhook(contact: Contact, item: Notice) -> None:
     _post(contact.webhook.url, json.dumps(webhook_body(item)).encode(), headers)
 
 
+class _Relay(smtplib.SMTP):
+    """smtplib's client whose socket the watchdog holds from the start (the relay's greeting can drip too)."""
+
+    def __init__(self, watchdog: Watchdog, **kwargs):
+        self._watchdog = watchdog
+        super().__init__(**kwargs)
+
+    def _get_socket(self, host, port, timeout):
+        sock = super()._get_socket(host, port, timeout)
+        self._watchdog.watch(sock)
+        return sock
+
+
 def send_email(contact: Contact, item: Notice, smtp: SmtpOptions | None) -> None:
     """Send the notice through the city's relay with STARTTLS (never in clear text)."""
     if smtp is None:
         raise SendError("no smtp relay configured")
     context = ssl.create_default_context(cafile=smtp.ca_file)
+    # A relay that answers a byte a second is cut off at EMAIL_DEADLINE_S (smtplib's timeout is per read only).
+    watchdog = Watchdog(EMAIL_DEADLINE_S)
     try:
-        with smtplib.SMTP(smtp.host, smtp.port, timeout=TIMEOUT_S) as client:
+        with _Relay(watchdog, host=smtp.host, port=smtp.port, timeout=TIMEOUT_S) as client:
             client.starttls(context=context)
+            watchdog.watch(client.sock)  # the TLS socket now carries the connection
             if smtp.user:
                 client.login(smtp.user, _secret(smtp.password_file) or "")
             client.send_message(email_message(item, smtp.sender, contact.email))
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+        if watchdog.fired:
+            raise SendError(f"the relay did not finish within {EMAIL_DEADLINE_S:g} s") from None
         raise SendError(f"{type(exc).__name__}: {str(exc)[:120]}") from None
+    finally:
+        watchdog.cancel()
 
 
 def channels(contact: Contact, smtp: SmtpOptions | None) -> list[tuple[str, Callable[[Notice], None]]]:
