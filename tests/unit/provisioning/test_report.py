@@ -221,3 +221,19 @@ def test_a_fifo_or_device_as_usage_log_is_unreadable_not_waited_for(tmp_path):
     assert [why for _, why in reading.unreadable] == [
         f"{tmp_path / 'x.jsonl'} is not a regular file (a device, pipe or socket)",
         "/dev/zero is not a regular file (a device, pipe or socket)"]
+
+
+def test_waits_that_ended_alone_are_counted_apart_from_calls(tmp_path, capsys):
+    from provisioning.cli import main
+
+    start = datetime(2026, 11, 30, 14, 2, tzinfo=CET)
+    alone = dict(_call("ebh-01", "ebh", start, 600.0), others_max=0, alone=True)
+    old_alone = dict(_call("ebh-01", "ebh", start + timedelta(hours=1), 30.0), others_max=0)  # before "alone" existed
+    met = _call("ebh-01", "ebh", start + timedelta(hours=2), 1200.0)
+    (tmp_path / "usage.jsonl").write_text("\n".join(json.dumps(c) for c in (alone, old_alone, met)) + "\n")
+    reading = read_logs([tmp_path / "usage.jsonl"])
+    summary = summarise(reading.calls)
+    assert (summary.calls, summary.waits_alone, round(summary.hours * 3600)) == (1, 2, 1200)
+    assert main(["report", str(tmp_path / "usage.jsonl")]) == 0
+    out = capsys.readouterr().out
+    assert "  calls             1\n" in out and "  waits alone       2 " in out
