@@ -31,6 +31,7 @@ from kiosk.core.fields import (
 from kiosk.core.yamlpos import Problem, explain_errors, format_path, parse_yaml
 
 from .photos import photo_problems
+from .sshkeys import check_with_openssh
 from .updates import Updates, key_problems
 
 HOME_KEY = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?")
@@ -207,6 +208,7 @@ def ssh_public_key(value: str) -> str:
             load_ssh_public_key(f"{line['type']} {line['blob']}".encode())
         except (ValueError, UnsupportedAlgorithm):
             raise ValueError("the key's data is damaged (copy the whole line of the .pub file)") from None
+    check_with_openssh(value)  # what sshd itself reads: one key, its size (provisioning.sshkeys)
     return value
 
 
