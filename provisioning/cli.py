@@ -43,6 +43,7 @@ examples:
   palim-provision server-check --devices devices.yaml                # is the city's Jitsi server ready?
   PALIM_JITSI_SECRET=... palim-provision tokens devices.yaml         # login tokens for token authentication
   EBH_WIFI_PSK=... sudo -E palim-provision image devices.yaml --out palim-stick.img   # an installer stick
+  palim-provision release --version 1.4 --lock kiosk.lock --key-file city.key --out repo   # a signed release
 
 exit codes: 0 ok, 2 the input is wrong (nothing was changed), 1 something failed while writing or applying.
 """

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "provisioning" / "examples" / "devices.yaml"
 PSK = "Geheim;Passwort 42"
 COMMANDS = ["validate", "rooms", "render", "apply", "inventory", "cards", "check", "report", "extract",
-            "server-check", "tokens", "image", "install"]
+            "server-check", "tokens", "image", "install", "release"]
 
 
 @pytest.fixture
