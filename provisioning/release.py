@@ -143,18 +143,18 @@ def _control(fields: dict[str, str]) -> str:
     return "".join(f"{key}: {value}\n" for key, value in fields.items())
 
 
-def _deb(tree: Path, out: Path, epoch: int) -> Path:
+def _deb(tree: Path, out: Path, epoch: int, compression: str = "xz") -> Path:
     """dpkg-deb of a tree with every time clamped to the epoch and root as owner: the same tree, the same bytes."""
     for path in [tree, *tree.rglob("*")]:
         os.utime(path, (epoch, epoch), follow_symlinks=False)
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch))
-    _run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", str(tree), str(out)], "dpkg-deb", env=env)
+    _run(["dpkg-deb", "--root-owner-group", f"-Z{compression}", "--build", str(tree), str(out)], "dpkg-deb", env=env)
     return out
 
 
 def build(version: str, lock: Path, out: Path, source: Path, wheel: Path | None = None, wheels: Path | None = None,
-          python: str = "/usr/bin/python3", check_dependencies: bool = True) -> Built:
-    """Build the release's two packages into `out`."""
+          python: str = "/usr/bin/python3", check_dependencies: bool = True, compression: str = "xz") -> Built:
+    """Build the release's two packages into `out`; `compression` none only for tests that need Qt fast."""
     check_version(version)
     epoch = source_date_epoch(source)
     out.mkdir(parents=True, exist_ok=True)
@@ -173,7 +173,7 @@ def build(version: str, lock: Path, out: Path, source: Path, wheel: Path | None 
                            f" The kiosk and its exact Python wheels, PyQt6-WebEngine included, under\n"
                            f" {RELEASES}/{version}. palim-kiosk-release switches to it at a quiet moment.",
         }), encoding="utf-8")
-        release_deb = _deb(tree, out / f"{META_PACKAGE}-{version}_{version}_amd64.deb", epoch)
+        release_deb = _deb(tree, out / f"{META_PACKAGE}-{version}_{version}_amd64.deb", epoch, compression)
 
         meta = work / "meta"
         (meta / "DEBIAN").mkdir(parents=True)
