@@ -5,6 +5,7 @@ unattended-upgrades allowed to take them next to Debian's security updates."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -91,6 +92,16 @@ def read_public_key(base_dir: Path, key_file: str | None, text: str | None = Non
         data = path.read_bytes() if text is None else text.encode("utf-8")
     except OSError as exc:
         raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+    if shutil.which("gpg") is None:
+        # A device has apt's gpgv but no gpg: an armored public key block is taken as it is (apt checks it when it
+        # reads the repository), a secret one or anything else is refused.
+        armor = data.lstrip()
+        if b"PRIVATE KEY BLOCK" in armor:
+            raise ValueError(f"{path} holds a SECRET key: give the public key only (gpg --export)")
+        if not armor.startswith(b"-----BEGIN PGP PUBLIC KEY BLOCK-----"):
+            raise ValueError(f"{path} is no armored OpenPGP public key (gpg --export --armor; gpg is not installed "
+                             f"here to read other forms)")
+        return data
     with tempfile.TemporaryDirectory(prefix="palim-key-") as home:
         proc = subprocess.run(["gpg", "--batch", "--homedir", home, "--with-colons", "--show-keys"], input=data,
                               capture_output=True)

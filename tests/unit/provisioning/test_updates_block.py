@@ -121,3 +121,14 @@ def test_the_ansible_host_gets_the_key_inline_and_the_same_files(tmp_path, gpg_k
     theirs = {f.path: f.content for f in render_bundle(host, "psk12345").files}
     for name in ("/etc/apt/keyrings/palim-kiosk.asc", SOURCE_FILE, PIN_FILE):
         assert theirs[name] == mine[name], name
+
+
+def test_a_device_without_gpg_takes_an_armored_public_key_and_refuses_a_secret_one(tmp_path, gpg_keys, monkeypatch):
+    from provisioning import updates
+
+    monkeypatch.setattr(updates.shutil, "which", lambda name: None)  # a device: apt's gpgv, no gpg
+    (tmp_path / "pub.asc").write_bytes(gpg_keys["public"])
+    (tmp_path / "sec.asc").write_bytes(gpg_keys["secret"])
+    assert updates.read_public_key(tmp_path, "pub.asc") == gpg_keys["public"]
+    with pytest.raises(ValueError, match="SECRET"):
+        updates.read_public_key(tmp_path, "sec.asc")
