@@ -5,8 +5,7 @@ config, apt installs release 1, unattended-upgrade takes release 2 and keeps 1 o
 it from the package; a foreign key, a bad signature and a Debian package slipped into the city's repository are
 refused. The packages hold the kiosk's own wheel only (no Qt: --skip-dependency-check), one wheel for every version.
 
-Not here: the booted kiosk switching and rolling back (kiosk/releaseswitch.py's decisions and its command line are
-tested in tests/unit/kiosk/test_releaseswitch.py, the quiet moment in tests/unit/kiosk/controllers/test_release.py).
+The booted kiosk switching and rolling back: tests/system/test_release_rollback.py.
 """
 
 from __future__ import annotations
