@@ -17,12 +17,9 @@ from typing import Any, Literal, Mapping
 import yaml
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import load_ssh_public_key
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, create_model, field_validator, model_validator
 
-from kiosk.config import (
-    AudioOptions, Brand, FamilyOptions, HealthOptions, JitsiOptions, KioskConfig, PowerOptions, PresenceOptions,
-    UiOptions,
-)
+from kiosk.config import ANY_LEVEL, DEFAULTS, DEVICE, HOME, Brand, KioskConfig, filled_by, setting_levels
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
 from kiosk.core.files import read_secret_file
 from kiosk.core.fields import (
@@ -35,8 +32,6 @@ from .photos import photo_problems
 HOME_KEY = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?")
 MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Fields whose value a home or the defaults may supply when the device does not.
-INHERITED = ("server", "language", "support_contact", "tls_pins", "admin_pin_hash")
 INLINE_SECRET_KEYS = ("psk", "password", "passphrase", "key")
 INLINE_TOKEN_KEYS = ("secret", "app_secret", "token", "jwt")
 # Where a device keeps its login token (palim-provision apply writes it, 0640 root:kiosk).
@@ -157,28 +152,37 @@ class Display(Strict):
         raise ValueError("must be 0, 90, 180 or 270 (degrees clockwise; 0 shows the screen as it is)")
 
 
-class _Settings(Strict):
-    """Settings shared by defaults, homes and devices; the kiosk's model validates their values (display: our own)."""
-
-    server: str | None = None
-    language: str | None = None
-    support_contact: str | None = None
-    tls_pins: list[str] | None = None
-    admin_pin_hash: str | None = None
-    brand: str | None = None  # a key under brands (or the default "palim")
-    jitsi: JitsiOptions = JitsiOptions()
-    health: HealthOptions = HealthOptions()
-    power: PowerOptions = PowerOptions()
-    ui: UiOptions = UiOptions()
-    audio: AudioOptions = AudioOptions()
-    family: FamilyOptions = FamilyOptions()
-    presence: PresenceOptions = PresenceOptions()
-    display: Display = Display()
+# The kiosk's settings as the device list holds them, derived from kiosk/config.py's KioskConfig (its set_at marks):
+# MERGED, option groups merged key by key, the device's keys over the home's over the defaults' (a device's family
+# contacts replace the home's list as a whole: they are the resident's own people; the home's smtp relay stays);
+# INHERITED, single values the device takes from itself, else its home, else the defaults; REFERENCES, settings the
+# list names by a key (a brand under brands). The kiosk's model validates every value after the merge.
+REFERENCES = {"brand": "a key under brands, or the default brand palim"}
+MERGED = tuple(name for name, info in KioskConfig.model_fields.items()
+               if setting_levels(name) and setting_levels(name)[0] in ANY_LEVEL and name not in REFERENCES
+               and isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel))
+INHERITED = tuple(name for name in KioskConfig.model_fields
+                  if set(setting_levels(name)) & set(ANY_LEVEL) and name not in MERGED and name not in REFERENCES)
 
 
-# Option groups merged key by key: the device's keys over the home's over the defaults'. A device's family
-# contacts replace the home's list as a whole (they are the resident's own people); the home's smtp relay stays.
-MERGED = ("jitsi", "health", "power", "ui", "audio", "family", "presence")
+def _list_field(name: str) -> tuple[Any, Any]:
+    """How the device list holds the kiosk setting `name`: its group model, a key, or any value (checked later)."""
+    info = KioskConfig.model_fields[name]
+    if name in MERGED:
+        return info.annotation, Field(default=info.annotation(), description=info.description)
+    if name in REFERENCES:
+        return str | None, Field(default=None, description=REFERENCES[name])
+    if info.is_required() and setting_levels(name) == (DEVICE,) and filled_by(name) is None:
+        return Any, Field(description=info.description)  # only a device can give it: each one must
+    return Any, Field(default=None, description=info.description)
+
+
+def _settings_model(level: str) -> type[Strict]:
+    """The settings a level (defaults, a home, a device) may hold, from the kiosk's model; display is the list's own."""
+    fields = {name: _list_field(name) for name in KioskConfig.model_fields if level in setting_levels(name)}
+    fields["display"] = (Display, Field(default=Display(), description=Display.__doc__))
+    return create_model(f"{level.title()}Settings", __base__=Strict, __module__=__name__,
+                        __doc__=f"The kiosk settings a {level} entry may hold (kiosk/config.py marks them).", **fields)
 ADDRESS = re.compile(r"[A-Za-z0-9._:\[\]-]{1,253}")
 
 
@@ -219,7 +223,7 @@ def ssh_public_keys(value: list[str] | None) -> list[str] | None:
     return keys
 
 
-class Defaults(_Settings):
+class Defaults(_settings_model(DEFAULTS)):  # type: ignore[misc]
     """Settings every home and device starts from."""
 
     reboot_time: str = "03:30"
@@ -238,7 +242,7 @@ class Defaults(_Settings):
         return ssh_public_keys(value)
 
 
-class Home(_Settings):
+class Home(_settings_model(HOME)):  # type: ignore[misc]
     """A care home."""
 
     name: str = Field(min_length=1, max_length=80)
@@ -263,21 +267,16 @@ class Home(_Settings):
         return None if value is None else clock_time(value)
 
 
-class Device(_Settings):
+class Device(_settings_model(DEVICE)):  # type: ignore[misc]
     """One donated laptop or tablet."""
 
     id: str
     home: str
-    resident: str
-    room: str | None = None
     match: Match
     label: str | None = Field(default=None, max_length=80)
     donor: str | None = Field(default=None, max_length=120)
-    greeting_name: str | None = None
     # How Ansible reaches the device (host name or IP address); the id is used as host name otherwise.
     address: str | None = None
-    # The family on the home screen above the call button: a JPEG or PNG next to the list (provisioning/photos.py).
-    home_photo: str | None = None
 
     @field_validator("address")
     @classmethod
@@ -576,20 +575,17 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
     """Merge device over home over defaults and validate the result with the kiosk's own model."""
     here = ("devices", index)
     levels = ((here, device), (("homes", home_key), home), (("defaults",), defaults))
-    data: dict[str, Any] = {"resident": device.resident, "room": device.room or "palim-placeholder"}
+    data: dict[str, Any] = {}
     sources: dict[str, tuple] = {}
     for name in INHERITED:
         for path, settings in levels:
-            value = getattr(settings, name)
+            value = getattr(settings, name, None)
             if value is not None:
                 data[name], sources[name] = value, path + (name,)
                 break
     if "server" not in data:
         return None, [doc.problem(here, "no server: set 'server' under defaults, the home or the device")]
-    if device.greeting_name is not None:
-        data["greeting_name"] = device.greeting_name
-    if device.home_photo is not None:
-        data["home_photo"] = device.home_photo
+    data.setdefault("room", "palim-placeholder")  # not filled in yet: reported above when rooms are required
     brand_key = next((s.brand for _, s in levels if s.brand is not None), None)
     if brand_key is not None:
         brand_path = next(p + ("brand",) for p, s in levels if s.brand is not None)
@@ -609,6 +605,8 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
     for group in MERGED:
         merged: dict[str, Any] = {}
         for path, settings in reversed(levels):
+            if group not in type(settings).model_fields:
+                continue
             part = getattr(settings, group).model_dump(exclude_unset=True)
             if part:
                 merged.update(part)
