@@ -43,10 +43,15 @@ def set_at(*levels: str, default: Any = PydanticUndefined, filled_by: str | None
     return Field(default, json_schema_extra=extra, **field)
 
 
+def levels_of(field: Any) -> tuple[str, ...]:
+    """Where a field (its FieldInfo) may be set: a subset of ANY_LEVEL, (DERIVED,), or () when not marked."""
+    extra = field.json_schema_extra
+    return tuple(extra["levels"]) if isinstance(extra, dict) and "levels" in extra else ()
+
+
 def setting_levels(name: str) -> tuple[str, ...]:
     """Where KioskConfig's setting `name` may be set (a subset of ANY_LEVEL), or (DERIVED,)."""
-    extra = KioskConfig.model_fields[name].json_schema_extra
-    return tuple(extra["levels"]) if isinstance(extra, dict) else ()
+    return levels_of(KioskConfig.model_fields[name])
 
 
 def filled_by(name: str) -> str | None:
@@ -184,8 +189,9 @@ class AudioOptions(Strict):
 class HealthOptions(Strict):
     """Self-healing and the figures staff and the city see."""
 
-    nightly_restart: str | None = Field(default=None, examples=["03:00-04:00"])
-    """A window like "03:00-04:00": the kiosk restarts once in it each night, only when no call runs."""
+    nightly_restart: str | None = Field(default=None, examples=["02:00-03:00"])
+    """A window like "02:00-03:00": the kiosk restarts once in it each night, only when no call runs (and reboots
+    there for updates); a device list's default: the hour from reboot_time on."""
     metrics_file: str | None = Field(default=None, examples=["/var/lib/prometheus/node-exporter/palim_kiosk.prom"])
     """Where the kiosk writes its figures for node_exporter's textfile collector (an absolute path)."""
     usage_log: str | None = Field(default="/var/lib/palim-kiosk/usage.jsonl", examples=["/var/lib/palim-kiosk/calls.jsonl"])

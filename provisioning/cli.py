@@ -22,7 +22,7 @@ from .devicelist import (
 )
 from .photos import DEVICE_PHOTO_SIDE, LIMITS as PHOTO_LIMITS
 from .rooms import RoomsError, fill_rooms, generate_room
-from . import stickcli
+from . import settingsref, stickcli
 from .steps import SkipRunner, SystemRunner
 from .tokens import device_tokens
 
@@ -303,6 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", metavar="ID", help="only this device (default: every device with token login)")
     p.add_argument("--out", metavar="DIR", help="write DIR/<id>.jwt (0600) instead of printing '<id> <token>'")
 
+    sub.add_parser("settings", help="print the reference of every setting (docs/settings.md)", formatter_class=fmt,
+                   description="Print every key a device list and a kiosk config accept, where each may be set, "
+                               "its default and an example, as Markdown (docs/settings.md is this).")
+
     stickcli.add_parsers(sub, fmt)
     return parser
 
@@ -314,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return {"validate": cmd_validate, "rooms": cmd_rooms, "render": cmd_render, "apply": cmd_apply,
                 "inventory": cmd_inventory, "extract": cmd_extract, "cards": cmd_cards,
                 "check": cmd_check, "report": cmd_report, "server-check": cmd_server_check,
-                "tokens": cmd_tokens, "image": stickcli.cmd_image, "install": stickcli.cmd_install}[args.command](args)
+                "tokens": cmd_tokens, "settings": cmd_settings, "image": stickcli.cmd_image, "install": stickcli.cmd_install}[args.command](args)
     except DeviceListError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -329,6 +333,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _err(message: str, code: int) -> int:
     print(f"palim-provision: {message}", file=sys.stderr)
     return code
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    print(settingsref.reference(), end="")
+    return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -47,9 +47,13 @@ class Wifi(Strict):
     """A home's Wi-Fi; the password is referenced, never written here."""
 
     ssid: str = Field(min_length=1)
+    """The network's name (at most 32 bytes); quote it when it holds ' #' (YAML starts a comment there)."""
     psk_env: str | None = None
+    """The environment variable holding the password (render and apply read it), e.g. EBH_WIFI_PSK."""
     psk_file: str | None = None
+    """A secrets file holding the password, relative to the device list; keep it mode 0600 and out of git."""
     hidden: bool = False
+    """true when the network does not announce its name."""
 
     @field_validator("ssid")
     @classmethod
@@ -80,11 +84,17 @@ class JitsiToken(Strict):
     """
 
     app_id: str = Field(min_length=1, max_length=200)
+    """The server's app id (Prosody's app_id)."""
     secret_env: str | None = None
+    """The environment variable holding the app secret (at least 32 bytes)."""
     secret_file: str | None = None
+    """A secrets file holding the app secret, relative to the device list."""
     token_env: str | None = None
-    sub: str | None = Field(default=None, min_length=1, max_length=253)  # the server's domain; default: its host
+    """An environment variable holding a token minted already (what the Ansible role gives a device)."""
+    sub: str | None = Field(default=None, min_length=1, max_length=253)
+    """The token's sub: the server's domain; default: its host."""
     valid_days: int = Field(default=365, ge=1, le=3650)
+    """How long a minted token holds (1 to 3650 days)."""
 
     @field_validator("app_id", "sub")
     @classmethod
@@ -110,7 +120,9 @@ class Match(Strict):
     """How a device recognises itself: a network card's MAC or the DMI serial number."""
 
     mac: str | None = None
+    """A network card's MAC address, like 3c:52:82:1a:2b:3c."""
     serial: str | None = Field(default=None, min_length=1, max_length=64)
+    """The DMI serial number (the sticker under the laptop)."""
 
     @field_validator("mac")
     @classmethod
@@ -140,7 +152,8 @@ ROTATIONS = (0, 90, 180, 270)
 class Display(Strict):
     """The screen as cage drives it (not the kiosk's config): a tablet in a stand may show its picture turned."""
 
-    rotate: int = 0  # degrees clockwise: 0, 90, 180 or 270
+    rotate: int = 0
+    """Degrees clockwise the screen's picture is turned: 0, 90, 180 or 270 (a tablet in a stand)."""
 
     @field_validator("rotate", mode="before")
     @classmethod
@@ -227,9 +240,12 @@ class Defaults(_settings_model(DEFAULTS)):  # type: ignore[misc]
     """Settings every home and device starts from."""
 
     reboot_time: str = "03:30"
+    """The nightly time security updates that need a reboot may restart the device (quote it: "03:30")."""
     jitsi_token: JitsiToken | None = None
-    # Who may log in as root over SSH (the fleet's Ansible, the city's IT): None leaves SSH alone, [] locks it.
+    """Token login on the city's Jitsi: app_id and where its secret is (secret_env, secret_file or token_env)."""
     admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)
+    """Who may log in as root over SSH (the fleet's Ansible, the city's IT): public key lines; empty leaves SSH
+    alone, [] locks it."""
 
     @field_validator("reboot_time")
     @classmethod
@@ -246,10 +262,15 @@ class Home(_settings_model(HOME)):  # type: ignore[misc]
     """A care home."""
 
     name: str = Field(min_length=1, max_length=80)
+    """The home's name, as cards and reports show it."""
     wifi: Wifi | None = None
+    """The home's Wi-Fi: ssid, and the password's psk_env or psk_file; none: the devices are cabled."""
     reboot_time: str | None = None
-    jitsi_token: JitsiToken | None = None  # over the defaults' one, as a whole
-    admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)  # over the defaults' list, as a whole
+    """Over the defaults' reboot_time."""
+    jitsi_token: JitsiToken | None = None
+    """Over the defaults' jitsi_token, as a whole."""
+    admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)
+    """Over the defaults' list, as a whole."""
 
     @field_validator("name")
     @classmethod
@@ -271,12 +292,17 @@ class Device(_settings_model(DEVICE)):  # type: ignore[misc]
     """One donated laptop or tablet."""
 
     id: str
+    """The device's id, also its host name: lower-case letters, digits and '-'."""
     home: str
+    """The key of its home under homes."""
     match: Match
+    """How the device recognises itself: {mac: ...} or {serial: ...}."""
     label: str | None = Field(default=None, max_length=80)
+    """Where it stands, e.g. Zimmer 12 (quote it when it holds ' #')."""
     donor: str | None = Field(default=None, max_length=120)
-    # How Ansible reaches the device (host name or IP address); the id is used as host name otherwise.
+    """Who gave the device."""
     address: str | None = None
+    """How Ansible reaches the device (host name or IP address); the id is used as host name otherwise."""
 
     @field_validator("address")
     @classmethod
@@ -305,10 +331,15 @@ class DeviceList(Strict):
     """The whole file."""
 
     version: Literal[1]
+    """The file's format: 1."""
     defaults: Defaults = Defaults()
+    """Settings every home and device starts from."""
     brands: dict[str, Brand] = {}
+    """Partner towns' looks, by key; a brand's logo ships in assets/brands/<key>/logo.svg."""
     homes: dict[str, Home]
+    """The care homes, by key (lower-case letters, digits and '-')."""
     devices: list[Device]
+    """The donated laptops and tablets."""
 
 
 @dataclass(frozen=True)
