@@ -17,7 +17,7 @@ from kiosk.core.fields import (
 )
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
 from kiosk.core.style import contrast_problems
-from kiosk.core.yamlpos import Problem, YamlDocument, explain_errors, parse_yaml
+from kiosk.core.yamlpos import Problem, YamlDocument, explain_errors, not_utf8, parse_yaml
 
 DEFAULT_CONFIG_PATH = Path("/etc/palim-kiosk/kiosk.yaml")
 # Added to the room's address in every link the family gets: on a phone a stock Jitsi would first show its "get the
@@ -526,7 +526,7 @@ def config_from_bytes(data: bytes, file: str = "<config>") -> KioskConfig:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError([Problem(file, 1, 1, "", f"the config file cannot be read: {exc}")]) from None
+        raise ConfigError([not_utf8(data, exc, file, "the config file")]) from None
     return config_from_text(text, file)
 
 

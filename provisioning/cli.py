@@ -15,14 +15,15 @@ from typing import Sequence
 
 from kiosk.core.files import write_atomic
 
-from .apply import ApplyError, NotRecognised, apply_bundle, is_live, recognise
+from .apply import ApplyError, NotRecognised, apply_bundle, is_live, not_this_machine, recognise
 from .bundle import project_source, render_bundle, write_bundle
 from .devicelist import (
     DeviceListError, Loaded, Target, load_file, presence_warnings, read_secrets, resolve_secrets, summary,
 )
 from .photos import DEVICE_PHOTO_SIDE, LIMITS as PHOTO_LIMITS
-from .rooms import RoomsError, fill_rooms, generate_room
+from .rooms import RoomsError, fill_rooms_in_file, generate_room
 from . import settingsref, stickcli
+from .listwarnings import list_warnings, password_spaces
 from .steps import SkipRunner, SystemRunner
 from .tokens import device_tokens
 
@@ -57,6 +58,9 @@ Checks the list's structure and references without needing the secrets: a Wi-Fi 
 variable is not set or whose secrets file is missing (or not readable by this user) is a warning, shown as
 FILE:LINE:COL: warning: path: message; with --strict it is an error. A password that is there but wrong
 (length, characters) is always an error. render and apply always need every password of their devices.
+It also warns about what is valid but very likely a slip: no staff PIN (admin_pin_hash), a value cut short by
+' #' (YAML's comment: quote the value), an e-mail contact without family.smtp, a secrets file other users can
+read, a Wi-Fi password with a space at either end. It refuses room names or serials that differ only in case.
 Every problem is shown at once as FILE:LINE:COL: path: message. Exit 0 when valid, 2 otherwise.
 """
 VALIDATE_EPILOG += f"""
@@ -90,7 +94,9 @@ examples:
   palim-provision apply devices.yaml                           # on the device itself, as root
   palim-provision apply devices.yaml --device ebh-01 --root /srv/staging/ebh-01
 
-Without --device the device recognises itself by a MAC address or the DMI serial number.
+Without --device the device recognises itself by a MAC address or the DMI serial number. With --device and
+--root / this computer must match that device's match: (its MAC or serial), so an admin's own PC never becomes a
+kiosk by a slip; --this-is-the-device overrides it (the device got a new network card or mainboard).
 With --root / it also installs packages, creates the kiosk user, enables the unit and sets the hostname;
 with any other root those steps are listed as skipped.
 """
@@ -229,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", metavar="ID", help="the device's id (default: recognise by MAC or serial)")
     p.add_argument("--root", metavar="DIR", default="/", help="the root to write into (default: /)")
     p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    p.add_argument("--this-is-the-device", action="store_true",
+                   help="with --root /: apply even though this computer does not match the device's match: (a new "
+                        "network card or mainboard)")
     p.add_argument("--kiosk-source", metavar="DIR",
                    help="the Palim project to pip install into /opt/palim-kiosk/venv (default: the one running)")
     p.add_argument("--json", action="store_true",
@@ -304,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="write DIR/<id>.jwt (0600) instead of printing '<id> <token>'")
 
     sub.add_parser("settings", help="print the reference of every setting (docs/settings.md)", formatter_class=fmt,
+                   epilog="examples:\n  palim-provision settings > docs/settings.md   # after a change to the models\n",
                    description="Print every key a device list and a kiosk config accept, where each may be set, "
                                "its default and an example, as Markdown (docs/settings.md is this).")
 
@@ -311,8 +321,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 128 + 13  # as a shell tool killed by SIGPIPE: the reader (head, less) stopped reading
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
+    """Entry point; returns the exit code. A reader that stops early (`check --json | head`) ends it quietly."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # Python would report the unflushed rest at exit as well: send it nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"validate": cmd_validate, "rooms": cmd_rooms, "render": cmd_render, "apply": cmd_apply,
@@ -342,33 +366,33 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     loaded = load_file(args.file)
-    for problem in presence_warnings(loaded):
-        print(f"{problem.file}:{problem.line}:{problem.col}: warning: {problem.path}: {problem.message}",
-              file=sys.stderr)
+    warnings = presence_warnings(loaded) + list_warnings(loaded)
     if args.skip_secrets:
+        _print_warnings(warnings)
         print(summary(loaded))
         return EXIT_OK
-    _, unavailable, wrong = read_secrets(loaded, loaded.targets)
+    psks, unavailable, wrong = read_secrets(loaded, loaded.targets)
     # The Jitsi app secret (jitsi_token) is looked for like the Wi-Fi passwords.
     _, token_unavailable, token_wrong = device_tokens(loaded, loaded.targets)
     wrong += token_wrong + (token_unavailable if args.strict else [])
-    if not args.strict:
-        for problem in token_unavailable:
-            print(f"{problem.file}:{problem.line}:{problem.col}: warning: {problem.path}: {problem.message}",
-                  file=sys.stderr)
     if wrong or (unavailable and args.strict):
         raise DeviceListError(sorted(unavailable + wrong, key=lambda p: (p.line, p.col)))
+    warnings += password_spaces(loaded, psks) + ([] if args.strict else token_unavailable)
+    # The list itself is fine; a password that is not here is for render and apply to need (a desk, a fresh clone).
+    _print_warnings(warnings + unavailable)
     if not unavailable:
         print(summary(loaded) + ", every Wi-Fi password readable")
         return EXIT_OK
-    # The list itself is fine; a password that is not here is for render and apply to need (a desk, a fresh clone).
-    for problem in unavailable:
-        print(f"{problem.file}:{problem.line}:{problem.col}: warning: {problem.path}: {problem.message}",
-              file=sys.stderr)
     count = len(unavailable)
     print(summary(loaded) + f"; {count} Wi-Fi password{'' if count == 1 else 's'} not available here "
           f"(render and apply need {'it' if count == 1 else 'them'}; --strict makes this an error)")
     return EXIT_OK
+
+
+def _print_warnings(warnings: list) -> None:
+    for problem in sorted(dict.fromkeys(warnings), key=lambda p: (p.line, p.col)):
+        print(f"{problem.file}:{problem.line}:{problem.col}: warning: {problem.path}: {problem.message}",
+              file=sys.stderr)
 
 
 def cmd_rooms(args: argparse.Namespace) -> int:
@@ -380,7 +404,7 @@ def cmd_rooms(args: argparse.Namespace) -> int:
     if args.file is None:
         return _err("rooms needs FILE (or --new N)", EXIT_INVALID)
     path = Path(args.file)
-    text = _read_text(path)
+    data = _read_bytes(path)
     if not args.fill:
         loaded = load_file(path, require_rooms=False)
         missing = [t.id for t in loaded.targets if t.device.room is None]
@@ -390,7 +414,7 @@ def cmd_rooms(args: argparse.Namespace) -> int:
               + (f"; run 'palim-provision rooms {path} --fill'" if missing else ""))
         return EXIT_OK
     try:
-        new_text, added = fill_rooms(text)
+        new_data, added = fill_rooms_in_file(data)
     except RoomsError as exc:
         return _err(f"{path}: {exc}", EXIT_INVALID)
     if not added:
@@ -399,8 +423,8 @@ def cmd_rooms(args: argparse.Namespace) -> int:
     backup = path.with_name(path.name + ".palim-bak")
     try:
         st = path.stat()
-        write_atomic(backup, text.encode("utf-8"), st.st_mode & 0o7777)
-        write_atomic(path, new_text.encode("utf-8"), st.st_mode & 0o7777,
+        write_atomic(backup, data, st.st_mode & 0o7777)
+        write_atomic(path, new_data, st.st_mode & 0o7777,
                      st.st_uid if os.geteuid() == 0 else None, st.st_gid)
     except OSError as exc:
         return _err(f"could not write {path}: {exc.strerror or exc}; the file is unchanged", EXIT_FAILED)
@@ -410,10 +434,12 @@ def cmd_rooms(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_text(path: Path) -> str:
+def _read_bytes(path: Path) -> bytes:
     # Reading through load_file's checks gives the same plain-words messages for every command.
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        data.decode("utf-8")
+        return data
     except (OSError, UnicodeDecodeError):
         load_file(path, require_rooms=False)
         raise
@@ -467,6 +493,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
         target = _pick(loaded, args.device)[0] if args.device else _recognise(loaded)
     except (_Invalid, NotRecognised) as exc:
         return _err(str(exc), EXIT_INVALID)
+    if is_live(root) and args.device and not args.this_is_the_device:
+        mismatch = not_this_machine(target)
+        if mismatch is not None:
+            return _err(mismatch, EXIT_INVALID)
     psks, problems = resolve_secrets(loaded, [target])
     tokens, token_unavailable, token_wrong = device_tokens(loaded, [target])
     problems += token_unavailable + token_wrong

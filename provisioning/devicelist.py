@@ -25,7 +25,7 @@ from kiosk.core.files import read_secret_file
 from kiosk.core.fields import (
     HOSTNAME, MIN_ROOM_BITS, Strict, clock_time, is_control, one_line_text, room_entropy_bits,
 )
-from kiosk.core.yamlpos import Problem, explain_errors, format_path, parse_yaml
+from kiosk.core.yamlpos import Problem, explain_errors, format_path, not_utf8, parse_yaml
 
 from .photos import photo_problems
 
@@ -370,6 +370,7 @@ class Loaded:
     model: DeviceList
     doc: Any  # kiosk.config.YamlDocument
     targets: list[Target]
+    text: str = ""  # the file as read: validate looks at what YAML drops (a comment that cut a value)
 
     def target(self, device_id: str) -> Target | None:
         """The target with this id, or None."""
@@ -436,13 +437,14 @@ def load_text(text: str, file: str, *, require_rooms: bool = True) -> Loaded:
     if problems:
         raise DeviceListError(_ordered(problems))
     targets = [replace(target, list_dir=str(Path(file).parent)) for target in targets]
-    return Loaded(file, model, doc, targets)
+    return Loaded(file, model, doc, targets, text)
 
 
 def load_file(path: str | Path, *, require_rooms: bool = True) -> Loaded:
     """Read and validate a device list file; unreadable files become a problem too."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise DeviceListError([Problem(str(path), 1, 1, "", "the file does not exist")]) from None
     except IsADirectoryError:
@@ -450,7 +452,7 @@ def load_file(path: str | Path, *, require_rooms: bool = True) -> Loaded:
     except PermissionError:
         raise DeviceListError([Problem(str(path), 1, 1, "", "permission denied reading the file")]) from None
     except UnicodeDecodeError as exc:
-        raise DeviceListError([Problem(str(path), 1, 1, "", f"the file is not UTF-8 text ({exc.reason})")]) from None
+        raise DeviceListError([not_utf8(data, exc, str(path))]) from None
     except OSError as exc:
         raise DeviceListError([Problem(str(path), 1, 1, "", f"the file cannot be read: {exc.strerror}")]) from None
     return load_text(text, str(path), require_rooms=require_rooms)
@@ -570,12 +572,22 @@ def _cross_check(model: DeviceList, devices: dict[int, Device], home_keys: set[s
                                   ("serial", device.match.serial, ("match", "serial"))):
             if value is None:
                 continue
-            first = seen[kind].setdefault(value, index)
+            # Jitsi lower-cases room names and serials are one sticker read two ways: compared without case.
+            first = seen[kind].setdefault(value.lower() if kind in ("room", "serial") else value, index)
             if first != index:
                 other = devices[first].id
                 line = doc.locate(("devices", first))[0]
                 what = "this id" if kind == "id" else f"this {kind}"
-                problems.append(doc.problem(here + path, f"{what} is already used by device '{other}' (line {line})"))
+                message = f"{what} is already used by device '{other}' (line {line})"
+                if kind == "room" and devices[first].room != value:
+                    message = (f"this room differs from the room of device '{other}' (line {line}) only in upper and "
+                               f"lower case, and Jitsi does not tell them apart: both residents would share one "
+                               f"room; remove this room and run 'palim-provision rooms {doc.file} --fill'")
+                elif kind == "serial" and devices[first].match.serial != value:
+                    message = (f"this serial is the serial of device '{other}' (line {line}) in other upper and "
+                               f"lower case, and serial numbers are compared without case: one device would take "
+                               f"both; check the sticker and correct one of them")
+                problems.append(doc.problem(here + path, message))
         if device.room is None:
             if require_rooms:
                 problems.append(doc.problem(here, f"device '{device.id}' has no room yet; "
@@ -717,11 +729,25 @@ def read_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str] |
                 continue
             source = f"the secrets file {secret_path}"
         if not WPA_PSK.fullmatch(value):
-            problems.append(loaded.doc.problem(where, f"the Wi-Fi password in {source} must be 8 to 63 plain "
-                                                      f"characters or 64 hex digits (it has {len(value)} characters)"))
+            problems.append(loaded.doc.problem(where, psk_problem(value, source)))
             continue
         psks[home_key] = value
     return psks, _ordered(unavailable), _ordered(problems)
+
+
+def psk_problem(value: str, source: str) -> str:
+    """Why a Wi-Fi password cannot be one, in words that name the likely slip; never a character of it."""
+    if value.startswith("\ufeff"):
+        return (f"{source} starts with an invisible byte order mark (BOM) that some editors add: save it as UTF-8 "
+                f"without BOM")
+    if "\n" in value or "\r" in value:
+        return f"{source} holds more than one line: put only the Wi-Fi password in it, on one line"
+    if any(not " " <= c <= "~" for c in value):
+        return (f"the Wi-Fi password in {source} holds a letter with an umlaut or accent, or another character "
+                f"that is not plain ASCII; a WPA password may only use A-Z, a-z, digits, spaces and punctuation: "
+                f"change it on the router and here")
+    return (f"the Wi-Fi password in {source} has {len(value)} characters; a WPA password has 8 to 63 (or is 64 hex "
+            f"digits): check that the whole password is there")
 
 
 def match_targets(targets: list[Target], macs: set[str], serial: str | None) -> list[Target]:

@@ -132,8 +132,8 @@ def reference() -> str:
     entries += [(key, "defaults, home, device", info) for key, info in rows(Display, "display.")]
     _table(lines, entries)
     lines += ["## Brands", "",
-              "A partner town's look, under `brands: {KEY: ...}`; defaults, a home or a device picks it with "
-              "`brand: KEY`. Its logo ships with the kiosk in `assets/brands/KEY/logo.svg`.", ""]
+              "A partner town's look, under `brands: {<key>: ...}`; defaults, a home or a device picks it with "
+              "`brand: <key>`. Its logo ships with the kiosk in `assets/brands/<key>/logo.svg`.", ""]
     brand = KioskConfig.model_fields["brand"].annotation
     _table(lines, [(key, "brands", info) for key, info in rows(brand, "brands.<key>.", ("id", "logo"))])
     return "\n".join(lines)
