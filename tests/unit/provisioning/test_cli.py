@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioning import cli
+from provisioning.commands import validate as validate_command
 from provisioning.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, main
 
 from .conftest import VALID
@@ -326,9 +326,9 @@ def test_report_csv_notes_go_to_stderr(tmp_path, capsys):
 
 
 def test_an_interrupt_exits_130(capsys, monkeypatch):
-    def interrupted(_args):
+    def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "cmd_validate", interrupted)
+    monkeypatch.setattr(validate_command, "validate", interrupted)
     assert main(["validate", "devices.yaml"]) == 130
     assert capsys.readouterr().err == "interrupted\n"
