@@ -148,3 +148,12 @@ def test_each_command_module_registers_itself_and_runs_through_a_function():
     assert names == files  # every command module is in the CLI, in --help's order
     for command in COMMANDS:
         assert callable(command.register) and callable(command.run)
+
+
+def test_no_test_imports_a_conftest():
+    """Fixtures live in conftest.py files, helpers in helpers modules imported by name: a conftest is pytest's, and
+    importing it a second time as a module runs its module code twice."""
+    importing = [str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py")
+                 if any(isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] == "conftest"
+                        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))))]
+    assert importing == []

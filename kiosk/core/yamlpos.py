@@ -126,7 +126,8 @@ def syntax_message(text: str, line: int, col: int, reason: str) -> str:
         return ("this line is indented with a tab, and YAML takes only spaces: replace the tab with spaces "
                 "(two for each level, like the lines around it)")
     key, _, value = here.strip().removeprefix("- ").partition(": ")
-    if "mapping values" in reason and key.strip() and value.strip(": "):
+    # Only a colon inside a value: "  b: 2" under "a: 1" is a key indented too far, not a value to quote.
+    if "mapping values" in reason and key.strip() and value.strip(": ") and col - 1 > here.find(": "):
         quoted = json.dumps(value.strip(), ensure_ascii=False)
         return (f"the value holds a colon and a space (': '), which YAML reads as a second key: put the whole "
                 f"value in double quotes, like {key}: {quoted}")

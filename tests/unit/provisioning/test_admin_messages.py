@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -15,27 +14,13 @@ from kiosk.config import ConfigError, config_from_bytes
 from provisioning.apply import local_identity
 from provisioning.cli import EXIT_BROKEN_PIPE, EXIT_INVALID, EXIT_OK, main
 
-LIST = textwrap.dedent("""\
-    version: 1
-    defaults:
-      server: https://konferenz.example.org
-      admin_pin_hash: 'scrypt$16384$8$1$cGFsaW0tZXhhbXBsZS1zYWx0$/g6CA22NHB5PPY1fSnuorRsuhUIHdkiloWAviqVt9Ng='
-    homes:
-      ebh:
-        name: EBH
-        wifi: {ssid: EBH, psk_file: ebh.psk}
-    devices:
-      - id: ebh-01
-        home: ebh
-        resident: Erna Müller
-        room: palim-l2hdeebeoie5kzya3mw4pgrmnb
-        match: {mac: "3c:52:82:1a:2b:3c"}
-      - id: ebh-02
-        home: ebh
-        resident: Karl Bauer
-        room: palim-ztrcxt2gj4ooxf57vnkpbgxi37
-        match: {serial: "5CG1234XYZ"}
-    """)
+from .helpers import VALID
+
+# The shared list with a staff PIN (so that no warning is expected unless a test makes one) and a secrets file.
+LIST = VALID.replace("  server: https://konferenz.example.org\n", "  server: https://konferenz.example.org\n"
+                     "  admin_pin_hash: 'scrypt$16384$8$1$cGFsaW0tZXhhbXBsZS1zYWx0$"
+                     "/g6CA22NHB5PPY1fSnuorRsuhUIHdkiloWAviqVt9Ng='\n").replace(
+    "{ssid: EBH-Bewohner, psk_env: EBH_PSK}", "{ssid: EBH, psk_file: ebh.psk}")
 PSK = "Geheim-Passwort-42"
 ROOT = Path(__file__).resolve().parents[3]
 MACHINES = ROOT / "tests" / "unit" / "provisioning" / "data" / "machines"

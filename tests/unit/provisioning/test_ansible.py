@@ -13,7 +13,7 @@ import pytest
 from provisioning.cli import main
 from tests.requirements import need_tool
 
-from .conftest import VALID
+from .helpers import VALID
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = ROOT / "provisioning" / "ansible" / "site.yml"

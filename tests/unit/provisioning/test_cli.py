@@ -13,7 +13,7 @@ import pytest
 from provisioning.commands import validate as validate_command
 from provisioning.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, main
 
-from .conftest import VALID
+from .helpers import VALID
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "provisioning" / "examples" / "devices.yaml"

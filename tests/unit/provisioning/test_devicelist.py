@@ -4,7 +4,7 @@ import pytest
 
 from provisioning.devicelist import DeviceListError, load_text, match_targets, resolve_secrets
 
-from .conftest import VALID
+from .helpers import VALID
 
 F = "devices.yaml"
 

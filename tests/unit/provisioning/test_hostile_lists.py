@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from provisioning.cli import main
 
-from .conftest import VALID
+from .helpers import VALID
 
 
 def r(old: str, new: str) -> str:

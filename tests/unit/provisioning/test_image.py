@@ -4,7 +4,7 @@ import json
 
 from provisioning.devicelist import load_text
 from provisioning.image import INSTALLER_UNIT_TEXT, STICK_DIR, stick_files
-from tests.unit.provisioning.conftest import VALID
+from tests.unit.provisioning.helpers import VALID
 from tests.unit.provisioning.helpers import photo
 
 

@@ -14,8 +14,8 @@ from kiosk.controllers.kiosk import Kiosk
 from kiosk.core.files import write_atomic
 from kiosk.core.style import Metrics
 from kiosk.screen import Screen
-from tests.e2e.conftest import close_kiosk, make_kiosk
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.e2e.helpers import close_kiosk, make_kiosk
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 DEBOUNCE_MS = 200
 SETTLE_MS = 5 * DEBOUNCE_MS  # long enough for several looks at the file: nothing more happens after it
