@@ -7,7 +7,7 @@ prints.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Union, get_args, get_origin
+from typing import Any, Iterator, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel
@@ -70,6 +70,26 @@ def _cell(text: str | None) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
 
 
+def example(info: Any) -> Any:
+    """A value other than the default that the field takes: its own example (Field(examples=[...])), else one that
+    follows from its type: the other yes/no, another choice, a bound of a number's range. None when there is none;
+    a new setting of another type needs an example of its own."""
+    if info.examples:
+        return info.examples[0]
+    annotation, default = info.annotation, info.default
+    options = [a for a in get_args(annotation) if a is not type(None)] if get_origin(annotation) in (Union,) or \
+        str(get_origin(annotation)) == "<class 'types.UnionType'>" else [annotation]
+    kind = options[0] if len(options) == 1 else None
+    if kind is bool:
+        return default is not True
+    if get_origin(kind) is Literal:
+        return next((choice for choice in get_args(kind) if choice != default), None)
+    if kind in (int, float):
+        bounds = [getattr(m, name) for m in info.metadata for name in ("ge", "le", "gt", "lt") if hasattr(m, name)]
+        return next((kind(b) for b in bounds if b != default), None)
+    return None
+
+
 def _default(info: Any) -> str:
     if info.is_required():
         return "required"
@@ -94,8 +114,9 @@ def rows(model: type[BaseModel], prefix: str, skip: tuple[str, ...] = (), walk: 
 def _table(lines: list[str], entries: list[tuple[str, str, Any]]) -> None:
     lines += ["| Key | Set in | Default | Example | What it does |", "| --- | --- | --- | --- | --- |"]
     for key, where, info in entries:
-        example = _flow(info.examples[0]) if info.examples else ""
-        lines.append(f"| `{key}` | {where} | {_default(info)} | {example} | {_cell(info.description)} |")
+        value = example(info)
+        shown = "" if value is None else _flow(value)
+        lines.append(f"| `{key}` | {where} | {_default(info)} | {shown} | {_cell(info.description)} |")
     lines.append("")
 
 
@@ -139,4 +160,4 @@ def reference() -> str:
     return "\n".join(lines)
 
 
-__all__ = ["reference", "kiosk_rows", "rows", "REFERENCES"]
+__all__ = ["reference", "kiosk_rows", "rows", "example", "REFERENCES"]

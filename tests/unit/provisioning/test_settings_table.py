@@ -14,7 +14,7 @@ from kiosk.config import ANY_LEVEL, DEFAULTS, DERIVED, DEVICE, HOME, KioskConfig
 from provisioning.bundle import render_bundle
 from provisioning.cli import main
 from provisioning.devicelist import INHERITED, MERGED, Defaults, Device, Home, load_file
-from provisioning.settingsref import kiosk_rows, reference, rows
+from provisioning.settingsref import example, kiosk_rows, reference, rows
 
 from .helpers import photo
 
@@ -46,8 +46,9 @@ def _example(key: str):
     name, _, option = key.partition(".")
     field = KioskConfig.model_fields[name]
     info = field.annotation.model_fields[option] if option else field
-    assert info.examples, f"{key} has no example"
-    return info.examples[0]
+    value = example(info)
+    assert value is not None, f"{key}: give it an example, Field(examples=[...]) in kiosk/config.py"
+    return value
 
 
 def _write(tmp_path: Path, key: str, level: str) -> Path:
