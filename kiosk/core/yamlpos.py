@@ -78,6 +78,14 @@ def first_alias(text: str) -> tuple[int, int] | None:
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document keeping node positions; syntax errors and aliases become problems."""
     doc = YamlDocument(file, None, {}, {}, {}, [])
+    bom = text.find("\ufeff", 1)  # at the very start a BOM is allowed (an editor's marker); anywhere else it hides
+    if bom > 0:
+        line = text.count("\n", 0, bom) + 1
+        col = bom - (text.rfind("\n", 0, bom) + 1) + 1
+        doc.problems.append(Problem(file, line, col, "", "an invisible byte order mark (BOM, U+FEFF) is here, "
+                                                         "usually from another file pasted in: delete it (YAML "
+                                                         "allows it only at the very start of a file)"))
+        return doc
     alias = first_alias(text)
     if alias is not None:
         # A config or device list has no use for aliases, and nested ones expand to gigabytes ("billion laughs").

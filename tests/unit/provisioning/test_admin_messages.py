@@ -292,3 +292,15 @@ def test_a_link_out_of_the_root_is_named_once(folder, capsys, monkeypatch):
             f"/var/lib/palim-provision/manifest.json, /var/lib/palim-provision/drift.key and "
             f"/var/backups/palim-provision/stamp/file (nothing was read or written there)\n") in shown
     assert shown.count("leads out of the root") == 1
+
+
+def test_a_bom_inside_the_file_is_named_where_it_hides(folder, capsys):
+    pasted = LIST.replace("    resident: Karl Bauer", "    resident: \ufeffKarl Bauer")
+    code, err, _ = _validate(folder, pasted, capsys)
+    assert code == EXIT_INVALID
+    assert err == ["devices.yaml:17:15: an invisible byte order mark (BOM, U+FEFF) is here, usually from another file "
+                   "pasted in: delete it (YAML allows it only at the very start of a file)",
+                   "1 problem; nothing was changed"]
+    with pytest.raises(ConfigError) as info:
+        config_from_bytes("server: https://k.example.org\n\ufeffresident: Erna\n".encode(), "kiosk.yaml")
+    assert str(info.value).startswith("kiosk.yaml:2:1: an invisible byte order mark (BOM, U+FEFF) is here")
