@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-from typing import Any, Literal, Mapping
+from types import UnionType
+from typing import Any, Literal, Mapping, Union, get_args, get_origin
 
 import yaml
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -178,16 +179,26 @@ INHERITED = tuple(name for name in KioskConfig.model_fields
                   if set(setting_levels(name)) & set(ANY_LEVEL) and name not in MERGED and name not in REFERENCES)
 
 
+def _list_type(annotation: Any) -> Any:
+    """The kiosk field's type as YAML writes it: its tuples as lists (the model turns them into tuples), None for
+    'not set here'. The type is checked at the level that writes it; the rest of the rules after the merge."""
+    options = [a for a in get_args(annotation) if a is not type(None)] if get_origin(annotation) in (Union, UnionType) \
+        else [annotation]
+    if len(options) == 1 and get_origin(options[0]) is tuple:
+        return list[get_args(options[0])[0]] | None
+    return Union[tuple(options) + (type(None),)]
+
+
 def _list_field(name: str) -> tuple[Any, Any]:
-    """How the device list holds the kiosk setting `name`: its group model, a key, or any value (checked later)."""
+    """How the device list holds the kiosk setting `name`: its group model, a key, or a value of its type."""
     info = KioskConfig.model_fields[name]
     if name in MERGED:
         return info.annotation, Field(default=info.annotation(), description=info.description)
     if name in REFERENCES:
         return str | None, Field(default=None, description=REFERENCES[name])
     if info.is_required() and setting_levels(name) == (DEVICE,) and filled_by(name) is None:
-        return Any, Field(description=info.description)  # only a device can give it: each one must
-    return Any, Field(default=None, description=info.description)
+        return info.annotation, Field(description=info.description)  # only a device can give it: each one must
+    return _list_type(info.annotation), Field(default=None, description=info.description)
 
 
 def _settings_model(level: str) -> type[Strict]:

@@ -134,3 +134,17 @@ def test_the_reference_names_every_key_an_admin_may_write():
 def test_readme_and_the_example_link_to_the_reference():
     assert "docs/settings.md" in (ROOT / "README.md").read_text(encoding="utf-8")
     assert "docs/settings.md" in (ROOT / "provisioning" / "examples" / "devices.yaml").read_text(encoding="utf-8")
+
+
+def test_a_setting_of_the_wrong_type_is_refused_where_it_is_written_even_without_devices(tmp_path):
+    from provisioning.devicelist import DeviceListError
+
+    data = yaml.safe_load(yaml.safe_dump(BASE))
+    data["homes"]["leer"] = {"name": "Noch leer", "language": "fr", "tls_pins": "ab"}
+    path = tmp_path / "devices.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(DeviceListError) as info:
+        load_file(path)
+    assert [(p.path, p.message) for p in info.value.problems] == [
+        ("homes.leer.language", "must be 'de', 'en', 'tr', 'ru' or 'pl'"),
+        ("homes.leer.tls_pins", "must be a valid list")]
