@@ -173,7 +173,7 @@ class Display(Strict):
 # list names by a key (a brand under brands). The kiosk's model validates every value after the merge.
 REFERENCES = {"brand": "a key under brands, or the default brand palim"}
 MERGED = tuple(name for name, info in KioskConfig.model_fields.items()
-               if setting_levels(name) and setting_levels(name)[0] in ANY_LEVEL and name not in REFERENCES
+               if set(setting_levels(name)) & set(ANY_LEVEL) and name not in REFERENCES
                and isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel))
 INHERITED = tuple(name for name in KioskConfig.model_fields
                   if set(setting_levels(name)) & set(ANY_LEVEL) and name not in MERGED and name not in REFERENCES)
@@ -207,6 +207,8 @@ def _settings_model(level: str) -> type[Strict]:
     fields["display"] = (Display, Field(default=Display(), description=Display.__doc__))
     return create_model(f"{level.title()}Settings", __base__=Strict, __module__=__name__,
                         __doc__=f"The kiosk settings a {level} entry may hold (kiosk/config.py marks them).", **fields)
+
+
 ADDRESS = re.compile(r"[A-Za-z0-9._:\[\]-]{1,253}")
 
 
