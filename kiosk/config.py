@@ -143,7 +143,8 @@ class Brand(Strict):
     """Absolute path of an SVG on the device; default: the brand's shipped logo.svg (not in the device list)."""
     colors: BrandColors = BrandColors()
     """The brand's colours; every text colour must reach 7:1 contrast on its background."""
-    support_contact: str | None = Field(default=None, max_length=200, examples=["Bürgerbüro Beispielstadt, 07221 000-0"])
+    support_contact: str | None = Field(default=None, max_length=200,
+                                        examples=["Bürgerbüro Beispielstadt, 07221 000-0"])
     """Whom to call for help, used when the device's config sets no support_contact."""
 
     @field_validator("id")
@@ -194,7 +195,8 @@ class HealthOptions(Strict):
     there for updates); a device list's default: the hour from reboot_time on."""
     metrics_file: str | None = Field(default=None, examples=["/var/lib/prometheus/node-exporter/palim_kiosk.prom"])
     """Where the kiosk writes its figures for node_exporter's textfile collector (an absolute path)."""
-    usage_log: str | None = Field(default="/var/lib/palim-kiosk/usage.jsonl", examples=["/var/lib/palim-kiosk/calls.jsonl"])
+    usage_log: str | None = Field(default="/var/lib/palim-kiosk/usage.jsonl",
+                                  examples=["/var/lib/palim-kiosk/calls.jsonl"])
     """JSON lines, one per call (start, end, duration, others), never names or room content; read by report."""
     max_renderer_crashes: int = Field(default=3, ge=1, le=20, examples=[5])
     """Renderer crashes within ten minutes after which the kiosk exits for systemd to restart it (1 to 20)."""
@@ -334,7 +336,8 @@ class FamilyOptions(Strict):
                                                                    "ntfy": {"url": "https://ntfy.example.org/anna"}}]])
     """The resident's people: name, ntfy/webhook/email, language, aliases, relation, photo. A device's list replaces
     the home's as a whole."""
-    smtp: SmtpOptions | None = Field(default=None, examples=[{"host": "smtp.example.org", "sender": "palim@example.org"}])
+    smtp: SmtpOptions | None = Field(default=None,
+                                     examples=[{"host": "smtp.example.org", "sender": "palim@example.org"}])
     """The city's SMTP relay (STARTTLS), for e-mail notices: host, port, sender, user, password_file, ca_file."""
     dedupe_minutes: int = Field(default=5, ge=0, le=120, examples=[10])
     """A second tap within this many minutes sends nothing new (0 to 120)."""
@@ -387,7 +390,8 @@ class KioskConfig(Strict):
     """The resident's name, shown to the family in the call."""
     greeting_name: str | None = set_at(DEVICE, default=None, min_length=1, max_length=40, examples=["Erna"])
     """The name the home screen greets; empty: the first word of resident."""
-    language: Literal[LANGUAGES] = set_at(*ANY_LEVEL, default=DEFAULT_LANGUAGE, examples=["tr"])  # type: ignore[valid-type]
+    language: Literal[LANGUAGES] = set_at(  # type: ignore[valid-type]
+        *ANY_LEVEL, default=DEFAULT_LANGUAGE, examples=["tr"])
     """The resident's language: de, en, tr, ru or pl."""
     support_contact: str | None = set_at(*ANY_LEVEL, default=None, max_length=200,
                                          examples=["Stadtverwaltung IT, 07223 935-000"])

@@ -99,6 +99,10 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
             return doc
         doc.data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
+        cut = _comment_in_braces(text, exc)
+        if cut is not None:
+            doc.problems.append(Problem(file, *cut))
+            return doc
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         doc.problems.append(Problem(file, line, col, "", syntax_message(text, line, col, exc.problem or str(exc))))
@@ -140,6 +144,26 @@ def syntax_message(text: str, line: int, col: int, reason: str) -> str:
         return (f"the value holds a colon and a space (': '), which YAML reads as a second key: put the whole "
                 f"value in double quotes, like {key}: {quoted}")
     return f"not valid YAML: {reason}"
+
+
+def _comment_in_braces(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, int, str, str] | None:
+    """{ssid: Park #2, ...}: YAML takes ' #2, ...' for a comment, so the braces never close and the error comes
+    lines later. (line, col, path, message) at the ' #' when that is what happened."""
+    if "flow" not in (exc.context or "") or exc.context_mark is None:
+        return None
+    lines = text.splitlines()
+    index = exc.context_mark.line
+    here = lines[index] if index < len(lines) else ""
+    cut = here.find(" #", exc.context_mark.column)
+    if cut < 0:
+        return None
+    start = max(here.rfind("{", 0, cut), here.rfind(",", 0, cut)) + 1
+    key, _, value = here[start:cut].partition(":")
+    end = min((i for i in (here.find(",", cut), here.find("}", cut)) if i >= 0), default=len(here))
+    whole = json.dumps((value + here[cut:end]).strip(), ensure_ascii=False)
+    return (index + 1, cut + 2, "", f"' #' starts a YAML comment here, so the rest of the line is lost and the "
+                                    f"{{...}} never closes: put the value in double quotes, like "
+                                    f"{key.strip()}: {whole}")
 
 
 def not_utf8(data: bytes, exc: UnicodeDecodeError, file: str, what: str = "the file") -> Problem:

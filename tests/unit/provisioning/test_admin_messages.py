@@ -177,7 +177,8 @@ def test_a_colon_in_a_value_says_put_it_in_quotes(folder, capsys):
 def test_an_empty_value_says_write_it_after_the_colon(folder, capsys):
     code, err, _ = _validate(folder, LIST.replace("    resident: Erna Müller", "    resident:"), capsys)
     assert code == EXIT_INVALID
-    assert err[0] == "devices.yaml:12:14: devices[0].resident: has no value: write it after 'resident:' on the same line"
+    assert err[0] == ("devices.yaml:12:14: devices[0].resident: has no value: write it after 'resident:' on the "
+                      "same line")
     code, err, _ = _validate(folder, LIST.replace("{ssid: EBH, psk_file: ebh.psk}", "{ssid: , psk_file: ebh.psk}"),
                              capsys)
     assert err[0] == "devices.yaml:8:18: homes.ebh.wifi.ssid: has no value: write it after 'ssid:' on the same line"
@@ -304,3 +305,12 @@ def test_a_bom_inside_the_file_is_named_where_it_hides(folder, capsys):
     with pytest.raises(ConfigError) as info:
         config_from_bytes("server: https://k.example.org\n\ufeffresident: Erna\n".encode(), "kiosk.yaml")
     assert str(info.value).startswith("kiosk.yaml:2:1: an invisible byte order mark (BOM, U+FEFF) is here")
+
+
+def test_a_comment_that_cuts_a_value_inside_braces_is_named_at_the_hash(folder, capsys):
+    cut = LIST.replace("{ssid: EBH, psk_file: ebh.psk}", "{ssid: Park #2, psk_file: ebh.psk}")
+    code, err, _ = _validate(folder, cut, capsys)
+    assert code == EXIT_INVALID
+    assert err == ["devices.yaml:8:23: ' #' starts a YAML comment here, so the rest of the line is lost and the {...} "
+                   "never closes: put the value in double quotes, like ssid: \"Park #2\"",
+                   "1 problem; nothing was changed"]

@@ -66,8 +66,9 @@ def test_a_photo_that_cannot_be_read_is_simply_not_shown(tmp_path, qapp, caplog)
     with caplog.at_level(logging.WARNING, logger="kiosk.ui.faces"):
         assert photo_pixmap(broken, 100, 100) is None
         assert photo_pixmap(tmp_path / "missing.jpg", 100, 100) is None
+    missing = tmp_path / "missing.jpg"
     assert [r.getMessage().split(":")[0] for r in caplog.records] == [f"photo {broken} cannot be shown",
-                                                                      f"photo {tmp_path / 'missing.jpg'} cannot be shown"]
+                                                                      f"photo {missing} cannot be shown"]
 
 
 def test_a_photo_widget_grows_between_its_heights_keeping_the_aspect(tmp_path, qapp):
