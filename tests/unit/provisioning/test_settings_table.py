@@ -133,7 +133,8 @@ def test_the_reference_names_every_key_an_admin_may_write():
 
 def test_readme_and_the_example_link_to_the_reference():
     assert "docs/settings.md" in (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "docs/settings.md" in (ROOT / "provisioning" / "examples" / "devices.yaml").read_text(encoding="utf-8")
+    for example in ("provisioning/examples/devices.yaml", "examples/kiosk-real-server.yaml"):
+        assert "docs/settings.md" in (ROOT / example).read_text(encoding="utf-8")
 
 
 def test_a_setting_of_the_wrong_type_is_refused_where_it_is_written_even_without_devices(tmp_path):
