@@ -63,6 +63,11 @@ def filled_by(name: str) -> str | None:
 # --------------------------------------------------------------------------- the model
 
 
+def yaml_list(value: Any) -> Any:
+    """A YAML list as the tuple the model keeps (each item is checked on its own); anything else as it is."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 class JitsiOptions(Strict):
     """Jitsi settings a city may tune; the kiosk's own lockdown keys are not overridable."""
 
@@ -185,6 +190,9 @@ class AudioOptions(Strict):
 
     min_volume: int = Field(default=60, ge=0, le=100, examples=[80])
     """The speaker's lowest volume in percent, set at start and before each call; 0 leaves the volume alone."""
+    call_volume: int = Field(default=80, ge=10, le=100, examples=[60])
+    """The speaker volume a call starts at, in percent (never below min_volume), until the resident changes it with
+    the call's − / + buttons; their choice is kept for the next call (kiosk/speaker.py)."""
 
 
 class HealthOptions(Strict):
@@ -341,6 +349,9 @@ class FamilyOptions(Strict):
     """The city's SMTP relay (STARTTLS), for e-mail notices: host, port, sender, user, password_file, ca_file."""
     dedupe_minutes: int = Field(default=5, ge=0, le=120, examples=[10])
     """A second tap within this many minutes sends nothing new (0 to 120)."""
+    wait_minutes: int = Field(default=10, ge=1, le=60, examples=[5])
+    """Alone in the room after a tap: the kiosk says whom it told and waits this many minutes, then goes home
+    kindly (1 to 60)."""
 
     @field_validator("contacts", mode="before")
     @classmethod
@@ -376,6 +387,25 @@ class PresenceOptions(Strict):
     @classmethod
     def _hours(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value  # YAML lists; each window is checked on its own
+
+
+class NightOptions(Strict):
+    """The screen goes dark at night, so the resident's room is dark; a touch or a ringing family wakes it."""
+
+    dark_hours: tuple[TimeWindow, ...] = Field(default=(), examples=[["21:30-07:00"]])
+    """Windows like "21:30-07:00" when the screen is dark (home screen only; a call or staff keep it on). Ringing
+    follows presence.quiet_hours: a family that rings outside them wakes the screen."""
+    backlight_dir: str = Field(default="/sys/class/backlight", examples=["/sys/class/backlight/intel_backlight"])
+    """Where the backlights are (Linux sysfs); a device without one turns the display off through the compositor."""
+    awake_minutes: int = Field(default=2, ge=1, le=60, examples=[5])
+    """After a touch wakes it, the screen stays on this many minutes at home before it goes dark again (1 to 60)."""
+
+    _hours = field_validator("dark_hours", mode="before")(lambda value: yaml_list(value))
+
+    @field_validator("backlight_dir")
+    @classmethod
+    def _dir(cls, value: str) -> str:
+        return absolute_path(value)
 
 
 class KioskConfig(Strict):
@@ -421,6 +451,8 @@ class KioskConfig(Strict):
     """Who hears that the resident is calling, and who may ring the device."""
     presence: PresenceOptions = set_at(*ANY_LEVEL, default=PresenceOptions())
     """Asking the server whether someone waits in the room, and what to do then."""
+    night: NightOptions = set_at(*ANY_LEVEL, default=NightOptions())
+    """The screen dark at night, so the resident's room is dark; a touch or a ringing family wakes it."""
     home_photo: str | None = set_at(DEVICE, default=None, examples=["photos/familie.jpg"])
     """The family on the home screen, above the call button: a JPEG or PNG next to the device list."""
     jwt_file: str | None = set_at(DERIVED, default=None)
@@ -550,7 +582,18 @@ def load_config(path: Path) -> KioskConfig:
         raise ConfigError([Problem(str(path), 1, 1, "", "the config file does not exist")]) from None
     except OSError as exc:
         raise ConfigError([Problem(str(path), 1, 1, "", f"the config file cannot be read: {exc}")]) from None
-    return config_from_bytes(data, str(path))
+    return with_photos_from(config_from_bytes(data, str(path)), Path(path).parent)
+
+
+def with_photos_from(config: KioskConfig, folder: Path) -> KioskConfig:
+    """Relative photo paths (home_photo, each contact's photo) made absolute against the config file's folder, so
+    the kiosk finds them whatever its working directory (photo_path already refused '..')."""
+    def absolute(photo: str | None) -> str | None:
+        return str(Path(folder).absolute() / photo) if photo and not photo.startswith("/") else photo
+
+    contacts = tuple(c.model_copy(update={"photo": absolute(c.photo)}) for c in config.family.contacts)
+    return config.model_copy(update={"home_photo": absolute(config.home_photo),
+                                     "family": config.family.model_copy(update={"contacts": contacts})})
 
 
 def _peek(path: Path) -> dict:

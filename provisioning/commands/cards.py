@@ -64,14 +64,15 @@ def cards(out: Output, file: str, pdf: Path, *, devices: list[str] | None = None
     except ImportError:
         return out.fail("the QR codes need segno: pip install 'palim-kiosk[fleet]' (or pip install segno)",
                         EXIT_FAILED)
-    from ..cards import CardsError, card_for, write_cards
+    from ..cards import CardsError, cards_for, write_cards
 
     try:
-        pages = write_cards([card_for(t) for t in targets], pdf, paper)
+        made = [card for t in targets for card in cards_for(t)]  # one per language the family reads
+        pages = write_cards(made, pdf, paper)
     except CardsError as exc:
         return out.fail(f"could not make the cards: {exc}", EXIT_FAILED)
     except OSError as exc:
         return out.fail(f"could not write {pdf}: {exc.strerror or exc}", EXIT_FAILED)
-    out.say(f"wrote {len(targets)} card(s) on {pages} {paper.upper()} page(s) to {pdf}; print at actual size "
+    out.say(f"wrote {len(made)} card(s) on {pages} {paper.upper()} page(s) to {pdf}; print at actual size "
             f"(100 %) and cut along the marks")
     return EXIT_OK
