@@ -18,6 +18,7 @@ from kiosk.core.fields import (
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
 from kiosk.core.style import contrast_problems
 from kiosk.core.yamlpos import Problem, YamlDocument, explain_errors, not_utf8, parse_yaml
+from kiosk.core.safefile import FileRefused, read_limited
 
 DEFAULT_CONFIG_PATH = Path("/etc/palim-kiosk/kiosk.yaml")
 # Added to the room's address in every link the family gets: on a phone a stock Jitsi would first show its "get the
@@ -566,20 +567,32 @@ def config_from_bytes(data: bytes, file: str = "<config>") -> KioskConfig:
     return config_from_text(text, file)
 
 
+# A kiosk config is a few kB (docs/kiosk-config.md's full example: 2.4 kB); 64 KiB of YAML validates in ~25 ms.
+MAX_CONFIG_BYTES = 64 * 1024
+
+
+def read_config_file(path: Path) -> bytes:
+    """The config file's bytes, read as kiosk.core.safefile reads outside files: a regular file (no symlink, FIFO
+    or device) of at most MAX_CONFIG_BYTES; FileRefused or OSError otherwise."""
+    return read_limited(path, MAX_CONFIG_BYTES, follow_symlinks=False)
+
+
 def config_file_bytes(path: Path) -> bytes:
     """The config file's bytes as they are now; empty when it is missing or cannot be read (all: not set up)."""
     try:
-        return Path(path).read_bytes()
-    except OSError:
+        return read_config_file(path)
+    except (OSError, FileRefused):
         return b""
 
 
 def load_config(path: Path) -> KioskConfig:
     """Read and validate the config file; raise ConfigError for every way it can be unusable."""
     try:
-        data = Path(path).read_bytes()
+        data = read_config_file(path)
     except FileNotFoundError:
         raise ConfigError([Problem(str(path), 1, 1, "", "the config file does not exist")]) from None
+    except FileRefused as exc:
+        raise ConfigError([Problem(str(path), 1, 1, "", f"the config file cannot be used: {exc}")]) from None
     except OSError as exc:
         raise ConfigError([Problem(str(path), 1, 1, "", f"the config file cannot be read: {exc}")]) from None
     return with_photos_from(config_from_bytes(data, str(path)), Path(path).parent)
@@ -599,8 +612,8 @@ def with_photos_from(config: KioskConfig, folder: Path) -> KioskConfig:
 def _peek(path: Path) -> dict:
     """Whatever mapping a config file holds, valid or not; empty when there is none (aliases are refused)."""
     try:
-        data = parse_yaml(Path(path).read_text(encoding="utf-8"), str(path)).data
-    except (OSError, UnicodeDecodeError):
+        data = parse_yaml(read_config_file(path).decode("utf-8"), str(path)).data
+    except (OSError, FileRefused, UnicodeDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from kiosk.core.files import write_atomic
 
-from .bundle import Bundle, BundleFile, MANIFEST
+from .bundle import MANIFEST, SSHD_DROPIN, Bundle, BundleFile
 from .devicelist import Loaded, Target, match_targets
+from .sshdropins import dropin_note
 from .steps import Runner, SkipRunner, StepResult
 
 BACKUP_DIR = "var/backups/palim-provision"
@@ -67,6 +68,7 @@ class Report:
     backup_dir: Path | None = None
     steps: list[StepResult] = field(default_factory=list)
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # what a person should look at (other sshd drop-ins)
 
     @property
     def changed(self) -> list[Change]:
@@ -95,6 +97,7 @@ class Report:
             out.append(f"  step {result.status}: {result.step.title}{detail}")
         if self.backups:
             out.append(f"  backups of {len(self.backups)} replaced file(s) in {self.backup_dir}")
+        out += [f"  note: {note}" for note in self.notes]
         if self.error:
             out.append(f"FAILED: {self.error}")
             out.append(f"  written before the failure: {', '.join(self.written) or 'nothing'}")
@@ -115,7 +118,7 @@ class Report:
             "unchanged": len(self.changes) - len(self.changed),
             "steps": [{"title": r.step.title, "status": r.status, "detail": r.detail} for r in self.steps],
             "diff": self.diff_text(),
-            "error": self.error, "summary": self.summary(), "lines": self.lines(),
+            "error": self.error, "summary": self.summary(), "lines": self.lines(), "notes": self.notes,
         }
 
 
@@ -451,6 +454,9 @@ def apply_bundle(bundle: Bundle, root: Path, *, dry_run: bool = False, runner: R
         report.error = f"the drift key {DRIFT_KEY} cannot be read: {getattr(exc, 'strerror', None) or exc}"
         raise ApplyError(report) from None
     new_key = key is None
+    if any(f.path == SSHD_DROPIN for f in bundle.files):
+        note = dropin_note(inside(root, SSHD_DROPIN).parent, Path(SSHD_DROPIN).name)
+        report.notes += [note] if note else []
     # The device's manifest fingerprints secret files with the device's own key; the first apply makes it (and
     # writes it right before the manifest), a dry run only pretends.
     bundle = bundle.keyed(key or _random.token_bytes(DRIFT_KEY_BYTES))

@@ -29,6 +29,7 @@ from kiosk.core.fields import (
 from kiosk.core.yamlpos import Problem, explain_errors, format_path, not_utf8, parse_yaml
 
 from .photos import photo_problems
+from .sshkeys import check_with_openssh
 
 HOME_KEY = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?")
 MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
@@ -235,6 +236,7 @@ def ssh_public_key(value: str) -> str:
             load_ssh_public_key(f"{line['type']} {line['blob']}".encode())
         except (ValueError, UnsupportedAlgorithm):
             raise ValueError("the key's data is damaged (copy the whole line of the .pub file)") from None
+    check_with_openssh(value)  # what sshd itself reads: one key, its size (provisioning.sshkeys)
     return value
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import jwt
 
+from kiosk.core.safefile import FileRefused, read_limited
 from kiosk.core.yamlpos import Problem
 
 from .devicelist import Loaded, Target
@@ -48,12 +49,12 @@ def mint(*, app_id: str, secret: str, domain: str, room: str, resident: str, val
 
 
 def _read_secret(path: Path) -> str:
-    """A secrets file's one line; ValueError for what cannot be a secret (a folder, too large, not text)."""
-    if not path.is_file():
-        raise FileNotFoundError(path) if not path.exists() else ValueError(f"{path} is not a regular file")
-    raw = path.read_bytes()[:65537]
-    if len(raw) > 65536:
-        raise ValueError(f"{path} is too large to be a secret")
+    """A secrets file's one line; ValueError for what cannot be a secret (a folder, a device, a FIFO, over 64 KiB
+    (a sparse 30 GB file too), not text): looked at on the open file before anything is read."""
+    try:
+        raw = read_limited(path, 65536)
+    except FileRefused as exc:
+        raise ValueError(f"{exc}: it cannot be a secret") from None
     try:
         return raw.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
