@@ -247,7 +247,14 @@ def diff(change: Change) -> str:
 
 
 class OutsideRoot(Exception):
-    """A path under the root leads out of it (a symlink, '..'): nothing is read or written there."""
+    """A path under the root leads out of it (a symlink, '..'): nothing is read or written there.
+
+    `reason` says what is wrong (the link), `path` the file apply wanted: one link blocks many files, and the
+    message names the link once."""
+
+    def __init__(self, reason: str, path: str = ""):
+        super().__init__(f"{reason}; refusing to follow it for {path}" if path else reason)
+        self.reason, self.path = reason, path
 
 
 def _within(root: Path, path: Path) -> bool:
@@ -269,10 +276,10 @@ def inside(root: Path, path: str) -> Path:
             resolved = Path(os.path.realpath(step))
             shown = "/" + "/".join(parts[:index + 1])
             if resolved.is_symlink():
-                raise OutsideRoot(f"{shown} in {root} is a symlink loop; refusing to follow it for {path}")
+                raise OutsideRoot(f"{shown} in {root} is a symlink loop", path)
             if not _within(real_root, resolved):
                 raise OutsideRoot(f"{shown} in {root} is a symlink to {os.readlink(step)}, which leads out of the "
-                                  f"root; refusing to follow it for {path}")
+                                  f"root", path)
             step = resolved
         current = step
     return current / parts[-1]
@@ -280,14 +287,21 @@ def inside(root: Path, path: str) -> Path:
 
 def check_inside(bundle: Bundle, root: Path) -> list[str]:
     """Every place apply would read or write for this bundle, checked before anything happens; the problems."""
-    problems = []
+    problems: list[str] = []
+    blocked: dict[str, list[str]] = {}  # one link leading out blocks many files: named once, with all of them
     for path in [f.path for f in bundle.files] + [DRIFT_KEY, f"/{BACKUP_DIR}/stamp/file"]:
         try:
             inside(root, path)
         except OutsideRoot as exc:
-            problems.append(str(exc))
+            if exc.path:
+                blocked.setdefault(exc.reason, []).append(exc.path)
+            else:
+                problems.append(exc.reason)
         except (OSError, RuntimeError) as exc:  # a symlink loop
             problems.append(f"{path}: cannot be resolved under {root}: {getattr(exc, 'strerror', None) or exc}")
+    for reason, paths in blocked.items():
+        listed = ", ".join(paths[:-1]) + " and " + paths[-1] if len(paths) > 1 else paths[0]
+        problems.append(f"{reason}; refusing to follow it for {listed}")
     return list(dict.fromkeys(problems))
 
 
@@ -402,6 +416,20 @@ def recognise(loaded: Loaded) -> tuple[Target, str]:
         raise NotRecognised(f"this device ({seen}) matches several devices in {loaded.file}: {names}; "
                             f"give --device ID")
     return found[0], seen
+
+
+def not_this_machine(target: Target) -> str | None:
+    """Why this computer is not the device `target` (its match: is not here), or None when it is."""
+    macs, serial = local_identity()
+    if match_targets([target], macs, serial):
+        return None
+    match = target.device.match
+    wanted = f"MAC {match.mac}" if match.mac is not None else f"serial {match.serial}"
+    seen = f"MAC {', '.join(sorted(macs)) or 'none'}; serial {serial or 'unknown'}"
+    return (f"this computer ({seen}) is not {target.id}, whose match: is {wanted}; applying to --root / would turn "
+            f"this computer into {target.id}'s kiosk. Run it on {target.id} itself, or give --root DIR to stage it "
+            f"into a folder; if this is {target.id} with a new network card or mainboard, correct its match: in the "
+            f"list (or add --this-is-the-device)")
 
 
 def is_live(root: Path) -> bool:

@@ -22,6 +22,8 @@ from kiosk.core.yamlpos import Problem
 from .devicelist import Loaded, Target
 
 DEFAULT_VALID_DAYS = 365
+# HS256's key must be at least as long as its hash (RFC 7518, 3.2): 32 bytes.
+MIN_SECRET_BYTES = 32
 
 
 def mint(*, app_id: str, secret: str, domain: str, room: str, resident: str, valid_days: int = DEFAULT_VALID_DAYS,
@@ -112,7 +114,15 @@ def device_tokens(loaded: Loaded, targets: list[Target], env: Mapping[str, str] 
         if not secret.strip():
             wrong.append(loaded.doc.problem(where, "the app secret is empty"))
             continue
+        if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+            source = where + (("secret_env",) if spec.secret_env is not None else ("secret_file",))
+            wrong.append(loaded.doc.problem(source, (
+                f"the app secret is {len(secret.encode('utf-8'))} bytes long, and a token signed with it (HS256) "
+                f"needs at least {MIN_SECRET_BYTES}: anyone could guess a shorter one and log in to every room; make "
+                f"a new one with 'openssl rand -hex 32' and set it in Prosody (app_secret) and here")))
+            continue
         tokens[target.id] = mint(app_id=spec.app_id, secret=secret, domain=_domain(target),
                                  room=target.config.room, resident=target.config.resident,
                                  valid_days=spec.valid_days, now=now)
-    return tokens, unavailable, wrong
+    # Devices that share the defaults' or a home's token login share its problem: said once.
+    return tokens, list(dict.fromkeys(unavailable)), list(dict.fromkeys(wrong))

@@ -16,7 +16,7 @@ from PyQt6.QtCore import QTimer
 
 from kiosk.config import config_from_text
 from kiosk.screen import Screen
-from tests.e2e.conftest import close_kiosk, config_text, make_kiosk, tap
+from tests.e2e.helpers import close_kiosk, config_text, make_kiosk, tap
 from tests.hostile import HostileServer, bomb
 
 MEMORY_BOUND = 200 << 20

@@ -20,7 +20,7 @@ import psutil
 import pytest
 
 from kiosk.core.files import write_atomic
-from tests.e2e.conftest import config_text
+from tests.e2e.helpers import config_text
 from tests.e2e.test_config_change import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

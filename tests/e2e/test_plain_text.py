@@ -10,7 +10,7 @@ from kiosk import texts
 from kiosk.config import config_from_text
 from kiosk.family import Waiting, Visitor
 from kiosk.screen import Screen
-from tests.e2e.conftest import close_kiosk, config_text, make_kiosk
+from tests.e2e.helpers import close_kiosk, config_text, make_kiosk
 from tests.hostile import RICH_TYPE, HostileServer
 
 

@@ -12,7 +12,7 @@ from provisioning.inventory import build_inventory
 from provisioning.steps import SSH_PACKAGES, SSH_UNIT
 from tests.requirements import need, need_tool
 
-from .conftest import VALID
+from .helpers import VALID
 
 PSK = "Sonnenschein 42"
 

@@ -12,7 +12,7 @@ from provisioning.devicelist import load_text
 from provisioning.steps import Step, StepResult
 from tests.requirements import need
 
-from .conftest import VALID
+from .helpers import VALID
 
 PSK = "erstes-passwort"
 

@@ -19,6 +19,8 @@ from provisioning.cli import main
 from provisioning.devicelist import DeviceListError, load_file
 from provisioning.photos import DEVICE_PHOTO_SIDE, MAX_PHOTO_SIDE, MIN_PHOTO_SIDE, PHOTO_DIR, photo_problem
 
+from .helpers import photo
+
 LIST = textwrap.dedent("""\
     version: 1
     defaults:
@@ -38,15 +40,6 @@ LIST = textwrap.dedent("""\
             - {name: Anna, email: anna@example.org, relation: Tochter, aliases: [Mama], photo: photos/anna.jpg}
             - {name: Bernd, email: bernd@example.org}
     """)
-
-
-def photo(path: Path, width: int = 1600, height: int = 1200, fmt: str | None = None) -> Path:
-    """A test photo written by Qt, never downloaded."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image = QImage(width, height, QImage.Format.Format_ARGB32)
-    image.fill(QColor(120, 90, 70, 200))
-    assert image.save(str(path), fmt)
-    return path
 
 
 @pytest.fixture

@@ -116,7 +116,7 @@ def test_missing_device_and_home_come_from_the_logs_place_and_the_device_list(tm
     assert [(c.device, c.home) for c in reading.calls] == [("ebh-02", "(unknown home)")] * 2
     assert reading.duplicates == 1
     devices = tmp_path / "devices.yaml"
-    from .conftest import VALID
+    from .helpers import VALID
     devices.write_text(VALID)
     assert main(["report", str(tmp_path / "logs"), "--devices", str(devices)]) == 0
     out = capsys.readouterr().out

@@ -14,8 +14,8 @@ from kiosk.controllers.kiosk import Kiosk
 from kiosk.core.files import write_atomic
 from kiosk.core.style import Metrics
 from kiosk.screen import Screen
-from tests.e2e.conftest import close_kiosk, make_kiosk
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.e2e.helpers import close_kiosk, make_kiosk
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 DEBOUNCE_MS = 200
 SETTLE_MS = 5 * DEBOUNCE_MS  # long enough for several looks at the file: nothing more happens after it
@@ -218,7 +218,7 @@ HOSTILE_FILES = [
     (_fifo, "is not a regular file (a device, pipe or socket)"),
     (lambda p: p.write_bytes(b"".join(b"k%d: %d\n" % (i, i) for i in range(5_000_000))), "is larger than 64 KiB"),
     (lambda p: p.mkdir(), "is a folder, not a file"),
-    (lambda p: p.write_bytes(b"\xff\xfe" * 100), "the config file cannot be read: 'utf-8' codec"),
+    (lambda p: p.write_bytes(b"\xff\xfe" * 100), "the config file is not UTF-8 text"),
     (lambda p: p.write_bytes(b"".join(b"k%d: %d\n" % (i, i) for i in range(6000))[:60_000]), "unknown key 'k0'"),
 ]
 

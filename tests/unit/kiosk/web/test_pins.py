@@ -9,7 +9,7 @@ from PyQt6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkReques
 from kiosk.config import config_from_text
 from kiosk.core.boundedhttp import FetchError
 from kiosk.web.pins import accept_if_pinned, chain_pinned, fetch_json, leaf_sha256
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 
 @pytest.fixture(scope="module")
