@@ -14,7 +14,7 @@ from provisioning.devicelist import DeviceListError, load_file
 from provisioning.updates import PIN_FILE, SOURCE_FILE
 from tests.requirements import need_tool
 
-from .conftest import VALID
+from .helpers import VALID
 
 UU_CONF = "/etc/apt/apt.conf.d/52palim-unattended-upgrades"
 
