@@ -36,11 +36,14 @@ class Updates(Strict):
     ring ran it long enough (palim-provision release --promote)."""
 
     repo: str
+    """The repository's public folder, as the city serves it over HTTPS (palim-provision release --out REPO/public)."""
     key_file: str | None = None
-    # The same key as armored text: what `palim-provision extract` gives a host of the Ansible role, which gets the
-    # list without the files next to it.
+    """The city's public release key (gpg --export --armor), a file next to the device list; never the secret key."""
     public_key: str | None = None
+    """The same key as armored text: what palim-provision extract gives a host of the Ansible role, which gets the
+    list without the files next to it."""
     ring: Literal["first", "all"] = "all"
+    """first: a release at once (a few devices); all: after palim-provision release --promote."""
 
     @model_validator(mode="after")
     def _one_key(self) -> "Updates":
