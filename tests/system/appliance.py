@@ -192,12 +192,13 @@ def device_list_for_standin(pin: str) -> str:
     return text.replace(SERVER_LINE + "\n", f"  server: {STANDIN_URL}\n  tls_pins: ['{pin}']\n")
 
 
-def provision(run: Run, pin: str) -> None:
+def provision(run: Run, pin: str, devices_text: str | None = None, wheel: Path | None = None) -> None:
     """What the Ansible role does on a device (tasks/install.yml): copy the project's wheel to /opt/palim-kiosk/dist,
-    install it into the venv, then run that venv's palim-provision apply on the live root, secrets in the environment."""
-    wheel = build_wheel(run)
+    install it into the venv, then run that venv's palim-provision apply on the live root, secrets in the environment.
+    `devices_text`: another device list than the stand-in's (files it names lie next to /root/devices.yaml)."""
+    wheel = wheel or build_wheel(run)
     devices = run.path("/root/devices.yaml")
-    devices.write_text(device_list_for_standin(pin), encoding="utf-8")
+    devices.write_text(devices_text or device_list_for_standin(pin), encoding="utf-8")
     wheel_in_root = rootfs.install_kiosk(run.log, run.root, wheel, CACHE / "pip")
     binds, env = rootfs.pip_binds(CACHE / "pip")
     in_root(run.log, run.root,

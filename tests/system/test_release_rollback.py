@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 
 from provisioning.release import build, publish
-from provisioning.rootfs import VENV, in_root, install_kiosk, pip_binds
 from tests.requirements import need
 from tests.system import appliance as ap
 from tests.system.test_releases import ONLY_CITY, _key
@@ -122,14 +121,9 @@ def test_a_release_proves_itself_or_the_device_goes_back():
             devices = ap.device_list_for_standin(standin.pin).replace(
                 f"  server: {ap.STANDIN_URL}\n", f"  server: {ap.STANDIN_URL}\n  updates: {{repo: "
                 f"'http://127.0.0.1:{port}', key_file: release-key.asc, ring: first}}\n", 1)
-            run.path("/root/devices.yaml").write_text(devices)
             run.path("/root/release-key.asc").write_bytes(city_pub.read_bytes())
             with log.phase("provision"):
-                wheel_in_root = install_kiosk(log, run.root, wheel, ap.CACHE / "pip")
-                binds, env = pip_binds(ap.CACHE / "pip")
-                in_root(log, run.root, [f"{VENV}/bin/palim-provision", "apply", "/root/devices.yaml", "--device",
-                                        ap.DEVICE, "--root", "/", "--kiosk-source", wheel_in_root],
-                        env={**env, "EBH_WIFI_PSK": run.psk}, binds=binds, secrets=[run.psk], timeout=1800)
+                ap.provision(run, standin.pin, devices, wheel)
             assert os.readlink(run.path("/opt/palim-kiosk/current")) == "releases/1"
             ap.add_test_dropins(run, ap.unprivileged_userns_works(run.root, log))
             run.path(f"/etc/systemd/system/{ap.UNIT}.d/zz-system-test-settle.conf").write_text(SETTLE_DROPIN)
