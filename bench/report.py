@@ -30,14 +30,21 @@ ROWS = [  # (key, label, unit, digits, target)
     ("idle_pss", "idle at home: tree PSS", "MiB", 0, "ratio ≤ 0.6"),
     ("idle_uss", "idle at home: tree USS", "MiB", 0, ""),
     ("idle_rss", "idle at home: tree RSS", "MiB", 0, ""),
+    ("idle_pss_anon", "idle at home: tree Pss_Anon (heaps, JIT code)", "MiB", 0, ""),
+    ("idle_pss_file", "idle at home: tree Pss_File (libraries, files)", "MiB", 0, ""),
     ("idle_procs", "idle at home: processes", "", 0, ""),
     ("call_cpu", "in call: CPU % of one core", "%", 1, "ratio ≤ 1.0"),
+    ("call_display_cpu", "in call: the compositor's CPU % of one core (cage; not in the figure above)", "%", 1, ""),
     ("call_wakeups", "in call: wake-ups/s", "/s", 0, ""),
     ("call_pss", "in call: tree PSS", "MiB", 0, "ratio ≤ 0.8"),
     ("call_uss", "in call: tree USS", "MiB", 0, ""),
     ("call_rss", "in call: tree RSS", "MiB", 0, ""),
+    ("call_pss_anon", "in call: tree Pss_Anon (heaps, JIT code)", "MiB", 0, ""),
+    ("call_pss_file", "in call: tree Pss_File (libraries, files)", "MiB", 0, ""),
     ("call_procs", "in call: processes", "", 0, ""),
 ]
+# Rows shown only when a run has them (runs made before the harness measured them have not).
+OPTIONAL = {"idle_pss_anon", "idle_pss_file", "call_display_cpu", "call_pss_anon", "call_pss_file"}
 INVALID_KEYS = ["home_s", "tap_join_s", "idle_cpu", "idle_pss", "idle_uss", "idle_rss", "call_cpu", "call_pss",
                 "call_uss", "call_rss"]
 BROWSERS = {"palim": "Palim kiosk", "chromium": "chromium --kiosk"}
@@ -84,7 +91,20 @@ def _facts(data: dict) -> list[str]:
         f" remote peer: {s['remote_peer']}",
         f"{s['runs']} run(s); windows: idle {w['idle']:g} s, in-call CPU {w['cpu']:g} s after {w['call_settle']:g} s "
         f"settling, PSS after {w['call']:g} s in the call",
-    ]
+    ] + _path(data)
+
+
+def _path(data: dict) -> list[str]:
+    """The display path and the page cache, for runs that record them."""
+    if "display" not in data["settings"]:
+        return []
+    display = {"wayland": "Wayland: each browser as the one client of cage (wlroots headless backend, pixman), as on a "
+                          "device", "x11": "X11: windows on Xvfb (not the device's path)"}[data["settings"]["display"]]
+    caches = [r.get("cache", "warm") for r in data["runs"]]
+    cold = caches.count("cold")
+    cache = ("**cold** in every run (dropped before each browser's start, as after a boot)" if cold == len(caches) else
+             f"**warm** in {len(caches) - cold} of {len(caches)} browser runs (the page cache was not dropped)")
+    return [f"Display: {display}", f"Page cache: {cache}"]
 
 
 def _roles_table(runs: list[dict], phase: str) -> list[str]:
@@ -163,6 +183,8 @@ def table(data: dict) -> str:
     lines += ["", "| figure | Palim kiosk median (min–max) | chromium --kiosk median (min–max) | ours/Chromium | target |",
               "| --- | --- | --- | --- | --- |"]
     for key, name, unit, digits, target in ROWS:
+        if key in OPTIONAL and not any(r.get(key) is not None for r in runs):
+            continue
         mine = summary([r.get(key) for r in valid if r["browser"] == "palim"])
         other = summary([r.get(key) for r in valid if r["browser"] == "chromium"])
         ratio = f"{mine[0] / other[0]:.2f}" if mine and other and other[0] else "—"
