@@ -172,6 +172,20 @@ def _why(run: dict) -> str:
     return "; ".join(parts) or "; ".join(p for c in bad for p in c["problems"])
 
 
+def _figures(chosen: list[dict], runs: list[dict]) -> list[str]:
+    """The main table: medians (min–max) of the chosen runs per browser, and the ratio."""
+    lines = ["| figure | Palim kiosk median (min–max) | chromium --kiosk median (min–max) | ours/Chromium | target |",
+             "| --- | --- | --- | --- | --- |"]
+    for key, name, unit, digits, target in ROWS:
+        if key in OPTIONAL and not any(r.get(key) is not None for r in runs):
+            continue
+        mine = summary([r.get(key) for r in chosen if r["browser"] == "palim"])
+        other = summary([r.get(key) for r in chosen if r["browser"] == "chromium"])
+        ratio = f"{mine[0] / other[0]:.2f}" if mine and other and other[0] else "—"
+        lines.append(f"| {name} | {fmt(mine, digits, unit)} | {fmt(other, digits, unit)} | {ratio} | {target} |")
+    return lines + [""]
+
+
 def table(data: dict) -> str:
     label = data.get("label") or "Results"
     runs = data["runs"]
@@ -180,16 +194,7 @@ def table(data: dict) -> str:
     for browser in BROWSERS:
         video = next((r["video"] for r in valid if r["browser"] == browser and r["video"]), None)
         lines.append(f"- sent video (getSettings), {BROWSERS[browser]}: {video or '—'}")
-    lines += ["", "| figure | Palim kiosk median (min–max) | chromium --kiosk median (min–max) | ours/Chromium | target |",
-              "| --- | --- | --- | --- | --- |"]
-    for key, name, unit, digits, target in ROWS:
-        if key in OPTIONAL and not any(r.get(key) is not None for r in runs):
-            continue
-        mine = summary([r.get(key) for r in valid if r["browser"] == "palim"])
-        other = summary([r.get(key) for r in valid if r["browser"] == "chromium"])
-        ratio = f"{mine[0] / other[0]:.2f}" if mine and other and other[0] else "—"
-        lines.append(f"| {name} | {fmt(mine, digits, unit)} | {fmt(other, digits, unit)} | {ratio} | {target} |")
-    lines.append("")
+    lines += [""] + _figures(valid, runs)
     if valid:
         lines += ["Memory per process role (medians over the clean runs):", ""]
         lines += _roles_table(valid, "idle") + _roles_table(valid, "call")
@@ -206,6 +211,12 @@ def table(data: dict) -> str:
             cells = [one(r.get(k), 2 if k.endswith(("_s", "_cpu")) else 0) for k in INVALID_KEYS]
             lines.append(f"| {r['run']} | {r['browser']} | " + " | ".join(cells) + f" | {_why(r)} |")
         lines.append("")
+        if not valid and len({r["browser"] for r in invalid}) > 1:
+            # Only a busy machine was to be had: its figures for the record, in a table of their own, never mixed
+            # with a clean run's.
+            lines += ["**Not valid, for the record only**: the same figures over the invalid runs above (a busy or "
+                      "shared machine: times and CPU shares stretched, PSS shared with other processes' pages):", ""]
+            lines += _figures(invalid, runs)
     return "\n".join(lines)
 
 

@@ -124,7 +124,7 @@ class Browser:
         self.home_logged: float | None = None
         argv, env = display.wrap(argv, env)
         self.spawned = time.monotonic()
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(argv, cwd=display.cwd, env=env, stdout=log, stderr=subprocess.PIPE)
         self._log = log
         threading.Thread(target=self._read, daemon=True).start()
         try:

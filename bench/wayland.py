@@ -163,6 +163,9 @@ class Cage:
             raise RuntimeError("grim is missing (apt-get install grim): it reads the compositor's screen")
         self.width, self.height = width, height
         self._work = work
+        # cage's working directory, inherited by Xwayland, which cage starts with -core when an X client connects:
+        # a core dump of it lands in the run's folder, not in the repository.
+        self.cwd = work
         self._shim = build_shim(work)
         self._count = 0
         self._runtime: Path | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import xpixel
 
@@ -16,6 +17,7 @@ class X11:
 
     def __init__(self, width: int, height: int) -> None:
         self.width, self.height = width, height
+        self.cwd = Path(__file__).resolve().parent.parent  # the repository: `python -m kiosk` runs from it
         self._screen = xpixel.Screen()
 
     def facts(self) -> dict:
