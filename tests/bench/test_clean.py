@@ -188,3 +188,24 @@ def test_a_child_that_ended_in_the_window_is_counted_in_its_parent():
         finally:
             parent.kill()
             parent.wait()
+
+
+MAPS_FILE = ("import mmap, sys, time\nf = open(sys.argv[1], 'rb')\nm = mmap.mmap(f.fileno(), 4096, prot=mmap.PROT_READ)\n"
+             "print('ready', flush=True)\ntime.sleep(300)")
+
+
+def test_only_the_same_qtwebengine_library_makes_the_machine_unclean(tmp_path):
+    """PSS is shared only through the same file: another checkout's copy of QtWebEngine (another venv) shares no page
+    with the kiosk measured, so a process mapping it is no library offender; one mapping our copy is."""
+    ours = clean.our_qtwebengine()
+    assert ours is not None and ours[0].endswith("/libQt6WebEngineCore.so.6")
+    other_copy = tmp_path / "venv" / "lib" / "libQt6WebEngineCore.so.6"
+    other_copy.parent.mkdir(parents=True)
+    other_copy.write_bytes(b"\0" * 4096)  # the name matches the pattern; the file is not ours
+    with started(IDLE) as harness, started(MAPS_FILE.replace("sys.argv[1]", repr(str(other_copy)))) as elsewhere, \
+            started(MAPS_FILE.replace("sys.argv[1]", repr(ours[0]))) as same:
+        guard = clean.Guard(root=harness.pid, refuse=False, within=only(elsewhere.pid, same.pid))
+        with guard.window("idle") as verdict:
+            pass
+        assert [(o.pid, o.why) for o in verdict.offenders] == [(same.pid, f"maps {ours[0]}")], verdict.message()
+        assert not verdict.clean
