@@ -10,6 +10,8 @@
  * 3. Root. cage refuses to start when it could regain root after dropping it (it tries setuid(0)/setgid(0)); the
  *    benchmark runs as root like CI, with the browsers' sandboxes off as on the X11 path, so here those two calls fail
  *    with EPERM as they would for the device's unprivileged kiosk user.
+ * 4. A frame counter. With PALIM_BENCH_FRAMES set to a file, two 64-bit counters in it (shared memory, no system call
+ *    per frame): the client's commits that damaged its buffer, and the damaged pixels they added up to.
  *
  * PALIM_BENCH_WLR_DEBUG=1 turns on wlroots' debug log (cage's release build logs errors only).
  * Built by bench/wayland.py with: cc -shared -fPIC -DWLR_USE_UNSTABLE $(pkg-config --cflags --libs wlroots) -ldl
@@ -17,11 +19,16 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
 #include <wlr/backend.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_surface.h>
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_virtual_pointer_v1.h>
 #include <wlr/util/log.h>
@@ -57,6 +64,69 @@ struct wlr_backend *wlr_backend_autocreate(struct wl_display *display) {
 	new_output_listener.notify = on_new_output;
 	wl_signal_add(&backend->events.new_output, &new_output_listener);
 	return backend;
+}
+
+static volatile uint64_t *frames; /* [0] commits with damage, [1] damaged pixels */
+static struct wl_listener new_surface_listener;
+
+struct surface_watch {
+	struct wl_listener commit, destroy;
+};
+
+static void on_commit(struct wl_listener *listener, void *data) {
+	struct wlr_surface *surface = data;
+	int count = 0;
+	pixman_box32_t *boxes = pixman_region32_rectangles(&surface->buffer_damage, &count);
+	uint64_t pixels = 0;
+	for (int i = 0; i < count; i++) {
+		pixels += (uint64_t)(boxes[i].x2 - boxes[i].x1) * (uint64_t)(boxes[i].y2 - boxes[i].y1);
+	}
+	if (pixels > 0) {
+		frames[0]++;
+		frames[1] += pixels;
+	}
+}
+
+static void on_surface_destroy(struct wl_listener *listener, void *data) {
+	struct surface_watch *watch = wl_container_of(listener, watch, destroy);
+	wl_list_remove(&watch->commit.link);
+	wl_list_remove(&watch->destroy.link);
+	free(watch);
+}
+
+static void on_new_surface(struct wl_listener *listener, void *data) {
+	struct wlr_surface *surface = data;
+	struct surface_watch *watch = calloc(1, sizeof(*watch));
+	if (!watch) {
+		return;
+	}
+	watch->commit.notify = on_commit;
+	wl_signal_add(&surface->events.commit, &watch->commit);
+	watch->destroy.notify = on_surface_destroy;
+	wl_signal_add(&surface->events.destroy, &watch->destroy);
+}
+
+struct wlr_compositor *wlr_compositor_create(struct wl_display *display, struct wlr_renderer *renderer) {
+	struct wlr_compositor *(*real)(struct wl_display *, struct wlr_renderer *) =
+		dlsym(RTLD_NEXT, "wlr_compositor_create");
+	struct wlr_compositor *compositor = real(display, renderer);
+	const char *path = getenv("PALIM_BENCH_FRAMES");
+	if (!compositor || !path) {
+		return compositor;
+	}
+	int fd = open(path, O_RDWR | O_CREAT, 0600);
+	if (fd < 0 || ftruncate(fd, 2 * sizeof(uint64_t)) != 0) {
+		return compositor;
+	}
+	void *shared = mmap(NULL, 2 * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (shared == MAP_FAILED) {
+		return compositor;
+	}
+	frames = shared;
+	new_surface_listener.notify = on_new_surface;
+	wl_signal_add(&compositor->events.new_surface, &new_surface_listener);
+	return compositor;
 }
 
 int setuid(uid_t uid) {

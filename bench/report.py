@@ -27,6 +27,7 @@ ROWS = [  # (key, label, unit, digits, target)
     ("tap_join_s", "tap after the idle window → joined (Palim: page resting)", "s", 2, "≤ Chromium"),
     ("idle_cpu", "idle at home: CPU % of one core", "%", 2, "≤ 0.5 %"),
     ("idle_wakeups", "idle at home: wake-ups/s (context switches)", "/s", 0, ""),
+    ("idle_frames", "idle at home: frames/s committed to the compositor (cage)", "/s", 1, ""),
     ("idle_pss", "idle at home: tree PSS", "MiB", 0, "ratio ≤ 0.6"),
     ("idle_uss", "idle at home: tree USS", "MiB", 0, ""),
     ("idle_rss", "idle at home: tree RSS", "MiB", 0, ""),
@@ -36,6 +37,8 @@ ROWS = [  # (key, label, unit, digits, target)
     ("call_cpu", "in call: CPU % of one core", "%", 1, "ratio ≤ 1.0"),
     ("call_display_cpu", "in call: the compositor's CPU % of one core (cage; not in the figure above)", "%", 1, ""),
     ("call_wakeups", "in call: wake-ups/s", "/s", 0, ""),
+    ("call_frames", "in call: frames/s committed to the compositor (cage)", "/s", 1, ""),
+    ("call_damage_mpx", "in call: damaged megapixels/s in those frames", "", 1, ""),
     ("call_pss", "in call: tree PSS", "MiB", 0, "ratio ≤ 0.8"),
     ("call_uss", "in call: tree USS", "MiB", 0, ""),
     ("call_rss", "in call: tree RSS", "MiB", 0, ""),
@@ -44,7 +47,8 @@ ROWS = [  # (key, label, unit, digits, target)
     ("call_procs", "in call: processes", "", 0, ""),
 ]
 # Rows shown only when a run has them (runs made before the harness measured them have not).
-OPTIONAL = {"idle_pss_anon", "idle_pss_file", "call_display_cpu", "call_pss_anon", "call_pss_file"}
+OPTIONAL = {"idle_pss_anon", "idle_pss_file", "call_display_cpu", "call_pss_anon", "call_pss_file", "idle_frames",
+            "call_frames", "call_damage_mpx"}
 INVALID_KEYS = ["home_s", "tap_join_s", "idle_cpu", "idle_pss", "idle_uss", "idle_rss", "call_cpu", "call_pss",
                 "call_uss", "call_rss"]
 BROWSERS = {"palim": "Palim kiosk", "chromium": "chromium --kiosk"}

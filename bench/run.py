@@ -89,6 +89,7 @@ class Result:
     tap_join_s: float | None = None
     idle_cpu: float | None = None
     idle_wakeups: float | None = None
+    idle_frames: float | None = None  # frames per second the browser committed to the compositor (cage only)
     idle_pss: float | None = None
     idle_uss: float | None = None
     idle_rss: float | None = None
@@ -100,6 +101,8 @@ class Result:
     call_cpu: float | None = None
     call_display_cpu: float | None = None  # the compositor (cage) over the same window, not part of the tree's figure
     call_wakeups: float | None = None
+    call_frames: float | None = None  # frames per second committed to cage, and the damaged megapixels per second
+    call_damage_mpx: float | None = None
     call_threads: list | None = None  # the busiest threads over the in-call CPU window (measure.thread_usage)
     call_pss: float | None = None
     call_uss: float | None = None
@@ -250,11 +253,21 @@ def shoot(display, result: Result, what: str) -> None:
         display.screenshot(SHOTS / f"run{result.run}-{result.browser}-{what}.png")
 
 
-def phase_idle(pid: int, windows: Windows, result: Result) -> None:
+def frame_rates(display, before: tuple[int, int] | None, seconds: float) -> tuple[float | None, float | None]:
+    """Frames per second and damaged megapixels per second since `before` (display.frames()); None on X11."""
+    after = display.frames()
+    if before is None or after is None:
+        return None, None
+    return (after[0] - before[0]) / seconds, (after[1] - before[1]) / seconds / 1e6
+
+
+def phase_idle(pid: int, display, windows: Windows, result: Result) -> None:
     start = time.monotonic()
     before = measure.snapshot(pid, start)
+    frames = display.frames()
     time.sleep(windows.idle)
     after = measure.snapshot(pid, time.monotonic())
+    result.idle_frames = frame_rates(display, frames, after.when - before.when)[0]
     result.idle_cpu, result.idle_wakeups = measure.usage(before, after, time.time() - windows.idle)
     take_memory(pid, result, "idle")
 
@@ -285,8 +298,10 @@ def phase_call(browser: Browser, server: BenchStandin, display, windows: Windows
     start = time.monotonic()
     before = measure.snapshot(pid, start)
     compositor = _cpu_seconds(browser.proc.pid) if browser.proc.pid != pid else None
+    frames = display.frames()
     time.sleep(windows.cpu)
     after = measure.snapshot(pid, time.monotonic())
+    result.call_frames, result.call_damage_mpx = frame_rates(display, frames, after.when - before.when)
     result.call_cpu, result.call_wakeups = measure.usage(before, after, time.time() - windows.cpu)
     if compositor is not None:
         result.call_display_cpu = 100.0 * (_cpu_seconds(browser.proc.pid) - compositor) / (after.when - before.when)
@@ -360,7 +375,7 @@ def kiosk_session(config: Path, server: BenchStandin, display, env: dict, window
             wait_painted(display, baseline, 60)
             time.sleep(windows.settle)
             shoot(display, result, "home")
-            phase_idle(browser.pid, windows, result)
+            phase_idle(browser.pid, display, windows, result)
         with checked(guard, result, "call"):
             phase_call(browser, server, display, windows, result)
     finally:
@@ -424,7 +439,7 @@ def chromium_session(binary: str, server: BenchStandin, display, env: dict, wind
             result.ready_s = ready - browser.spawned
             time.sleep(windows.settle)
             shoot(display, result, "home")
-            phase_idle(browser.pid, windows, result)
+            phase_idle(browser.pid, display, windows, result)
         with checked(guard, result, "call"):
             phase_call(browser, server, display, windows, result)
     finally:

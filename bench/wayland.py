@@ -187,11 +187,12 @@ class Cage:
             cage_env.pop(key, None)
         cage_env.update({"XDG_RUNTIME_DIR": str(self._runtime), "WLR_BACKENDS": "headless",
                          "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1",
-                         "PALIM_BENCH_OUTPUT": f"{self.width}x{self.height}", "LD_PRELOAD": str(self._shim)})
+                         "PALIM_BENCH_OUTPUT": f"{self.width}x{self.height}", "LD_PRELOAD": str(self._shim),
+                         "PALIM_BENCH_FRAMES": str(self._runtime / "frames")})
         from provisioning.bundle import cage_options  # the unit's own options (rotation 0)
 
         return ["cage", *cage_options(0).split(), "--", "env", "-u", "LD_PRELOAD", "-u", "PALIM_BENCH_OUTPUT",
-                *argv], cage_env
+                "-u", "PALIM_BENCH_FRAMES", *argv], cage_env
 
     def client(self, proc: subprocess.Popen, timeout: float = 30.0) -> int:
         """The pid of cage's client (the browser), once cage has started it; the virtual pointer joins cage then."""
@@ -227,6 +228,15 @@ class Cage:
             return 0  # cage is just starting or stopping: nothing shown
         red, green, blue = done.stdout[-3:]
         return red << 16 | green << 8 | blue
+
+    def frames(self) -> tuple[int, int] | None:
+        """What the browser has committed to cage so far: frames that damaged its buffer, and the damaged pixels
+        (counted by bench/cage_shim.c); None before cage made its counter."""
+        try:
+            data = (self._runtime / "frames").read_bytes()
+        except (OSError, TypeError):
+            return None
+        return struct.unpack("=QQ", data[:16]) if len(data) >= 16 else None
 
     def screenshot(self, path: Path) -> None:
         subprocess.run(["grim", str(path)], env=self._env(), check=True, capture_output=True, timeout=20)

@@ -32,6 +32,9 @@ class X11:
     def pixel(self, x: int, y: int) -> int:
         return self._screen.pixel(x, y)
 
+    def frames(self) -> None:
+        return None  # an X server tells no frame counts; bench/wayland.py's cage does
+
     def tap(self, x: int, y: int, hold: float) -> None:
         subprocess.run(["xdotool", "mousemove", str(x), str(y), "mousedown", "1", "sleep", str(hold), "mouseup", "1"],
                        check=True, timeout=10)
