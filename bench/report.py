@@ -218,9 +218,13 @@ def table(data: dict) -> str:
         if not valid and len({r["browser"] for r in invalid}) > 1:
             # Only a busy machine was to be had: its figures for the record, in a table of their own, never mixed
             # with a clean run's.
-            lines += ["**Not valid, for the record only**: the same figures over the invalid runs above (a busy or "
-                      "shared machine: times and CPU shares stretched, PSS shared with other processes' pages):", ""]
+            lines += ["**Not valid, for the record only**: the same figures over the invalid runs above (what broke "
+                      "each is in its row: other processes' CPU stretches times and takes cores; another process "
+                      "mapping the same libraries shares PSS):", ""]
             lines += _figures(invalid, runs)
+            threads = _threads_table(invalid)
+            if threads:
+                lines += ["Busiest threads in the call over the invalid runs (not valid, for the record):", ""] + threads
     return "\n".join(lines)
 
 
