@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tls_pins: {json.dumps([server.cert_sha256])}")
         print(
             "NOTE: this is a loopback stand-in for tests and demos, NOT a real Jitsi server: "
-            "nobody else can join, the 'family' tile mirrors your own camera. Ctrl-C stops it.",
+            "nobody else can join; the 'family' tile (your own camera, mirrored) shows while a participant is in the room. Ctrl-C stops it.",
             flush=True,
         )
         if args.app_id:

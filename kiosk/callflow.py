@@ -34,6 +34,7 @@ class Trouble(enum.Enum):
     OFFLINE = "offline"  # the device has no network
     RENDERER_CRASHED = "renderer_crashed"
     ACCESS_DENIED = "access_denied"  # the server refused the login token: no retries, staff must renew it
+    NOBODY_CAME = "nobody_came"  # the resident waited alone in the room long enough: home, the family knows
 
 
 # --------------------------------------------------------------------------- events
@@ -196,6 +197,13 @@ class NotifyFamily:
 
 
 @dataclass(frozen=True)
+class WaitingForFamily:
+    """Show (or take away) the calm overlay over the resident's own picture: nobody is in the room yet."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class Log:
     """A line for the staff log (journal)."""
 
@@ -204,7 +212,7 @@ class Log:
 
 
 Effect = (Show | JoinCall | HangupCall | DisposeCall | StartTimer | StopTimer | RebuildWeb | Exit | CallStarted
-          | CallEnded | Incident | Ring | NotifyFamily | Log)
+          | CallEnded | Incident | Ring | NotifyFamily | WaitingForFamily | Log)
 
 # Timer names the Qt layer runs for the flow.
 CONNECT_TIMER = "connect"
@@ -214,7 +222,11 @@ ALONE_TIMER = "alone"
 REBUILD_TIMER = "rebuild"
 RETRY_TIMER = "retry"
 ANSWER_TIMER = "answer"  # auto-answer countdown
-CALL_TIMERS = (CONNECT_TIMER, HANGUP_TIMER, ALONE_TIMER, RETRY_TIMER)
+EMPTY_TIMER = "empty"  # joined an empty room: the family may still show up in the first moments (their join events)
+NOBODY_TIMER = "nobody"  # waited alone this long: go home with a kind sentence
+GOODBYE_TIMER = "goodbye"  # after a call, the people who were in it do not ring again until this runs out
+IN_CALL_TIMERS = (ALONE_TIMER, EMPTY_TIMER, NOBODY_TIMER)
+CALL_TIMERS = (CONNECT_TIMER, HANGUP_TIMER, RETRY_TIMER, *IN_CALL_TIMERS)
 
 # Process exit code when the renderer keeps crashing: systemd restarts the whole kiosk.
 EXIT_CRASHING = 70  # EX_SOFTWARE
@@ -240,6 +252,9 @@ class Timing:
     crash_window: float = 600.0  # renderer crashes counted over ten minutes ...
     max_crashes: int = 3  # ... this many and the kiosk exits for systemd to restart it
     auto_answer: float | None = None  # seconds of countdown before answering by itself; None: never
+    empty_grace: float = 3.0  # joined an empty room: Jitsi reports those already in within moments; then the overlay
+    nobody: float = 600.0  # alone in the room this long after joining (overlay included): home, kindly
+    goodbye: float = 600.0  # after a call its people ring again only when they left and came back, or after this
 
 
 def backoff(attempt: int, timing: Timing, dice: Callable[[], float]) -> float:
@@ -293,6 +308,11 @@ class CallFlow:
         self.rebuild_pending = False
         self.crashes: list[float] = []
         self.declined = False  # "Nicht jetzt" for this visit of the family: no ringing until the room empties
+        # After a call: this many people in the room are the ones who were in it (a goodbye, not a new visit); 0 when
+        # the room emptied since or GOODBYE_TIMER ran out.
+        self.farewell = 0
+        self.waiting_for_family = False  # the overlay "Wir haben Anna um 14:02 Bescheid gesagt" shows
+        self.nobody_came = False  # this call ends because nobody came: a kind sentence instead of "Auf Wiedersehen"
         # What each state does with the events not handled alike in every state.
         self._handlers: dict[State, Callable[[Event], list[Effect]]] = {
             State.IDLE: self._on_idle,
@@ -315,6 +335,9 @@ class CallFlow:
             return self._network(event.online)
         if isinstance(event, PresenceChanged):
             return self._presence(event)
+        if isinstance(event, TimerFired) and event.name == GOODBYE_TIMER:
+            self.farewell = 0
+            return [Log("info", "after the last call: its people ring again when they come back")]
         if isinstance(event, TimerFired) and event.name == REBUILD_TIMER:
             if not self.rebuild_pending:
                 return []
@@ -356,6 +379,10 @@ class CallFlow:
                 if not self.in_episode:
                     self.in_episode = True
                     effects.append(CallStarted())
+                if self.others == 0:
+                    # Those already in the room are reported right after the join: wait a moment before saying
+                    # nobody is there, then wait for the family with the overlay up.
+                    effects.append(StartTimer(EMPTY_TIMER, self.timing.empty_grace))
                 self.rejoining = False
                 return effects
             if event.name in ("participantJoined", "participantLeft"):
@@ -377,12 +404,12 @@ class CallFlow:
             return self._end("the resident hung up")
         if isinstance(event, PageEvent):
             if event.name == "readyToClose":
-                return [StopTimer(ALONE_TIMER), DisposeCall(self.call_id), *self._home("ended by Jitsi")]
+                return [*self._leave_call(), DisposeCall(self.call_id), *self._home("ended by Jitsi")]
             if event.name == "videoConferenceLeft":
                 # The family ended it (readyToClose follows) or the connection broke (it does not): the timer tells.
                 self.state = State.ENDING
                 self.hangup_requested = False
-                return [StopTimer(ALONE_TIMER), Show(Screen.ENDING), StartTimer(HANGUP_TIMER, self.timing.hangup),
+                return [*self._leave_call(), Show(Screen.ENDING), StartTimer(HANGUP_TIMER, self.timing.hangup),
                         Log("info", f"call {self.call_id}: conference left")]
             if event.name == "peerConnectionFailure" and _is_p2p(event.payload):
                 return [Log("info", f"call {self.call_id}: the direct (P2P) connection failed; "
@@ -394,16 +421,38 @@ class CallFlow:
             return self._note(event)
         if isinstance(event, TimerFired) and event.name == ALONE_TIMER:
             return self._end("the family left and did not come back")
+        if isinstance(event, TimerFired) and event.name == EMPTY_TIMER and self.others == 0:
+            self.waiting_for_family = True
+            return [WaitingForFamily(True),
+                    StartTimer(NOBODY_TIMER, max(0.0, self.timing.nobody - self.timing.empty_grace)),
+                    Log("info", f"call {self.call_id}: nobody in the room yet; waiting for the family")]
+        if isinstance(event, TimerFired) and event.name == NOBODY_TIMER and self.others == 0:
+            self.nobody_came = True
+            return self._end(f"nobody came within {self.timing.nobody / 60:g} minutes")
         return []
 
     def _on_ending(self, event: Event) -> list[Effect]:
         if isinstance(event, PageEvent) and event.name == "readyToClose":
-            return [StopTimer(HANGUP_TIMER), DisposeCall(self.call_id), *self._home("closed (readyToClose)")]
+            return [StopTimer(HANGUP_TIMER), DisposeCall(self.call_id), *self._closed("closed (readyToClose)")]
         if isinstance(event, TimerFired) and event.name == HANGUP_TIMER:
             if self.hangup_requested:
-                return [DisposeCall(self.call_id), *self._home("closed (no readyToClose in time)")]
+                return [DisposeCall(self.call_id), *self._closed("closed (no readyToClose in time)")]
             return self._lost("left the conference without readyToClose")
+        if self.nobody_came and (isinstance(event, (HomeTapped, HangupTapped))
+                                 or (isinstance(event, TimerFired) and event.name == MESSAGE_TIMER)):
+            # "Zurück" on the kind sentence (or its time is up) before the call has closed: home now, and home
+            # again when it has.
+            self.nobody_came = False
+            return [StopTimer(MESSAGE_TIMER), Show(Screen.HOME)]
         return []
+
+    def _closed(self, why: str) -> list[Effect]:
+        if not self.nobody_came:
+            return self._home(why)
+        # The kind sentence stays until its own timer (or "Zurück"); the call is over already.
+        self.nobody_came = False
+        self.state = State.TROUBLE
+        return [*self._episode_over(), Log("info", f"call {self.call_id}: {why}")]
 
     def _on_waiting(self, event: Event) -> list[Effect]:
         if isinstance(event, TimerFired) and event.name == RETRY_TIMER:
@@ -422,7 +471,7 @@ class CallFlow:
 
     def _start_episode(self) -> list[Effect]:
         self.others = self.others_max = self.attempt = 0
-        self.rejoining = False
+        self.rejoining = self.nobody_came = self.waiting_for_family = False
         return self._join(Screen.CONNECTING)
 
     def _stop_ringing(self, why: str) -> list[Effect]:
@@ -433,7 +482,10 @@ class CallFlow:
         waiting = bool(event.others)
         if not waiting:
             self.declined = False  # the family left: the next visit rings again
-        if self.state is State.RINGING and (not waiting or event.quiet):
+            self.farewell = 0  # those who said goodbye left: when they come back, it rings
+        elif self.farewell and event.others is not None and event.others <= self.farewell:
+            waiting = False  # only the people of the last call, still in the room after the goodbye
+        if self.state is State.RINGING and (not event.others or event.quiet):
             return self._stop_ringing("the family left" if not waiting else "quiet hours")
         if self.state is State.IDLE and waiting and not event.quiet and not self.declined and self.online:
             self.state = State.RINGING
@@ -457,8 +509,18 @@ class CallFlow:
     def _end(self, why: str) -> list[Effect]:
         self.state = State.ENDING
         self.hangup_requested = True
-        return [StopTimer(ALONE_TIMER), HangupCall(self.call_id), Show(Screen.ENDING),
+        shown = ([Show(Screen.TROUBLE, Trouble.NOBODY_CAME), StartTimer(MESSAGE_TIMER, self.timing.message)]
+                 if self.nobody_came else [Show(Screen.ENDING)])
+        return [*self._leave_call(), HangupCall(self.call_id), *shown,
                 StartTimer(HANGUP_TIMER, self.timing.hangup), Log("info", f"call {self.call_id}: hanging up ({why})")]
+
+    def _leave_call(self) -> list[Effect]:
+        """The in-call timers stop and the waiting overlay goes: the call is ending or breaking."""
+        effects: list[Effect] = [StopTimer(name) for name in IN_CALL_TIMERS]
+        if self.waiting_for_family:
+            self.waiting_for_family = False
+            effects.append(WaitingForFamily(False))
+        return effects
 
     def _home(self, why: str) -> list[Effect]:
         self.state = State.IDLE
@@ -468,14 +530,18 @@ class CallFlow:
         if not self.in_episode:
             return []
         self.in_episode = False
-        return [CallEnded(self.others_max)]
+        if not self.others_max:
+            return [CallEnded(0)]
+        # A goodbye: those who were in the call may still be in the room; they must not ring right away.
+        self.farewell = self.others_max
+        return [CallEnded(self.others_max), StartTimer(GOODBYE_TIMER, self.timing.goodbye)]
 
     def _lost(self, detail: str) -> list[Effect]:
         """The call broke: dispose it and rejoin the same room after a pause."""
         self.rejoining = True
         self.attempt = 0
         self.others = 0
-        return [StopTimer(ALONE_TIMER), StopTimer(HANGUP_TIMER),
+        return [*self._leave_call(), StopTimer(HANGUP_TIMER),
                 Incident(Trouble.CONNECTION_LOST.value, detail), *self._retry(detail)]
 
     def _refused(self, name: str, payload: dict) -> list[Effect]:
@@ -513,7 +579,7 @@ class CallFlow:
         if event.name == "participantJoined":
             self.others += 1
             self.others_max = max(self.others_max, self.others)
-            return [StopTimer(ALONE_TIMER)] if self.state is State.IN_CALL else []
+            return self._leave_call() if self.state is State.IN_CALL else []  # somebody came: no more waiting
         self.others = max(0, self.others - 1)
         if self.others == 0 and self.state is State.IN_CALL:
             # The family hung up; nobody should sit alone in an empty room.
@@ -566,6 +632,7 @@ class CallFlow:
         if self.state is State.RINGING:
             effects += [Ring(False), StopTimer(ANSWER_TIMER)]
         effects += self._episode_over()
+        self.waiting_for_family = self.nobody_came = False
         self.state = State.TROUBLE
         effects += [Show(Screen.TROUBLE, Trouble.RENDERER_CRASHED), StartTimer(MESSAGE_TIMER, self.timing.message)]
         return effects + self._rebuild_now(now)

@@ -28,6 +28,11 @@ PHONE_BROWSER = "#config.deeplinking.disabled=true"
 # --------------------------------------------------------------------------- the model
 
 
+def yaml_list(value: Any) -> Any:
+    """A YAML list as the tuple the model keeps (each item is checked on its own); anything else as it is."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 class JitsiOptions(Strict):
     """Jitsi settings a city may tune; the kiosk's own lockdown keys are not overridable."""
 
@@ -124,6 +129,9 @@ class AudioOptions(Strict):
     """The kiosk sets the speaker to at least this volume, so knocked hardware keys cannot leave it silent."""
 
     min_volume: int = Field(default=60, ge=0, le=100)  # percent; 0 leaves the volume alone
+    # The speaker volume a call starts at, in percent (never below min_volume), until the resident changes it with
+    # the call's − / + buttons: their choice is kept for the next call (kiosk/speaker.py).
+    call_volume: int = Field(default=80, ge=10, le=100)
 
 
 class HealthOptions(Strict):
@@ -255,6 +263,8 @@ class FamilyOptions(Strict):
     contacts: tuple[Contact, ...] = ()
     smtp: SmtpOptions | None = None
     dedupe_minutes: int = Field(default=5, ge=0, le=120)  # a second tap within this sends nothing new
+    # Alone in the room after a tap: the kiosk says whom it told and waits this long, then goes home kindly.
+    wait_minutes: int = Field(default=10, ge=1, le=60)
 
     @field_validator("contacts", mode="before")
     @classmethod
@@ -288,6 +298,25 @@ class PresenceOptions(Strict):
         return tuple(value) if isinstance(value, list) else value  # YAML lists; each window is checked on its own
 
 
+class NightOptions(Strict):
+    """The screen goes dark at night, so the resident's room is dark; a touch or a ringing family wakes it."""
+
+    # e.g. ["21:30-07:00"]: the screen is dark then (home screen only; a call or staff keep it on). Ringing follows
+    # presence.quiet_hours: a family that rings outside them wakes the screen.
+    dark_hours: tuple[TimeWindow, ...] = ()
+    # Where the backlights are (Linux sysfs); a device without one turns the display off through the compositor.
+    backlight_dir: str = "/sys/class/backlight"
+    # After a touch wakes it, the screen stays on this long at home before it goes dark again.
+    awake_minutes: int = Field(default=2, ge=1, le=60)
+
+    _hours = field_validator("dark_hours", mode="before")(lambda value: yaml_list(value))
+
+    @field_validator("backlight_dir")
+    @classmethod
+    def _dir(cls, value: str) -> str:
+        return absolute_path(value)
+
+
 class KioskConfig(Strict):
     """What one kiosk device needs to know, read from /etc/palim-kiosk/kiosk.yaml."""
 
@@ -309,6 +338,7 @@ class KioskConfig(Strict):
     power: PowerOptions = PowerOptions()
     family: FamilyOptions = FamilyOptions()
     presence: PresenceOptions = PresenceOptions()
+    night: NightOptions = NightOptions()
     home_photo: str | None = None  # the family on the home screen, above the call button (a JPEG or PNG)
     # A file holding the server's login token (JWT, for Prosody's token authentication): read at each join, never
     # logged; it goes to the IFrame API's jwt option and as token= to the presence URL. None: the server needs none.
@@ -437,7 +467,18 @@ def load_config(path: Path) -> KioskConfig:
         raise ConfigError([Problem(str(path), 1, 1, "", "the config file does not exist")]) from None
     except OSError as exc:
         raise ConfigError([Problem(str(path), 1, 1, "", f"the config file cannot be read: {exc}")]) from None
-    return config_from_bytes(data, str(path))
+    return with_photos_from(config_from_bytes(data, str(path)), Path(path).parent)
+
+
+def with_photos_from(config: KioskConfig, folder: Path) -> KioskConfig:
+    """Relative photo paths (home_photo, each contact's photo) made absolute against the config file's folder, so
+    the kiosk finds them whatever its working directory (photo_path already refused '..')."""
+    def absolute(photo: str | None) -> str | None:
+        return str(Path(folder).absolute() / photo) if photo and not photo.startswith("/") else photo
+
+    contacts = tuple(c.model_copy(update={"photo": absolute(c.photo)}) for c in config.family.contacts)
+    return config.model_copy(update={"home_photo": absolute(config.home_photo),
+                                     "family": config.family.model_copy(update={"contacts": contacts})})
 
 
 def _peek(path: Path) -> dict:

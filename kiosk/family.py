@@ -101,6 +101,23 @@ def email_message(item: Notice, sender: str, recipient: str) -> MIMEText:
     return message
 
 
+MAX_TOLD_NAMES = 3  # the waiting overlay names at most this many; more, and it says "Ihre Familie"
+
+
+@dataclass(frozen=True)
+class Told:
+    """Whom the kiosk told that the resident is calling, and when: the waiting overlay says so."""
+
+    names: tuple[str, ...]  # first names as plain text; empty: the family as a whole (too many to name)
+    at: datetime
+
+
+def told(contacts: Sequence[Contact], at: datetime) -> Told:
+    """Who was told: the contacts' first names (plain text), or none to name when there are more than three."""
+    names = tuple(dict.fromkeys(safe_name(c.name.split()[0]) for c in contacts if c.name.split()))
+    return Told(names if len(names) <= MAX_TOLD_NAMES else (), at)
+
+
 def should_notify(last: datetime | None, now: datetime, dedupe_minutes: int) -> bool:
     """A second tap within the dedupe window sends nothing new."""
     return last is None or (now - last).total_seconds() >= dedupe_minutes * 60
@@ -242,6 +259,8 @@ def who_waits(names: Sequence[str] | None, contacts: Sequence[Contact]) -> Waiti
         visitor = (Visitor(safe_name(contact.name), contact.relation, contact.photo, True) if contact is not None
                    else Visitor(name))
         key = _key(visitor.name)
+        if visitor.known and key in seen:
+            continue  # one contact on two devices ("Anna" and "anna m."): one person, counted once
         if not visitor.name or key in seen:
             others += 1
             continue

@@ -68,7 +68,9 @@ class Health:
         self.last_call_end = at
         return {"event": "call", "device": self.device, "home": self.home, "start": start.isoformat(timespec="seconds"),
                 "end": at.isoformat(timespec="seconds"), "duration_s": round(duration, 1), "others_max": others_max,
-                "version": __version__}
+                # Nobody else came: a wait that ended alone (the resident hung up, or the kiosk after
+                # family.wait_minutes), not a call with somebody; `palim-provision report` counts them apart.
+                "alone": others_max == 0, "version": __version__}
 
     def seconds_in_call(self, now: datetime) -> float | None:
         """How long the current call has run, None when there is none."""

@@ -19,6 +19,7 @@ class Screen(enum.Enum):
     PIN = "pin"
     SERVICE = "service"
     PRACTICE = "practice"
+    NIGHT = "night"  # night.dark_hours: black, the light off; a touch wakes it to HOME
 
 
 # Screens only staff reach; one left alone returns home by itself.

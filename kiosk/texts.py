@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kiosk.callflow import Trouble
 from kiosk import i18n
+from kiosk.core.cardwords import CARD_SOURCES
 from kiosk.family import NOTICE_SOURCES
 from kiosk.i18n import N_, NP_
 
@@ -27,7 +28,25 @@ TROUBLE = {
                       N_("Bitte sagen Sie dem Personal Bescheid.")),
     Trouble.RENDERER_CRASHED: (N_("Eine kurze Störung."), N_("Gleich geht es weiter.")),
     Trouble.ACCESS_DENIED: (N_("Der Zugang zum Server ist abgelaufen."), N_("Bitte sagen Sie dem Personal Bescheid.")),
+    # The hint names who knows when the family was told (nobody_came_hint); this one when nobody was.
+    Trouble.NOBODY_CAME: (N_("Gerade ist niemand erreichbar."), N_("Ihre Familie weiß Bescheid.")),
 }
+# Waiting in the empty room (the overlay over the resident's own picture), and who knows when nobody came.
+# TRANSLATORS: {names} is one to three first names ("Anna", "Anna und Bernd"); {time} a time like 14:02
+WAITING_TOLD = N_("Wir haben {names} um {time} Bescheid gesagt.")
+WAITING_NOT_TOLD = N_("Ihre Familie ist noch nicht da.")
+WAITING_HINT = N_("Bitte warten Sie einen Moment.")
+# TRANSLATORS: {name} is one first name
+NOBODY_KNOWS_ONE = N_("{name} weiß Bescheid.")
+# TRANSLATORS: {names} is two or three first names joined ("Anna und Bernd")
+NOBODY_KNOWS_MORE = N_("{names} wissen Bescheid.")
+# TRANSLATORS: joins the last two of several names: "Anna, Bernd und Clara"
+NAMES_AND = N_("{first} und {last}")
+# The volume buttons in a call (their words are what a screen reader says; the buttons show − and +).
+VOLUME_DOWN = N_("Leiser")
+VOLUME_UP = N_("Lauter")
+VOLUME_LEVEL = N_("Lautstärke {percent} %")
+NIGHT = N_("Nachtruhe: Bildschirm aus. Tippen schaltet ihn ein.")  # what a screen reader says for the dark screen
 HOME_OFFLINE = N_("Gerade keine Internetverbindung")
 HOME_BATTERY = N_("Bitte das Ladekabel einstecken")
 SETUP_NEEDED = N_("Dieses Gerät ist noch nicht eingerichtet.")
@@ -109,7 +128,7 @@ _SOURCE_TROUBLE = dict(TROUBLE)
 # Every msgid the catalogs must hold: the constants, the trouble texts, the greetings and the family's notice (its
 # words live in kiosk/family.py: a contact reads them in its own language, not the screen's).
 SOURCES = tuple(dict.fromkeys([*_SOURCE_VALUES.values(), *(t for pair in _SOURCE_TROUBLE.values() for t in pair),
-                               *_GREETINGS, *NOTICE_SOURCES, *_RELATIONS.values()]))
+                               *_GREETINGS, *NOTICE_SOURCES, *CARD_SOURCES, *_RELATIONS.values()]))
 PLURAL_SOURCES = (_RINGING_MORE,)  # (singular, plural) msgids, translated with ngettext
 LANGUAGE = i18n.SOURCE_LANGUAGE
 _catalog = i18n.catalog(LANGUAGE)
@@ -157,6 +176,33 @@ def ringing_headline(waiting) -> str:
     if more == 1 and len(visitors) == 2:
         return _catalog.gettext(RINGING_TWO).format(first=first.name, second=visitors[1].name)
     return _catalog.ngettext(*_RINGING_MORE, more).format(name=first.name, count=more)
+
+
+def _names(names) -> str:
+    names = list(names)
+    if len(names) == 1:
+        return names[0]
+    return _catalog.gettext(NAMES_AND).format(first=", ".join(names[:-1]), last=names[-1])
+
+
+def waiting_for_family(told) -> tuple[str, str]:
+    """The overlay's two sentences for a family.Told (None: nobody was told, e.g. the resident answered a ring):
+    "Wir haben Anna um 14:02 Bescheid gesagt." and "Bitte warten Sie einen Moment." Names go in as plain text."""
+    if told is None or not told.names:
+        return WAITING_NOT_TOLD, WAITING_HINT
+    from PyQt6.QtCore import QTime
+
+    when = qt_locale().toString(QTime(told.at.hour, told.at.minute), "HH:mm")
+    return _catalog.gettext(WAITING_TOLD).format(names=_names(told.names), time=when), WAITING_HINT
+
+
+def nobody_came_hint(told) -> str:
+    """Who knows, when nobody came: "Anna weiß Bescheid." (None or nobody told: "Ihre Familie weiß Bescheid.")."""
+    if told is None or not told.names:
+        return TROUBLE[Trouble.NOBODY_CAME][1]
+    if len(told.names) == 1:
+        return _catalog.gettext(NOBODY_KNOWS_ONE).format(name=told.names[0])
+    return _catalog.gettext(NOBODY_KNOWS_MORE).format(names=_names(told.names))
 
 
 def greeting(hour: int, name: str) -> str:

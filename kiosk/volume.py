@@ -9,15 +9,15 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from kiosk.core.tools import run_tool
 
 log = logging.getLogger(__name__)
 
 SINK = "@DEFAULT_AUDIO_SINK@"
 ALSA_CONTROL = "Master"
-TIMEOUT_S = 3
 
 
 @dataclass(frozen=True)
@@ -87,15 +87,7 @@ Runner = Callable[[list[str]], str | None]  # stdout, or None when the command f
 
 
 def _run(command: list[str]) -> str | None:
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        log.warning("volume: %s failed: %s", command[0], exc)
-        return None
-    if done.returncode != 0:
-        log.warning("volume: %s exited %d: %s", " ".join(command), done.returncode, done.stderr.strip()[:200])
-        return None
-    return done.stdout
+    return run_tool(command, "volume")
 
 
 class VolumeFloor:
@@ -111,6 +103,17 @@ class VolumeFloor:
         """Read, decide, fix; the fix made (maybe nothing), or None when there is no tool or no reading."""
         if self.minimum <= 0:
             return Fix()
+        return self._fix(lambda reading: decide(reading, self.minimum))
+
+    def set_to(self, percent: int) -> int | None:
+        """Set the speaker to a level, unmuted, through the same tool as the floor, never below the minimum; the
+        level set, or None when no tool answers (the call's − / + buttons)."""
+        level = max(self.minimum, min(100, percent))
+        fix = self._fix(lambda reading: Fix(unmute=reading.muted, raise_to=level if reading.percent != level else None),
+                        quiet=True)
+        return None if fix is None else level
+
+    def _fix(self, choose: Callable[[Reading], Fix], quiet: bool = False) -> Fix | None:
         for tool, get, parse, commands in (
                 ("wpctl", ["wpctl", "get-volume", SINK], parse_wpctl, wpctl_commands),
                 ("amixer", ["amixer", "sget", ALSA_CONTROL], parse_amixer, amixer_commands)):
@@ -120,10 +123,10 @@ class VolumeFloor:
             reading = parse(output) if output is not None else None
             if reading is None:
                 continue  # e.g. wpctl without a running PipeWire: try ALSA
-            fix = decide(reading, self.minimum)
+            fix = choose(reading)
             for command in commands(fix):
                 self.run(command)
-            if fix.needed:
+            if fix.needed and not quiet:
                 log.warning("volume was %d %%%s: %s to %d %% (min_volume) with %s", reading.percent,
                             ", muted" if reading.muted else "", "unmuted and raised" if fix.unmute and fix.raise_to
                             else "unmuted" if fix.unmute else "raised", fix.raise_to or reading.percent, tool)

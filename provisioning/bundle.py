@@ -194,6 +194,7 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
         BundleFile(TMPFILES, _render("tmpfiles-palim-kiosk.conf", user=KIOSK_USER, home=KIOSK_HOME), 0o644),
         BundleFile("/etc/systemd/logind.conf.d/palim-kiosk.conf", _render("logind-palim-kiosk.conf"), 0o644),
         BundleFile("/etc/systemd/sleep.conf.d/palim-kiosk.conf", _render("sleep-palim-kiosk.conf"), 0o644),
+        BundleFile("/etc/udev/rules.d/70-palim-backlight.rules", _render("udev-palim-backlight.rules"), 0o644),
         BundleFile(SOURCES_LIST, debian_sources().encode("utf-8"), 0o644),
         BundleFile("/etc/apt/apt.conf.d/20auto-upgrades", _render("20auto-upgrades"), 0o644),
         BundleFile(INITRAMFS_HOOK, _render("initramfs-reboot-required"), 0o755),

@@ -1,4 +1,6 @@
-"""Family invitation cards: one A6 card per device, with the room link, its QR code and three steps, as a PDF.
+"""Family invitation cards: one A6 card per device and language, with the room link, its QR code and three steps,
+as a PDF. Each card is in the language of the contacts it is for (a contact's `language:`, else the kiosk's); its
+words are catalog entries (kiosk/core/cardwords.py, translated in kiosk/locale).
 
 The QR code comes from segno (pure Python), the PDF from Qt's own QPdfWriter; nothing else is needed to print.
 """
@@ -11,6 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
+from kiosk.core.cardwords import (
+    CARD_BY_VIDEO, CARD_HELP, CARD_KEEP, CARD_REACH, CARD_STEP_ALLOW, CARD_STEP_JOIN, CARD_STEP_OPEN, CARD_SUBTITLE,
+    CARD_TIP, say,
+)
+from kiosk.core.catalogs import SOURCE_LANGUAGE
 
 from .devicelist import Target
 from .photos import resolve
@@ -39,14 +46,28 @@ class Card:
     brand_name: str = "Palim! Palim!"
     logo: str | None = None  # SVG file; None: the default brand's
     photo: str | None = None  # the device's home_photo (JPEG or PNG): the family recognise their own card
+    language: str = SOURCE_LANGUAGE  # the words' language (the five kiosk languages)
 
 
-def card_for(target: Target) -> Card:
-    """The card of a device, from its resolved kiosk config."""
+def card_for(target: Target, language: str | None = None) -> Card:
+    """The card of a device, from its resolved kiosk config, in a language (default: the kiosk's)."""
     config = target.config
     photo = str(resolve(Path(target.list_dir), config.home_photo)) if config.home_photo else None
     return Card(target.id, config.resident, config.family_link, target.home.name, target.device.label,
-                config.contact, config.brand.name, str(config.brand.logo_path()), photo)
+                config.contact, config.brand.name, str(config.brand.logo_path()), photo,
+                language or config.language)
+
+
+def card_languages(target: Target) -> list[str]:
+    """The languages a device's family reads, in the order of its contacts (each contact's `language:`, else the
+    kiosk's); the kiosk's alone when it has no contacts."""
+    config = target.config
+    return list(dict.fromkeys(c.language or config.language for c in config.family.contacts)) or [config.language]
+
+
+def cards_for(target: Target) -> list[Card]:
+    """A device's cards: one per language its family reads."""
+    return [card_for(target, language) for language in card_languages(target)]
 
 
 def split_link(link: str) -> list[str]:
@@ -205,14 +226,8 @@ STEP_GAP = 1.0
 
 
 def _steps(card: Card) -> list[str]:
-    return [
-        "Link öffnen oder den QR-Code mit der Handykamera scannen. Er öffnet sich im Browser, eine App ist nicht nötig.",
-        "Fragt der Browser nach Kamera und Mikrofon: auf „Zulassen“ oder „Erlauben“ tippen.",
-        f"Namen eingeben und beitreten. Sobald {card.resident} im Heim auf „Familie anrufen“ tippt, sehen Sie sich.",
-    ]
-
-
-TIP = "Tipp: Verabreden Sie mit dem Heim eine Uhrzeit."
+    return [say(card.language, CARD_STEP_OPEN), say(card.language, CARD_STEP_ALLOW),
+            say(card.language, CARD_STEP_JOIN, name=card.resident)]
 
 
 def _paint_photo(painter, path: str, right: float, top: float, height: float) -> float:
@@ -248,15 +263,15 @@ def _paint_card(painter, card: Card) -> None:
     photo_w = _paint_photo(painter, card.photo, x + inner, MARGIN - 1, 13) if card.photo else 0.0
     header_w = inner - 16 - (photo_w + 2 if photo_w else 0)
     _text(painter, (x + 16, MARGIN, header_w, 7), card.brand_name, _font(FONT, 11, True), GREEN, wrap=False)
-    _text(painter, (x + 16, MARGIN + 6, header_w, 7), "Videoanruf für die Familie", _font(FONT, 8.5),
+    _text(painter, (x + 16, MARGIN + 6, header_w, 7), say(card.language, CARD_SUBTITLE), _font(FONT, 8.5),
           MUTED, wrap=False)
     y = MARGIN + 15
 
     # Title: "So erreichen Sie" / NAME / "per Video"
-    y += _text(painter, (x, y, inner, 8), "So erreichen Sie", _font(FONT, 11))
+    y += _text(painter, (x, y, inner, 8), say(card.language, CARD_REACH), _font(FONT, 11))
     name_font = _fit(painter, FONT, card.resident, inner, 19, 12, bold=True)
     y += _text(painter, (x, y, inner, 20), card.resident, name_font)
-    y += _text(painter, (x, y, inner, 8), "per Video", _font(FONT, 11)) + 2
+    y += _text(painter, (x, y, inner, 8), say(card.language, CARD_BY_VIDEO), _font(FONT, 11)) + 2
 
     # Measure what goes below the QR code, so the code takes the room that is left (at most 40 mm).
     lines = split_link(card.link)
@@ -264,13 +279,14 @@ def _paint_card(painter, card: Card) -> None:
     link_h = sum(_text(painter, (x, 0, inner, 8), line, link_font, wrap=False, draw=False) for line in lines)
     step_font, number_font, tip_font = _font(FONT, 10), _font(FONT, 10, True), _font(FONT, 8.5)
     steps = _steps(card)
+    tip = say(card.language, CARD_TIP)
     steps_h = sum(_text(painter, (x + 5.5, 0, inner - 5.5, 20), step, step_font, draw=False) + STEP_GAP
-                  for step in steps) + _text(painter, (x, 0, inner, 8), TIP, tip_font, draw=False)
+                  for step in steps) + _text(painter, (x + 5.5, 0, inner - 5.5, 8), tip, tip_font, draw=False)
     place = card.home_name + (f" · {card.label}" if card.label else "")
     footer = [(place, _font(FONT, 8.5, True), INK)]
     if card.support:
-        footer.append((f"Hilfe: {card.support}", _font(FONT, 8.5), INK))
-    footer.append(("Bitte geben Sie den Link nur an Familie und Freunde weiter.", _font(FONT, 7), MUTED))
+        footer.append((say(card.language, CARD_HELP, support=card.support), _font(FONT, 8.5), INK))
+    footer.append((say(card.language, CARD_KEEP), _font(FONT, 7), MUTED))
     footer_h = sum(_text(painter, (x, 0, inner, 12), t, f, draw=False) for t, f, _ in footer)
     footer_top = CARD_H - 6.5 - footer_h
     qr_size = max(24.0, min(40.0, footer_top - 3 - y - 3 - link_h - 2.5 - steps_h))
@@ -303,7 +319,7 @@ def _paint_card(painter, card: Card) -> None:
     for number, step in enumerate(steps, 1):
         _text(painter, (x, y, 6, 6), f"{number}.", number_font, GREEN, wrap=False)
         y += _text(painter, (x + 5.5, y, inner - 5.5, 20), step, step_font) + STEP_GAP
-    _text(painter, (x + 5.5, y, inner - 5.5, 8), TIP, tip_font, MUTED)
+    _text(painter, (x + 5.5, y, inner - 5.5, 8), tip, tip_font, MUTED)
 
     # Footer: where, whom to ask, and that the link is the key to the room.
     painter.save()

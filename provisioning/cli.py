@@ -564,15 +564,16 @@ def cmd_cards(args: argparse.Namespace) -> int:
         import segno  # noqa: F401
     except ImportError:
         return _err("the QR codes need segno: pip install 'palim-kiosk[fleet]' (or pip install segno)", EXIT_FAILED)
-    from .cards import CardsError, card_for, write_cards
+    from .cards import CardsError, cards_for, write_cards
 
     try:
-        pages = write_cards([card_for(t) for t in targets], out, args.paper)
+        cards = [card for t in targets for card in cards_for(t)]  # one per language the family reads
+        pages = write_cards(cards, out, args.paper)
     except CardsError as exc:
         return _err(f"could not make the cards: {exc}", EXIT_FAILED)
     except OSError as exc:
         return _err(f"could not write {out}: {exc.strerror or exc}", EXIT_FAILED)
-    print(f"wrote {len(targets)} card(s) on {pages} {args.paper.upper()} page(s) to {out}; print at actual size "
+    print(f"wrote {len(cards)} card(s) on {pages} {args.paper.upper()} page(s) to {out}; print at actual size "
           f"(100 %) and cut along the marks")
     return EXIT_OK
 

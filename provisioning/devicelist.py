@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from kiosk.config import (
-    AudioOptions, Brand, FamilyOptions, HealthOptions, JitsiOptions, KioskConfig, PowerOptions, PresenceOptions,
-    UiOptions,
+    AudioOptions, Brand, FamilyOptions, HealthOptions, JitsiOptions, KioskConfig, NightOptions, PowerOptions,
+    PresenceOptions, UiOptions,
 )
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
 from kiosk.core.files import read_secret_file
@@ -173,12 +173,13 @@ class _Settings(Strict):
     audio: AudioOptions = AudioOptions()
     family: FamilyOptions = FamilyOptions()
     presence: PresenceOptions = PresenceOptions()
+    night: NightOptions = NightOptions()
     display: Display = Display()
 
 
 # Option groups merged key by key: the device's keys over the home's over the defaults'. A device's family
 # contacts replace the home's list as a whole (they are the resident's own people); the home's smtp relay stays.
-MERGED = ("jitsi", "health", "power", "ui", "audio", "family", "presence")
+MERGED = ("jitsi", "health", "power", "ui", "audio", "family", "presence", "night")
 ADDRESS = re.compile(r"[A-Za-z0-9._:\[\]-]{1,253}")
 
 

@@ -2,8 +2,9 @@
 
 A log line for a finished call looks like
   {"event": "call", "device": "ebh-01", "home": "erich-burger-heim", "start": "2026-11-27T14:03:12+01:00",
-   "end": "2026-11-27T14:21:40+01:00", "duration_s": 1108.2, "others_max": 2, "version": "0.1.0"}
-Other events are skipped; lines that cannot be read are counted and shown, never fatal.
+   "end": "2026-11-27T14:21:40+01:00", "duration_s": 1108.2, "others_max": 2, "alone": false, "version": "0.1.0"}
+A line whose others_max is 0 (or "alone" true) is a wait that ended alone: nobody came; it is counted apart from the
+calls. Other events are skipped; lines that cannot be read are counted and shown, never fatal.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Call:
     home: str
     start: datetime
     duration_s: float
+    alone: bool = False  # nobody else was in it: a wait that ended alone, not a call with somebody
 
 
 @dataclass
@@ -167,7 +169,9 @@ def _call(raw: bytes, path: Path, number: int, reading: Reading,
         home = device_homes.get(device)
         home_from = "list" if home is not None else "unknown"
         home = home or UNKNOWN_HOME
-    return Call(device, home, start, float(duration)), device_guessed, home_from
+    others = entry.get("others_max")
+    alone = entry.get("alone") is True or (isinstance(others, int) and not isinstance(others, bool) and others == 0)
+    return Call(device, home, start, float(duration), alone), device_guessed, home_from
 
 
 def parse_date(text: str, option: str) -> date:
@@ -206,12 +210,15 @@ class Summary:
     # (home, week) -> [calls, seconds, devices]
     per_home_week: dict[tuple[str, str], list]
     per_home: dict[str, list]
+    waits_alone: int = 0  # taps after which nobody came (not in calls or hours)
 
 
 def summarise(calls: list[Call], since: date | None = None, until: date | None = None) -> Summary:
     """The published figures; a call counts on the day and in the ISO week its start falls in (local time)."""
-    chosen = [c for c in calls if (since is None or c.start.date() >= since) and
-              (until is None or c.start.date() <= until)]
+    in_window = [c for c in calls if (since is None or c.start.date() >= since) and
+                 (until is None or c.start.date() <= until)]
+    chosen = [c for c in in_window if not c.alone]
+
     cells: dict[tuple[str, str], list] = defaultdict(lambda: [0, 0.0, set()])
     homes: dict[str, list] = defaultdict(lambda: [0, 0.0, set()])
     for call in chosen:
@@ -222,7 +229,7 @@ def summarise(calls: list[Call], since: date | None = None, until: date | None =
     days = [c.start.date() for c in chosen]
     return Summary(len(chosen), sum(c.duration_s for c in chosen) / 3600, len({c.device for c in chosen}),
                    len({c.home for c in chosen}), min(days, default=None), max(days, default=None),
-                   dict(sorted(cells.items())), dict(sorted(homes.items())))
+                   dict(sorted(cells.items())), dict(sorted(homes.items())), len(in_window) - len(chosen))
 
 
 def text_report(summary: Summary, reading: Reading, since: date | None, until: date | None) -> str:
@@ -237,7 +244,8 @@ def text_report(summary: Summary, reading: Reading, since: date | None, until: d
            f"  calls             {summary.calls}",
            f"  hours             {summary.hours:.1f}",
            f"  devices           {summary.devices}",
-           f"  homes             {summary.homes}"]
+           f"  homes             {summary.homes}",
+           f"  waits alone       {summary.waits_alone}   (taps after which nobody came; not in calls or hours)"]
     if summary.per_home_week:
         width = max(len("home"), *(len(h) for h, _ in summary.per_home_week))
         out += ["", "calls per home and week (ISO weeks, Monday to Sunday; by the call's start)",

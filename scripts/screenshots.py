@@ -28,7 +28,8 @@ NAMES = {"de": "Erna Müller", "en": "Margaret Smith", "tr": "Ayşe Yılmaz", "r
          "pl": "Małgorzata Wiśniewska"}
 # The README's pictures: (language, screen, size, scale) -> file name in docs/screens/.
 DOCS = {("de", s, size, 1.0): f"{s}-{size[0]}x{size[1]}.png"
-        for s in ("home", "connecting", "in-call", "ending", "error", "pin", "service", "setup-needed", "ringing")
+        for s in ("home", "connecting", "in-call", "ending", "error", "pin", "service", "setup-needed", "ringing",
+                  "waiting", "nobody-came")
         for size in SIZES}
 DOCS.update({(lang, "home", (1280, 800), 1.0): f"home-{lang}-1280x800.png" for lang in LANGUAGES if lang != "de"})
 DOCS.update({("de", "home", (1024, 600), 2.0): "home-1024x600-scale2.png",
@@ -37,7 +38,10 @@ DOCS.update({("de", "home", (1024, 600), 2.0): "home-1024x600-scale2.png",
              ("brand", "home", (1280, 800), 1.0): "home-beispielstadt-1280x800.png",
              ("de", "ringing-name", (1280, 800), 1.0): "ringing-name-1280x800.png",
              ("de", "ringing-names", (1280, 800), 1.0): "ringing-names-1280x800.png",
-             ("de", "home-photo", (1280, 800), 1.0): "home-photo-1280x800.png"})
+             ("de", "home-photo", (1280, 800), 1.0): "home-photo-1280x800.png",
+             ("ru", "waiting", (1024, 600), 2.0): "waiting-ru-1024x600-scale2.png",
+             ("tr", "nobody-came", (1280, 800), 1.0): "nobody-came-tr-1280x800.png",
+             ("pl", "in-call", (1024, 600), 2.0): "in-call-pl-1024x600-scale2.png"})
 # Who waits in the room (/room names): a daughter and a son with photos, and someone the device does not know.
 FAMILY = {"de": ("Anna", "Bernd", "Gast"), "en": ("Sarah", "James", "Guest"), "tr": ("Elif", "Mehmet", "Misafir"),
           "ru": ("Анна", "Сергей", "Гость"), "pl": ("Anna", "Piotr", "Gość")}
@@ -68,6 +72,8 @@ def main() -> int:
     from PyQt6.QtWidgets import QApplication
 
     from kiosk import texts
+    from datetime import datetime
+
     from kiosk.callflow import CallTapped, HangupTapped, Trouble
     from kiosk.controllers.kiosk import Kiosk
     from kiosk.config import config_from_text
@@ -75,7 +81,7 @@ def main() -> int:
     from kiosk.screen import Screen
     from kiosk.staff import hash_pin
     from kiosk.core.style import Metrics, stylesheet
-    from kiosk.family import who_waits
+    from kiosk.family import told, who_waits
     from kiosk.ui.screens import HomeScreen
     from jitsi_standin import StandinServer
 
@@ -124,7 +130,9 @@ def main() -> int:
                             f"resident: {NAMES[language]}\nlanguage: {language}\nui: {{scale: {scale}}}\n"
                             f"tls_pins: ['{server.cert_sha256}']\nadmin_pin_hash: '{pin_hash}'\n"
                             "support_contact: 'Stadtverwaltung Bühl IT, 07223 935-000'\n"
-                            f"health: {{usage_log: '{tmp}/usage.jsonl'}}\n" + (BRAND if lang == "brand" else ""))
+                            f"health: {{usage_log: '{tmp}/usage.jsonl'}}\n"
+                            f"night: {{backlight_dir: '{tmp}/backlight'}}\n"  # the night picture leaves this one alone
+                            + (BRAND if lang == "brand" else ""))
                     daughter, son, stranger = FAMILY[language]
                     text += ("family:\n  contacts:\n"
                              f"    - {{name: {daughter}, email: d@example.org, relation: Tochter, "
@@ -151,12 +159,23 @@ def main() -> int:
                     window.show_screen(Screen.HOME)
                     window.show_screen(Screen.CONNECTING)
                     save(kiosk, lang, "connecting", size, scale)
+                    # The daughter was told at 14:02 (the example family gets no notice: set as the notice would).
+                    window.set_told(told(config.family.contacts[:1], datetime(2026, 12, 4, 14, 2)))
                     kiosk.calls.feed(CallTapped())
                     wait(lambda: window.screen is Screen.IN_CALL)
-                    settle(2.5)  # let the fake camera's picture arrive
+                    wait(window.call.waiting.isVisible)  # the stand-in's room is empty: the waiting panel
+                    settle(1.0)
+                    save(kiosk, lang, "waiting", size, scale)
+                    server.send(config.room, "participantJoined", {"id": "daughter", "displayName": daughter})
+                    wait(lambda: not window.call.waiting.isVisible())
+                    settle(2.5)  # let the fake camera's picture arrive (the stand-in shows it as the family's tile)
                     save(kiosk, lang, "in-call", size, scale)
                     kiosk.calls.feed(HangupTapped())
                     wait(lambda: window.screen is Screen.HOME)
+                    window.show_screen(Screen.TROUBLE, Trouble.NOBODY_CAME)
+                    save(kiosk, lang, "nobody-came", size, scale)
+                    window.show_screen(Screen.NIGHT)
+                    save(kiosk, lang, "night", size, scale)
                     window.show_screen(Screen.ENDING)
                     save(kiosk, lang, "ending", size, scale)
                     window.show_screen(Screen.TROUBLE, Trouble.CONNECT_FAILED)

@@ -225,8 +225,19 @@
         } else if (event.name === 'participantLeft' && data && data.id) {
             delete remoteParticipants[data.id];
         }
+        showFamily();
         report({ type: 'emitted', name: event.name, data: data === undefined ? null : data });
         emit(event.name, data);
+    }
+
+    function showFamily() {
+        // The family's tile (the local camera mirrored, a stand-in's picture of them) only while someone is in.
+        var someone = Object.keys(remoteParticipants).length > 0;
+        if (document.getElementById('family').hidden === someone) {
+            report({ type: 'family-tile', shown: someone });
+        }
+        document.getElementById('family').hidden = !someone;
+        document.getElementById('family-label').hidden = !someone;
     }
 
     function poll() {
@@ -352,6 +363,7 @@
             avatarURL: '', breakoutRoom: false, visitor: false
         };
         emit('videoConferenceJoined', joined);
-        report({ type: 'joined', roomName: room, id: participantId, displayName: joined.displayName });
+        report({ type: 'joined', roomName: room, id: participantId, displayName: joined.displayName,
+                 familyTile: !document.getElementById('family').hidden });
     });
 }());

@@ -141,6 +141,8 @@ class CallController(QObject):
                 self.ring.emit(on)
             case callflow.NotifyFamily():
                 self.family_wanted.emit()
+            case callflow.WaitingForFamily(on=on):
+                self.window.show_waiting_for_family(on)
             case callflow.Exit(code=code, reason=reason):
                 log.error("leaving so that systemd restarts the kiosk: %s", reason)
                 self.exit_requested.emit(code)

@@ -11,7 +11,7 @@ from kiosk.callflow import State
 from kiosk.config import KioskConfig
 from kiosk.controllers.watchers import Notifier, PresenceWatch
 from kiosk.core.assets import ring_sound
-from kiosk.family import in_quiet_hours, notice, presence_url, should_notify, who_waits
+from kiosk.family import in_quiet_hours, notice, presence_url, should_notify, told, who_waits
 from kiosk.notify import deliver
 from kiosk.servertoken import read_token, token_fits_room
 
@@ -27,6 +27,7 @@ class FamilyController(QObject):
     presence_changed = pyqtSignal(object, bool)  # others waiting (int, None: unknown), quiet hours now
     waiting_changed = pyqtSignal(object)  # right before presence_changed: who waits (family.Waiting), by name
     incident = pyqtSignal(str, str)  # kind, detail: a notice that did not reach someone
+    told = pyqtSignal(object)  # family.Told of this tap (the last notice's, when a second tap sends none), or None
 
     def __init__(self, config: KioskConfig, parent=None):
         super().__init__(parent)
@@ -78,11 +79,14 @@ class FamilyController(QObject):
         family = self.config.family
         now = datetime.now().astimezone()
         if not family.contacts:
+            self.told.emit(None)
             return
         if not should_notify(self._last_notice, now, family.dedupe_minutes):
             log.info("family already told about this call a moment ago: nothing new sent")
+            self.told.emit(told(family.contacts, self._last_notice))
             return
         self._last_notice = now
+        self.told.emit(told(family.contacts, now))
         item = notice(self.config, now)
         log.info("telling %d family contact(s) that %s is calling", len(family.contacts), self.config.resident)
         self.notifier.send(lambda: deliver(family.contacts, family.smtp, item))

@@ -16,12 +16,17 @@ from kiosk.controllers.calls import CallController
 from kiosk.controllers.configwatch import ConfigWatch
 from kiosk.controllers.family import FamilyController
 from kiosk.controllers.health import HealthController, leave_reboot_marker
+from kiosk.controllers.night import NightController
+from kiosk.controllers.speaker import SpeakerController
 from kiosk.controllers.staff import StaffController
 from kiosk.controllers.watchers import read_battery
+from kiosk.core.files import state_dir
 from kiosk.core.style import Metrics
 from kiosk.health import REBOOT_EXIT_CODE, Battery
 from kiosk.screen import STAFF_SCREENS, Screen
+from kiosk.speaker import CallVolume
 from kiosk.ui.window import KioskWindow
+from kiosk.volume import VolumeFloor
 from kiosk.web.callview import CallView
 
 log = logging.getLogger(__name__)
@@ -44,7 +49,7 @@ class Kiosk(QObject):
         # Before any screen reads a text; without a usable config, the language its file names (or German).
         texts.use(config.language if config is not None else language or "de")
         self.config = config
-        self.calls = self.family = self.health = self.staff = None
+        self.calls = self.family = self.health = self.staff = self.speaker = self.night = None
         # `loaded`: the file's bytes as read just before the config was made from them (the app), so that a change
         # while the kiosk starts is seen; without them (tests), the bytes as they are now.
         self.config_watch = ConfigWatch(config_path, loaded if loaded is not None else config_file_bytes(config_path),
@@ -62,7 +67,8 @@ class Kiosk(QObject):
         self.window = window = KioskWindow(metrics, config, view)
         self._wire_window()
         flow = CallFlow(Timing(connect=float(config.jitsi.connect_timeout_s),
-                               max_crashes=config.health.max_renderer_crashes, auto_answer=auto_answer))
+                               max_crashes=config.health.max_renderer_crashes, auto_answer=auto_answer,
+                               nobody=60.0 * config.family.wait_minutes))
         self.calls = calls = CallController(flow, view, window, self)
         # Idle for the nightly restart and reboot as for a reload: no call, nothing ringing, no staff screen.
         self.health = health = HealthController(config, window.home, lambda: self.idle, battery, self)
@@ -73,6 +79,8 @@ class Kiosk(QObject):
         calls.call_started.connect(health.call_started)
         calls.call_ended.connect(health.call_ended)
         calls.ring.connect(family.ring)
+        calls.ring.connect(self._ringing)
+        family.told.connect(window.set_told)
         calls.family_wanted.connect(family.tell_family)
         calls.state_changed.connect(family.call_state)
         calls.exit_requested.connect(self.quit_requested)
@@ -80,6 +88,11 @@ class Kiosk(QObject):
         family.presence_changed.connect(calls.presence_changed)
         family.incident.connect(health.incident)
         health.online_changed.connect(calls.network_changed)
+        audio = config.audio
+        self.speaker = SpeakerController(CallVolume(audio.call_volume, audio.min_volume, state_dir()),
+                                         VolumeFloor(audio.min_volume), window.call, self)
+        window.screen_changed.connect(self.speaker.screen_changed)
+        self.night = NightController(config.night, window, lambda: calls.idle, parent=self)
         health.restart_due.connect(self._restart)
         health.reboot_due.connect(self._reboot)
         staff.reload_requested.connect(self.reload_requested)
@@ -94,6 +107,10 @@ class Kiosk(QObject):
     def idle(self) -> bool:
         """True when a reload cuts nothing: no call, nothing ringing, no staff screen (or only "not set up")."""
         return self.calls is None or (self.calls.idle and self.window.screen not in STAFF_SCREENS)
+
+    def _ringing(self, on: bool) -> None:
+        if on:
+            self.window.set_told(None)  # a call answered: nobody was told of it (the family is there, or was)
 
     def _restart(self) -> None:
         self.quit_requested.emit(0)  # systemd starts the kiosk again: the nightly fresh start
@@ -119,4 +136,6 @@ class Kiosk(QObject):
             self.health.shutdown()
             self.family.shutdown()
             self.staff.shutdown()
+            self.speaker.shutdown()
+            self.night.shutdown()
             self.calls.shutdown()

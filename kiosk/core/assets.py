@@ -24,3 +24,8 @@ def shipped_logo(brand_id: str) -> Path | None:
 def ring_sound() -> Path:
     """The ring the resident hears when the family waits (made by scripts/make_ring_sound.py)."""
     return asset_path("sounds", "ring.wav")
+
+
+def pictogram(name: str) -> Path:
+    """assets/icons/<name>.svg: a one-colour pictogram a button paints in its own text colour (the call handset)."""
+    return asset_path("icons", f"{name}.svg")

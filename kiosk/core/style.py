@@ -6,6 +6,7 @@ every text/background pair, which tests/unit/kiosk/core/test_style.py and a bran
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -33,10 +34,12 @@ ROLES = tuple(DEFAULT_PALETTE)
 DARK = DEFAULT_PALETTE["dark"]
 ON_DARK = DEFAULT_PALETTE["on_dark"]
 PULSE = DEFAULT_PALETTE["pulse"]
+DIM_ON_DARK = "#56606b"  # the unlit bars of the call's volume level, on the dark bar (a shape, not text)
 FONT_FAMILY = "DejaVu Sans"  # covers German, Turkish, Polish and Cyrillic
 
 MM_PER_INCH = 25.4
 MIN_TOUCH_MM = 15.0  # every touch target at least this big on the physical screen
+MIN_GAP_MM = 10.0  # and at least this far from the next one: a tremor must not hit the wrong button
 # Smallest built-in screen the triage accepts is 9.5" (provisioning/check.py); 16:10 of that is 5.0" high.
 # When the screen does not say how big it is, assume that smallest screen: sizes come out larger, never smaller.
 SMALLEST_SCREEN_HEIGHT_IN = 5.0
@@ -104,6 +107,11 @@ class Metrics:
         """The smallest side of any touch target, in pixels (15 mm)."""
         return self.mm(MIN_TOUCH_MM)
 
+    @property
+    def gap(self) -> int:
+        """The least room between two touch targets, in pixels (10 mm, rounded up)."""
+        return math.ceil(MIN_GAP_MM * self.dots_per_inch / MM_PER_INCH)
+
     def target(self, percent_of_height: float) -> int:
         """A touch target's side: the layout's share of the height, never under 15 mm."""
         return max(self.touch, self.px(percent_of_height))
@@ -126,7 +134,7 @@ LABEL_BACKGROUNDS = ("background", "pulse")
 def rules(m: Metrics) -> list[Rule]:
     """The kiosk's style rules, sized for this screen."""
     return [
-        Rule("QWidget#screen", bg="background"),
+        Rule("QWidget#screen, QWidget#waitingPanel", bg="background"),
         Rule("QWidget#darkScreen, QWidget#hangupBar", bg="dark"),
         Rule("QLabel", fg="text", extra=f'font-family: "{FONT_FAMILY}";'),
         Rule("QLabel#brand", extra=f"font-size: {m.font(3.6, 6)}px; font-weight: bold;"),
@@ -152,6 +160,8 @@ def rules(m: Metrics) -> list[Rule]:
         Rule("QPushButton#secondary:pressed", bg="neutral_pressed"),
         Rule("QPushButton#pinKey", bg="neutral", extra=f"font-size: {m.font(6, 8)}px;"),
         Rule("QPushButton#pinKey:pressed", bg="neutral_pressed"),
+        Rule("QPushButton#volumeButton", bg="neutral", extra=f"font-size: {m.font(9, 11)}px;"),
+        Rule("QPushButton#volumeButton:pressed", bg="neutral_pressed"),
         Rule("QPushButton#danger", bg="hangup", extra=f"font-size: {m.font(4.5, 7)}px;"),
         Rule("QPushButton#danger:pressed", bg="hangup_pressed"),
     ]

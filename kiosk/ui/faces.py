@@ -147,11 +147,18 @@ class Faces(QWidget):
         row.addStretch(1)
         self.hide()
 
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
+        # The captions wrap, which would make the whole row height-for-width: a full ringing screen would then give
+        # the photos more than their smallest height and squeeze the 10 mm between the buttons instead. The row's
+        # minimum (smallest photo, captions) is what it needs; the rest is the stretch's to share.
+        return False
+
     def show_visitors(self, visitors: tuple[Visitor, ...]) -> int:
         """Show the photos of these visitors (those that load); returns how many show."""
         m = self.metrics
-        # At least this high (at font scale 2.0 the larger texts take a share), more where the screen has room.
-        smallest, largest = m.px(22 - 10 * (m.scale - 1)), m.px(30)
+        # At least this high (at font scale 2.0 the larger texts and the 10 mm between the buttons take a share),
+        # more where the screen has room.
+        smallest, largest = m.px(22 - 13 * (m.scale - 1)), m.px(30)
         loaded = [(v, p) for v in visitors[:MAX_FACES]
                   if (p := photo_pixmap(v.photo, largest, round(m.width * 0.28))) is not None]
         for index, (photo, caption) in enumerate(zip(self.photos, self.captions)):

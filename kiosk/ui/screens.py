@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import QDateTime, QEvent, QSize, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QPainter, QPixmap
+from PyQt6.QtCore import QDateTime, QEvent, QRectF, QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor, QPainter, QPixmap
 from PyQt6.QtSvg import QSvgRenderer
 from PyQt6.QtWidgets import (
     QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
@@ -14,8 +14,9 @@ from PyQt6.QtWidgets import (
 
 from kiosk import texts
 from kiosk.config import Brand
+from kiosk.core.assets import pictogram
 from kiosk.family import Waiting
-from kiosk.core.style import PULSE, Metrics
+from kiosk.core.style import DIM_ON_DARK, ON_DARK, PULSE, Metrics
 from kiosk.ui.faces import Faces, breakable, fit_font, photo_pixmap, plain_label
 from kiosk.ui.touch import TremorButton
 
@@ -110,6 +111,7 @@ class HomeScreen(Screen):
         layout.addSpacing(m.px(1))
 
         self.call_button = _button(texts.CALL_BUTTON, "callButton")
+        self.call_button.set_pictogram(pictogram("call"))  # a handset, for a resident who no longer reads well
         self.call_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         # Half the screen at font scale 1; at 2.0 the larger texts above it take a share, never below 2.5 x 15 mm.
         self.call_button.setMinimumSize(round(m.width * 0.78),
@@ -183,13 +185,17 @@ class MessageScreen(Screen):
 
 
 class CallScreen(Screen):
-    """The video, and below it the big red Auflegen button that is always there."""
+    """The video; below it the big red Auflegen button that is always there, with − / + for the speaker beside it;
+    over the video, while nobody else is in the room, the calm waiting panel."""
 
     hangup_tapped = pyqtSignal()
+    volume_down_tapped = pyqtSignal()
+    volume_up_tapped = pyqtSignal()
 
     def __init__(self, metrics: Metrics, call_view: QWidget, parent=None):
         super().__init__(metrics, "darkScreen", parent)
         m = metrics
+        self._view = call_view
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -199,15 +205,136 @@ class CallScreen(Screen):
         bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         bar.setFixedHeight(max(m.px(18), m.touch + m.px(2)))
         row = QHBoxLayout(bar)
-        row.setContentsMargins(0, m.px(2), 0, 0)  # flush with the bottom edge: the bottom-centre point is the button
+        side = max(m.px(2), m.mm(3))
+        row.setContentsMargins(side, m.px(2), side, 0)  # flush with the bottom edge: the bottom-centre point is the button
+        row.setSpacing(0)
         self.hangup_button = _button(texts.HANGUP_BUTTON, "hangupButton")
         self.hangup_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
-        self.hangup_button.setFixedWidth(round(m.width * 0.5))
+        self.hangup_button.setFixedWidth(round(m.width * 0.44))
         self.hangup_button.clicked.connect(self.hangup_tapped)
+        # − and + change the speaker in steps (SpeakerController); the bars beside − show the level.
+        volume_side = max(m.touch, m.px(16))
+        self.volume_down = _button("−", "volumeButton", texts.VOLUME_DOWN, group=None)
+        self.volume_up = _button("+", "volumeButton", texts.VOLUME_UP, group=None)
+        for button, signal in ((self.volume_down, self.volume_down_tapped), (self.volume_up, self.volume_up_tapped)):
+            button.setFixedWidth(volume_side)
+            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+            button.clicked.connect(signal)
+        self.level = VolumeLevel(m)
+        row.addWidget(self.volume_down)
+        row.addSpacing(max(m.px(1), m.mm(2)))
+        row.addWidget(self.level, 0, Qt.AlignmentFlag.AlignVCenter)
         row.addStretch(1)
+        row.addSpacing(m.gap)
         row.addWidget(self.hangup_button)
+        row.addSpacing(m.gap)
         row.addStretch(1)
+        row.addWidget(self.volume_up)
         layout.addWidget(bar)
+        self.waiting = WaitingPanel(m, self)
+        self.waiting.hide()
+
+    def show_level(self, percent: int) -> None:
+        """Show the speaker's level (0 to 100) beside − and +."""
+        self.level.set_percent(percent)
+
+    def show_waiting(self, sentences: tuple[str, str] | None) -> None:
+        """Cover the resident's own picture with the waiting panel's two sentences; None takes it away."""
+        if sentences is None:
+            self.waiting.hide()
+            return
+        self.waiting.say(*sentences)
+        self.waiting.setGeometry(self._view.geometry())
+        self.waiting.show()
+        self.waiting.raise_()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.waiting.setGeometry(self._view.geometry())
+
+
+class VolumeLevel(QWidget):
+    """Five bars growing left to right, as many lit as the volume is high: a level anyone reads without words."""
+
+    BARS = 5
+
+    def __init__(self, metrics: Metrics, parent=None):
+        super().__init__(parent)
+        self._percent = 0
+        self.setFixedSize(max(metrics.mm(14), metrics.px(10)), max(metrics.mm(9), metrics.px(8)))
+        self.set_percent(0)
+
+    @property
+    def percent(self) -> int:
+        """The level shown."""
+        return self._percent
+
+    @property
+    def lit(self) -> int:
+        """How many bars are lit (at least one for any sound)."""
+        return 0 if self._percent <= 0 else max(1, round(self._percent * self.BARS / 100))
+
+    def set_percent(self, percent: int) -> None:
+        """Show a level from 0 to 100."""
+        self._percent = max(0, min(100, percent))
+        self.setAccessibleName(texts.VOLUME_LEVEL.format(percent=self._percent))
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        step = self.width() / self.BARS
+        for index in range(self.BARS):
+            height = self.height() * (index + 1) / self.BARS
+            painter.setBrush(QColor(ON_DARK if index < self.lit else DIM_ON_DARK))
+            painter.drawRoundedRect(QRectF(index * step + step * 0.15, self.height() - height, step * 0.7, height),
+                                    step * 0.15, step * 0.15)
+        painter.end()
+
+
+class WaitingPanel(QWidget):
+    """Over the resident's own picture while nobody else is in the room: whom the kiosk told and when, and to wait."""
+
+    def __init__(self, metrics: Metrics, parent=None):
+        super().__init__(parent)
+        m = metrics
+        self.setObjectName("waitingPanel")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(m.px(8), m.px(4), m.px(8), m.px(4))
+        layout.addStretch(1)
+        self.headline = plain_label("", "headline")  # names are the contacts' as staff typed them: plain text
+        self.hint = _label("", "hint")
+        layout.addWidget(self.headline)
+        layout.addSpacing(m.px(2))
+        layout.addWidget(self.hint)
+        layout.addStretch(1)
+
+    def say(self, headline: str, hint: str) -> None:
+        """Set the two sentences."""
+        self.headline.setText(breakable(headline))
+        self.hint.setText(hint)
+
+
+class NightScreen(Screen):
+    """Night: an all-black screen (the backlight goes off too, NightController); a touch anywhere only wakes it."""
+
+    woken = pyqtSignal()
+
+    def __init__(self, metrics: Metrics, parent=None):
+        super().__init__(metrics, "nightScreen", parent)
+        self.setAccessibleName(texts.NIGHT)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#000000"))
+        painter.end()
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        # On release: the finger is off the glass before home shows, so this touch can never start a call.
+        event.accept()
+        self.woken.emit()
 
 
 class PinPadScreen(Screen):
@@ -220,15 +347,20 @@ class PinPadScreen(Screen):
         super().__init__(metrics, parent=parent)
         m = metrics
         self._digits = ""
-        layout = QVBoxLayout(self)
+        # The keys 10 mm apart need the height: the title, the dots and "Abbrechen" sit beside them, not above.
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(m.px(4), m.px(3), m.px(4), m.px(3))
-        layout.addWidget(_label(texts.PIN_TITLE, "hint"))
+        layout.setSpacing(m.gap)
+        column = QVBoxLayout()
+        column.addWidget(_label(texts.PIN_TITLE, "hint"))
         self.dots = _label("", "pinDots")
         self.message = _label("", "small")
-        layout.addWidget(self.dots)
-        layout.addWidget(self.message)
+        column.addWidget(self.dots)
+        column.addWidget(self.message)
+        column.addStretch(1)
+        layout.addLayout(column, 2)
         grid = QGridLayout()
-        grid.setSpacing(m.px(1.5))
+        grid.setSpacing(m.gap)
         keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", texts.PIN_DELETE, "0", texts.PIN_OK]
         self.keys: dict[str, QPushButton] = {}
         for index, key in enumerate(keys):
@@ -239,15 +371,11 @@ class PinPadScreen(Screen):
             button.clicked.connect(lambda _=False, k=key: self._press(k))
             grid.addWidget(button, index // 3, index % 3)
             self.keys[key] = button
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addLayout(grid, 3)
-        row.addStretch(1)
-        layout.addLayout(row, 1)
+        layout.addLayout(grid, 3)
         cancel = _button(texts.CANCEL_BUTTON, "secondary")
         cancel.setMinimumSize(m.target(10), m.target(10))
         cancel.clicked.connect(self.cancelled)
-        layout.addWidget(cancel, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addWidget(cancel, 0, Qt.AlignmentFlag.AlignHCenter)
 
     def reset(self, message: str = "") -> None:
         """Clear the digits and show a message."""
@@ -297,7 +425,7 @@ class ServiceScreen(Screen):
         layout.addLayout(grid)
         layout.addStretch(1)
         grid = QGridLayout()  # two rows of two: four buttons side by side do not fit a 1024 px screen
-        grid.setSpacing(m.px(2))
+        grid.setSpacing(m.gap)
         for index, (text, name, signal) in enumerate((
                 (texts.BACK_BUTTON, "secondary", self.back_tapped),
                 (texts.PRACTICE_BUTTON, "secondary", self.practice_tapped),
@@ -326,7 +454,7 @@ class RingingScreen(Screen):
         self._pulse_colour = pulse  # the palette's "pulse": a brand may set it; its texts keep 7:1 (style.text_pairs)
         m = metrics
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(m.px(5), m.px(5), m.px(5), m.px(4))
+        layout.setContentsMargins(m.px(5), m.px(3), m.px(5), m.px(3))
         layout.setSpacing(m.px(1))
         self.headline = plain_label(texts.RINGING, "greeting")  # names are typed by strangers: plain text only
         self.hint = _label(texts.RINGING_HINT, "hint")
@@ -349,9 +477,14 @@ class RingingScreen(Screen):
         layout.addLayout(row, 1)
         layout.addWidget(self.countdown)
         self.not_now_button = _button(texts.NOT_NOW_BUTTON, "secondary")
-        self.not_now_button.setMinimumSize(round(m.width * 0.35), max(m.px(12), m.touch))
+        self.not_now_button.setMinimumSize(round(m.width * 0.35), m.touch)
         self.not_now_button.clicked.connect(self.not_now_tapped)
-        layout.addWidget(self.not_now_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        # 10 mm from "Annehmen", so a tremor hits the right one: a margin, which a full layout cannot squeeze (a
+        # spacer it can).
+        apart = QVBoxLayout()
+        apart.setContentsMargins(0, max(0, m.gap - layout.spacing()), 0, 0)
+        apart.addWidget(self.not_now_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(apart)
         # The pulse: the background breathes between two calm tones, so ringing is seen as well as heard.
         self._pulse = QTimer(self, interval=700)
         self._pulse.timeout.connect(self._beat)
@@ -368,7 +501,7 @@ class RingingScreen(Screen):
         self._fit_headline()
         # With faces the answer button gives up some height, never below twice the 15 mm rule; it gives it up before
         # the faces show, or the window would grow past the screen for a moment (and a window does not shrink back).
-        self.answer_button.setMinimumHeight(max(2 * m.touch, m.px(24)))
+        self.answer_button.setMinimumHeight(max(2 * m.touch, m.px(22)))
         if not self.faces.show_visitors(waiting.photos if waiting is not None else ()):
             self.answer_button.setMinimumHeight(self._answer_height)
 

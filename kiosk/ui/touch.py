@@ -6,8 +6,11 @@ from __future__ import annotations
 import logging
 import time
 
-from PyQt6.QtCore import QEvent, QPointF, QRect, QSize, Qt
-from PyQt6.QtGui import QFont, QFontMetrics, QMouseEvent, QPalette, QTouchEvent
+from pathlib import Path
+
+from PyQt6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
+from PyQt6.QtGui import QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPalette, QTouchEvent
+from PyQt6.QtSvg import QSvgRenderer
 from PyQt6.QtWidgets import QPushButton, QStyle, QStyleOptionButton, QStylePainter, QWidget
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ class TremorButton(QPushButton):
         self.debounce_s = debounce_s
         self._touch_id: int | None = None
         self._spoiled = False
+        self._pictogram: QSvgRenderer | None = None
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents, True)
         self.clicked.connect(self._counted)  # connected first, so it runs before anyone else's slot
 
@@ -55,6 +59,44 @@ class TremorButton(QPushButton):
         """Start afresh (a new window; tests)."""
         cls._last_counted.clear()
 
+    # ------------------------------------------------------------------ a pictogram before the words
+
+    def set_pictogram(self, svg: Path) -> None:
+        """Draw this one-colour SVG before the text, in the text's colour, as tall as a line of it (any scale)."""
+        renderer = QSvgRenderer(str(svg))
+        self._pictogram = renderer if renderer.isValid() else None
+        self.update()
+
+    def pictogram_side(self, rect: QRect) -> int:
+        """The pictogram's square side in this content rectangle (0 without one): 1.3 lines of the unshrunk text,
+        at most a quarter of the width."""
+        if self._pictogram is None:
+            return 0
+        font = QFont(self.font())
+        return min(round(QFontMetrics(font).height() * 1.3), rect.height(), rect.width() // 4)
+
+    def _text_rect(self, rect: QRect) -> QRect:
+        side = self.pictogram_side(rect)
+        return rect.adjusted(side + side // 4, 0, 0, 0) if side else rect
+
+    def _paint_pictogram(self, painter: QPainter, rect: QRect, text_width: int) -> QRect:
+        """Draw the pictogram left of the centred text; returns where the text goes."""
+        side = self.pictogram_side(rect)
+        gap = side // 4
+        left = rect.left() + max(0, (rect.width() - side - gap - text_width) // 2)
+        # Rendered as a mask and filled with the text colour: the SVG's own colour does not matter.
+        ratio = self.devicePixelRatioF()
+        image = QImage(round(side * ratio), round(side * ratio), QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(Qt.GlobalColor.transparent)
+        mask = QPainter(image)
+        self._pictogram.render(mask, QRectF(0, 0, image.width(), image.height()))
+        mask.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+        mask.fillRect(image.rect(), self.palette().color(QPalette.ColorRole.ButtonText))
+        mask.end()
+        image.setDevicePixelRatio(ratio)
+        painter.drawImage(QRectF(left, rect.top() + (rect.height() - side) / 2, side, side), image)
+        return QRect(left + side + gap, rect.top(), text_width, rect.height())
+
     # ------------------------------------------------------------------ text that always fits
 
     def fitted_font(self, rect: QRect | None = None) -> QFont:
@@ -63,6 +105,7 @@ class TremorButton(QPushButton):
             option = QStyleOptionButton()
             self.initStyleOption(option)
             rect = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
+        rect = self._text_rect(rect)
         font = QFont(self.font())
         size = font.pixelSize() if font.pixelSize() > 0 else round(font.pointSizeF() * 96 / 72)
         text = self.text()
@@ -87,7 +130,10 @@ class TremorButton(QPushButton):
         painter.drawControl(QStyle.ControlElement.CE_PushButton, option)  # background, border from the style sheet
         if text:
             rect = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
-            painter.setFont(self.fitted_font(rect))
+            font = self.fitted_font(rect)
+            painter.setFont(font)
+            if self._pictogram is not None:
+                rect = self._paint_pictogram(painter, rect, QFontMetrics(font).horizontalAdvance(text))
             painter.setPen(self.palette().color(QPalette.ColorRole.ButtonText))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 

@@ -17,7 +17,7 @@ from kiosk.core.files import atomic_write
 from kiosk.core.style import Metrics, stylesheet
 from kiosk.screen import SOUND_SCREENS, Screen
 from kiosk.ui.screens import (
-    CallScreen, HomeScreen, MessageScreen, PinPadScreen, PracticeScreen, RingingScreen, ServiceScreen,
+    CallScreen, HomeScreen, MessageScreen, NightScreen, PinPadScreen, PracticeScreen, RingingScreen, ServiceScreen,
 )
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ class KioskWindow(QMainWindow):
         self._last_press = -1
         self._video = call_view  # blanked in support screenshots
         self._screen: Screen | None = None
+        self._told = None  # family.Told: whom the kiosk told of this call, and when (the waiting panel says so)
         self._stack = QStackedWidget()
         self.setCentralWidget(self._stack)
         self.message = MessageScreen(metrics)
@@ -58,8 +59,10 @@ class KioskWindow(QMainWindow):
             self.pin_pad = PinPadScreen(metrics)
             self.service = ServiceScreen(metrics)
             self.ringing = RingingScreen(metrics, pulse=style.palette(config.brand.colors.model_dump())["pulse"])
+            self.night = NightScreen(metrics)
             self._widgets.update({Screen.HOME: self.home, Screen.IN_CALL: self.call, Screen.PIN: self.pin_pad,
-                                  Screen.SERVICE: self.service, Screen.RINGING: self.ringing})
+                                  Screen.SERVICE: self.service, Screen.RINGING: self.ringing,
+                                  Screen.NIGHT: self.night})
         for widget in dict.fromkeys(self._widgets.values()):
             self._stack.addWidget(widget)
         app = QApplication.instance()
@@ -81,7 +84,11 @@ class KioskWindow(QMainWindow):
             self.message.show_message(*MESSAGES[screen])
         elif screen in (Screen.TROUBLE, Screen.WAITING):
             headline, hint = texts.TROUBLE[trouble or Trouble.CONNECT_FAILED]
+            if trouble is Trouble.NOBODY_CAME:
+                hint = texts.nobody_came_hint(self._told)  # "Anna weiß Bescheid."
             self.message.show_message(headline, hint, texts.BACK_BUTTON)
+        if screen is not Screen.IN_CALL and self._widgets[Screen.IN_CALL] is not self.message:
+            self.call.show_waiting(None)
         old, self._screen = self._screen, screen
         if old is Screen.RINGING and screen is not Screen.RINGING:
             self.ringing.stop()
@@ -94,6 +101,14 @@ class KioskWindow(QMainWindow):
             # After the event loop has shown the window (and its owner has connected home_shown for READY=1).
             # A bound method, not the signal's emit: Qt drops the call when the window is deleted before it runs.
             QTimer.singleShot(0, self._announce_home)
+
+    def set_told(self, told) -> None:
+        """Whom the kiosk told of the call now starting, and when (a family.Told); None: nobody (a ring answered)."""
+        self._told = told
+
+    def show_waiting_for_family(self, on: bool) -> None:
+        """Over the resident's own picture: "Wir haben Anna um 14:02 Bescheid gesagt. Bitte warten Sie …"."""
+        self.call.show_waiting(texts.waiting_for_family(self._told) if on else None)
 
     def _announce_home(self) -> None:
         self.home_shown.emit()

@@ -458,3 +458,19 @@ def test_room_lists_occupants_with_display_names(standin: StandinServer) -> None
     assert _get(standin, "/room", params={"room": "familyroom"}).status_code == 400
     standin.room_size_status = 503
     assert _get(standin, "/room", params={"room": "familyroom", "domain": domain}).status_code == 503
+
+
+def test_the_family_tile_shows_only_while_someone_is_in_the_room(
+    qtbot, standin: StandinServer, standin_page: StandinPage
+) -> None:
+    """An empty room shows the resident alone (the demo's "nobody there yet"); the family's tile comes with the first
+    participantJoined and goes with the last participantLeft."""
+    sp = standin_page
+    room = "aloneRoom"
+    _open_room(qtbot, sp, room)
+    assert wait_report(qtbot, standin, "joined", predicate=lambda r: r["room"] == room)["familyTile"] is False
+    standin.send(room, "participantJoined", {"id": "anna", "displayName": "Anna"})
+    assert wait_report(qtbot, standin, "family-tile", predicate=lambda r: r["room"] == room)["shown"] is True
+    standin.send(room, "participantLeft", {"id": "anna"})
+    assert wait_report(qtbot, standin, "family-tile",
+                       predicate=lambda r: r["room"] == room and r["shown"] is False)["shown"] is False

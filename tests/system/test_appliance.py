@@ -218,16 +218,17 @@ def test_no_unit_failed_at_boot(appliance):
     assert failed == "", failed
 
 
-def test_the_support_screenshot_shows_the_home_screen(appliance):
+def support_screenshot(appliance):
+    """SIGUSR1 to the kiosk, then its new support screenshot as a QImage."""
+    import os
+    import signal
+
     from PyQt6.QtGui import QImage
 
     shot = appliance.run.path("/var/lib/palim-kiosk/screenshot.png")
     before = shot.stat().st_mtime_ns if shot.exists() else None
     kiosk = [p for p in appliance.booted.processes()
              if len(p["cmdline"]) > 1 and p["cmdline"][1].endswith("/bin/palim-kiosk")]
-    import os
-    import signal
-
     os.kill(kiosk[0]["pid"], signal.SIGUSR1)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not (shot.exists() and shot.stat().st_mtime_ns != before):
@@ -236,6 +237,11 @@ def test_the_support_screenshot_shows_the_home_screen(appliance):
     time.sleep(0.5)  # written atomically, but give the rename a moment on the overlay
     image = QImage(str(shot))
     assert not image.isNull()
+    return image
+
+
+def test_the_support_screenshot_shows_the_home_screen(appliance):
+    image = support_screenshot(appliance)
     w, h = image.width(), image.height()
     assert w >= 640 and h >= 480, (w, h)
     assert image.pixel(w // 2, h // 2) & 0xFFFFFF == GREEN, hex(image.pixel(w // 2, h // 2))
@@ -245,6 +251,33 @@ def test_the_support_screenshot_shows_the_home_screen(appliance):
     assert len(colours) > 8, "the screenshot is nearly blank"
     assert appliance.run.path("/var/lib/palim-kiosk").stat().st_uid == appliance.kiosk_uid()
     appliance.facts["screenshot"] = f"{w}x{h}"
+
+
+def test_at_night_the_screen_goes_black_under_cage(appliance):
+    """night.dark_hours over the whole day: the kiosk reloads its config and its idle home screen goes black under
+    cage. The container has no /sys/class/backlight and cage 0.1.4 no output power protocol, so the kiosk says the
+    screen only shows black; the support screenshot is black. The config goes back afterwards (issue 29)."""
+    config = appliance.run.path("/etc/palim-kiosk/kiosk.yaml")
+    original = config.read_bytes()
+    try:
+        config.write_bytes(original + b"night: {dark_hours: ['00:00-23:59']}\n")  # same inode: owner and mode stay
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and "night: screen dark" not in appliance.journal():
+            time.sleep(1)
+        journal = appliance.journal()
+        assert "night: the screen goes dark (night.dark_hours)" in journal, journal[-3000:]
+        assert "night: screen dark (none)" in journal, journal[-3000:]  # no backlight, no compositor tool here
+        image = support_screenshot(appliance)
+        colours = {image.pixel(x, y) & 0xFFFFFF for x in range(0, image.width(), 16)
+                   for y in range(0, image.height(), 16)}
+        assert colours == {0}, f"not black: {sorted(map(hex, colours))[:5]}"
+    finally:
+        shown = appliance.journal().count("home screen shown for")
+        config.write_bytes(original)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and appliance.journal().count("home screen shown for") <= shown:
+            time.sleep(1)
+    assert appliance.systemctl("is-active", ap.UNIT) == "active"
 
 
 def test_the_watchdog_is_fed_from_the_kiosk(appliance):

@@ -8,6 +8,7 @@ from kiosk.callflow import (
     CallEnded, CallFlow, CallStarted, CallTapped, DisposeCall, Exit, HangupCall, HangupTapped, HomeTapped, Incident,
     JoinCall, Log, NetworkChanged, PageEvent, RebuildWeb, RendererCrashed, Show, StartTimer, State, StopTimer,
     TimerFired, Timing, Trouble, WebReady, backoff, ANSWER_TIMER, NotifyFamily, PresenceChanged, Ring,
+    EMPTY_TIMER, GOODBYE_TIMER, NOBODY_TIMER, WaitingForFamily,
 )
 
 
@@ -117,9 +118,11 @@ def test_happy_path_effects_in_order():
     flow = CallFlow(Timing(connect=30))
     assert without_logs(flow.handle(CallTapped())) == [
         NotifyFamily(), Show(Screen.CONNECTING), JoinCall(1), StartTimer(CONNECT_TIMER, 30)]
-    assert without_logs(flow.handle(JOINED)) == [StopTimer(CONNECT_TIMER), Show(Screen.IN_CALL), CallStarted()]
+    assert without_logs(flow.handle(JOINED)) == [StopTimer(CONNECT_TIMER), Show(Screen.IN_CALL), CallStarted(),
+                                                 StartTimer(EMPTY_TIMER, 3.0)]
     assert without_logs(flow.handle(HangupTapped())) == [
-        StopTimer(ALONE_TIMER), HangupCall(1), Show(Screen.ENDING), StartTimer(HANGUP_TIMER, 5.0)]
+        StopTimer(ALONE_TIMER), StopTimer(EMPTY_TIMER), StopTimer(NOBODY_TIMER), HangupCall(1), Show(Screen.ENDING),
+        StartTimer(HANGUP_TIMER, 5.0)]
     assert without_logs(flow.handle(CLOSE)) == [StopTimer(HANGUP_TIMER), DisposeCall(1), CallEnded(0),
                                                 Show(Screen.HOME)]
     assert flow.state is State.IDLE
@@ -463,3 +466,99 @@ def test_a_crash_while_ringing_stops_the_sound():
     flow = CallFlow()
     flow.handle(PresenceChanged(1))
     assert Ring(False) in flow.handle(RendererCrashed(now=1.0))
+
+
+# --------------------------------------------------------------------------- nobody there yet (issue 29)
+
+JOIN_ANNA = PageEvent(1, "participantJoined", {"id": "a1"})
+LEAVE_ANNA = PageEvent(1, "participantLeft", {"id": "a1"})
+
+
+def test_an_empty_room_shows_the_waiting_overlay_after_a_moment_and_it_goes_when_someone_joins():
+    flow = flow_in(State.IN_CALL)
+    effects = flow.handle(TimerFired(EMPTY_TIMER))
+    assert WaitingForFamily(True) in effects and StartTimer(NOBODY_TIMER, 597.0) in effects
+    effects = flow.handle(JOIN_ANNA)
+    assert WaitingForFamily(False) in effects and StopTimer(NOBODY_TIMER) in effects
+    assert flow.state is State.IN_CALL
+    assert flow.handle(TimerFired(NOBODY_TIMER)) == []  # a late timer after the family came changes nothing
+
+
+def test_family_already_in_the_room_never_sees_the_overlay():
+    flow = flow_in(State.IN_CALL)
+    flow.handle(JOIN_ANNA)  # reported right after the join, within the grace
+    assert flow.handle(TimerFired(EMPTY_TIMER)) == []
+    assert not flow.waiting_for_family
+
+
+def test_waiting_alone_long_enough_goes_home_with_the_kind_sentence_and_counts_as_alone():
+    flow = CallFlow(Timing(nobody=60, message=8), dice=lambda: 0.5)
+    flow.handle(CallTapped())
+    flow.handle(JOINED)
+    flow.handle(TimerFired(EMPTY_TIMER))
+    effects = flow.handle(TimerFired(NOBODY_TIMER))
+    assert HangupCall(1) in effects and WaitingForFamily(False) in effects
+    assert Show(Screen.TROUBLE, Trouble.NOBODY_CAME) in effects and Show(Screen.ENDING) not in effects
+    effects = flow.handle(CLOSE)
+    assert CallEnded(0) in effects and Show(Screen.HOME) not in effects  # the sentence stays to be read
+    assert flow.state is State.TROUBLE
+    assert Show(Screen.HOME) in flow.handle(TimerFired(MESSAGE_TIMER))
+    assert flow.state is State.IDLE
+    assert effects_of(flow.handle(PresenceChanged(1)), Ring) == [Ring(True)]  # no goodbye: they never came
+
+
+def test_back_on_the_kind_sentence_before_the_call_closed_goes_home_once():
+    flow = CallFlow(Timing(nobody=60), dice=lambda: 0.5)
+    flow.handle(CallTapped())
+    flow.handle(JOINED)
+    flow.handle(TimerFired(EMPTY_TIMER))
+    flow.handle(TimerFired(NOBODY_TIMER))
+    assert Show(Screen.HOME) in flow.handle(HomeTapped())
+    effects = flow.handle(CLOSE)
+    assert Show(Screen.HOME) in effects and flow.state is State.IDLE
+
+
+def test_a_lost_call_takes_the_overlay_away():
+    flow = flow_in(State.IN_CALL)
+    flow.handle(TimerFired(EMPTY_TIMER))
+    effects = flow.handle(PageEvent(1, "suspendDetected"))
+    assert WaitingForFamily(False) in effects and StopTimer(NOBODY_TIMER) in effects
+
+
+# --------------------------------------------------------------------------- ringing respects a goodbye (issue 29)
+
+
+def _after_call_with_family(others: int = 1) -> CallFlow:
+    flow = CallFlow(Timing(goodbye=600), dice=lambda: 0.5)
+    flow.handle(CallTapped())
+    flow.handle(JOINED)
+    for index in range(others):
+        flow.handle(PageEvent(1, "participantJoined", {"id": f"p{index}"}))
+    flow.handle(HangupTapped())
+    effects = flow.handle(CLOSE)
+    assert CallEnded(others) in effects and StartTimer(GOODBYE_TIMER, 600) in effects
+    return flow
+
+
+def test_after_a_goodbye_the_family_still_in_the_room_does_not_ring():
+    flow = _after_call_with_family()
+    assert flow.handle(PresenceChanged(1)) == [] and flow.state is State.IDLE
+
+
+def test_after_a_goodbye_they_ring_again_when_they_left_and_came_back():
+    flow = _after_call_with_family()
+    flow.handle(PresenceChanged(1))
+    flow.handle(PresenceChanged(0))
+    assert Ring(True) in flow.handle(PresenceChanged(1))
+
+
+def test_after_a_goodbye_someone_new_rings():
+    flow = _after_call_with_family()
+    assert Ring(True) in flow.handle(PresenceChanged(2))
+
+
+def test_after_a_goodbye_they_ring_again_after_ten_minutes():
+    flow = _after_call_with_family(2)
+    assert flow.handle(PresenceChanged(2)) == []
+    flow.handle(TimerFired(GOODBYE_TIMER))
+    assert Ring(True) in flow.handle(PresenceChanged(2))

@@ -172,3 +172,43 @@ def test_the_logo_is_the_configured_file_else_the_brands_shipped_one_else_the_de
     assert config_from_text(GOOD + "brand: {id: achern}\n").brand.logo_path() == shipped_logo("palim")
     own = config_from_text(GOOD + "brand: {logo: /etc/palim-kiosk/brand/logo.svg}\n")
     assert str(own.brand.logo_path()) == "/etc/palim-kiosk/brand/logo.svg"
+
+
+# --------------------------------------------------------------------------- issue 29
+
+
+def test_a_relative_photo_is_read_against_the_config_files_folder_not_the_working_directory(tmp_path, monkeypatch):
+    from kiosk.config import load_config
+
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    (folder / "kiosk.yaml").write_text(
+        "server: https://jitsi.example.org\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\nresident: Erna Müller\n"
+        "home_photo: photos/family.jpg\n"
+        "family:\n  contacts:\n    - {name: Anna, email: a@example.org, photo: photos/anna.png}\n"
+        "    - {name: Bernd, email: b@example.org, photo: /etc/palim-kiosk/photos/bernd.jpg}\n", encoding="utf-8")
+    monkeypatch.chdir("/")
+    config = load_config(folder / "kiosk.yaml")
+    assert config.home_photo == str(folder / "photos" / "family.jpg")
+    assert [c.photo for c in config.family.contacts] == [str(folder / "photos" / "anna.png"),
+                                                         "/etc/palim-kiosk/photos/bernd.jpg"]
+
+
+def test_a_photo_path_leaving_the_folder_is_refused_with_its_position(tmp_path):
+    from kiosk.config import ConfigError, load_config
+
+    path = tmp_path / "kiosk.yaml"
+    path.write_text("server: https://jitsi.example.org\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\nresident: Erna\n"
+                    "home_photo: ../family.jpg\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"{path}:4:" in str(caught.value) and "must not leave" in str(caught.value)
+
+
+def test_new_settings_have_their_defaults():
+    from kiosk.config import config_from_text
+
+    config = config_from_text("server: https://jitsi.example.org\nroom: palim-7q2m4k9x3c8v5b1n6z0r4t7w2y\n"
+                              "resident: Erna\n")
+    assert config.audio.call_volume == 80 and config.family.wait_minutes == 10
+    assert config.night.dark_hours == () and config.night.backlight_dir == "/sys/class/backlight"

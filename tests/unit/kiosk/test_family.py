@@ -203,9 +203,16 @@ def test_who_waits_matches_names_and_aliases_and_keeps_strangers_as_typed():
     waiting = who_waits(["Gast", "  MAMA", "bernd", "anna m.", ""], [anna, bernd])
     assert waiting.visitors == (Visitor("Anna", "Tochter", "/etc/palim-kiosk/photos/contact-1.jpg", True),
                                 Visitor("Bernd", None, None, True), Visitor("Gast"))
-    assert waiting.others == 2  # Anna twice (two devices), one without a name
+    assert waiting.others == 1  # one without a name; Anna on two devices ("MAMA", "anna m.") is one person
     assert waiting.photos == (waiting.visitors[0],)
     assert who_waits(None, [anna]).visitors == () and who_waits([], [anna]).visitors == ()
+
+
+def test_one_contact_matched_by_several_names_is_one_person_with_the_relation():
+    anna = Contact(name="Anna", email="a@example.org", aliases=["Anna M."], relation="Tochter")
+    waiting = who_waits(["Anna", "anna m."], [anna])
+    assert waiting.visitors == (Visitor("Anna", "Tochter", None, True),) and waiting.others == 0
+    assert who_waits(["Gast", "Gast"], [anna]).others == 1  # two strangers who typed the same name are two
 
 
 def test_who_waits_shows_at_most_three_photos_and_counts_a_crowd():

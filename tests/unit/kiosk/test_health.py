@@ -20,9 +20,11 @@ def test_a_call_makes_a_usage_record_without_names():
     record = health.call_ended(T0 + timedelta(minutes=18, seconds=28), others_max=2)
     assert record == {"event": "call", "device": "ebh-01", "home": "erich-burger-heim",
                       "start": "2026-11-27T14:03:12+01:00", "end": "2026-11-27T14:21:40+01:00",
-                      "duration_s": 1108.0, "others_max": 2, "version": record["version"]}
+                      "duration_s": 1108.0, "others_max": 2, "alone": False, "version": record["version"]}
     assert json.loads(usage_line(record)) == record
     assert health.calls_total == 1 and health.call_seconds_total == 1108.0
+    health.call_started(T0)
+    assert health.call_ended(T0 + timedelta(minutes=10), others_max=0)["alone"] is True  # nobody came
     assert health.call_ended(T0, 0) is None  # no call running: nothing to record
 
 

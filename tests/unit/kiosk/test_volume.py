@@ -86,3 +86,53 @@ def test_loud_enough_changes_nothing_and_zero_reads_nothing():
     assert len(tools.ran) == 1
     tools = Tools({"wpctl"}, {"get-volume": "Volume: 0.00 [MUTED]"})
     assert VolumeFloor(0, tools.run, tools.which).enforce() == Fix() and tools.ran == []
+
+
+# --------------------------------------------------------------------------- the call's − / + (issue 29)
+
+
+def test_set_to_uses_the_floors_tool_and_never_goes_below_the_minimum():
+    from kiosk.volume import VolumeFloor
+
+    ran = []
+
+    def run(command):
+        ran.append(command)
+        return "Volume: 0.70 [MUTED]\n" if command[1] == "get-volume" else ""
+
+    floor = VolumeFloor(60, run=run, which=lambda tool: "/usr/bin/" + tool if tool == "wpctl" else None)
+    assert floor.set_to(30) == 60
+    assert ["wpctl", "set-mute", "@DEFAULT_AUDIO_SINK@", "0"] in ran
+    assert ["wpctl", "set-volume", "@DEFAULT_AUDIO_SINK@", "0.60"] in ran
+    ran.clear()
+    assert floor.set_to(90) == 90 and ["wpctl", "set-volume", "@DEFAULT_AUDIO_SINK@", "0.90"] in ran
+    assert VolumeFloor(60, run=run, which=lambda tool: None).set_to(90) is None  # no tool: nothing set
+
+
+def test_set_to_through_alsa_when_there_is_no_pipewire():
+    from kiosk.volume import VolumeFloor
+
+    ran = []
+
+    def run(command):
+        ran.append(command)
+        return AMIXER.replace("[off]", "[on]") if command[1] == "sget" else ""
+
+    floor = VolumeFloor(0, run=run, which=lambda tool: "/usr/bin/" + tool if tool == "amixer" else None)
+    assert floor.set_to(80) == 80 and ran[-1] == ["amixer", "-q", "sset", "Master", "80%"]
+
+
+def test_call_volume_steps_never_below_the_floor_and_is_kept_for_the_next_call(tmp_path):
+    from kiosk.speaker import CallVolume, stepped
+
+    assert [stepped(70, -1, 60), stepped(60, -1, 60), stepped(95, +1, 60), stepped(10, -1, 0)] == [60, 60, 100, 10]
+    volume = CallVolume(80, 60, tmp_path)
+    assert volume.level == 80
+    assert [volume.change(+1), volume.change(+1), volume.change(+1)] == [90, 100, 100]
+    assert CallVolume(80, 60, tmp_path).level == 100  # kept: the next call (and the next start) begins there
+    for _ in range(6):
+        volume.change(-1)
+    assert volume.level == 60 and (tmp_path / "call-volume").read_text() == "60\n"
+    (tmp_path / "call-volume").write_text("loud\n")
+    assert CallVolume(80, 60, tmp_path).level == 80  # a broken file: the device's default
+    assert CallVolume(80, 90, tmp_path / "none").level == 90  # the default below the floor: the floor

@@ -57,7 +57,7 @@ def test_changes_are_backed_up_and_diffs_hide_the_password(tmp_path):
     assert PSK not in text and "zweites-passwort" not in text
     assert changes["/etc/pam.d/palim-kiosk"].reasons == ["mode 0666 -> 0644"]
     report = apply_bundle(newer, tmp_path)
-    assert report.summary() == "6 changed, 9 unchanged"
+    assert report.summary() == "6 changed, 10 unchanged"
     backup = report.backup_dir / keyfile.lstrip("/")
     assert PSK.encode() in backup.read_bytes()
     assert stat.S_IMODE(report.backup_dir.parent.stat().st_mode) == 0o700
@@ -109,7 +109,7 @@ def test_a_failed_step_stops_and_is_reported(tmp_path):
 
 def test_dry_run_writes_nothing(tmp_path):
     report = apply_bundle(_bundle(), tmp_path, dry_run=True)
-    assert report.summary() == "15 would change, 0 unchanged"
+    assert report.summary() == "16 would change, 0 unchanged"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -150,3 +150,12 @@ def test_the_kiosk_users_home_is_made_at_boot_by_the_real_systemd_tmpfiles(tmp_p
     titles = [s.title for s in bundle.steps]
     assert titles.index("create kiosk's home now (systemd-tmpfiles; at every boot too)") == \
         titles.index("create the kiosk user (systemd-sysusers)") + 1
+
+
+def test_the_video_group_may_turn_the_backlight_down_at_night():
+    rule = _files(_bundle())["/etc/udev/rules.d/70-palim-backlight.rules"]
+    assert rule.mode == 0o644
+    line = [l for l in rule.content.decode().splitlines() if l and not l.startswith("#")]
+    assert line == ['ACTION=="add", SUBSYSTEM=="backlight", RUN+="/bin/chgrp video /sys%p/brightness", '
+                    'RUN+="/bin/chmod g+w /sys%p/brightness"']
+    assert "m kiosk video" in _files(_bundle())["/etc/sysusers.d/palim-kiosk.conf"].content.decode()

@@ -59,10 +59,13 @@ def test_every_qr_code_reads_back_as_its_room_link_and_the_text_is_there(qapp, t
     assert pages == [{c.link for c in cards[:4]}, {c.link for c in cards[4:]}]
     for index, card in enumerate(cards):
         text = _text(pdf, page=index // 4 + 1, slot=index % 4)
-        assert f"So erreichen Sie {card.resident} per Video" in text
-        assert f"Hilfe: {card.support}" in text
         room = card.link.rpartition("/")[2].partition("#")[0]
         assert room in text and "#config.deeplinking.disabled=true" in text  # the link, in large type
+        if card.language != "de":  # a kiosk in another language without contacts: the card in the kiosk's language
+            assert f"{CARD_WORDS[card.language][0]} {card.resident}" in text
+            continue
+        assert f"So erreichen Sie {card.resident} per Video" in text
+        assert f"Hilfe: {card.support}" in text
         assert "Link öffnen" in text and "eine App ist nicht nötig" in text
         assert "Fragt der Browser nach Kamera und Mikrofon: auf „Zulassen“ oder „Erlauben“ tippen." in text
     assert "Hilfe: Haustechnik Sonnenhang, 07223 4711" in _text(pdf, page=2)  # a home's own contact wins
@@ -153,3 +156,36 @@ def test_a_card_may_carry_the_familys_photo_and_its_qr_code_still_reads(qapp, tm
     purple = sum(abs(c.red() - 0x7a) < 12 and abs(c.green() - 0x3b) < 12 and abs(c.blue() - 0x5c) < 12
                  for c in (page.pixelColor(x, y) for x in range(page.width() // 2) for y in range(page.height() // 4)))
     assert purple > 20  # the photo is printed in the first card's header
+
+
+# Each language's title line and its first step, as the PDF's text carries them (issue 29).
+CARD_WORDS = {"de": ("So erreichen Sie", "Link öffnen"), "en": ("How to reach", "Open the link"),
+              "pl": ("Jak się połączyć z", "Otwórz link"), "ru": ("Как связаться с", "Откройте ссылку"),
+              "tr": ("Şu kişiye ulaşmak için:", "Bağlantıyı açın")}
+
+
+def test_cards_come_in_each_language_the_family_reads(qapp, tmp_path):
+    from provisioning.cards import card_languages, cards_for
+
+    _need("pdftotext")
+    contacts = ("    family:\n      contacts:\n"
+                "        - {name: Anna, email: anna@example.org, language: ru}\n"
+                "        - {name: Bernd, email: bernd@example.org}\n"
+                "        - {name: Clara, email: clara@example.org, language: tr}\n"
+                "        - {name: Dave, email: dave@example.org, language: en}\n"
+                "        - {name: Ewa, email: ewa@example.org, language: pl}\n"
+                "        - {name: Olga, email: olga@example.org, language: ru}\n")
+    target = load_text(VALID, "devices.yaml").targets[0]
+    text = VALID.replace(f"    resident: {target.device.resident}\n",
+                         f"    resident: {target.device.resident}\n" + contacts, 1)
+    target = load_text(text, "devices.yaml").targets[0]
+    assert card_languages(target) == ["ru", "de", "tr", "en", "pl"]  # Olga's Russian card is Anna's
+    cards = cards_for(target)
+    pdf = tmp_path / "cards.pdf"
+    assert write_cards(cards, pdf) == 2
+    for index, card in enumerate(cards):
+        words = _text(pdf, page=index // 4 + 1, slot=index % 4)
+        title, step = CARD_WORDS[card.language]
+        assert f"{title} {card.resident}" in words and step in words, (card.language, words)
+        assert card.link.rpartition("/")[2].partition("#")[0] in words
+    assert "Aile için görüntülü arama" in _text(pdf, page=1, slot=2)

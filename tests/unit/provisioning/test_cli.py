@@ -184,7 +184,7 @@ def test_cli_render_writes_tree_and_manifest(tmp_path, monkeypatch, capsys):
     (tmp_path / "devices.yaml").write_text(VALID)
     monkeypatch.setenv("EBH_PSK", "geheim-genug")
     assert main(["render", str(tmp_path / "devices.yaml"), "--out", str(tmp_path / "out")]) == 0
-    assert "rendered ebh-02: 15 files" in capsys.readouterr().out
+    assert "rendered ebh-02: 16 files" in capsys.readouterr().out
     base = tmp_path / "out" / "ebh-01"
     manifest = json.loads((base / "manifest.json").read_text())
     for entry in manifest["files"]:
@@ -213,12 +213,12 @@ def test_cli_apply_twice_into_a_staging_root(tmp_path, monkeypatch, capsys):
     args = ["apply", str(tmp_path / "devices.yaml"), "--device", "ebh-02", "--root", str(root)]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert out.rstrip().endswith("15 changed, 0 unchanged")
+    assert out.rstrip().endswith("16 changed, 0 unchanged")
     assert "step skipped: install runtime packages (apt): staging root" in out
     assert PSK not in out, [l for l in out.splitlines() if PSK in l]
     assert "+psk=<hidden, new>" in out
     assert main(args) == 0
-    assert capsys.readouterr().out.rstrip().endswith("0 changed, 15 unchanged")
+    assert capsys.readouterr().out.rstrip().endswith("0 changed, 16 unchanged")
     assert main(["apply", str(tmp_path / "devices.yaml"), "--device", "x", "--root", str(root)]) == 2
     assert main(["apply", str(tmp_path / "devices.yaml"), "--root", str(tmp_path / "nope")]) == 2
     assert "is not a directory" in capsys.readouterr().err
@@ -248,11 +248,11 @@ def test_apply_json_reports_changes_and_masks_the_password(tmp_path, capsys, mon
     assert main(args + ["--dry-run"]) == 0
     out = capsys.readouterr().out
     report = json.loads(out)
-    assert report["dry_run"] and len(report["changed"]) == 15 and report["unchanged"] == 0
+    assert report["dry_run"] and len(report["changed"]) == 16 and report["unchanged"] == 0
     assert "+psk=<hidden" in report["diff"] and PSK not in out and "Geheim" not in out
     assert main(args) == 0 and main(args) == 0
     report = json.loads(capsys.readouterr().out.split("\n}\n")[1] + "\n}")
-    assert report["changed"] == [] and report["summary"] == "0 changed, 15 unchanged"
+    assert report["changed"] == [] and report["summary"] == "0 changed, 16 unchanged"
 
 
 def test_apply_without_device_recognises_this_machine(listing, tmp_path, capsys, monkeypatch):
@@ -261,7 +261,7 @@ def test_apply_without_device_recognises_this_machine(listing, tmp_path, capsys,
     assert main(["apply", str(listing), "--root", str(tmp_path), "--dry-run"]) == EXIT_OK
     out = capsys.readouterr().out
     assert out.startswith("this device is ebh-01 (MAC 3c:52:82:1a:2b:3c; serial unknown)\n")
-    assert out.rstrip().endswith("15 would change, 0 unchanged")
+    assert out.rstrip().endswith("16 would change, 0 unchanged")
     monkeypatch.setattr("provisioning.apply.local_identity", lambda: ({"00:11:22:33:44:55"}, "ABC"))
     assert main(["apply", str(listing), "--root", str(tmp_path), "--dry-run"]) == EXIT_INVALID
     assert capsys.readouterr().err == (f"palim-provision: this device (MAC 00:11:22:33:44:55; serial ABC) matches no "
@@ -280,7 +280,7 @@ def test_apply_json_after_a_failure_exits_1_with_the_error(listing, tmp_path, ca
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert report["error"] == "writing /etc/palim-kiosk/kiosk.yaml failed: Permission denied"
-    assert report["lines"][-1] == "15 changed, 0 unchanged" and PSK not in captured.out and captured.err == ""
+    assert report["lines"][-1] == "16 changed, 0 unchanged" and PSK not in captured.out and captured.err == ""
 
 
 def test_extract_and_inventory_refuse_bad_input_with_exit_2(tmp_path, capsys):

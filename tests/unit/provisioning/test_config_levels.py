@@ -74,3 +74,24 @@ def test_bad_options_on_a_device_are_reported_at_their_line(line, message):
     [problem] = info.value.problems
     assert message in problem.message
     assert problem.line == text.splitlines().index(line) + 1
+
+
+def test_night_per_home_and_call_volume_and_wait_per_device_reach_the_kiosk_config():
+    text = (LEVELS.replace("    power: {shutdown: false}\n",
+                           "    power: {shutdown: false}\n    night: {dark_hours: ['21:30-07:00']}\n")
+            .replace("    power: {shutdown_percent: 10}\n",
+                     "    power: {shutdown_percent: 10}\n    audio: {call_volume: 90}\n"
+                     "    family: {wait_minutes: 5}\n"))
+    target = load_text(text, "devices.yaml").targets[0]
+    assert target.config.night.dark_hours == ("21:30-07:00",)
+    assert (target.config.audio.call_volume, target.config.family.wait_minutes) == (90, 5)
+    written = {f.path: f for f in render_bundle(target, "x" * 12).files}["/etc/palim-kiosk/kiosk.yaml"].content
+    assert config_from_text(written.decode()).night.dark_hours == ("21:30-07:00",)
+
+
+def test_a_bad_dark_hours_window_is_refused_at_its_line():
+    text = LEVELS.replace("    power: {shutdown: false}\n",
+                          "    power: {shutdown: false}\n    night: {dark_hours: ['25:00-07:00']}\n")
+    with pytest.raises(DeviceListError) as caught:
+        load_text(text, "devices.yaml")
+    assert "devices.yaml:11:" in str(caught.value)

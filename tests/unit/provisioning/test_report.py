@@ -163,3 +163,19 @@ def test_text_and_csv_carry_the_same_figures_and_the_notes_only_in_text(fleet_lo
     table = csv_report(summary)
     assert table.splitlines()[-1] == f"total,total,{truth['calls']},{truth['seconds'] / 3600:.2f},6"
     assert "note" not in table and "warning" not in table
+
+
+def test_waits_that_ended_alone_are_counted_apart_from_calls(tmp_path, capsys):
+    from provisioning.cli import main
+
+    start = datetime(2026, 11, 30, 14, 2, tzinfo=CET)
+    alone = dict(_call("ebh-01", "ebh", start, 600.0), others_max=0, alone=True)
+    old_alone = dict(_call("ebh-01", "ebh", start + timedelta(hours=1), 30.0), others_max=0)  # before "alone" existed
+    met = _call("ebh-01", "ebh", start + timedelta(hours=2), 1200.0)
+    (tmp_path / "usage.jsonl").write_text("\n".join(json.dumps(c) for c in (alone, old_alone, met)) + "\n")
+    reading = read_logs([tmp_path / "usage.jsonl"])
+    summary = summarise(reading.calls)
+    assert (summary.calls, summary.waits_alone, round(summary.hours * 3600)) == (1, 2, 1200)
+    assert main(["report", str(tmp_path / "usage.jsonl")]) == 0
+    out = capsys.readouterr().out
+    assert "  calls             1\n" in out and "  waits alone       2 " in out

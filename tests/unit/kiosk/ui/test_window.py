@@ -65,7 +65,7 @@ def wait_for_event_loop(qtbot) -> None:
 
 def test_every_screen_shows_its_widget_and_becomes_the_current_screen(window):
     expected = {Screen.HOME: window.home, Screen.IN_CALL: window.call, Screen.PIN: window.pin_pad,
-                Screen.SERVICE: window.service, Screen.RINGING: window.ringing}
+                Screen.SERVICE: window.service, Screen.RINGING: window.ringing, Screen.NIGHT: window.night}
     for screen in Screen:
         window.show_screen(screen, Trouble.OFFLINE)
         assert window.screen is screen
@@ -231,3 +231,42 @@ def test_support_screenshot_outside_a_call_is_what_the_window_shows(qtbot, tmp_p
         assert path == tmp_path / "screenshot.png" and path.read_bytes().startswith(b"\x89PNG")
     finally:
         dispose(window)
+
+
+# --------------------------------------------------------------------------- issue 29
+
+
+def test_the_waiting_panel_says_whom_the_kiosk_told_and_goes_with_the_call(window, qtbot):
+    from datetime import datetime
+
+    from kiosk.config import Contact
+    from kiosk.family import told
+
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    window.set_told(told([Contact(name="Anna Müller", email="a@example.org")], datetime(2026, 12, 6, 14, 2)))
+    window.show_screen(Screen.IN_CALL)
+    window.show_waiting_for_family(True)
+    panel = window.call.waiting
+    assert panel.isVisible() and "Anna" in panel.headline.text() and "14:02" in panel.headline.text()
+    assert panel.hint.text() == texts.WAITING_HINT
+    assert panel.geometry() == window.call._view.geometry()  # over the resident's own picture, not the buttons
+    window.show_waiting_for_family(False)
+    assert not panel.isVisible()
+    window.show_waiting_for_family(True)
+    window.show_screen(Screen.TROUBLE, Trouble.NOBODY_CAME)
+    assert not panel.isVisibleTo(window.call)
+    assert window.message.headline.text() == texts.TROUBLE[Trouble.NOBODY_CAME][0]
+    assert window.message.hint.text() == "Anna weiß Bescheid."
+
+
+def test_the_night_screen_is_black_and_a_touch_only_wakes_it(window, qtbot):
+    window.resize(1024, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    window.show_screen(Screen.NIGHT)
+    image = window.grab().toImage()
+    assert {image.pixelColor(x, y).name() for x in (5, 512, 1000) for y in (5, 300, 590)} == {"#000000"}
+    with qtbot.waitSignal(window.night.woken):
+        qtbot.mouseClick(window.night, Qt.MouseButton.LeftButton)
