@@ -145,9 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication([sys.argv[0] or "palim-kiosk"])
     app.setApplicationName("palim-kiosk")
     app.setQuitOnLastWindowClosed(False)
-    # SIGTERM from systemd: leave the call cleanly instead of dying mid-call.
-    signal.signal(signal.SIGTERM, lambda *_: app.exit(0))
-    signal.signal(signal.SIGINT, lambda *_: app.exit(0))
+    # SIGTERM from systemd: leave the call cleanly instead of dying mid-call. Queued, not called: app.exit() before
+    # app.exec() has begun is lost (a stop while the window opens left the kiosk running until systemd's SIGKILL).
+    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, lambda: app.exit(0)))
+    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, lambda: app.exit(0)))
     # SIGUSR1: staff (or a test) asks for a picture of what the resident sees, saved in the state directory.
     signal.signal(signal.SIGUSR1, lambda *_: QTimer.singleShot(0, lambda: state["kiosk"].window.save_support_screenshot(
         state_dir())))

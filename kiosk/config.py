@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticUndefined
 
 from kiosk.core.fields import (
     BRAND_ID, DEFAULT_LANGUAGE, CertificatePin, TimeWindow, absolute_path, LANGUAGES, ROOM, Strict, check_server_url, check_url_with_path,
@@ -16,13 +17,48 @@ from kiosk.core.fields import (
 )
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
 from kiosk.core.style import contrast_problems
-from kiosk.core.yamlpos import Problem, YamlDocument, explain_errors, parse_yaml
+from kiosk.core.yamlpos import Problem, YamlDocument, explain_errors, not_utf8, parse_yaml
+from kiosk.core.safefile import FileRefused, read_limited
 
 DEFAULT_CONFIG_PATH = Path("/etc/palim-kiosk/kiosk.yaml")
 # Added to the room's address in every link the family gets: on a phone a stock Jitsi would first show its "get the
 # app" page; with deep linking off (config.deeplinking.disabled, on jitsi-meet's override whitelist) the call opens in
 # the phone's browser.
 PHONE_BROWSER = "#config.deeplinking.disabled=true"
+
+
+# --------------------------------------------------------------------------- where a setting is written
+
+# The levels of the device list a setting may be written at (a device's value over its home's over the defaults'),
+# or DERIVED: provisioning fills it in from something else. provisioning/devicelist.py builds its models and the merge
+# from these marks, and `palim-provision settings` (docs/settings.md) lists them: a setting is declared here, once.
+DEFAULTS, HOME, DEVICE, DERIVED = "defaults", "home", "device", "derived"
+ANY_LEVEL = (DEFAULTS, HOME, DEVICE)
+
+
+def set_at(*levels: str, default: Any = PydanticUndefined, filled_by: str | None = None, **field: Any) -> Any:
+    """A KioskConfig field with the levels it may be set at; filled_by: the command that writes it into the list."""
+    extra: dict[str, Any] = {"levels": list(levels)}
+    if filled_by is not None:
+        extra["filled_by"] = filled_by
+    return Field(default, json_schema_extra=extra, **field)
+
+
+def levels_of(field: Any) -> tuple[str, ...]:
+    """Where a field (its FieldInfo) may be set: a subset of ANY_LEVEL, (DERIVED,), or () when not marked."""
+    extra = field.json_schema_extra
+    return tuple(extra["levels"]) if isinstance(extra, dict) and "levels" in extra else ()
+
+
+def setting_levels(name: str) -> tuple[str, ...]:
+    """Where KioskConfig's setting `name` may be set (a subset of ANY_LEVEL), or (DERIVED,)."""
+    return levels_of(KioskConfig.model_fields[name])
+
+
+def filled_by(name: str) -> str | None:
+    """The command that writes KioskConfig's setting `name` into the device list, if one does."""
+    extra = KioskConfig.model_fields[name].json_schema_extra
+    return extra.get("filled_by") if isinstance(extra, dict) else None
 
 
 # --------------------------------------------------------------------------- the model
@@ -36,37 +72,55 @@ def yaml_list(value: Any) -> Any:
 class JitsiOptions(Strict):
     """Jitsi settings a city may tune; the kiosk's own lockdown keys are not overridable."""
 
-    resolution: Literal[180, 240, 360, 480, 720] = 360
-    # "low": the low-power call profile for old hardware (at most 360p, fewer frames, no audio levels);
-    # "auto": low when the device is weak (no GPU, two cores or fewer, or under 4 GiB of memory); "normal": as set here.
-    profile: Literal["auto", "low", "normal"] = "auto"
-    # Camera frames per second sent; None: the profile's choice (low: 15, normal: Jitsi's own, 30).
-    frame_rate: int | None = Field(default=None, ge=5, le=30)
-    start_audio_muted: bool = False
-    start_video_muted: bool = False
-    channel_last_n: int = Field(default=4, ge=1, le=25)
-    # The resident's own camera as a small tile in the call (Jitsi's self view); off saves compositing work on weak
-    # devices (docs/benchmarks.md) but the resident no longer sees whether they are in the picture.
-    self_view: bool = True
-    connect_timeout_s: int = Field(default=45, ge=5, le=300)
+    resolution: Literal[180, 240, 360, 480, 720] = Field(default=360, examples=[240])
+    """The camera picture's height in pixels: 180, 240, 360, 480 or 720; old laptops and slow uplinks want less."""
+    profile: Literal["auto", "low", "normal"] = Field(default="auto", examples=["low"])
+    """"low": the low-power call profile for old hardware (at most 360p, fewer frames, no audio levels); "auto": low
+    when the device is weak (no GPU, two cores or fewer, or under 4 GiB of memory); "normal": as set here."""
+    frame_rate: int | None = Field(default=None, ge=5, le=30, examples=[15])
+    """Camera frames per second sent (5 to 30); empty: the profile's choice (low: 15, normal: Jitsi's own, 30)."""
+    start_audio_muted: bool = Field(default=False, examples=[True])
+    """The resident's microphone starts muted."""
+    start_video_muted: bool = Field(default=False, examples=[True])
+    """The resident's camera starts off."""
+    channel_last_n: int = Field(default=4, ge=1, le=25, examples=[2])
+    """How many of the others' videos the device receives at once (1 to 25); fewer saves bandwidth."""
+    self_view: bool = Field(default=True, examples=[False])
+    """The resident's own camera as a small tile in the call; off saves work on weak devices (docs/benchmarks.md)
+    but the resident no longer sees whether they are in the picture."""
+    connect_timeout_s: int = Field(default=45, ge=5, le=300, examples=[60])
+    """Seconds a call may take to connect before the resident reads the calm "connection" message (5 to 300)."""
 
 
 class BrandColors(Strict):
     """A brand's colours as #rrggbb; each one left out keeps the default palette's (kiosk/core/style.py)."""
 
-    background: str | None = None
-    text: str | None = None
-    text_soft: str | None = None
-    call: str | None = None
-    call_pressed: str | None = None
-    hangup: str | None = None
-    hangup_pressed: str | None = None
-    neutral: str | None = None
-    neutral_pressed: str | None = None
-    on_button: str | None = None
-    dark: str | None = None
-    on_dark: str | None = None
-    pulse: str | None = None
+    background: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of the screens' background, as #rrggbb."""
+    text: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of the text, as #rrggbb."""
+    text_soft: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of secondary text, as #rrggbb."""
+    call: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of the call button, as #rrggbb."""
+    call_pressed: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of the call button while pressed, as #rrggbb."""
+    hangup: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of the hang-up button, as #rrggbb."""
+    hangup_pressed: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of the hang-up button while pressed, as #rrggbb."""
+    neutral: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of the other buttons, as #rrggbb."""
+    neutral_pressed: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of the other buttons while pressed, as #rrggbb."""
+    on_button: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of the text on buttons, as #rrggbb."""
+    dark: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of dark surfaces (the call's bar), as #rrggbb."""
+    on_dark: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of the text on dark surfaces, as #rrggbb."""
+    pulse: str | None = Field(default=None, examples=["#0b4f6c"])
+    """The colour of the ringing pulse, as #rrggbb."""
 
     @field_validator("*")
     @classmethod
@@ -87,11 +141,17 @@ class BrandColors(Strict):
 class Brand(Strict):
     """A partner town's look: platform name, logo, colours, support contact; the default is Palim! Palim!."""
 
-    id: str = DEFAULT_BRAND_ID  # its assets are assets/brands/<id>/ (logo.svg)
-    name: str = Field(default="Palim! Palim!", min_length=1, max_length=40)
-    logo: str | None = None  # absolute path of an SVG on the device; default: the brand's shipped logo.svg
+    id: str = Field(default=DEFAULT_BRAND_ID, examples=["beispielstadt"])
+    """The brand's key: its assets are assets/brands/<id>/ (logo.svg); in the device list, its key under brands."""
+    name: str = Field(default="Palim! Palim!", min_length=1, max_length=40, examples=["Hallo Familie!"])
+    """The platform's name the screens show (at most 40 characters)."""
+    logo: str | None = Field(default=None, examples=["/etc/palim-kiosk/brand/logo.svg"])
+    """Absolute path of an SVG on the device; default: the brand's shipped logo.svg (not in the device list)."""
     colors: BrandColors = BrandColors()
-    support_contact: str | None = Field(default=None, max_length=200)  # used when the config sets none
+    """The brand's colours; every text colour must reach 7:1 contrast on its background."""
+    support_contact: str | None = Field(default=None, max_length=200,
+                                        examples=["Bürgerbüro Beispielstadt, 07221 000-0"])
+    """Whom to call for help, used when the device's config sets no support_contact."""
 
     @field_validator("id")
     @classmethod
@@ -122,29 +182,33 @@ class Brand(Strict):
 class UiOptions(Strict):
     """How big the kiosk draws its text for this resident."""
 
-    scale: float = Field(default=1.0, ge=1.0, le=2.0)  # font scale; 2.0 still fits a 1024x600 screen
+    scale: float = Field(default=1.0, ge=1.0, le=2.0, examples=[1.5])
+    """The text's size, 1.0 to 2.0 (2.0 still fits a 1024x600 screen)."""
 
 
 class AudioOptions(Strict):
     """The kiosk sets the speaker to at least this volume, so knocked hardware keys cannot leave it silent."""
 
-    min_volume: int = Field(default=60, ge=0, le=100)  # percent; 0 leaves the volume alone
-    # The speaker volume a call starts at, in percent (never below min_volume), until the resident changes it with
-    # the call's − / + buttons: their choice is kept for the next call (kiosk/speaker.py).
-    call_volume: int = Field(default=80, ge=10, le=100)
+    min_volume: int = Field(default=60, ge=0, le=100, examples=[80])
+    """The speaker's lowest volume in percent, set at start and before each call; 0 leaves the volume alone."""
+    call_volume: int = Field(default=80, ge=10, le=100, examples=[60])
+    """The speaker volume a call starts at, in percent (never below min_volume), until the resident changes it with
+    the call's − / + buttons; their choice is kept for the next call (kiosk/speaker.py)."""
 
 
 class HealthOptions(Strict):
     """Self-healing and the figures staff and the city see."""
 
-    # "03:00-04:00": restart the kiosk once in this window each night, only when no call runs.
-    nightly_restart: str | None = None
-    # node_exporter textfile collector target, e.g. /var/lib/prometheus/node-exporter/palim_kiosk.prom
-    metrics_file: str | None = None
-    # JSON lines, one per call (start, end, duration, others): never names or room content.
-    usage_log: str | None = "/var/lib/palim-kiosk/usage.jsonl"
-    # Crashes of the renderer within ten minutes after which the kiosk exits for systemd to restart it.
-    max_renderer_crashes: int = Field(default=3, ge=1, le=20)
+    nightly_restart: str | None = Field(default=None, examples=["02:00-03:00"])
+    """A window like "02:00-03:00": the kiosk restarts once in it each night, only when no call runs (and reboots
+    there for updates); a device list's default: the hour from reboot_time on."""
+    metrics_file: str | None = Field(default=None, examples=["/var/lib/prometheus/node-exporter/palim_kiosk.prom"])
+    """Where the kiosk writes its figures for node_exporter's textfile collector (an absolute path)."""
+    usage_log: str | None = Field(default="/var/lib/palim-kiosk/usage.jsonl",
+                                  examples=["/var/lib/palim-kiosk/calls.jsonl"])
+    """JSON lines, one per call (start, end, duration, others), never names or room content; read by report."""
+    max_renderer_crashes: int = Field(default=3, ge=1, le=20, examples=[5])
+    """Renderer crashes within ten minutes after which the kiosk exits for systemd to restart it (1 to 20)."""
 
     @field_validator("nightly_restart")
     @classmethod
@@ -160,9 +224,12 @@ class HealthOptions(Strict):
 class PowerOptions(Strict):
     """Old laptops on worn batteries: warn early, shut down cleanly before the battery does it badly."""
 
-    warn_percent: int = Field(default=20, ge=5, le=90)
-    shutdown_percent: int = Field(default=5, ge=0, le=50)
-    shutdown: bool = True  # False: only warn, never power off
+    warn_percent: int = Field(default=20, ge=5, le=90, examples=[30])
+    """Battery percent at which the screen asks staff to plug the device in (5 to 90)."""
+    shutdown_percent: int = Field(default=5, ge=0, le=50, examples=[10])
+    """Battery percent at which the device shuts down cleanly; must be below warn_percent."""
+    shutdown: bool = Field(default=True, examples=[False])
+    """false: only warn, never power off."""
 
     @field_validator("shutdown_percent")
     @classmethod
@@ -175,8 +242,10 @@ class PowerOptions(Strict):
 class NtfyChannel(Strict):
     """A push to an ntfy topic (the family installs the ntfy app and subscribes)."""
 
-    url: str
-    token_file: str | None = None  # bearer token, read at send time
+    url: str = Field(examples=["https://ntfy.example.org/palim-erna"])
+    """The topic's (or the endpoint's) https address."""
+    token_file: str | None = Field(default=None, examples=["/etc/palim-kiosk/secrets/ntfy-token"])
+    """A file on the device holding a bearer token, read at send time."""
 
     @field_validator("url")
     @classmethod
@@ -196,16 +265,22 @@ class WebhookChannel(NtfyChannel):
 class Contact(Strict):
     """A family member and how to reach them; at least one way."""
 
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(min_length=1, max_length=80, examples=["Anna Müller"])
+    """The family member's name, as the ringing screen shows it."""
     ntfy: NtfyChannel | None = None
+    """A push to an ntfy topic (the family installs the ntfy app and subscribes)."""
     webhook: WebhookChannel | None = None
-    email: str | None = None
-    language: Literal[LANGUAGES] | None = None  # type: ignore[valid-type]  # the notice's; None: the kiosk's
-    # Who rings: the names this person types in Jitsi ("Anna M.", "Mama"), matched like `name` (case, spaces).
-    aliases: tuple[str, ...] = ()
-    relation: Literal[RELATIONS] | None = None  # type: ignore[valid-type]  # "Tochter": "Ihre Tochter Anna ist da"
-    # A JPEG or PNG: in the device list a file next to the list; on the device where provisioning put it.
-    photo: str | None = None
+    """A JSON POST for Matrix bridges, SMS gateways or the city's own system."""
+    email: str | None = Field(default=None, examples=["anna@example.org"])
+    """An e-mail address; needs family.smtp."""
+    language: Literal[LANGUAGES] | None = Field(default=None, examples=["en"])  # type: ignore[valid-type]
+    """The notice's language; empty: the kiosk's."""
+    aliases: tuple[str, ...] = Field(default=(), examples=[["Anna M.", "Mama"]])
+    """Who rings: the names this person types in Jitsi, matched like name (case and spaces do not count)."""
+    relation: Literal[RELATIONS] | None = Field(default=None, examples=["Tochter"])  # type: ignore[valid-type]
+    """In German, e.g. Tochter: the ringing screen says "Ihre Tochter Anna ist da"."""
+    photo: str | None = Field(default=None, examples=["photos/anna.jpg"])
+    """A JPEG or PNG: in the device list a file next to the list; on the device where provisioning put it."""
 
     @field_validator("email")
     @classmethod
@@ -239,12 +314,18 @@ class Contact(Strict):
 class SmtpOptions(Strict):
     """The city's SMTP relay (STARTTLS), for e-mail notifications."""
 
-    host: str = Field(min_length=1)
-    port: int = Field(default=587, ge=1, le=65535)
-    sender: str
-    user: str | None = None
-    password_file: str | None = None
-    ca_file: str | None = None  # a city CA; default: the system's
+    host: str = Field(min_length=1, examples=["smtp.example.org"])
+    """The relay's host name."""
+    port: int = Field(default=587, ge=1, le=65535, examples=[25])
+    """The relay's port (STARTTLS)."""
+    sender: str = Field(examples=["palim@example.org"])
+    """The From address of the notices."""
+    user: str | None = Field(default=None, examples=["palim"])
+    """The login name, when the relay wants one."""
+    password_file: str | None = Field(default=None, examples=["/etc/palim-kiosk/secrets/smtp"])
+    """A file on the device holding the login password."""
+    ca_file: str | None = Field(default=None, examples=["/etc/palim-kiosk/city-ca.pem"])
+    """A city CA to trust for the relay; default: the system's."""
 
     @field_validator("sender")
     @classmethod
@@ -260,11 +341,18 @@ class SmtpOptions(Strict):
 class FamilyOptions(Strict):
     """Who hears that the resident is calling, and who may ring the device."""
 
-    contacts: tuple[Contact, ...] = ()
-    smtp: SmtpOptions | None = None
-    dedupe_minutes: int = Field(default=5, ge=0, le=120)  # a second tap within this sends nothing new
-    # Alone in the room after a tap: the kiosk says whom it told and waits this long, then goes home kindly.
-    wait_minutes: int = Field(default=10, ge=1, le=60)
+    contacts: tuple[Contact, ...] = Field(default=(), examples=[[{"name": "Anna Müller", "relation": "Tochter",
+                                                                   "ntfy": {"url": "https://ntfy.example.org/anna"}}]])
+    """The resident's people: name, ntfy/webhook/email, language, aliases, relation, photo. A device's list replaces
+    the home's as a whole."""
+    smtp: SmtpOptions | None = Field(default=None,
+                                     examples=[{"host": "smtp.example.org", "sender": "palim@example.org"}])
+    """The city's SMTP relay (STARTTLS), for e-mail notices: host, port, sender, user, password_file, ca_file."""
+    dedupe_minutes: int = Field(default=5, ge=0, le=120, examples=[10])
+    """A second tap within this many minutes sends nothing new (0 to 120)."""
+    wait_minutes: int = Field(default=10, ge=1, le=60, examples=[5])
+    """Alone in the room after a tap: the kiosk says whom it told and waits this many minutes, then goes home
+    kindly (1 to 60)."""
 
     @field_validator("contacts", mode="before")
     @classmethod
@@ -275,12 +363,16 @@ class FamilyOptions(Strict):
 class PresenceOptions(Strict):
     """Asking the server whether someone waits in the room (Prosody mod_muc_size), and what to do then."""
 
-    # e.g. "https://konferenz.example.org/room-size?room={room}&domain=konferenz.example.org" (domain: the XMPP
-    # domain, not the MUC domain: mod_muc_size adds "conference." itself); none: no ringing
-    url: str | None = None
-    interval_s: int = Field(default=10, ge=3, le=600)
-    auto_answer: bool = False  # join by itself after a visible 10 s countdown
-    quiet_hours: tuple[TimeWindow, ...] = ()  # e.g. ["20:00-08:00", "12:00-13:00"]: no ringing, no auto-answer
+    url: str | None = Field(default=None, examples=[
+        "https://konferenz.example.org/room-size?room={room}&domain=konferenz.example.org"])
+    """Prosody's room-size address with {room}; domain= is the XMPP domain, not the MUC domain (mod_muc_size adds
+    "conference." itself). Empty: the device never rings."""
+    interval_s: int = Field(default=10, ge=3, le=600, examples=[20])
+    """Seconds between two questions to the server (3 to 600)."""
+    auto_answer: bool = Field(default=False, examples=[True])
+    """Join by itself after a visible 10 s countdown."""
+    quiet_hours: tuple[TimeWindow, ...] = Field(default=(), examples=[["20:00-08:00", "12:00-13:00"]])
+    """Windows like "20:00-08:00" without ringing and without auto-answer."""
 
     @field_validator("url")
     @classmethod
@@ -301,13 +393,13 @@ class PresenceOptions(Strict):
 class NightOptions(Strict):
     """The screen goes dark at night, so the resident's room is dark; a touch or a ringing family wakes it."""
 
-    # e.g. ["21:30-07:00"]: the screen is dark then (home screen only; a call or staff keep it on). Ringing follows
-    # presence.quiet_hours: a family that rings outside them wakes the screen.
-    dark_hours: tuple[TimeWindow, ...] = ()
-    # Where the backlights are (Linux sysfs); a device without one turns the display off through the compositor.
-    backlight_dir: str = "/sys/class/backlight"
-    # After a touch wakes it, the screen stays on this long at home before it goes dark again.
-    awake_minutes: int = Field(default=2, ge=1, le=60)
+    dark_hours: tuple[TimeWindow, ...] = Field(default=(), examples=[["21:30-07:00"]])
+    """Windows like "21:30-07:00" when the screen is dark (home screen only; a call or staff keep it on). Ringing
+    follows presence.quiet_hours: a family that rings outside them wakes the screen."""
+    backlight_dir: str = Field(default="/sys/class/backlight", examples=["/sys/class/backlight/intel_backlight"])
+    """Where the backlights are (Linux sysfs); a device without one turns the display off through the compositor."""
+    awake_minutes: int = Field(default=2, ge=1, le=60, examples=[5])
+    """After a touch wakes it, the screen stays on this many minutes at home before it goes dark again (1 to 60)."""
 
     _hours = field_validator("dark_hours", mode="before")(lambda value: yaml_list(value))
 
@@ -320,29 +412,53 @@ class NightOptions(Strict):
 class KioskConfig(Strict):
     """What one kiosk device needs to know, read from /etc/palim-kiosk/kiosk.yaml."""
 
-    server: str
-    room: str
-    resident: str = Field(min_length=1, max_length=80)
-    greeting_name: str | None = Field(default=None, min_length=1, max_length=40)
-    language: Literal[LANGUAGES] = DEFAULT_LANGUAGE  # type: ignore[valid-type]
-    support_contact: str | None = Field(default=None, max_length=200)
-    brand: Brand = Brand()
-    ui: UiOptions = UiOptions()
-    audio: AudioOptions = AudioOptions()
-    tls_pins: tuple[CertificatePin, ...] = ()
-    admin_pin_hash: str | None = None
-    jitsi: JitsiOptions = JitsiOptions()
-    device_id: str | None = None
-    home: str | None = Field(default=None, max_length=80)
-    health: HealthOptions = HealthOptions()
-    power: PowerOptions = PowerOptions()
-    family: FamilyOptions = FamilyOptions()
-    presence: PresenceOptions = PresenceOptions()
-    night: NightOptions = NightOptions()
-    home_photo: str | None = None  # the family on the home screen, above the call button (a JPEG or PNG)
-    # A file holding the server's login token (JWT, for Prosody's token authentication): read at each join, never
-    # logged; it goes to the IFrame API's jwt option and as token= to the presence URL. None: the server needs none.
-    jwt_file: str | None = None
+    server: str = set_at(*ANY_LEVEL, examples=["https://konferenz.example.org"])
+    """The city's Jitsi server (https; http only for 127.0.0.1 or localhost)."""
+    room: str = set_at(DEVICE, filled_by="palim-provision rooms FILE --fill",
+                       examples=["palim-l2hdeebeoie5kzya3mw4pgrmnb"])
+    """The device's fixed, unguessable room on the server; the family's card links to it."""
+    resident: str = set_at(DEVICE, min_length=1, max_length=80, examples=["Erna Müller"])
+    """The resident's name, shown to the family in the call."""
+    greeting_name: str | None = set_at(DEVICE, default=None, min_length=1, max_length=40, examples=["Erna"])
+    """The name the home screen greets; empty: the first word of resident."""
+    language: Literal[LANGUAGES] = set_at(  # type: ignore[valid-type]
+        *ANY_LEVEL, default=DEFAULT_LANGUAGE, examples=["tr"])
+    """The resident's language: de, en, tr, ru or pl."""
+    support_contact: str | None = set_at(*ANY_LEVEL, default=None, max_length=200,
+                                         examples=["Stadtverwaltung IT, 07223 935-000"])
+    """Whom staff call for help, shown on the "not set up yet" screen and the service screen."""
+    brand: Brand = set_at(*ANY_LEVEL, default=Brand(), examples=["beispielstadt"])
+    """A partner town's look: in the device list the key of one of its brands (see brands below)."""
+    ui: UiOptions = set_at(*ANY_LEVEL, default=UiOptions())
+    """How big the kiosk draws its text for this resident."""
+    audio: AudioOptions = set_at(*ANY_LEVEL, default=AudioOptions())
+    """The speaker's volume floor."""
+    tls_pins: tuple[CertificatePin, ...] = set_at(*ANY_LEVEL, default=(), examples=[["ab" * 32]])
+    """SHA-256 fingerprints of the server's certificate, only for a city CA or a self-signed server."""
+    admin_pin_hash: str | None = set_at(*ANY_LEVEL, default=None, examples=[
+        "scrypt$16384$8$1$cGFsaW0tZXhhbXBsZS1zYWx0$/g6CA22NHB5PPY1fSnuorRsuhUIHdkiloWAviqVt9Ng="])
+    """The staff PIN's hash (palim-kiosk --hash-pin makes it); without it staff have no way out on the device."""
+    jitsi: JitsiOptions = set_at(*ANY_LEVEL, default=JitsiOptions())
+    """Jitsi settings a city may tune."""
+    device_id: str | None = set_at(DERIVED, default=None)
+    """The device's id in the device list."""
+    home: str | None = set_at(DERIVED, default=None, max_length=80)
+    """The key of the device's home in the device list."""
+    health: HealthOptions = set_at(*ANY_LEVEL, default=HealthOptions())
+    """Self-healing and the figures staff and the city see."""
+    power: PowerOptions = set_at(*ANY_LEVEL, default=PowerOptions())
+    """Battery warnings and a clean shutdown on worn batteries."""
+    family: FamilyOptions = set_at(*ANY_LEVEL, default=FamilyOptions())
+    """Who hears that the resident is calling, and who may ring the device."""
+    presence: PresenceOptions = set_at(*ANY_LEVEL, default=PresenceOptions())
+    """Asking the server whether someone waits in the room, and what to do then."""
+    night: NightOptions = set_at(*ANY_LEVEL, default=NightOptions())
+    """The screen dark at night, so the resident's room is dark; a touch or a ringing family wakes it."""
+    home_photo: str | None = set_at(DEVICE, default=None, examples=["photos/familie.jpg"])
+    """The family on the home screen, above the call button: a JPEG or PNG next to the device list."""
+    jwt_file: str | None = set_at(DERIVED, default=None)
+    """/etc/palim-kiosk/secrets/jwt when the home or the defaults set jitsi_token: the device's login token, read at
+    each join, never logged."""
 
     @field_validator("jwt_file")
     @classmethod
@@ -447,24 +563,36 @@ def config_from_bytes(data: bytes, file: str = "<config>") -> KioskConfig:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError([Problem(file, 1, 1, "", f"the config file cannot be read: {exc}")]) from None
+        raise ConfigError([not_utf8(data, exc, file, "the config file")]) from None
     return config_from_text(text, file)
+
+
+# A kiosk config is a few kB (docs/kiosk-config.md's full example: 2.4 kB); 64 KiB of YAML validates in ~25 ms.
+MAX_CONFIG_BYTES = 64 * 1024
+
+
+def read_config_file(path: Path) -> bytes:
+    """The config file's bytes, read as kiosk.core.safefile reads outside files: a regular file (no symlink, FIFO
+    or device) of at most MAX_CONFIG_BYTES; FileRefused or OSError otherwise."""
+    return read_limited(path, MAX_CONFIG_BYTES, follow_symlinks=False)
 
 
 def config_file_bytes(path: Path) -> bytes:
     """The config file's bytes as they are now; empty when it is missing or cannot be read (all: not set up)."""
     try:
-        return Path(path).read_bytes()
-    except OSError:
+        return read_config_file(path)
+    except (OSError, FileRefused):
         return b""
 
 
 def load_config(path: Path) -> KioskConfig:
     """Read and validate the config file; raise ConfigError for every way it can be unusable."""
     try:
-        data = Path(path).read_bytes()
+        data = read_config_file(path)
     except FileNotFoundError:
         raise ConfigError([Problem(str(path), 1, 1, "", "the config file does not exist")]) from None
+    except FileRefused as exc:
+        raise ConfigError([Problem(str(path), 1, 1, "", f"the config file cannot be used: {exc}")]) from None
     except OSError as exc:
         raise ConfigError([Problem(str(path), 1, 1, "", f"the config file cannot be read: {exc}")]) from None
     return with_photos_from(config_from_bytes(data, str(path)), Path(path).parent)
@@ -484,8 +612,8 @@ def with_photos_from(config: KioskConfig, folder: Path) -> KioskConfig:
 def _peek(path: Path) -> dict:
     """Whatever mapping a config file holds, valid or not; empty when there is none (aliases are refused)."""
     try:
-        data = parse_yaml(Path(path).read_text(encoding="utf-8"), str(path)).data
-    except (OSError, UnicodeDecodeError):
+        data = parse_yaml(read_config_file(path).decode("utf-8"), str(path)).data
+    except (OSError, FileRefused, UnicodeDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
 

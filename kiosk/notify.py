@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 import ssl
@@ -10,16 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
 from kiosk.config import Contact, SmtpOptions
 from kiosk.core.files import read_secret_file
-from kiosk.core.https import system_trust_session
+from kiosk.core.boundedhttp import FetchError, Watchdog, fetch
 from kiosk.family import Notice, email_message, in_language, ntfy_headers, webhook_body
 
 log = logging.getLogger(__name__)
 
-TIMEOUT_S = 10
+TIMEOUT_S = 10  # each request's whole deadline (ntfy, webhook); each read of the e-mail relay's answers
+EMAIL_DEADLINE_S = 30  # the whole e-mail: connect, STARTTLS, login, message
 RETRY_DELAYS_S = (0.0, 5.0, 30.0)  # three tries in about half a minute, then staff hear about it
 
 
@@ -48,25 +48,40 @@ def _secret(path: str | None) -> str | None:
         raise SendError(f"the secret file {exc}") from None
 
 
-def _post(url: str, **kwargs) -> None:
+def _post(url: str, data: bytes, headers: dict[str, str]) -> None:
+    # The device's CA store (a city CA installed there works), within boundedhttp's deadline; a notice needs the
+    # status only: whatever the receiver sends after it is never read. A redirect is not followed: it fails.
     try:
-        with system_trust_session() as session:  # the device's CA store: a city CA installed there works
-            response = session.post(url, timeout=TIMEOUT_S, **kwargs)
-    except requests.RequestException as exc:
-        raise SendError(type(exc).__name__) from None
-    if response.status_code >= 300:
-        raise SendError(f"HTTP {response.status_code}")
+        answer = fetch(url, method="POST", body=data, headers=headers, deadline_s=TIMEOUT_S, read_body=False)
+    except FetchError as exc:
+        raise SendError(str(exc)) from None
+    if answer.status >= 300:
+        raise SendError(f"HTTP {answer.status}")
 
 
 def send_ntfy(contact: Contact, item: Notice) -> None:
     """Publish to the contact's ntfy topic."""
-    _post(contact.ntfy.url, data=item.text.encode("utf-8"), headers=ntfy_headers(item, _secret(contact.ntfy.token_file)))
+    _post(contact.ntfy.url, item.text.encode("utf-8"), ntfy_headers(item, _secret(contact.ntfy.token_file)))
 
 
 def send_webhook(contact: Contact, item: Notice) -> None:
     """POST the notice as JSON."""
     token = _secret(contact.webhook.token_file)
-    _post(contact.webhook.url, json=webhook_body(item), headers={"Authorization": f"Bearer {token}"} if token else {})
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    _post(contact.webhook.url, json.dumps(webhook_body(item)).encode(), headers)
+
+
+class _Relay(smtplib.SMTP):
+    """smtplib's client whose socket the watchdog holds from the start (the relay's greeting can drip too)."""
+
+    def __init__(self, watchdog: Watchdog, **kwargs):
+        self._watchdog = watchdog
+        super().__init__(**kwargs)
+
+    def _get_socket(self, host, port, timeout):
+        sock = super()._get_socket(host, port, timeout)
+        self._watchdog.watch(sock)
+        return sock
 
 
 def send_email(contact: Contact, item: Notice, smtp: SmtpOptions | None) -> None:
@@ -74,14 +89,21 @@ def send_email(contact: Contact, item: Notice, smtp: SmtpOptions | None) -> None
     if smtp is None:
         raise SendError("no smtp relay configured")
     context = ssl.create_default_context(cafile=smtp.ca_file)
+    # A relay that answers a byte a second is cut off at EMAIL_DEADLINE_S (smtplib's timeout is per read only).
+    watchdog = Watchdog(EMAIL_DEADLINE_S)
     try:
-        with smtplib.SMTP(smtp.host, smtp.port, timeout=TIMEOUT_S) as client:
+        with _Relay(watchdog, host=smtp.host, port=smtp.port, timeout=TIMEOUT_S) as client:
             client.starttls(context=context)
+            watchdog.watch(client.sock)  # the TLS socket now carries the connection
             if smtp.user:
                 client.login(smtp.user, _secret(smtp.password_file) or "")
             client.send_message(email_message(item, smtp.sender, contact.email))
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+        if watchdog.fired:
+            raise SendError(f"the relay did not finish within {EMAIL_DEADLINE_S:g} s") from None
         raise SendError(f"{type(exc).__name__}: {str(exc)[:120]}") from None
+    finally:
+        watchdog.cancel()
 
 
 def channels(contact: Contact, smtp: SmtpOptions | None) -> list[tuple[str, Callable[[Notice], None]]]:

@@ -6,13 +6,19 @@ token itself is never logged, shown or put into an incident.
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime, timezone
 from pathlib import Path
 
 import jwt
 
+from kiosk.core.safefile import FileRefused, read_limited
+
 from kiosk.core.tokenclaims import token_fits_room  # noqa: F401 - the kiosk's presence asks it here
+
+log = logging.getLogger(__name__)
+_warned: set[str] = set()
 
 # From this many days before the token expires, staff get an incident every day.
 WARN_DAYS = 30
@@ -24,11 +30,12 @@ def read_token(path: str | Path | None) -> str | None:
     if not path:
         return None
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_TOKEN_BYTES + 1)
-    except OSError:
-        return None
-    if len(raw) > MAX_TOKEN_BYTES:
+        # A FIFO or a device in its place is refused at once (a FIFO without a writer hung the kiosk's start).
+        raw = read_limited(path, MAX_TOKEN_BYTES, follow_symlinks=False)
+    except (OSError, FileRefused) as exc:
+        if not isinstance(exc, FileNotFoundError) and str(exc) not in _warned:
+            _warned.add(str(exc))  # read at every presence question: said once, not every few seconds
+            log.warning("the server token file cannot be used: %s", exc)
         return None
     try:
         text = raw.decode("ascii").strip()

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from kiosk.core.files import write_atomic
 
-from .bundle import Bundle, BundleFile, MANIFEST
+from .bundle import MANIFEST, SSHD_DROPIN, Bundle, BundleFile
 from .devicelist import Loaded, Target, match_targets
+from .sshdropins import dropin_note
 from .steps import Runner, SkipRunner, StepResult
 
 BACKUP_DIR = "var/backups/palim-provision"
@@ -67,6 +68,7 @@ class Report:
     backup_dir: Path | None = None
     steps: list[StepResult] = field(default_factory=list)
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # what a person should look at (other sshd drop-ins)
 
     @property
     def changed(self) -> list[Change]:
@@ -95,6 +97,7 @@ class Report:
             out.append(f"  step {result.status}: {result.step.title}{detail}")
         if self.backups:
             out.append(f"  backups of {len(self.backups)} replaced file(s) in {self.backup_dir}")
+        out += [f"  note: {note}" for note in self.notes]
         if self.error:
             out.append(f"FAILED: {self.error}")
             out.append(f"  written before the failure: {', '.join(self.written) or 'nothing'}")
@@ -115,7 +118,7 @@ class Report:
             "unchanged": len(self.changes) - len(self.changed),
             "steps": [{"title": r.step.title, "status": r.status, "detail": r.detail} for r in self.steps],
             "diff": self.diff_text(),
-            "error": self.error, "summary": self.summary(), "lines": self.lines(),
+            "error": self.error, "summary": self.summary(), "lines": self.lines(), "notes": self.notes,
         }
 
 
@@ -244,7 +247,14 @@ def diff(change: Change) -> str:
 
 
 class OutsideRoot(Exception):
-    """A path under the root leads out of it (a symlink, '..'): nothing is read or written there."""
+    """A path under the root leads out of it (a symlink, '..'): nothing is read or written there.
+
+    `reason` says what is wrong (the link), `path` the file apply wanted: one link blocks many files, and the
+    message names the link once."""
+
+    def __init__(self, reason: str, path: str = ""):
+        super().__init__(f"{reason}; refusing to follow it for {path}" if path else reason)
+        self.reason, self.path = reason, path
 
 
 def _within(root: Path, path: Path) -> bool:
@@ -266,10 +276,10 @@ def inside(root: Path, path: str) -> Path:
             resolved = Path(os.path.realpath(step))
             shown = "/" + "/".join(parts[:index + 1])
             if resolved.is_symlink():
-                raise OutsideRoot(f"{shown} in {root} is a symlink loop; refusing to follow it for {path}")
+                raise OutsideRoot(f"{shown} in {root} is a symlink loop", path)
             if not _within(real_root, resolved):
                 raise OutsideRoot(f"{shown} in {root} is a symlink to {os.readlink(step)}, which leads out of the "
-                                  f"root; refusing to follow it for {path}")
+                                  f"root", path)
             step = resolved
         current = step
     return current / parts[-1]
@@ -277,14 +287,21 @@ def inside(root: Path, path: str) -> Path:
 
 def check_inside(bundle: Bundle, root: Path) -> list[str]:
     """Every place apply would read or write for this bundle, checked before anything happens; the problems."""
-    problems = []
+    problems: list[str] = []
+    blocked: dict[str, list[str]] = {}  # one link leading out blocks many files: named once, with all of them
     for path in [f.path for f in bundle.files] + [DRIFT_KEY, f"/{BACKUP_DIR}/stamp/file"]:
         try:
             inside(root, path)
         except OutsideRoot as exc:
-            problems.append(str(exc))
+            if exc.path:
+                blocked.setdefault(exc.reason, []).append(exc.path)
+            else:
+                problems.append(exc.reason)
         except (OSError, RuntimeError) as exc:  # a symlink loop
             problems.append(f"{path}: cannot be resolved under {root}: {getattr(exc, 'strerror', None) or exc}")
+    for reason, paths in blocked.items():
+        listed = ", ".join(paths[:-1]) + " and " + paths[-1] if len(paths) > 1 else paths[0]
+        problems.append(f"{reason}; refusing to follow it for {listed}")
     return list(dict.fromkeys(problems))
 
 
@@ -401,6 +418,20 @@ def recognise(loaded: Loaded) -> tuple[Target, str]:
     return found[0], seen
 
 
+def not_this_machine(target: Target) -> str | None:
+    """Why this computer is not the device `target` (its match: is not here), or None when it is."""
+    macs, serial = local_identity()
+    if match_targets([target], macs, serial):
+        return None
+    match = target.device.match
+    wanted = f"MAC {match.mac}" if match.mac is not None else f"serial {match.serial}"
+    seen = f"MAC {', '.join(sorted(macs)) or 'none'}; serial {serial or 'unknown'}"
+    return (f"this computer ({seen}) is not {target.id}, whose match: is {wanted}; applying to --root / would turn "
+            f"this computer into {target.id}'s kiosk. Run it on {target.id} itself, or give --root DIR to stage it "
+            f"into a folder; if this is {target.id} with a new network card or mainboard, correct its match: in the "
+            f"list (or add --this-is-the-device)")
+
+
 def is_live(root: Path) -> bool:
     """True when the root is this running system."""
     return root.resolve() == Path("/")
@@ -423,6 +454,9 @@ def apply_bundle(bundle: Bundle, root: Path, *, dry_run: bool = False, runner: R
         report.error = f"the drift key {DRIFT_KEY} cannot be read: {getattr(exc, 'strerror', None) or exc}"
         raise ApplyError(report) from None
     new_key = key is None
+    if any(f.path == SSHD_DROPIN for f in bundle.files):
+        note = dropin_note(inside(root, SSHD_DROPIN).parent, Path(SSHD_DROPIN).name)
+        report.notes += [note] if note else []
     # The device's manifest fingerprints secret files with the device's own key; the first apply makes it (and
     # writes it right before the manifest), a dry run only pretends.
     bundle = bundle.keyed(key or _random.token_bytes(DRIFT_KEY_BYTES))

@@ -33,7 +33,7 @@ SYSUSERS = "/etc/sysusers.d/palim-kiosk.conf"
 TMPFILES = "/etc/tmpfiles.d/palim-kiosk.conf"
 MANIFEST = "/var/lib/palim-provision/manifest.json"
 RENDERED_MANIFEST = "manifest.json"  # beside the device's files in a rendered bundle
-SSHD_DROPIN = "/etc/ssh/sshd_config.d/palim-admin.conf"
+SSHD_DROPIN = "/etc/ssh/sshd_config.d/00-palim-admin.conf"  # sorts before any other drop-in: sshd keeps the first value
 ADMIN_KEYS = "/etc/ssh/palim_admin_keys"
 # uuid5 namespace so a device's Wi-Fi connection keeps its UUID across runs (idempotent applies).
 NM_NAMESPACE = uuid.UUID("6f1f3c1e-5a0b-4b8e-9d43-7d0a2f6c1b55")

@@ -12,31 +12,28 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-from typing import Any, Literal, Mapping
+from types import UnionType
+from typing import Any, Literal, Mapping, Union, get_args, get_origin
 
 import yaml
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import load_ssh_public_key
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, create_model, field_validator, model_validator
 
-from kiosk.config import (
-    AudioOptions, Brand, FamilyOptions, HealthOptions, JitsiOptions, KioskConfig, NightOptions, PowerOptions,
-    PresenceOptions, UiOptions,
-)
+from kiosk.config import ANY_LEVEL, DEFAULTS, DEVICE, HOME, Brand, KioskConfig, filled_by, setting_levels
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
 from kiosk.core.files import read_secret_file
 from kiosk.core.fields import (
     HOSTNAME, MIN_ROOM_BITS, Strict, clock_time, is_control, one_line_text, room_entropy_bits,
 )
-from kiosk.core.yamlpos import Problem, explain_errors, format_path, parse_yaml
+from kiosk.core.yamlpos import Problem, explain_errors, format_path, not_utf8, parse_yaml
 
 from .photos import photo_problems
+from .sshkeys import check_with_openssh
 
 HOME_KEY = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?")
 MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Fields whose value a home or the defaults may supply when the device does not.
-INHERITED = ("server", "language", "support_contact", "tls_pins", "admin_pin_hash")
 INLINE_SECRET_KEYS = ("psk", "password", "passphrase", "key")
 INLINE_TOKEN_KEYS = ("secret", "app_secret", "token", "jwt")
 # Where a device keeps its login token (palim-provision apply writes it, 0640 root:kiosk).
@@ -52,9 +49,13 @@ class Wifi(Strict):
     """A home's Wi-Fi; the password is referenced, never written here."""
 
     ssid: str = Field(min_length=1)
+    """The network's name (at most 32 bytes); quote it when it holds ' #' (YAML starts a comment there)."""
     psk_env: str | None = None
+    """The environment variable holding the password (render and apply read it), e.g. EBH_WIFI_PSK."""
     psk_file: str | None = None
+    """A secrets file holding the password, relative to the device list; keep it mode 0600 and out of git."""
     hidden: bool = False
+    """true when the network does not announce its name."""
 
     @field_validator("ssid")
     @classmethod
@@ -85,11 +86,17 @@ class JitsiToken(Strict):
     """
 
     app_id: str = Field(min_length=1, max_length=200)
+    """The server's app id (Prosody's app_id)."""
     secret_env: str | None = None
+    """The environment variable holding the app secret (at least 32 bytes)."""
     secret_file: str | None = None
+    """A secrets file holding the app secret, relative to the device list."""
     token_env: str | None = None
-    sub: str | None = Field(default=None, min_length=1, max_length=253)  # the server's domain; default: its host
+    """An environment variable holding a token minted already (what the Ansible role gives a device)."""
+    sub: str | None = Field(default=None, min_length=1, max_length=253)
+    """The token's sub: the server's domain; default: its host."""
     valid_days: int = Field(default=365, ge=1, le=3650)
+    """How long a minted token holds (1 to 3650 days)."""
 
     @field_validator("app_id", "sub")
     @classmethod
@@ -115,7 +122,9 @@ class Match(Strict):
     """How a device recognises itself: a network card's MAC or the DMI serial number."""
 
     mac: str | None = None
+    """A network card's MAC address, like 3c:52:82:1a:2b:3c."""
     serial: str | None = Field(default=None, min_length=1, max_length=64)
+    """The DMI serial number (the sticker under the laptop)."""
 
     @field_validator("mac")
     @classmethod
@@ -145,7 +154,8 @@ ROTATIONS = (0, 90, 180, 270)
 class Display(Strict):
     """The screen as cage drives it (not the kiosk's config): a tablet in a stand may show its picture turned."""
 
-    rotate: int = 0  # degrees clockwise: 0, 90, 180 or 270
+    rotate: int = 0
+    """Degrees clockwise the screen's picture is turned: 0, 90, 180 or 270 (a tablet in a stand)."""
 
     @field_validator("rotate", mode="before")
     @classmethod
@@ -157,29 +167,49 @@ class Display(Strict):
         raise ValueError("must be 0, 90, 180 or 270 (degrees clockwise; 0 shows the screen as it is)")
 
 
-class _Settings(Strict):
-    """Settings shared by defaults, homes and devices; the kiosk's model validates their values (display: our own)."""
-
-    server: str | None = None
-    language: str | None = None
-    support_contact: str | None = None
-    tls_pins: list[str] | None = None
-    admin_pin_hash: str | None = None
-    brand: str | None = None  # a key under brands (or the default "palim")
-    jitsi: JitsiOptions = JitsiOptions()
-    health: HealthOptions = HealthOptions()
-    power: PowerOptions = PowerOptions()
-    ui: UiOptions = UiOptions()
-    audio: AudioOptions = AudioOptions()
-    family: FamilyOptions = FamilyOptions()
-    presence: PresenceOptions = PresenceOptions()
-    night: NightOptions = NightOptions()
-    display: Display = Display()
+# The kiosk's settings as the device list holds them, derived from kiosk/config.py's KioskConfig (its set_at marks):
+# MERGED, option groups merged key by key, the device's keys over the home's over the defaults' (a device's family
+# contacts replace the home's list as a whole: they are the resident's own people; the home's smtp relay stays);
+# INHERITED, single values the device takes from itself, else its home, else the defaults; REFERENCES, settings the
+# list names by a key (a brand under brands). The kiosk's model validates every value after the merge.
+REFERENCES = {"brand": "a key under brands, or the default brand palim"}
+MERGED = tuple(name for name, info in KioskConfig.model_fields.items()
+               if set(setting_levels(name)) & set(ANY_LEVEL) and name not in REFERENCES
+               and isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel))
+INHERITED = tuple(name for name in KioskConfig.model_fields
+                  if set(setting_levels(name)) & set(ANY_LEVEL) and name not in MERGED and name not in REFERENCES)
 
 
-# Option groups merged key by key: the device's keys over the home's over the defaults'. A device's family
-# contacts replace the home's list as a whole (they are the resident's own people); the home's smtp relay stays.
-MERGED = ("jitsi", "health", "power", "ui", "audio", "family", "presence", "night")
+def _list_type(annotation: Any) -> Any:
+    """The kiosk field's type as YAML writes it: its tuples as lists (the model turns them into tuples), None for
+    'not set here'. The type is checked at the level that writes it; the rest of the rules after the merge."""
+    options = [a for a in get_args(annotation) if a is not type(None)] if get_origin(annotation) in (Union, UnionType) \
+        else [annotation]
+    if len(options) == 1 and get_origin(options[0]) is tuple:
+        return list[get_args(options[0])[0]] | None
+    return Union[tuple(options) + (type(None),)]
+
+
+def _list_field(name: str) -> tuple[Any, Any]:
+    """How the device list holds the kiosk setting `name`: its group model, a key, or a value of its type."""
+    info = KioskConfig.model_fields[name]
+    if name in MERGED:
+        return info.annotation, Field(default=info.annotation(), description=info.description)
+    if name in REFERENCES:
+        return str | None, Field(default=None, description=REFERENCES[name])
+    if info.is_required() and setting_levels(name) == (DEVICE,) and filled_by(name) is None:
+        return info.annotation, Field(description=info.description)  # only a device can give it: each one must
+    return _list_type(info.annotation), Field(default=None, description=info.description)
+
+
+def _settings_model(level: str) -> type[Strict]:
+    """The settings a level (defaults, a home, a device) may hold, from the kiosk's model; display is the list's own."""
+    fields = {name: _list_field(name) for name in KioskConfig.model_fields if level in setting_levels(name)}
+    fields["display"] = (Display, Field(default=Display(), description=Display.__doc__))
+    return create_model(f"{level.title()}Settings", __base__=Strict, __module__=__name__,
+                        __doc__=f"The kiosk settings a {level} entry may hold (kiosk/config.py marks them).", **fields)
+
+
 ADDRESS = re.compile(r"[A-Za-z0-9._:\[\]-]{1,253}")
 
 
@@ -206,6 +236,7 @@ def ssh_public_key(value: str) -> str:
             load_ssh_public_key(f"{line['type']} {line['blob']}".encode())
         except (ValueError, UnsupportedAlgorithm):
             raise ValueError("the key's data is damaged (copy the whole line of the .pub file)") from None
+    check_with_openssh(value)  # what sshd itself reads: one key, its size (provisioning.sshkeys)
     return value
 
 
@@ -220,13 +251,16 @@ def ssh_public_keys(value: list[str] | None) -> list[str] | None:
     return keys
 
 
-class Defaults(_Settings):
+class Defaults(_settings_model(DEFAULTS)):  # type: ignore[misc]
     """Settings every home and device starts from."""
 
     reboot_time: str = "03:30"
+    """The nightly time security updates that need a reboot may restart the device (quote it: "03:30")."""
     jitsi_token: JitsiToken | None = None
-    # Who may log in as root over SSH (the fleet's Ansible, the city's IT): None leaves SSH alone, [] locks it.
+    """Token login on the city's Jitsi: app_id and where its secret is (secret_env, secret_file or token_env)."""
     admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)
+    """Who may log in as root over SSH (the fleet's Ansible, the city's IT): public key lines; empty leaves SSH
+    alone, [] locks it."""
 
     @field_validator("reboot_time")
     @classmethod
@@ -239,14 +273,19 @@ class Defaults(_Settings):
         return ssh_public_keys(value)
 
 
-class Home(_Settings):
+class Home(_settings_model(HOME)):  # type: ignore[misc]
     """A care home."""
 
     name: str = Field(min_length=1, max_length=80)
+    """The home's name, as cards and reports show it."""
     wifi: Wifi | None = None
+    """The home's Wi-Fi: ssid, and the password's psk_env or psk_file; none: the devices are cabled."""
     reboot_time: str | None = None
-    jitsi_token: JitsiToken | None = None  # over the defaults' one, as a whole
-    admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)  # over the defaults' list, as a whole
+    """Over the defaults' reboot_time."""
+    jitsi_token: JitsiToken | None = None
+    """Over the defaults' jitsi_token, as a whole."""
+    admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)
+    """Over the defaults' list, as a whole."""
 
     @field_validator("name")
     @classmethod
@@ -264,21 +303,21 @@ class Home(_Settings):
         return None if value is None else clock_time(value)
 
 
-class Device(_Settings):
+class Device(_settings_model(DEVICE)):  # type: ignore[misc]
     """One donated laptop or tablet."""
 
     id: str
+    """The device's id, also its host name: lower-case letters, digits and '-'."""
     home: str
-    resident: str
-    room: str | None = None
+    """The key of its home under homes."""
     match: Match
+    """How the device recognises itself: {mac: ...} or {serial: ...}."""
     label: str | None = Field(default=None, max_length=80)
+    """Where it stands, e.g. Zimmer 12 (quote it when it holds ' #')."""
     donor: str | None = Field(default=None, max_length=120)
-    greeting_name: str | None = None
-    # How Ansible reaches the device (host name or IP address); the id is used as host name otherwise.
+    """Who gave the device."""
     address: str | None = None
-    # The family on the home screen above the call button: a JPEG or PNG next to the list (provisioning/photos.py).
-    home_photo: str | None = None
+    """How Ansible reaches the device (host name or IP address); the id is used as host name otherwise."""
 
     @field_validator("address")
     @classmethod
@@ -307,10 +346,15 @@ class DeviceList(Strict):
     """The whole file."""
 
     version: Literal[1]
+    """The file's format: 1."""
     defaults: Defaults = Defaults()
+    """Settings every home and device starts from."""
     brands: dict[str, Brand] = {}
+    """Partner towns' looks, by key; a brand's logo ships in assets/brands/<key>/logo.svg."""
     homes: dict[str, Home]
+    """The care homes, by key (lower-case letters, digits and '-')."""
     devices: list[Device]
+    """The donated laptops and tablets."""
 
 
 @dataclass(frozen=True)
@@ -341,6 +385,7 @@ class Loaded:
     model: DeviceList
     doc: Any  # kiosk.config.YamlDocument
     targets: list[Target]
+    text: str = ""  # the file as read: validate looks at what YAML drops (a comment that cut a value)
 
     def target(self, device_id: str) -> Target | None:
         """The target with this id, or None."""
@@ -407,13 +452,14 @@ def load_text(text: str, file: str, *, require_rooms: bool = True) -> Loaded:
     if problems:
         raise DeviceListError(_ordered(problems))
     targets = [replace(target, list_dir=str(Path(file).parent)) for target in targets]
-    return Loaded(file, model, doc, targets)
+    return Loaded(file, model, doc, targets, text)
 
 
 def load_file(path: str | Path, *, require_rooms: bool = True) -> Loaded:
     """Read and validate a device list file; unreadable files become a problem too."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise DeviceListError([Problem(str(path), 1, 1, "", "the file does not exist")]) from None
     except IsADirectoryError:
@@ -421,7 +467,7 @@ def load_file(path: str | Path, *, require_rooms: bool = True) -> Loaded:
     except PermissionError:
         raise DeviceListError([Problem(str(path), 1, 1, "", "permission denied reading the file")]) from None
     except UnicodeDecodeError as exc:
-        raise DeviceListError([Problem(str(path), 1, 1, "", f"the file is not UTF-8 text ({exc.reason})")]) from None
+        raise DeviceListError([not_utf8(data, exc, str(path))]) from None
     except OSError as exc:
         raise DeviceListError([Problem(str(path), 1, 1, "", f"the file cannot be read: {exc.strerror}")]) from None
     return load_text(text, str(path), require_rooms=require_rooms)
@@ -541,12 +587,22 @@ def _cross_check(model: DeviceList, devices: dict[int, Device], home_keys: set[s
                                   ("serial", device.match.serial, ("match", "serial"))):
             if value is None:
                 continue
-            first = seen[kind].setdefault(value, index)
+            # Jitsi lower-cases room names and serials are one sticker read two ways: compared without case.
+            first = seen[kind].setdefault(value.lower() if kind in ("room", "serial") else value, index)
             if first != index:
                 other = devices[first].id
                 line = doc.locate(("devices", first))[0]
                 what = "this id" if kind == "id" else f"this {kind}"
-                problems.append(doc.problem(here + path, f"{what} is already used by device '{other}' (line {line})"))
+                message = f"{what} is already used by device '{other}' (line {line})"
+                if kind == "room" and devices[first].room != value:
+                    message = (f"this room differs from the room of device '{other}' (line {line}) only in upper and "
+                               f"lower case, and Jitsi does not tell them apart: both residents would share one "
+                               f"room; remove this room and run 'palim-provision rooms {doc.file} --fill'")
+                elif kind == "serial" and devices[first].match.serial != value:
+                    message = (f"this serial is the serial of device '{other}' (line {line}) in other upper and "
+                               f"lower case, and serial numbers are compared without case: one device would take "
+                               f"both; check the sticker and correct one of them")
+                problems.append(doc.problem(here + path, message))
         if device.room is None:
             if require_rooms:
                 problems.append(doc.problem(here, f"device '{device.id}' has no room yet; "
@@ -577,20 +633,17 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
     """Merge device over home over defaults and validate the result with the kiosk's own model."""
     here = ("devices", index)
     levels = ((here, device), (("homes", home_key), home), (("defaults",), defaults))
-    data: dict[str, Any] = {"resident": device.resident, "room": device.room or "palim-placeholder"}
+    data: dict[str, Any] = {}
     sources: dict[str, tuple] = {}
     for name in INHERITED:
         for path, settings in levels:
-            value = getattr(settings, name)
+            value = getattr(settings, name, None)
             if value is not None:
                 data[name], sources[name] = value, path + (name,)
                 break
     if "server" not in data:
         return None, [doc.problem(here, "no server: set 'server' under defaults, the home or the device")]
-    if device.greeting_name is not None:
-        data["greeting_name"] = device.greeting_name
-    if device.home_photo is not None:
-        data["home_photo"] = device.home_photo
+    data.setdefault("room", "palim-placeholder")  # not filled in yet: reported above when rooms are required
     brand_key = next((s.brand for _, s in levels if s.brand is not None), None)
     if brand_key is not None:
         brand_path = next(p + ("brand",) for p, s in levels if s.brand is not None)
@@ -610,6 +663,8 @@ def _resolve(index: int, device: Device, home_key: str, home: Home, defaults: De
     for group in MERGED:
         merged: dict[str, Any] = {}
         for path, settings in reversed(levels):
+            if group not in type(settings).model_fields:
+                continue
             part = getattr(settings, group).model_dump(exclude_unset=True)
             if part:
                 merged.update(part)
@@ -689,11 +744,25 @@ def read_secrets(loaded: Loaded, targets: list[Target], env: Mapping[str, str] |
                 continue
             source = f"the secrets file {secret_path}"
         if not WPA_PSK.fullmatch(value):
-            problems.append(loaded.doc.problem(where, f"the Wi-Fi password in {source} must be 8 to 63 plain "
-                                                      f"characters or 64 hex digits (it has {len(value)} characters)"))
+            problems.append(loaded.doc.problem(where, psk_problem(value, source)))
             continue
         psks[home_key] = value
     return psks, _ordered(unavailable), _ordered(problems)
+
+
+def psk_problem(value: str, source: str) -> str:
+    """Why a Wi-Fi password cannot be one, in words that name the likely slip; never a character of it."""
+    if value.startswith("\ufeff"):
+        return (f"{source} starts with an invisible byte order mark (BOM) that some editors add: save it as UTF-8 "
+                f"without BOM")
+    if "\n" in value or "\r" in value:
+        return f"{source} holds more than one line: put only the Wi-Fi password in it, on one line"
+    if any(not " " <= c <= "~" for c in value):
+        return (f"the Wi-Fi password in {source} holds a letter with an umlaut or accent, or another character "
+                f"that is not plain ASCII; a WPA password may only use A-Z, a-z, digits, spaces and punctuation: "
+                f"change it on the router and here")
+    return (f"the Wi-Fi password in {source} has {len(value)} characters; a WPA password has 8 to 63 (or is 64 hex "
+            f"digits): check that the whole password is there")
 
 
 def match_targets(targets: list[Target], macs: set[str], serial: str | None) -> list[Target]:

@@ -268,8 +268,9 @@ def _apply(log: Log, stick: Path, mnt: Path, device_id: str) -> None:
     log.run(["mount", "--bind", "-o", "ro", str(stick / "devices" / device_id), str(lists)])
     try:
         with disk.chroot_mounts(log, mnt):
+            # --this-is-the-device: prepare() recognised this machine by its match: before anything was written.
             log.run(["chroot", str(mnt), f"{VENV}/bin/palim-provision", "apply", f"{LIST_IN_TARGET}/devices.yaml",
-                     "--device", device_id, "--root", "/", "--offline",
+                     "--device", device_id, "--root", "/", "--offline", "--this-is-the-device",
                      "--kiosk-source", f"{DIST}/{wheels[0].name}"],
                     env=secrets, secrets=list(secrets.values()), timeout=1800)
     finally:

@@ -2,7 +2,8 @@
 
 A photo is a JPEG or PNG next to the device list (`family.contacts[].photo`, a device's `home_photo`). Qt decodes
 it (QImageReader: no hand-written decoders, no new dependency); the device gets a JPEG no larger than the screen
-needs, upright (EXIF orientation applied) and without the camera's metadata (place, time, device).
+needs, upright (EXIF orientation applied), pixels only: no comment, EXIF, XMP, text chunk or colour profile (place,
+time, device); a JPEG that is cut off is refused (Qt's reader would fill the rest grey).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.core.fields import photo_path
+from kiosk.core.safefile import FileRefused, read_limited
 from kiosk.core.yamlpos import Problem
 
 # The limits validate names in its --help.
@@ -25,13 +27,34 @@ LIMITS = (f"JPEG or PNG, at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB, {MIN_PHO
           f"on each side, at most {MAX_PHOTO_MEGAPIXELS} megapixels")
 
 
-def _reader(path: Path):
-    from PyQt6.QtGui import QImageReader  # Qt only where photos are read: the rest of provisioning stays Qt-free
+class _Photo:
+    """A photo file's bytes (read as safefile reads outside files) and Qt's reader on them."""
 
-    reader = QImageReader(str(path))
-    reader.setDecideFormatFromContent(True)
-    reader.setAutoTransform(True)
-    return reader
+    def __init__(self, path: Path):
+        # Qt only where photos are read: the rest of provisioning stays Qt-free
+        from PyQt6.QtCore import QBuffer, QByteArray, QIODevice
+        from PyQt6.QtGui import QImageReader
+
+        self.buffer = QBuffer()  # kept here: the reader reads from it
+        self.buffer.setData(QByteArray(read_limited(path, MAX_PHOTO_BYTES)))
+        self.buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.reader = QImageReader(self.buffer)
+        self.reader.setDecideFormatFromContent(True)
+        self.reader.setAutoTransform(True)
+
+    def read(self):
+        """The decoded image and, for a cut-off or damaged file, libjpeg's words for it (Qt's JPEG reader only warns
+        and fills the missing part grey); a PNG that is cut off does not decode at all."""
+        from PyQt6.QtCore import qInstallMessageHandler
+
+        warnings: list[str] = []
+        previous = qInstallMessageHandler(lambda _mode, _context, message: warnings.append(message))
+        try:
+            image = self.reader.read()
+        finally:
+            qInstallMessageHandler(previous)
+        damage = next((w for w in warnings if "JPEG" in w or "libpng" in w), None)
+        return image, damage
 
 
 def photo_problem(path: Path) -> str | None:
@@ -46,7 +69,13 @@ def photo_problem(path: Path) -> str | None:
         return f"the photo {path} is not a file"
     if size > MAX_PHOTO_BYTES:
         return f"the photo is {size / 1024 / 1024:.0f} MB, at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB"
-    reader = _reader(path)
+    try:
+        photo = _Photo(path)
+    except FileRefused as exc:  # swapped since the look above: a FIFO, a device, grown
+        return f"the photo {exc}"
+    except OSError as exc:
+        return f"the photo {path} cannot be read: {exc.strerror}"
+    reader = photo.reader
     kind = bytes(reader.format()).decode("ascii", "replace")
     if kind not in ("jpeg", "png"):
         return f"the photo is not a JPEG or PNG image ({reader.errorString() if not kind else kind})"
@@ -59,8 +88,11 @@ def photo_problem(path: Path) -> str | None:
                 f"{MAX_PHOTO_MEGAPIXELS} megapixels")
     if min(width, height) < MIN_PHOTO_SIDE:
         return f"the photo is {width}x{height} px, at least {MIN_PHOTO_SIDE} px on each side"
-    if reader.read().isNull():
+    image, damage = photo.read()
+    if image.isNull():
         return f"the photo cannot be decoded (a damaged or incomplete file?): {reader.errorString()}"
+    if damage is not None:
+        return f"the photo is incomplete or damaged (cut off while copying?): {damage}; copy it again"
     return None
 
 
@@ -105,22 +137,29 @@ def device_photo(path: Path) -> bytes:
     """The photo as the device gets it: a JPEG at most DEVICE_PHOTO_SIDE px on its longer side, upright, no
     metadata. Raises ValueError when it cannot be read (validate reports that first)."""
     from PyQt6.QtCore import QBuffer, QIODevice, Qt
+    from PyQt6.QtGui import QColor, QColorSpace, QImage, QPainter
 
-    image = _reader(path).read()
-    if image.isNull():
+    try:
+        image, damage = _Photo(path).read()
+    except (OSError, FileRefused) as exc:
+        raise ValueError(f"the photo {path} cannot be read: {exc}") from None
+    if image.isNull() or damage is not None:
         raise ValueError(f"the photo {path} cannot be decoded")
+    srgb = QColorSpace(QColorSpace.NamedColorSpace.SRgb)
+    if image.colorSpace().isValid() and image.colorSpace() != srgb:
+        image.convertToColorSpace(srgb)  # the colours as the profile meant them; the profile itself stays behind
     if max(image.width(), image.height()) > DEVICE_PHOTO_SIDE:
         image = image.scaled(DEVICE_PHOTO_SIDE, DEVICE_PHOTO_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
                              Qt.TransformationMode.SmoothTransformation)
-    if image.hasAlphaChannel():  # JPEG has none: a transparent PNG goes on white, not black
-        from PyQt6.QtGui import QColor, QImage, QPainter
-
-        flat = QImage(image.size(), QImage.Format.Format_RGB32)
-        flat.fill(QColor("white"))
-        painter = QPainter(flat)
-        painter.drawImage(0, 0, image)
-        painter.end()
-        image = flat
+    # Pixels only: a fresh image painted from the photo carries none of its text (JPEG comments, PNG text chunks,
+    # XMP, which Qt would write back as comments), no EXIF and no colour profile (untagged JPEG is sRGB). On white:
+    # JPEG has no alpha, and a transparent PNG must not turn black.
+    pixels = QImage(image.size(), QImage.Format.Format_RGB32)
+    pixels.fill(QColor("white"))
+    painter = QPainter(pixels)
+    painter.drawImage(0, 0, image)
+    painter.end()
+    image = pixels
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     if not image.save(buffer, "JPEG", DEVICE_PHOTO_QUALITY):

@@ -46,6 +46,21 @@ def _yaml():
     return yaml
 
 
+BOM = b"\xef\xbb\xbf"
+
+
+def fill_rooms_in_file(data: bytes, new_room=generate_room) -> tuple[bytes, list[Added]]:
+    """fill_rooms on a file's bytes, which keep their form: a byte order mark (BOM) and Windows line ends (CRLF)
+    stay as the admin's editor wrote them; UnicodeDecodeError when they are not UTF-8."""
+    bom = data.startswith(BOM)
+    text = data[len(BOM):].decode("utf-8") if bom else data.decode("utf-8")
+    crlf = "\r\n" in text
+    new_text, added = fill_rooms(text.replace("\r\n", "\n") if crlf else text, new_room)
+    if crlf:
+        new_text = new_text.replace("\n", "\r\n")
+    return (BOM if bom else b"") + new_text.encode("utf-8"), added
+
+
 def fill_rooms(text: str, new_room=generate_room) -> tuple[str, list[Added]]:
     """Return the text with a room for every device that lacks one, and what was added."""
     from ruamel.yaml.error import YAMLError

@@ -41,9 +41,12 @@ MACHINE_PACKAGES = (
     # tablets) GRUB for ia32, unsigned (those tablets have no Secure Boot a stick could pass), which boots the 64-bit
     # kernel in mixed mode.
     "grub-pc-bin", "grub-efi-amd64-bin", "grub-efi-amd64-signed", "shim-signed", "grub-efi-ia32-bin",
+    # apply checks every admin SSH key with OpenSSH's own parser (ssh-keygen -l) before it installs anything; the
+    # client only: no host keys are made here (those come with the server, installed on the device itself).
+    "openssh-client",
     *FIRMWARE_PACKAGES,
 )
-MACHINE_RECIPE = 4
+MACHINE_RECIPE = 5
 DIST = "/opt/palim-kiosk/dist"
 VENV = "/opt/palim-kiosk/venv"
 HOST_CA_IN_ROOT = "/run/palim-host-ca.crt"

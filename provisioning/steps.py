@@ -127,6 +127,9 @@ def ssh_steps(keys_given: bool, offline: bool = False) -> tuple[Step, ...]:
         # A drop-in sshd refuses would leave the fleet locked out at the next restart: test it first. sshd -t wants
         # its privilege separation folder, which systemd makes only when it starts the server (not in a chroot).
         Step("check the SSH server's config (sshd -t)", (("mkdir", "-p", "/run/sshd"), ("/usr/sbin/sshd", "-t"))),
+        # What sshd makes of every file it reads (another drop-in, an sshd_config without the Include): passwords off.
+        Step("check that the SSH server refuses passwords (sshd -T)",
+             (("sh", "-c", "/usr/sbin/sshd -T | grep -qx 'passwordauthentication no'"),)),
         Step(f"enable {SSH_UNIT}", (("systemctl", "enable", SSH_UNIT),)),
         # Sessions already open (this Ansible run's own) survive: Debian's unit only reloads or restarts the listener.
         Step(f"let {SSH_UNIT} read its config", (("systemctl", "reload-or-restart", SSH_UNIT),),

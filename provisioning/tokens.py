@@ -16,11 +16,14 @@ from urllib.parse import urlsplit
 
 import jwt
 
+from kiosk.core.safefile import FileRefused, read_limited
 from kiosk.core.yamlpos import Problem
 
 from .devicelist import Loaded, Target
 
 DEFAULT_VALID_DAYS = 365
+# HS256's key must be at least as long as its hash (RFC 7518, 3.2): 32 bytes.
+MIN_SECRET_BYTES = 32
 
 
 def mint(*, app_id: str, secret: str, domain: str, room: str, resident: str, valid_days: int = DEFAULT_VALID_DAYS,
@@ -46,12 +49,12 @@ def mint(*, app_id: str, secret: str, domain: str, room: str, resident: str, val
 
 
 def _read_secret(path: Path) -> str:
-    """A secrets file's one line; ValueError for what cannot be a secret (a folder, too large, not text)."""
-    if not path.is_file():
-        raise FileNotFoundError(path) if not path.exists() else ValueError(f"{path} is not a regular file")
-    raw = path.read_bytes()[:65537]
-    if len(raw) > 65536:
-        raise ValueError(f"{path} is too large to be a secret")
+    """A secrets file's one line; ValueError for what cannot be a secret (a folder, a device, a FIFO, over 64 KiB
+    (a sparse 30 GB file too), not text): looked at on the open file before anything is read."""
+    try:
+        raw = read_limited(path, 65536)
+    except FileRefused as exc:
+        raise ValueError(f"{exc}: it cannot be a secret") from None
     try:
         return raw.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
@@ -111,7 +114,15 @@ def device_tokens(loaded: Loaded, targets: list[Target], env: Mapping[str, str] 
         if not secret.strip():
             wrong.append(loaded.doc.problem(where, "the app secret is empty"))
             continue
+        if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+            source = where + (("secret_env",) if spec.secret_env is not None else ("secret_file",))
+            wrong.append(loaded.doc.problem(source, (
+                f"the app secret is {len(secret.encode('utf-8'))} bytes long, and a token signed with it (HS256) "
+                f"needs at least {MIN_SECRET_BYTES}: anyone could guess a shorter one and log in to every room; make "
+                f"a new one with 'openssl rand -hex 32' and set it in Prosody (app_secret) and here")))
+            continue
         tokens[target.id] = mint(app_id=spec.app_id, secret=secret, domain=_domain(target),
                                  room=target.config.room, resident=target.config.resident,
                                  valid_days=spec.valid_days, now=now)
-    return tokens, unavailable, wrong
+    # Devices that share the defaults' or a home's token login share its problem: said once.
+    return tokens, list(dict.fromkeys(unavailable)), list(dict.fromkeys(wrong))

@@ -127,3 +127,33 @@ def test_every_qt_workaround_names_its_bug_and_the_qt_versions_seen():
         where = f"{path.relative_to(ROOT)}:{number}"
         assert "QTBUG-" in line or "no bug filed" in line or "no Qt bug" in line, where
         assert "Qt 6" in line or "every Qt 6" in line, where
+
+
+def test_every_provisioning_module_below_the_command_line_is_kept_from_it():
+    """A new module of provisioning/ is either a command (provisioning/commands/) or work the commands call, which
+    the 'work never reaches back' contract must list, so it cannot import a command."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    [work] = [c for c in contracts if c["name"] == "the work never reaches back into the command line"]
+    found = {module_name(p) for p in (ROOT / "provisioning").glob("*.py")} - {"provisioning", "provisioning.cli"}
+    assert set(work["source_modules"]) == found
+
+
+def test_each_command_module_registers_itself_and_runs_through_a_function():
+    from provisioning.commands import COMMANDS
+
+    names = {Path(c.__file__).stem for c in COMMANDS}
+    files = {p.stem for p in (ROOT / "provisioning" / "commands").glob("*.py")} - {"__init__", "output"}
+    assert names == files  # every command module is in the CLI, in --help's order
+    for command in COMMANDS:
+        assert callable(command.register) and callable(command.run)
+
+
+def test_no_test_imports_a_conftest():
+    """Fixtures live in conftest.py files, helpers in helpers modules imported by name: a conftest is pytest's, and
+    importing it a second time as a module runs its module code twice."""
+    importing = [str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py")
+                 if any(isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] == "conftest"
+                        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))))]
+    assert importing == []

@@ -9,12 +9,14 @@ from pathlib import Path
 
 from PyQt6.QtCore import QFileSystemWatcher, QObject, QTimer, pyqtSignal
 
-from kiosk.config import ConfigError, config_file_bytes, config_from_bytes
+from kiosk.config import ConfigError, config_from_bytes, read_config_file
+from kiosk.core.safefile import FileRefused
 
 log = logging.getLogger(__name__)
 
 # palim-provision apply writes several files one after another: look once they have all landed.
 DEBOUNCE_MS = 2000
+RESCAN_MS = 2000  # while the config's folder is gone: how often to look whether it is back
 
 
 class ConfigWatch(QObject):
@@ -38,8 +40,12 @@ class ConfigWatch(QObject):
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(self._changed)
         self._watcher.fileChanged.connect(self._changed)
-        if not self._watcher.addPath(str(self.path.parent)):
-            log.warning("config watch: cannot watch %s; a changed config needs a restart", self.path.parent)
+        # A folder that is deleted drops out of the watch (inotify): looked for again until it is back.
+        self._rescan = QTimer(self, interval=RESCAN_MS)
+        self._rescan.timeout.connect(self._watch_folder)
+        if not self._watch_folder():
+            log.warning("config watch: cannot watch %s yet; looking for it every %d s", self.path.parent,
+                        RESCAN_MS // 1000)
         self._watch_file()
         # The file may have changed between the kiosk reading it and this watch starting: look once.
         self._debounce.start()
@@ -49,17 +55,41 @@ class ConfigWatch(QObject):
         """True while a usable changed config waits for the kiosk to be idle."""
         return self._pending
 
+    def _watch_folder(self) -> bool:
+        """Watch the config's folder; False (and look again in RESCAN_MS) while it does not exist."""
+        folder = str(self.path.parent)
+        if folder in self._watcher.directories():
+            return True
+        if self.path.parent.is_dir() and self._watcher.addPath(folder):
+            if self._rescan.isActive():
+                log.info("config watch: %s is back, watching it again", folder)
+                self._rescan.stop()
+                self._watch_file()
+                self._debounce.start()
+            return True
+        if not self._rescan.isActive():
+            self._rescan.start()
+        return False
+
     def _watch_file(self) -> None:
         if self.path.exists() and str(self.path) not in self._watcher.files():
             self._watcher.addPath(str(self.path))
 
     def _changed(self, _path: str) -> None:
+        self._watch_folder()  # a deleted folder is no longer watched: look for it until it is made again
         self._watch_file()  # a renamed-over file is a new inode: watch the new one
         self._debounce.start()  # restarts: one look after the last write
 
     def check(self) -> None:
         """Look at the file now: unchanged, unusable (keep what runs) or a usable change (reload when idle)."""
-        data = config_file_bytes(self.path)
+        try:
+            data = read_config_file(self.path)
+        except FileRefused as exc:  # a symlink, FIFO, device or a file too large: never read, the running config stays
+            self._pending = False
+            self._warn_once(str(exc).encode(), [str(exc)])
+            return
+        except OSError:
+            data = b""
         if data == self._loaded:
             self._pending = False  # changed back before the kiosk was idle: nothing to do
             self._warned = None
@@ -104,6 +134,7 @@ class ConfigWatch(QObject):
     def shutdown(self) -> None:
         """No more looks and no reload request from this kiosk."""
         self._debounce.stop()
+        self._rescan.stop()
         self._pending = False
         paths = self._watcher.files() + self._watcher.directories()
         if paths:

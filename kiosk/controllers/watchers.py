@@ -11,6 +11,7 @@ from datetime import datetime
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtNetwork import QNetworkInformation
 
+from kiosk.core.boundedhttp import FetchError
 from kiosk.family import parse_presence, presence_names
 from kiosk.health import Battery, in_time_window, next_restart_check, next_window_start, reboot_due, restart_due
 from kiosk.web.pins import fetch_json
@@ -249,6 +250,9 @@ class PresenceWatch(QObject):
             url = self._url() if callable(self._url) else self._url
             status, body = fetch_json(url, self._server, self._pins)
             empty = status == 403 and self._forbidden_means_empty is not None and self._forbidden_means_empty()
+        except FetchError as exc:  # too slow, too big, not JSON: its message says which (never the URL or token)
+            log.warning("presence check failed: %s", exc)
+            return None
         except Exception as exc:  # noqa: BLE001 (any failure of the check means "unknown", never a crash)
             log.warning("presence check failed: %s", type(exc).__name__)
             return None

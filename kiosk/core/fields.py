@@ -42,8 +42,9 @@ EMAIL = re.compile(r"[^@\s,;<>\x00-\x1f\x7f-\x9f]+@[^@\s,;<>\x00-\x1f\x7f-\x9f]+
 class Strict(BaseModel):
     """Base of every config model: unknown keys refused, no type coercion, values frozen."""
 
-    # strict: YAML's surprises (yes -> True, 0123 -> 83) must be refused, not converted.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # strict: YAML's surprises (yes -> True, 0123 -> 83) must be refused, not converted. A field's docstring is its
+    # description: the settings reference (docs/settings.md) is generated from them.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, use_attribute_docstrings=True)
 
 
 def is_control(character: str) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
 import tempfile
 from pathlib import Path
+
+from kiosk.core.safefile import read_limited
 
 log = logging.getLogger(__name__)
 
@@ -83,26 +84,10 @@ MAX_SECRET_BYTES = 1024  # a password, token or key file holds one line; anythin
 
 
 def read_secret_file(path: Path) -> str:
-    """The one line a secrets file holds (line break stripped); ValueError saying why it cannot be one.
-
-    Opened without blocking and checked on the open file: a FIFO, a device like /dev/zero, a folder or a file
-    over 1 KiB is refused before anything is read from it.
+    """The one line a secrets file holds (line break stripped); ValueError (safefile.FileRefused) saying why it
+    cannot be one: a FIFO, a device like /dev/zero, a folder or a file over 1 KiB is refused before anything is read.
     """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # OSError as it comes: missing, not allowed
-    except IsADirectoryError:
-        raise ValueError(f"{path} is a folder, not a file") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise ValueError(f"{path} is a folder, not a file")
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{path} is not a regular file (a device, pipe or socket)")
-        if info.st_size > MAX_SECRET_BYTES:
-            raise ValueError(f"{path} is larger than {MAX_SECRET_BYTES} bytes: a secrets file holds one line")
-        data = os.read(fd, MAX_SECRET_BYTES + 1)
-    finally:
-        os.close(fd)
+    data = read_limited(path, MAX_SECRET_BYTES)  # OSError as it comes: missing, not allowed
     try:
         return data.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:

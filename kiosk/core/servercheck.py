@@ -19,12 +19,11 @@ import socket
 import ssl
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
-import requests
 import truststore
 
-from kiosk.core.https import TIMEOUT_S, pinned_session, system_trust_session
+from kiosk.core.boundedhttp import Answer, FetchError, Watchdog, fetch, job_deadline, time_left
 from kiosk.core.jsconfig import Outcome, Page, external_api_outcome, get
 from kiosk.core.serverrules import (FAIL, INTERFACE_FILE, OK, WARN, Finding, ServerReport, config_file, config_findings,
                                     deep_linking_on, interface_findings)
@@ -33,6 +32,16 @@ from kiosk.core.xmpplogin import anonymous_login
 
 EXPIRY_WARN_DAYS = 21
 MAX_SCRIPT_BYTES = 4 << 20  # external_api.min.js is a few hundred kB; anything far bigger is not it
+MAX_PRESENCE_BYTES = 256 << 10  # mod_muc_size's answer is a few bytes, its /room list a few kB
+MUC_SIZE_TYPES = ("application/json", "")  # mod_muc_size sends its JSON without a Content-Type
+TIMEOUT_S = 5.0  # each request's whole deadline (boundedhttp)
+# The whole check's network time is this many request timeouts (TLS, three scripts, the BOSH logins, presence); the
+# child process gets kiosk.core.servercheck_child.START_ALLOWANCE_S on top.
+REQUESTS_PER_CHECK = 10
+# How web servers name JavaScript: nginx's and Apache's mime.types (application/javascript), RFC 9239's
+# text/javascript, and the older application/x-javascript.
+SCRIPT_TYPES = frozenset({"application/javascript", "text/javascript", "application/x-javascript",
+                          "application/ecmascript", "text/ecmascript"})
 
 
 # ------------------------------------------------------------------------------------------- TLS
@@ -46,9 +55,17 @@ class _Tls:
 
 
 def _handshake(host: str, port: int, context: ssl.SSLContext, timeout: float) -> bytes:
-    with socket.create_connection((host, port), timeout=timeout) as raw:
-        with context.wrap_socket(raw, server_hostname=host) as tls:
-            return tls.getpeercert(binary_form=True) or b""
+    timeout = time_left(timeout)
+    if timeout <= 0:
+        raise socket.timeout("the time for the whole check is used up")
+    watchdog = Watchdog(timeout)  # a handshake that drips ends at the deadline too
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            watchdog.watch(raw)
+            with context.wrap_socket(raw, server_hostname=host) as tls:
+                return tls.getpeercert(binary_form=True) or b""
+    finally:
+        watchdog.cancel()
 
 
 def _days_left(der: bytes, now: datetime.datetime) -> tuple[int, str]:
@@ -119,31 +136,30 @@ def check_tls(server: str, pins: tuple[str, ...], timeout: float, now: datetime.
 # ------------------------------------------------------------------------------------------- HTTP
 
 
-def _fetch(server: str, path: str, pin: str | None, timeout: float, params: dict | None = None
-           ) -> requests.Response:
-    session = pinned_session(pin) if pin else system_trust_session()
-    with session:
-        response = session.get(server + path, params=params, timeout=timeout, verify=pin is None,
-                               allow_redirects=False, stream=True)
-        body = response.raw.read(MAX_SCRIPT_BYTES + 1, decode_content=True)
-        response._content = body  # noqa: SLF001 (read with a limit; .text works as usual)
-        return response
+def _fetch(server: str, path: str, pin: str | None, timeout: float, params: dict | None = None,
+           max_bytes: int = MAX_SCRIPT_BYTES) -> Answer:
+    """One bounded GET (kiosk.core.boundedhttp): the whole request within `timeout`, never a redirect followed."""
+    url = server + path + (("&" if "?" in path else "?") + urlencode(params) if params else "")
+    return fetch(url, pins=(pin,) if pin else (), deadline_s=timeout, max_bytes=max_bytes)
 
 
 def _script(server: str, name: str, pin: str | None, timeout: float) -> tuple[str | None, Finding | None]:
     """The text of /NAME, or a fail finding."""
     try:
         response = _fetch(server, "/" + name, pin, timeout)
-    except requests.RequestException as exc:
-        return None, Finding(FAIL, name, f"no answer: {type(exc).__name__}",
-                             "check the web server (nginx) in front of Jitsi")
-    if response.status_code != 200:
-        return None, Finding(FAIL, name, f"HTTP {response.status_code} for {server}/{name}",
+    except FetchError as exc:
+        if str(exc).startswith("an answer larger than"):
+            return None, Finding(FAIL, name, "larger than 4 MiB: not Jitsi's file",
+                                 f"serve jitsi-meet's own {name} at the server's root")
+        return None, Finding(FAIL, name, f"no answer: {exc}", "check the web server (nginx) in front of Jitsi")
+    if response.status != 200:
+        return None, Finding(FAIL, name, f"HTTP {response.status} for {server}/{name}",
                              f"serve jitsi-meet's {name} at the server's root, as the Debian package's nginx site does")
-    if len(response.content) > MAX_SCRIPT_BYTES:
-        return None, Finding(FAIL, name, "larger than 4 MiB: not Jitsi's file",
-                             f"serve jitsi-meet's own {name} at the server's root")
-    return response.content.decode("utf-8", "replace"), None
+    if response.content_type not in SCRIPT_TYPES:
+        return None, Finding(FAIL, name, f"served as {response.content_type[:60] or 'no type'}, not as JavaScript: "
+                                         "a browser runs none of it",
+                             f"serve jitsi-meet's {name} as application/javascript (nginx: the mime.types of Debian)")
+    return response.body.decode("utf-8", "replace"), None
 
 
 def _script_finding(name: str, variable: str, outcome: Outcome, file: str) -> Finding | None:
@@ -252,14 +268,14 @@ def check_presence(server: str, pin: str | None, timeout: float, presence_url: s
     base = f"{parts.scheme}://{parts.netloc}"
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     try:
-        response = _fetch(base, path, pin, timeout, params)
-    except requests.RequestException as exc:
-        return Finding(bad, "presence", f"no answer: {type(exc).__name__}", fix)
-    status = response.status_code
-    kind = response.headers.get("Content-Type", "")
+        response = _fetch(base, path, pin, timeout, params, MAX_PRESENCE_BYTES)
+    except FetchError as exc:
+        return Finding(bad, "presence", f"no answer: {exc}", fix)
+    status = response.status
+    kind = response.content_type
     if status == 404:
         return Finding(OK, "presence", "answers 404 for an empty room, as mod_muc_size does")
-    if status == 200 and "json" in kind and own_room:
+    if status == 200 and kind in MUC_SIZE_TYPES and own_room:
         return Finding(OK, "presence", "answers for the token's room, as mod_muc_size does")
     if status == 403 and own_room and token_fits_room(token, room):
         return Finding(OK, "presence", "answers 403 for the token's room while nobody is in it, as mod_muc_size does "
@@ -271,11 +287,11 @@ def check_presence(server: str, pin: str | None, timeout: float, presence_url: s
                        f"HTTP 403: the room-size endpoint refuses {why}",
                        "give the kiosks a token the server accepts (palim-provision tokens: same app id and secret as "
                        "Prosody, the device's room); domain= must be the XMPP domain, not conference.…")
-    if status == 200 and "json" in kind:
+    if status == 200 and kind in MUC_SIZE_TYPES:
         return Finding(WARN, "presence", "a random room has participants: this is no mod_muc_size answer",
                        "point presence at Prosody's mod_muc_size (/room-size)")
     if status == 200:
-        return Finding(bad, "presence", f"HTTP 200 with {kind.split(';')[0] or 'no type'}: /room-size is not "
+        return Finding(bad, "presence", f"HTTP 200 with {kind[:60] or 'no type'}: /room-size is not "
                                         "proxied to Prosody", fix)
     return Finding(bad, "presence", f"HTTP {status}", fix)
 
@@ -298,7 +314,15 @@ def token_room(token: str | None) -> str | None:
 def check_server(server: str, pins: tuple[str, ...] = (), *, token: str | None = None,
                  presence_url: str | None = None, timeout: float = TIMEOUT_S,
                  now: datetime.datetime | None = None) -> ServerReport:
-    """Every check for one server; never raises for what the server does."""
+    """Every check for one server; never raises for what the server does. The whole check ends within
+    REQUESTS_PER_CHECK times `timeout` of network time (boundedhttp.job_deadline): a request after that is reported
+    as not asked."""
+    with job_deadline(REQUESTS_PER_CHECK * timeout):
+        return _check_server(server, pins, token, presence_url, timeout, now)
+
+
+def _check_server(server: str, pins: tuple[str, ...], token: str | None, presence_url: str | None, timeout: float,
+                  now: datetime.datetime | None) -> ServerReport:
     server = server.rstrip("/")
     report = ServerReport(server)
     tls = check_tls(server, tuple(pins), timeout, now or datetime.datetime.now(datetime.timezone.utc))

@@ -15,13 +15,10 @@ import resource
 import subprocess
 import sys
 
-from kiosk.core.servercheck import FAIL, Finding, ServerReport, check_server
+from kiosk.core.servercheck import FAIL, REQUESTS_PER_CHECK, Finding, ServerReport, check_server
 
 # The child's own time on top of the check's network timeouts: starting Python, V8 and running three scripts.
 START_ALLOWANCE_S = 30.0
-# Each server request's timeout; the child's whole check gets a multiple of it (TLS, three scripts, the BOSH login's
-# four requests, presence).
-REQUESTS_PER_CHECK = 10
 # RLIMIT_DATA of the child: V8 reserves ~560 MiB when it starts; a check of jitsi-meet's real files peaks at ~100 MiB
 # resident (docs/jitsi-server.md). Past the limit V8 aborts, and the check reports that it did not finish.
 CHILD_DATA_LIMIT = 1 << 30

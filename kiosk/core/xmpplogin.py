@@ -4,7 +4,7 @@ Debian's jitsi-meet-tokens turns on token login in Prosody only and leaves confi
 tell. What can: opening a BOSH session (`/http-bind`, plain HTTP POSTs of XML) to the XMPP domain and asking for
 SASL ANONYMOUS without a token. Prosody's token auth (mod_auth_token) offers ANONYMOUS too and refuses it when no
 token comes with the connection; an open server says <success/>. Bounded: every answer is read up to 64 KiB, every
-request has the check's timeout. No Qt.
+request has the check's timeout as its whole deadline (kiosk.core.boundedhttp). No Qt.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import requests
-
-from kiosk.core.https import pinned_session, system_trust_session
+from kiosk.core.boundedhttp import FetchError, fetch
 
 MAX_ANSWER_BYTES = 64 << 10
 _BOSH = "http://jabber.org/protocol/httpbind"
@@ -33,14 +31,15 @@ class Login:
     detail: str
 
 
-def _post(session: requests.Session, url: str, body: str, timeout: float, verify: bool) -> ET.Element:
-    response = session.post(url, data=body.encode(), timeout=timeout, verify=verify, allow_redirects=False,
-                            stream=True, headers={"Content-Type": "text/xml; charset=utf-8"})
-    data = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
-    if response.status_code != 200:
-        raise _NoBosh(f"HTTP {response.status_code}")
-    if len(data) > MAX_ANSWER_BYTES:
-        raise _NoBosh("an answer larger than 64 KiB")
+def _post(url: str, body: str, timeout: float, pin: str | None) -> ET.Element:
+    try:
+        answer = fetch(url, method="POST", body=body.encode(), pins=(pin,) if pin else (), deadline_s=timeout,
+                       max_bytes=MAX_ANSWER_BYTES, headers={"Content-Type": "text/xml; charset=utf-8"})
+    except FetchError as exc:
+        raise _NoBosh(f"no answer: {exc}") from None
+    if answer.status != 200:
+        raise _NoBosh(f"HTTP {answer.status}")
+    data = answer.body
     try:
         root = ET.fromstring(data)
     except ET.ParseError:
@@ -67,40 +66,36 @@ def anonymous_login(url: str, domain: str, pin: str | None, timeout: float, *, t
     with `?room=…&token=…` on the BOSH URL (Prosody's token auth checks the token when the login comes)."""
     if token is not None:
         url += ("&" if "?" in url else "?") + urlencode({"room": room or "", "token": token})
-    session = pinned_session(pin) if pin else system_trust_session()
     rid = secrets.randbelow(1 << 40) + 1
     try:
-        with session:
-            opened = _post(session, url, (
-                f"<body content='text/xml; charset=utf-8' hold='1' rid='{rid}' to='{_attr(domain)}' ver='1.6' "
-                f"wait='{_WAIT_S}' xml:lang='en' xmpp:version='1.0' xmlns='{_BOSH}' "
-                "xmlns:xmpp='urn:xmpp:xbosh'/>"), timeout, pin is None)
-            if opened.get("type") == "terminate":
-                condition = opened.get("condition", "no reason given")
-                return Login(True, None, f"Prosody ended the session for {domain}: {condition}")
-            sid = opened.get("sid")
-            if not sid:
-                return Login(False, None, "a BOSH answer without a session id")
-            mechanisms = _mechanisms(opened)
-            if mechanisms is None:
-                rid += 1
-                mechanisms = _mechanisms(_post(session, url, f"<body rid='{rid}' sid='{_attr(sid)}' xmlns='{_BOSH}'/>",
-                                               timeout + _WAIT_S, pin is None))
-            if mechanisms is None:
-                return Login(True, None, "Prosody offered no login mechanisms")
-            if "ANONYMOUS" not in mechanisms:
-                return Login(True, False, f"no anonymous login offered (only {', '.join(mechanisms) or 'none'})")
+        opened = _post(url, (
+            f"<body content='text/xml; charset=utf-8' hold='1' rid='{rid}' to='{_attr(domain)}' ver='1.6' "
+            f"wait='{_WAIT_S}' xml:lang='en' xmpp:version='1.0' xmlns='{_BOSH}' "
+            "xmlns:xmpp='urn:xmpp:xbosh'/>"), timeout, pin)
+        if opened.get("type") == "terminate":
+            condition = opened.get("condition", "no reason given")
+            return Login(True, None, f"Prosody ended the session for {domain}: {condition}")
+        sid = opened.get("sid")
+        if not sid:
+            return Login(False, None, "a BOSH answer without a session id")
+        mechanisms = _mechanisms(opened)
+        if mechanisms is None:
             rid += 1
-            answer = _post(session, url, f"<body rid='{rid}' sid='{_attr(sid)}' xmlns='{_BOSH}'>"
-                                         f"<auth xmlns='{_SASL}' mechanism='ANONYMOUS'/></body>", timeout, pin is None)
-            try:
-                rid += 1
-                _post(session, url, f"<body rid='{rid}' sid='{_attr(sid)}' type='terminate' xmlns='{_BOSH}'/>",
-                      timeout, pin is None)
-            except (requests.RequestException, _NoBosh):
-                pass  # the session times out on its own
-    except requests.RequestException as exc:
-        return Login(False, None, f"no answer: {type(exc).__name__}")
+            mechanisms = _mechanisms(_post(url, f"<body rid='{rid}' sid='{_attr(sid)}' xmlns='{_BOSH}'/>",
+                                           timeout + _WAIT_S, pin))
+        if mechanisms is None:
+            return Login(True, None, "Prosody offered no login mechanisms")
+        if "ANONYMOUS" not in mechanisms:
+            return Login(True, False, f"no anonymous login offered (only {', '.join(mechanisms) or 'none'})")
+        rid += 1
+        answer = _post(url, f"<body rid='{rid}' sid='{_attr(sid)}' xmlns='{_BOSH}'>"
+                                     f"<auth xmlns='{_SASL}' mechanism='ANONYMOUS'/></body>", timeout, pin)
+        try:
+            rid += 1
+            _post(url, f"<body rid='{rid}' sid='{_attr(sid)}' type='terminate' xmlns='{_BOSH}'/>",
+                  timeout, pin)
+        except _NoBosh:
+            pass  # the session times out on its own
     except _NoBosh as exc:
         return Login(False, None, str(exc))
     if answer.find(f"{{{_SASL}}}success") is not None:

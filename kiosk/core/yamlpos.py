@@ -78,6 +78,14 @@ def first_alias(text: str) -> tuple[int, int] | None:
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document keeping node positions; syntax errors and aliases become problems."""
     doc = YamlDocument(file, None, {}, {}, {}, [])
+    bom = text.find("\ufeff", 1)  # at the very start a BOM is allowed (an editor's marker); anywhere else it hides
+    if bom > 0:
+        line = text.count("\n", 0, bom) + 1
+        col = bom - (text.rfind("\n", 0, bom) + 1) + 1
+        doc.problems.append(Problem(file, line, col, "", "an invisible byte order mark (BOM, U+FEFF) is here, "
+                                                         "usually from another file pasted in: delete it (YAML "
+                                                         "allows it only at the very start of a file)"))
+        return doc
     alias = first_alias(text)
     if alias is not None:
         # A config or device list has no use for aliases, and nested ones expand to gigabytes ("billion laughs").
@@ -91,10 +99,13 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
             return doc
         doc.data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
+        cut = _comment_in_braces(text, exc)
+        if cut is not None:
+            doc.problems.append(Problem(file, *cut))
+            return doc
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = exc.problem or str(exc)
-        doc.problems.append(Problem(file, line, col, "", f"not valid YAML: {reason}"))
+        doc.problems.append(Problem(file, line, col, "", syntax_message(text, line, col, exc.problem or str(exc))))
         return doc
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
@@ -116,6 +127,54 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         loader.dispose()
     _walk(node, (), doc)
     return doc
+
+
+def syntax_message(text: str, line: int, col: int, reason: str) -> str:
+    """YAML's complaint at line:col in words an admin can act on: the tab and the colon in a value get their own."""
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    indent = here[:len(here) - len(here.lstrip())]
+    if "\t" in indent or here[col - 1:col] == "\t":
+        return ("this line is indented with a tab, and YAML takes only spaces: replace the tab with spaces "
+                "(two for each level, like the lines around it)")
+    key, _, value = here.strip().removeprefix("- ").partition(": ")
+    # Only a colon inside a value: "  b: 2" under "a: 1" is a key indented too far, not a value to quote.
+    if "mapping values" in reason and key.strip() and value.strip(": ") and col - 1 > here.find(": "):
+        quoted = json.dumps(value.strip(), ensure_ascii=False)
+        return (f"the value holds a colon and a space (': '), which YAML reads as a second key: put the whole "
+                f"value in double quotes, like {key}: {quoted}")
+    return f"not valid YAML: {reason}"
+
+
+def _comment_in_braces(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, int, str, str] | None:
+    """{ssid: Park #2, ...}: YAML takes ' #2, ...' for a comment, so the braces never close and the error comes
+    lines later. (line, col, path, message) at the ' #' when that is what happened."""
+    if "flow" not in (exc.context or "") or exc.context_mark is None:
+        return None
+    lines = text.splitlines()
+    index = exc.context_mark.line
+    here = lines[index] if index < len(lines) else ""
+    cut = here.find(" #", exc.context_mark.column)
+    if cut < 0:
+        return None
+    start = max(here.rfind("{", 0, cut), here.rfind(",", 0, cut)) + 1
+    key, _, value = here[start:cut].partition(":")
+    end = min((i for i in (here.find(",", cut), here.find("}", cut)) if i >= 0), default=len(here))
+    whole = json.dumps((value + here[cut:end]).strip(), ensure_ascii=False)
+    return (index + 1, cut + 2, "", f"' #' starts a YAML comment here, so the rest of the line is lost and the "
+                                    f"{{...}} never closes: put the value in double quotes, like "
+                                    f"{key.strip()}: {whole}")
+
+
+def not_utf8(data: bytes, exc: UnicodeDecodeError, file: str, what: str = "the file") -> Problem:
+    """A file that is not UTF-8, at the line and column of its first bad byte, with the likely cause."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    start = data.rfind(b"\n", 0, exc.start) + 1
+    col = len(data[start:exc.start].decode("utf-8", "replace")) + 1
+    guess = data[exc.start:exc.start + 1].decode("cp1252", "replace")
+    return Problem(file, line, col, "", f"{what} is not UTF-8 text: the byte here (0x{data[exc.start]:02X}, "
+                                        f"'{guess}' in Latin-1 or Windows-1252) is not UTF-8; save the file as "
+                                        f"UTF-8 in your editor")
 
 
 def _walk(node: yaml.Node, path: tuple, doc: YamlDocument) -> None:
@@ -150,6 +209,9 @@ def explain_errors(exc: ValidationError, doc: YamlDocument, prefix: tuple = ()) 
         message = err["msg"]
         if kind == "extra_forbidden":
             problems.append(doc.problem(path, f"unknown key '{path[-1]}' (check the spelling)", at_key=True))
+            continue
+        if path in doc.scalars and doc.scalars[path] == "":  # "resident:" with nothing after it
+            problems.append(doc.problem(path, f"has no value: write it after '{path[-1]}:' on the same line"))
             continue
         if kind == "missing":
             parent = path[:-1]

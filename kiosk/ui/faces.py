@@ -6,16 +6,21 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PyQt6.QtCore import QRect, QSize, Qt
+from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt
 from PyQt6.QtGui import QFont, QFontMetrics, QImageReader, QPainter, QPixmap
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from kiosk.core.safefile import FileRefused, read_limited
 from kiosk.core.style import Metrics
 from kiosk.family import Visitor
 
 log = logging.getLogger(__name__)
 
 MAX_FACES = 3
+# palim-provision writes device photos of at most 640 px (provisioning.photos); these bounds leave room for a photo
+# put there by hand and refuse what no photo is.
+MAX_PHOTO_BYTES = 8 << 20
+MAX_PHOTO_PIXELS = 4000 * 4000
 
 
 def plain_label(text: str, name: str) -> QLabel:
@@ -66,8 +71,21 @@ def photo_pixmap(path: str | Path | None, height: int, max_width: int) -> QPixma
     read (the screen then simply shows no photo)."""
     if not path:
         return None
-    reader = QImageReader(str(path))
+    try:  # a FIFO or /dev/zero in its place must not hang or fill the GUI thread: looked at, then read whole
+        data = read_limited(path, MAX_PHOTO_BYTES, follow_symlinks=False)
+    except (OSError, FileRefused) as exc:
+        log.warning("photo %s cannot be shown: %s", path, exc)
+        return None
+    buffer = QBuffer()
+    buffer.setData(QByteArray(data))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
     reader.setAutoTransform(True)
+    size = reader.size()
+    if size.width() * size.height() > MAX_PHOTO_PIXELS:  # a device photo is 640 px at most: no bomb is decoded
+        log.warning("photo %s cannot be shown: %dx%d px is far more than a device photo has", path, size.width(),
+                    size.height())
+        return None
     image = reader.read()
     if image.isNull():
         log.warning("photo %s cannot be shown: %s", path, reader.errorString())

@@ -24,6 +24,7 @@ from kiosk.ui.touch import TremorButton
 def _label(text: str, name: str, *, wrap: bool = True, align=Qt.AlignmentFlag.AlignCenter) -> QLabel:
     label = QLabel(text)
     label.setObjectName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # never rich text: a value may come from a server, file or person
     label.setWordWrap(wrap)
     label.setAlignment(align)
     return label
@@ -79,6 +80,7 @@ class HomeScreen(Screen):
 
         header = QHBoxLayout()
         self.logo = QLabel()
+        self.logo.setTextFormat(Qt.TextFormat.PlainText)
         self.logo.setPixmap(logo_pixmap(m.px(7), brand.logo_path()))
         self.logo.setAccessibleName(brand.name)
         header.addWidget(self.logo)
@@ -92,6 +94,7 @@ class HomeScreen(Screen):
         self.date = _label("", "date")
         # The family's photo (config home_photo) beside greeting and date: above the call button, which keeps its size.
         self.photo = QLabel()
+        self.photo.setTextFormat(Qt.TextFormat.PlainText)
         self.photo.setObjectName("homePhoto")
         pixmap = photo_pixmap(photo, m.px(19 - 5 * (m.scale - 1)), round(m.width * 0.3))
         if pixmap is not None:

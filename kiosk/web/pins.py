@@ -2,20 +2,27 @@
 the leaf with the pins the same way background requests do).
 
 A pin is the SHA-256 of the leaf certificate of the configured server (`tls_pins`). In Chromium a pin only rescues a
-certificate no CA vouches for; for background requests (requests/urllib3) a configured pin is required in the
+certificate no CA vouches for; for background requests (kiosk.core.boundedhttp) a configured pin is required in the
 handshake, before the request with the room name is sent; without pins they trust the device's own CA store
 (kiosk.core.https), so a city CA installed there works.
 """
 
 from __future__ import annotations
 
-import requests
+import json
+
 from PyQt6.QtCore import QCryptographicHash, QUrl
 from PyQt6.QtNetwork import QNetworkReply
 
 from kiosk.config import KioskConfig
-from kiosk.core.https import TIMEOUT_S, get_json, pinned_session, system_trust_session
+from kiosk.core.boundedhttp import fetch
 from kiosk.web.policy import Origin, certificate_pinned
+
+TIMEOUT_S = 10.0  # the whole request, answer included
+# Prosody's mod_muc_size sends its JSON without a Content-Type; anything that names another type (a captive portal's
+# text/html) is no presence answer.
+PRESENCE_TYPES = ("application/json", "")
+MAX_JSON_BYTES = 256 * 1024  # a /room list of 50 people with long names is under 50 KiB
 
 
 def leaf_sha256(chain: list) -> str:
@@ -38,15 +45,17 @@ def accept_if_pinned(reply: QNetworkReply, config: KioskConfig) -> bool:
     return pinned
 
 
-def fetch_json(url: str, server: str, pins: tuple[str, ...], timeout: float = TIMEOUT_S) -> tuple[int, object]:
-    """GET a JSON answer: pinned for the configured server when pins are set, else against the device's CA store."""
-    if not (pins and Origin.of(url).host == Origin.of(server).host and url.startswith("https:")):
-        return get_json(system_trust_session(), url, timeout)
-    # urllib3 checks one fingerprint during the handshake, before the request (and the room in its URL) is sent; a
-    # server that is changing certificates has two pins, so try each until one matches.
-    for pin in pins[:-1]:
-        try:
-            return get_json(pinned_session(pin), url, timeout, verify=False)
-        except requests.exceptions.SSLError:
-            continue  # not this pin (or TLS failed, which the last try will report)
-    return get_json(pinned_session(pins[-1]), url, timeout, verify=False)
+def fetch_json(url: str, server: str, pins: tuple[str, ...], timeout: float = TIMEOUT_S,
+               max_bytes: int = MAX_JSON_BYTES) -> tuple[int, object]:
+    """GET a JSON answer within kiosk.core.boundedhttp's limits: pinned for the configured server when pins are set,
+    else against the device's CA store. (status, body or None); FetchError when no usable answer came in time."""
+    pinned = bool(pins) and Origin.of(url).host == Origin.of(server).host and url.startswith("https:")
+    # One handshake: the leaf is compared with every configured pin (a server changing certificates has two), before
+    # the request (and the room in its URL) is sent.
+    answer = fetch(url, pins=tuple(pins) if pinned else (), deadline_s=timeout, max_bytes=max_bytes,
+                   accept=PRESENCE_TYPES)
+    try:
+        body = json.loads(answer.body) if answer.body else None
+    except (ValueError, RecursionError):
+        body = None
+    return answer.status, body

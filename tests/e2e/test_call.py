@@ -4,7 +4,7 @@ from PyQt6.QtCore import QPoint
 
 from kiosk.jitsi import join_options
 from kiosk.screen import Screen
-from tests.e2e.conftest import tap, wait_report
+from tests.e2e.helpers import tap, wait_report
 
 
 def test_tap_joins_the_room_with_media_and_hangup_returns_home(qtbot, kiosk, server):

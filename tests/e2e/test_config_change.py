@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from kiosk.core.files import write_atomic
-from tests.e2e.conftest import config_text
+from tests.e2e.helpers import config_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,8 @@ from kiosk import texts
 from kiosk.callflow import Trouble
 from kiosk.screen import Screen
 from kiosk.config import config_from_text
-from tests.e2e.conftest import close_kiosk, config_text, fresh_room, make_kiosk, tap, wait_report
-from tests.unit.kiosk.conftest import run_js
+from tests.e2e.helpers import close_kiosk, config_text, fresh_room, make_kiosk, tap, wait_report
+from tests.unit.kiosk.helpers import run_js
 from jitsi_standin import StandinServer
 
 

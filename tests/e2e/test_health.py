@@ -16,7 +16,7 @@ from kiosk.screen import Screen
 from kiosk.config import config_from_text
 from kiosk.health import Battery
 from kiosk.controllers.watchers import NightlyRestart
-from tests.e2e.conftest import close_kiosk, config_text, make_kiosk, tap
+from tests.e2e.helpers import close_kiosk, config_text, make_kiosk, tap
 
 ROOT = Path(__file__).resolve().parents[2]
 

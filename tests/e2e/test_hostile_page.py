@@ -7,7 +7,7 @@ import logging
 from PyQt6.QtCore import QPoint, Qt
 
 from kiosk.screen import Screen
-from tests.e2e.conftest import tap, wait_report
+from tests.e2e.helpers import tap, wait_report
 
 
 def run_js(qtbot, kiosk, script: str, timeout: int = 10000):

@@ -7,7 +7,7 @@ from PyQt6.QtCore import QUrl
 from kiosk.screen import Screen
 from kiosk.config import config_from_text
 from kiosk.web.scheme import CALL_PAGE_URL
-from tests.e2e.conftest import close_kiosk, config_text, make_kiosk, tap, wait_report
+from tests.e2e.helpers import close_kiosk, config_text, make_kiosk, tap, wait_report
 
 
 def run_js(qtbot, page, script: str, timeout=10000):

@@ -10,7 +10,7 @@ import logging
 
 from kiosk.config import config_from_text
 from kiosk.screen import Screen
-from tests.e2e.conftest import close_kiosk, config_text, make_kiosk
+from tests.e2e.helpers import close_kiosk, config_text, make_kiosk
 from tests.realjitsi import real_jitsi, token_for  # noqa: F401 (real_jitsi: the session's Prosody)
 
 ROOM = "Palim-E2E-Real-7q2m4k9x3c8v"  # jitsi-meet joins it lower-cased; so do the family and the kiosk's presence

@@ -14,7 +14,7 @@ from kiosk.screen import Screen
 from kiosk.app import read_config
 from kiosk.core.style import Metrics
 from kiosk.controllers.kiosk import Kiosk
-from tests.e2e.conftest import close_kiosk, tap, wait_report
+from tests.e2e.helpers import close_kiosk, tap, wait_report
 
 ROOT = Path(__file__).resolve().parents[2]
 

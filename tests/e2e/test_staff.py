@@ -7,7 +7,7 @@ from PyQt6.QtCore import QPoint
 
 from kiosk.screen import Screen
 from kiosk.config import config_from_text
-from tests.e2e.conftest import STAFF_PIN, close_kiosk, config_text, make_kiosk, tap, tap_at
+from tests.e2e.helpers import STAFF_PIN, close_kiosk, config_text, make_kiosk, tap, tap_at
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from kiosk.screen import Screen
 from jitsi_standin import StandinServer
 from jitsi_standin.tokens import AUTHENTICATION_REQUIRED, NOT_ALLOWED, PASSWORD_REQUIRED
 from provisioning.tokens import mint
-from tests.e2e.conftest import close_kiosk, config_text, fresh_room, make_kiosk, tap, wait_report
+from tests.e2e.helpers import close_kiosk, config_text, fresh_room, make_kiosk, tap, wait_report
 
 APP = "palim-e2e"
 SECRET = "the-city-s-app-secret-for-the-e2e-tests"

@@ -4,7 +4,7 @@ import pytest
 
 from kiosk.screen import Screen
 
-from .conftest import tap
+from .helpers import tap
 
 pytestmark = pytest.mark.real_debounce
 

@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import config_text
+from tests.e2e.helpers import config_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from kiosk import texts
 from kiosk.callflow import Trouble
 from kiosk.config import config_from_text
 from kiosk.screen import Screen
-from tests.e2e.conftest import close_kiosk, config_text, make_kiosk, tap
+from tests.e2e.helpers import close_kiosk, config_text, make_kiosk, tap
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from PyQt6.QtGui import QColor, QImage
 
 from kiosk.config import config_from_text
 from kiosk.screen import Screen
-from tests.e2e.conftest import SIZE, close_kiosk, config_text, make_kiosk, tap, wait_report
+from tests.e2e.helpers import SIZE, close_kiosk, config_text, make_kiosk, tap, wait_report
 
 STRANGER = "Zq\u202eEvil <b>Name</b>"
 

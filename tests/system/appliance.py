@@ -177,8 +177,9 @@ def provision(run: Run, pin: str) -> None:
     wheel_in_root = rootfs.install_kiosk(run.log, run.root, wheel, CACHE / "pip")
     binds, env = rootfs.pip_binds(CACHE / "pip")
     in_root(run.log, run.root,
+            # The container is not the listed laptop (its MAC is the container's own): it stands in for it.
             [f"{VENV}/bin/palim-provision", "apply", "/root/devices.yaml", "--device", DEVICE, "--root", "/",
-             "--kiosk-source", wheel_in_root],
+             "--this-is-the-device", "--kiosk-source", wheel_in_root],
             env={**env, "EBH_WIFI_PSK": run.psk}, binds=binds, secrets=[run.psk])
 
 

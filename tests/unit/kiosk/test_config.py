@@ -70,7 +70,8 @@ def test_missing_and_unreadable_files(tmp_path):
         load_config(tmp_path / "nope.yaml")
     bad = tmp_path / "latin1.yaml"
     bad.write_bytes(b"resident: M\xfcller\n")
-    with pytest.raises(ConfigError, match="cannot be read"):
+    with pytest.raises(ConfigError, match=r"latin1.yaml:1:12: the config file is not UTF-8 text: the byte here \(0xFC, 'ü' "
+                                          r"in Latin-1 or Windows-1252\) is not UTF-8; save the file as UTF-8"):
         load_config(bad)
 
 
@@ -79,7 +80,7 @@ def test_a_config_from_its_bytes_is_the_loaded_one(tmp_path):
     path.write_text(GOOD)
     assert config_file_bytes(path) == GOOD.encode()
     assert config_from_bytes(config_file_bytes(path), str(path)) == load_config(path)
-    with pytest.raises(ConfigError, match=r"kiosk.yaml:1:1: the config file cannot be read"):
+    with pytest.raises(ConfigError, match=r"kiosk.yaml:1:12: the config file is not UTF-8 text"):
         config_from_bytes(b"resident: M\xfcller\n", "kiosk.yaml")
     assert config_file_bytes(tmp_path / "nope.yaml") == b""  # missing: as empty, both mean "not set up"
     assert config_file_bytes(tmp_path) == b""  # a folder cannot be read

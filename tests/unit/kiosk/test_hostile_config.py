@@ -96,3 +96,32 @@ def test_the_kiosk_loader_never_raises_for_any_file(tmp_path, text):
     path.write_text(text)
     config, _ = read_config(path)
     assert config is None or config.server
+
+
+def _fifo(path):
+    import os
+
+    os.mkfifo(path)
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (lambda p: p.symlink_to("/dev/zero"), "is a symbolic link, not the file itself"),
+    (_fifo, "is not a regular file (a device, pipe or socket)"),  # no writer: an open that blocks would hang
+    (lambda p: p.write_bytes(b"".join(b"k%d: %d\n" % (i, i) for i in range(5_000_000))), "is larger than 64 KiB"),
+    (lambda p: open(p, "wb").truncate(30 << 30), "is larger than 64 KiB"),  # sparse: 30 GB of nothing
+], ids=["symlink-to-dev-zero", "fifo", "38-MB-of-keys", "sparse-30-GB"])
+def test_a_config_that_is_no_small_regular_file_is_not_set_up_at_once(tmp_path, caplog, make, expected):
+    path = tmp_path / "kiosk.yaml"
+    make(path)
+    assert read_config(path)[0] is None
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(f"{path}:1:1: the config file cannot be used: {path} {expected}" in line for line in lines), lines
+    assert peek_language(path) == "de" and peek_support_contact(path) is None
+
+
+def test_a_token_file_that_is_a_fifo_is_no_token_and_never_hangs(tmp_path, caplog):
+    from kiosk.servertoken import read_token
+
+    _fifo(tmp_path / "jwt")
+    assert read_token(tmp_path / "jwt") is None
+    assert any("is not a regular file" in r.getMessage() for r in caplog.records)

@@ -114,7 +114,7 @@ def test_one_failing_channel_does_not_stop_the_others(receivers, closed_port, tm
     )
     with caplog.at_level(logging.INFO, logger="kiosk.notify"):
         results = deliver(contacts, None, ITEM, delays=(0.0, 0.0), sleep=Sleeps())
-    assert results == [Delivery("Anna", "ntfy", False, "attempt 2: ConnectionError"),
+    assert results == [Delivery("Anna", "ntfy", False, "attempt 2: no connection (Connection refused)"),
                        Delivery("Anna", "webhook", True, "attempt 1"),
                        Delivery("Bernd", "email", False, "attempt 2: no smtp relay configured"),
                        Delivery("Clara", "webhook", True, "attempt 1")]
@@ -157,3 +157,39 @@ def test_each_contact_reads_the_notice_in_its_own_language_or_the_kiosks(receive
     assert bernd["text"].endswith(ITEM.link) and bernd["link"] == ITEM.link
     clara = json.loads(got["/clara"]["body"])
     assert (clara["language"], clara["title"]) == ("de", ITEM.title)
+
+
+def test_a_relay_that_drips_is_cut_off_at_the_e_mails_deadline(monkeypatch):
+    import socket
+    import threading
+    import time
+
+    import kiosk.notify
+
+    monkeypatch.setattr(kiosk.notify, "EMAIL_DEADLINE_S", 2)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def drip():  # a greeting that never ends: one byte every half second, far within smtplib's per-read timeout
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"220-")
+            while not stop.wait(0.5):
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    smtp = SmtpOptions(host="127.0.0.1", port=listener.getsockname()[1], sender="kiosk@example.org")
+    start = time.monotonic()
+    try:
+        with pytest.raises(SendError, match="the relay did not finish within 2 s"):
+            send_email(Contact(name="Anna", email="anna@example.org"), ITEM, smtp)
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - start < kiosk.notify.TIMEOUT_S  # by structure: one per-read timeout was never reached

@@ -10,9 +10,9 @@ from provisioning.bundle import ADMIN_KEYS, SSHD_DROPIN, render_bundle
 from provisioning.devicelist import DeviceListError, load_text
 from provisioning.inventory import build_inventory
 from provisioning.steps import SSH_PACKAGES, SSH_UNIT
-from tests.requirements import need_tool
+from tests.requirements import need, need_tool
 
-from .conftest import VALID
+from .helpers import VALID
 
 PSK = "Sonnenschein 42"
 
@@ -137,3 +137,115 @@ def test_the_inventory_logs_in_as_root_only_where_keys_are_managed(keys):
     assert home["vars"]["ansible_user"] == "root"
     plain = build_inventory(load_text(VALID, "devices.yaml"), ["palim-provision"])
     assert "ansible_user" not in plain["all"]["children"]["palim_kiosks"]["children"]["home_ebh"]["vars"]
+
+
+def _string(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+def _rsa_line(bits: int) -> str:
+    """An RSA public key line whose modulus has exactly `bits` bits (sshd reads only the public half)."""
+    import base64
+
+    modulus = (1 << (bits - 1)) | 1 | (0x5DEECE66D << 8)
+    n = modulus.to_bytes((bits + 7) // 8, "big")
+    blob = _string(b"ssh-rsa") + _string(b"\x01\x00\x01") + _string((b"\x00" if n[0] & 0x80 else b"") + n)
+    return f"ssh-rsa {base64.b64encode(blob).decode()} it-rsa-{bits}@stadt.example"
+
+
+def _ed25519() -> str:
+    """'ssh-ed25519 AAAA…' of a fresh key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).decode()
+
+
+def _sk_line(key_bytes: int) -> str:
+    import base64
+
+    kind = b"sk-ssh-ed25519@openssh.com"
+    blob = _string(kind) + _string(bytes(range(1, key_bytes + 1))) + _string(b"ssh:")
+    return f"{kind.decode()} {base64.b64encode(blob).decode()} it-sk@stadt.example"
+
+
+# a key as it may be pasted -> the exact sentence validate gives at its file:line:col (None: accepted)
+HOSTILE_KEYS = [
+    ("rsa-512", lambda keys: _rsa_line(512), "OpenSSH cannot read this key (ssh-keygen -l refuses it)"),
+    ("rsa-1023", lambda keys: _rsa_line(1023), "OpenSSH cannot read this key (ssh-keygen -l refuses it)"),
+    ("rsa-1024", lambda keys: _rsa_line(1024), "an RSA key of 1024 bits: use 2048 to 16384 bits"),
+    ("rsa-20000", lambda keys: _rsa_line(20000), "OpenSSH cannot read this key (ssh-keygen -l refuses it)"),
+    ("rsa-2048", lambda keys: _rsa_line(2048), None),
+    ("rsa-16384", lambda keys: _rsa_line(16384), None),
+    ("100-kB-line", lambda keys: "ssh-ed25519 " + keys[0].split()[1] + "A" * 100_000,
+     "the key's data is damaged (copy the whole line of the .pub file)"),
+    ("damaged-sk", lambda keys: _sk_line(31), "OpenSSH cannot read this key (ssh-keygen -l refuses it)"),
+    ("sk", lambda keys: _sk_line(32), None),
+    ("two-glued", lambda keys: f"{keys[0]} {_ed25519()} it@stadt", "two keys on one line: sshd reads only the first"),
+    ("two-glued-no-comment", lambda keys: " ".join(keys[0].split()[:2]) + " " + _ed25519(),
+     "two keys on one line: sshd reads only the first"),
+    ("rsa-glued-to-ed25519", lambda keys: f"{keys[0]} {keys[1]}", "must be one public key line"),  # a 400-char comment
+]
+
+
+@pytest.mark.parametrize(("make", "expected"), [case[1:] for case in HOSTILE_KEYS], ids=[c[0] for c in HOSTILE_KEYS])
+def test_a_key_sshd_would_skip_is_refused_at_its_line_and_column(keys, make, expected):
+    key = make(keys)
+    text = _with_keys(home_keys=[key])
+    if expected is None:
+        assert load_text(text, "devices.yaml").targets[0].admin_ssh_keys == (key,)
+        return
+    problems = _problems(text)
+    assert len(problems) == 1 and problems[0].startswith(f"devices.yaml:7:21: homes.ebh.admin_ssh_keys: {expected}"), \
+        problems
+
+
+def _sshd_reads(root, tmp_path) -> dict[str, str]:
+    """What the real sshd (openssh-server) makes of the root's sshd_config.d: `sshd -T` with Debian's own
+    sshd_config, its Include pointed at the root's folder instead of this machine's."""
+    from pathlib import Path
+
+    sshd = need_tool("sshd", apt="openssh-server")
+    debian = Path("/usr/share/openssh/sshd_config")
+    need(debian.is_file(), "Debian's default sshd_config (/usr/share/openssh/sshd_config): apt-get install openssh-server")
+    config = tmp_path / "sshd_config"
+    include = "Include /etc/ssh/sshd_config.d/*.conf"
+    assert include in debian.read_text()
+    config.write_text(debian.read_text().replace(include, f"Include {root}/etc/ssh/sshd_config.d/*.conf"))
+    host_key = tmp_path / "host_key"
+    if not host_key.exists():
+        subprocess.run([need_tool("ssh-keygen", apt="openssh-client"), "-q", "-t", "ed25519", "-N", "", "-f",
+                        str(host_key)], check=True)
+    try:  # sshd wants its privilege separation folder even for -T (the device's unit makes it, as apply's step does)
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    except PermissionError:
+        need(False, "sshd -T needs /run/sshd: run as root, as CI does")
+    done = subprocess.run([sshd, "-T", "-f", str(config), "-h", str(host_key)], capture_output=True, text=True,
+                          timeout=30)
+    assert done.returncode == 0, done.stderr
+    return dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+
+
+def test_sshd_reads_password_login_off_even_beside_cloud_inits_drop_in(keys, tmp_path):
+    from provisioning.apply import apply_bundle
+
+    root = tmp_path / "root"
+    dropins = root / "etc/ssh/sshd_config.d"
+    dropins.mkdir(parents=True)
+    # cloud-init's drop-in, as cloud images ship it: it sorts before a drop-in without a number.
+    (dropins / "50-cloud-init.conf").write_text("PasswordAuthentication yes\n")
+    report = apply_bundle(render_bundle(load_text(_with_keys(defaults_keys=keys), "devices.yaml").targets[0], PSK),
+                          root)
+    assert (dropins / "00-palim-admin.conf").is_file()
+    seen = _sshd_reads(root, tmp_path)
+    assert (seen["passwordauthentication"], seen["kbdinteractiveauthentication"]) == ("no", "no")
+    assert (seen["permitrootlogin"], seen["authenticationmethods"]) == ("without-password", "publickey")
+    assert report.notes == ["sshd also reads 50-cloud-init.conf in sshd_config.d/: 00-palim-admin.conf sorts first "
+                            "and its settings win (sshd keeps the first value), but check that they add no way in"]
+    assert "  note: sshd also reads 50-cloud-init.conf" in "\n".join(report.lines())
+    # The test can fail: under the name it had before, cloud-init's drop-in won and passwords were back.
+    (dropins / "00-palim-admin.conf").rename(dropins / "palim-admin.conf")
+    assert _sshd_reads(root, tmp_path)["passwordauthentication"] == "yes"
+    again = apply_bundle(render_bundle(load_text(_with_keys(defaults_keys=keys), "devices.yaml").targets[0], PSK),
+                         root)
+    assert again.notes[0].endswith("palim-admin.conf is palim's drop-in under its former name: delete it")

@@ -13,7 +13,7 @@ import pytest
 from provisioning.cli import main
 from tests.requirements import need_tool
 
-from .conftest import VALID
+from .helpers import VALID
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = ROOT / "provisioning" / "ansible" / "site.yml"
@@ -195,3 +195,17 @@ def test_a_real_root_still_uses_the_devices_venv(fleet):
                           capture_output=True, text=True, env=_env(fleet), timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "/opt/palim-kiosk/venv/bin/palim-provision" in proc.stdout
+
+
+def test_a_stale_inventory_says_so_in_words(fleet):
+    """The inventory was made before a device left the list: the run says which device and how to make a new
+    inventory, not the extract command's JSON."""
+    listing = fleet / "devices.yaml"
+    text = listing.read_text()
+    start = text.index("  - id: ebh-03\n")
+    listing.write_text(text[:start] + text[text.index("  - id: sh-01\n"):])
+    proc = _playbook(fleet, "--limit", "ebh-03")
+    assert proc.returncode != 0
+    assert (f"{listing}: no device with id 'ebh-03' (known: ebh-01, ebh-02, sh-01) -- the inventory is older than the "
+            f"device list: make it again with palim-provision inventory {listing} > inventory.yml") in proc.stdout
+    assert '"cmd"' not in proc.stdout and "non-zero return code" not in proc.stdout

@@ -15,7 +15,7 @@ from provisioning.devicelist import JWT_FILE, load_text
 from provisioning.inventory import HOST_TOKEN_ENV, build_inventory, extract_device
 from tests.requirements import need_tool
 
-from .conftest import VALID
+from .helpers import VALID
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = ROOT / "provisioning" / "ansible" / "site.yml"

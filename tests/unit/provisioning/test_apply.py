@@ -12,7 +12,7 @@ from provisioning.devicelist import load_text
 from provisioning.steps import Step, StepResult
 from tests.requirements import need
 
-from .conftest import VALID
+from .helpers import VALID
 
 PSK = "erstes-passwort"
 
@@ -117,7 +117,7 @@ def test_report_as_json_masks_the_password_like_the_text(tmp_path):
     report = apply_bundle(_bundle(), tmp_path, dry_run=True)
     data = report.as_json()
     assert set(data) == {"device", "root", "dry_run", "changed", "unchanged", "steps", "diff", "error", "summary",
-                         "lines"}
+                         "lines", "notes"}
     assert (data["device"], data["root"], data["dry_run"], data["unchanged"]) == ("ebh-01", str(tmp_path), True, 0)
     assert data["changed"][0] == {"path": "/etc/palim-kiosk/kiosk.yaml", "status": "new", "reasons": []}
     assert data["steps"][0]["status"] == "skipped" and data["error"] is None

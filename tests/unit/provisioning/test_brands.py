@@ -8,7 +8,7 @@ from provisioning.cli import main
 from provisioning.devicelist import DeviceListError, load_text
 from provisioning.inventory import extract_device
 
-from .conftest import VALID
+from .helpers import VALID
 
 F = "devices.yaml"
 BRANDS = """\

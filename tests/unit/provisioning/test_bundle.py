@@ -12,7 +12,7 @@ from provisioning.bundle import keyfile_escape, project_source, render_bundle, u
 from provisioning.devicelist import load_text
 from tests.requirements import need_tool
 
-from .conftest import VALID
+from .helpers import VALID
 
 PSK = "Sonnen;schein 42\\"
 

@@ -13,7 +13,7 @@ from provisioning.cli import main
 from provisioning.devicelist import load_file, load_text
 from tests.requirements import need_tool
 
-from .conftest import VALID
+from .helpers import VALID
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "provisioning" / "examples" / "devices.yaml"

@@ -10,16 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from provisioning import cli
+from provisioning.commands import validate as validate_command
 from provisioning.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, main
 
-from .conftest import VALID
+from .helpers import VALID
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "provisioning" / "examples" / "devices.yaml"
 PSK = "Geheim;Passwort 42"
+NO_PIN = ("none of the 2 devices has a staff PIN (admin_pin_hash), so staff can never leave the kiosk on them (for "
+          "the service screen, the Wi-Fi, a restart): make one with 'palim-kiosk --hash-pin' and write it as "
+          "admin_pin_hash under defaults (or a home, or the device)")
 COMMANDS = ["validate", "rooms", "render", "apply", "inventory", "cards", "check", "report", "extract",
-            "server-check", "tokens", "image", "install"]
+            "server-check", "tokens", "settings", "image", "install"]
 
 
 @pytest.fixture
@@ -117,7 +120,8 @@ def test_validate_warns_about_a_password_that_is_not_here_and_strict_refuses(lis
     monkeypatch.delenv("EBH_PSK", raising=False)
     assert main(["validate", str(listing)]) == EXIT_OK  # the list is fine; render and apply will need the password
     captured = capsys.readouterr()
-    assert captured.err == (f"{listing}:7:41: warning: homes.ebh.wifi.psk_env: the environment variable EBH_PSK is "
+    assert captured.err == (f"{listing}:2:1: warning: defaults: {NO_PIN}\n"
+                            f"{listing}:7:41: warning: homes.ebh.wifi.psk_env: the environment variable EBH_PSK is "
                             f"not set (it must hold the Wi-Fi password)\n")
     assert captured.out == (f"{listing}: valid: 2 devices in 1 homes; 1 Wi-Fi password not available here "
                             f"(render and apply need it; --strict makes this an error)\n")
@@ -126,7 +130,8 @@ def test_validate_warns_about_a_password_that_is_not_here_and_strict_refuses(lis
     assert err == [f"{listing}:7:41: homes.ebh.wifi.psk_env: the environment variable EBH_PSK is not set "
                    f"(it must hold the Wi-Fi password)", "1 problem; nothing was changed"]
     assert main(["validate", str(listing), "--skip-secrets"]) == EXIT_OK
-    assert capsys.readouterr() == (f"{listing}: valid: 2 devices in 1 homes\n", "")
+    assert capsys.readouterr() == (f"{listing}: valid: 2 devices in 1 homes\n",
+                                   f"{listing}:2:1: warning: defaults: {NO_PIN}\n")
     monkeypatch.setenv("EBH_PSK", PSK)
     for argv in (["validate", str(listing)], ["validate", str(listing), "--strict"]):
         assert main(argv) == EXIT_OK
@@ -138,8 +143,9 @@ def test_validate_refuses_a_password_that_is_there_but_wrong_even_without_strict
     monkeypatch.setenv("EBH_PSK", "short")
     assert main(["validate", str(listing)]) == EXIT_INVALID
     err = capsys.readouterr().err
-    assert f"{listing}:7:41: homes.ebh.wifi.psk_env: the Wi-Fi password in $EBH_PSK must be 8 to 63" in err
-    assert "short" not in err.replace("(it has 5 characters)", "")
+    assert f"{listing}:7:41: homes.ebh.wifi.psk_env: the Wi-Fi password in $EBH_PSK has 5 characters; a WPA " \
+           "password has 8 to 63 (or is 64 hex digits): check that the whole password is there" in err
+    assert "short" not in err
 
 
 def test_validate_warns_about_a_missing_secrets_file(tmp_path, capsys):
@@ -164,7 +170,8 @@ def test_the_example_list_validates_on_a_fresh_clone(capsys, monkeypatch):
     monkeypatch.delenv("EBH_WIFI_PSK", raising=False)
     assert not (EXAMPLE.parent / "secrets").exists()
     assert main(["validate", str(EXAMPLE)]) == EXIT_OK
-    assert capsys.readouterr().err.count(": warning: ") == 2
+    err = capsys.readouterr().err
+    assert err.count(": warning: ") == 3 and "none of the 12 devices has a staff PIN" in err
 
 
 def test_rooms_new_prints_fresh_names(capsys):
@@ -319,9 +326,9 @@ def test_report_csv_notes_go_to_stderr(tmp_path, capsys):
 
 
 def test_an_interrupt_exits_130(capsys, monkeypatch):
-    def interrupted(_args):
+    def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "cmd_validate", interrupted)
+    monkeypatch.setattr(validate_command, "validate", interrupted)
     assert main(["validate", "devices.yaml"]) == 130
     assert capsys.readouterr().err == "interrupted\n"

@@ -8,7 +8,7 @@ from kiosk.config import config_from_text
 from provisioning.bundle import render_bundle
 from provisioning.devicelist import DeviceListError, load_text
 
-from .conftest import VALID
+from .helpers import VALID
 
 LEVELS = textwrap.dedent("""\
     version: 1

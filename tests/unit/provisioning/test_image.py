@@ -4,8 +4,8 @@ import json
 
 from provisioning.devicelist import load_text
 from provisioning.image import INSTALLER_UNIT_TEXT, STICK_DIR, stick_files
-from tests.unit.provisioning.conftest import VALID
-from tests.unit.provisioning.test_photos import photo
+from tests.unit.provisioning.helpers import VALID
+from tests.unit.provisioning.helpers import photo
 
 
 def test_each_device_gets_its_extract_and_secrets_only_root_may_read(valid_text, tmp_path):

@@ -11,7 +11,7 @@ from provisioning.devicelist import load_file, load_text
 from provisioning.inventory import (HOST_PSK_ENV, TOP_GROUP, build_inventory, extract_device, group_name,
                                    render_inventory)
 
-from .conftest import VALID
+from .helpers import VALID
 
 
 class _InventoryLoader(yaml.SafeLoader):

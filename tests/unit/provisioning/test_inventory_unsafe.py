@@ -15,7 +15,7 @@ from pathlib import Path
 from provisioning.cli import main
 from tests.requirements import need_tool
 
-from .conftest import VALID
+from .helpers import VALID
 
 def _tool(name: str) -> str:
     return need_tool(name, pip="ansible-core", also_in=Path(sys.executable).parent)

@@ -23,7 +23,7 @@ from kiosk.health import REBOOT_MARKER
 from provisioning.bundle import render_bundle
 from provisioning.devicelist import load_text
 
-from .conftest import VALID
+from .helpers import VALID
 
 MARKER_DIR = "/var/lib/palim-renderer"
 CAGE = "/usr/bin/cage"

@@ -19,6 +19,8 @@ from provisioning.cli import main
 from provisioning.devicelist import DeviceListError, load_file
 from provisioning.photos import DEVICE_PHOTO_SIDE, MAX_PHOTO_SIDE, MIN_PHOTO_SIDE, PHOTO_DIR, photo_problem
 
+from .helpers import photo
+
 LIST = textwrap.dedent("""\
     version: 1
     defaults:
@@ -38,15 +40,6 @@ LIST = textwrap.dedent("""\
             - {name: Anna, email: anna@example.org, relation: Tochter, aliases: [Mama], photo: photos/anna.jpg}
             - {name: Bernd, email: bernd@example.org}
     """)
-
-
-def photo(path: Path, width: int = 1600, height: int = 1200, fmt: str | None = None) -> Path:
-    """A test photo written by Qt, never downloaded."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image = QImage(width, height, QImage.Format.Format_ARGB32)
-    image.fill(QColor(120, 90, 70, 200))
-    assert image.save(str(path), fmt)
-    return path
 
 
 @pytest.fixture
@@ -150,3 +143,102 @@ def test_a_small_photo_is_not_blown_up(listed):
 def test_photo_problem_is_none_for_a_good_photo(tmp_path):
     assert photo_problem(photo(tmp_path / "a.png", 400, 400)) is None
     assert os.path.exists(tmp_path / "a.png")
+
+
+SECRET = "GPS 52.5170N 13.3889E Sonnenhang Zimmer 12"
+
+
+def _striped(width: int = 800, height: int = 600) -> QImage:
+    from PyQt6.QtGui import QPainter
+
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    for x in range(0, width, 8):
+        painter.fillRect(x, 0, 5, height, QColor(x % 256, 90, 200 - x % 200))
+    painter.end()
+    return image
+
+
+def _with_text(path: Path, fmt: str) -> Path:
+    """A JPEG comment or PNG text chunk (Qt writes image text as those) holding a place."""
+    image = _striped()
+    image.setText("Description", SECRET)
+    assert image.save(str(path), fmt)
+    assert SECRET.encode() in path.read_bytes() or fmt == "PNG"  # Qt packs a PNG's text (zTXt)
+    return path
+
+
+def _with_segment(path: Path, marker: bytes, payload: bytes, repeat: int = 1) -> Path:
+    """A JPEG with raw APPn segments after its SOI (EXIF, XMP or a colour profile in 64 kB pieces)."""
+    assert _striped().save(str(path), "JPEG")
+    data = path.read_bytes()
+    segment = marker + (len(payload) + 2).to_bytes(2, "big") + payload
+    path.write_bytes(data[:2] + segment * repeat + data[2:])
+    return path
+
+
+def _png_chunk(path: Path, kind: bytes, payload: bytes) -> Path:
+    import struct
+    import zlib
+
+    assert _striped().save(str(path), "PNG")
+    data = path.read_bytes()
+    chunk = struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+    path.write_bytes(data[:33] + chunk + data[33:])  # right after IHDR
+    return path
+
+
+def _profiled(path: Path) -> Path:
+    from PyQt6.QtGui import QColorSpace
+
+    image = _striped()
+    image.setColorSpace(QColorSpace(QColorSpace.NamedColorSpace.AdobeRgb))
+    assert image.save(str(path), "JPEG")
+    return path
+
+
+XMP = b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta><exif:GPSLatitude>" + SECRET.encode() + b"</exif:GPSLatitude>"
+# what a photo carries -> it reaches the device as pixels only (no marker of it in the device photo)
+CARRIERS = [
+    ("jpeg-comment", lambda p: _with_text(p / "a.jpg", "JPEG")),
+    ("png-text-chunk", lambda p: _png_chunk(p / "a.png", b"tEXt", b"Comment\x00" + SECRET.encode())),
+    ("png-text-by-qt", lambda p: _with_text(p / "b.png", "PNG")),
+    ("png-itxt-xmp", lambda p: _png_chunk(p / "a.png", b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + XMP)),
+    ("jpeg-exif", lambda p: _with_segment(p / "a.jpg", b"\xff\xe1", b"Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08"
+                                          + SECRET.encode())),
+    ("jpeg-xmp", lambda p: _with_segment(p / "a.jpg", b"\xff\xe1", XMP)),
+    ("jpeg-16-MB-profile", lambda p: _with_segment(p / "a.jpg", b"\xff\xe2", b"ICC_PROFILE\x00\x01\x01"
+                                                   + bytes(65000), repeat=250)),
+    ("jpeg-adobe-rgb-profile", lambda p: _profiled(p / "a.jpg")),
+]
+
+
+@pytest.mark.parametrize("make", [c[1] for c in CARRIERS], ids=[c[0] for c in CARRIERS])
+def test_a_device_photo_carries_pixels_only(tmp_path, make):
+    from provisioning.photos import device_photo
+
+    source = make(tmp_path)
+    assert photo_problem(source) is None
+    data = device_photo(source)
+    for trace in (SECRET.encode(), b"Exif", b"ICC_PROFILE", b"xap/1.0", b"Description"):
+        assert trace not in data
+    buffer = QBuffer()
+    buffer.setData(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
+    image = reader.read()
+    assert reader.textKeys() == [] and not image.colorSpace().isValid() and image.width() == DEVICE_PHOTO_SIDE
+    assert len(data) < 200_000
+
+
+@pytest.mark.parametrize(("fmt", "message"), [
+    ("JPEG", "the photo is incomplete or damaged (cut off while copying?): Corrupt JPEG data: premature end of data "
+             "segment; copy it again"),
+    ("PNG", "the photo cannot be decoded (a damaged or incomplete file?)"),
+])
+def test_a_photo_cut_off_is_refused(tmp_path, fmt, message):
+    whole = tmp_path / f"whole.{fmt.lower()}"
+    assert _striped().save(str(whole), fmt)
+    cut = tmp_path / f"cut.{fmt.lower()}"
+    cut.write_bytes(whole.read_bytes()[:len(whole.read_bytes()) * 2 // 3])
+    assert (photo_problem(cut) or "").startswith(message)

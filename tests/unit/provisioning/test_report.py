@@ -116,7 +116,7 @@ def test_missing_device_and_home_come_from_the_logs_place_and_the_device_list(tm
     assert [(c.device, c.home) for c in reading.calls] == [("ebh-02", "(unknown home)")] * 2
     assert reading.duplicates == 1
     devices = tmp_path / "devices.yaml"
-    from .conftest import VALID
+    from .helpers import VALID
     devices.write_text(VALID)
     assert main(["report", str(tmp_path / "logs"), "--devices", str(devices)]) == 0
     out = capsys.readouterr().out
@@ -163,6 +163,64 @@ def test_text_and_csv_carry_the_same_figures_and_the_notes_only_in_text(fleet_lo
     table = csv_report(summary)
     assert table.splitlines()[-1] == f"total,total,{truth['calls']},{truth['seconds'] / 3600:.2f},6"
     assert "note" not in table and "warning" not in table
+
+
+def _huge_line_gz(path: Path) -> None:
+    """A .gz of about 1.2 MB whose one line unpacks to 1.2 GB (made in steps)."""
+    with gzip.open(path, "wb", compresslevel=9) as handle:
+        chunk = b"x" * (1 << 20)
+        for _ in range(1200):
+            handle.write(chunk)
+        handle.write(b"\n" + json.dumps(_call("a", "h", datetime(2026, 1, 5, tzinfo=CET), 60)).encode() + b"\n")
+
+
+# a hostile usage log -> how the report counts it (the good call next to it is always counted)
+@pytest.mark.parametrize(("make", "broken"), [
+    (lambda p: p.write_bytes(b"[" * 100_000 + b"]" * 100_000 + b"\n"), "longer than 64 KiB"),
+    (lambda p: p.write_bytes(b"[" * 30_000 + b"]" * 30_000 + b"\n"), "not JSON"),
+    (lambda p: p.write_bytes(b'{"a": ' * 9_000 + b"1" + b"}" * 9_000 + b"\n"), "not JSON"),
+    (lambda p: p.write_bytes(b"y" * (3 << 20) + b"\n"), "longer than 64 KiB"),
+], ids=["nested-100000-deep-list", "nested-30000-deep-list", "nested-9000-deep-object", "3-MB-line"])
+def test_a_hostile_usage_line_is_counted_as_broken(tmp_path, make, broken):
+    log = tmp_path / "x.jsonl"
+    make(log)
+    with log.open("ab") as handle:
+        handle.write(json.dumps(_call("a", "h", datetime(2026, 1, 5, tzinfo=CET), 60)).encode() + b"\n")
+    reading = read_logs([log])
+    assert [reason for _, _, reason in reading.broken] == [broken] and len(reading.calls) == 1
+
+
+def test_a_gz_with_a_line_of_1_2_gb_costs_next_to_no_memory(tmp_path):
+    import resource
+    import subprocess
+    import sys
+    import textwrap
+
+    log = tmp_path / "x.jsonl.gz"
+    _huge_line_gz(log)
+    # In a child with 400 MiB of address space: holding the line would need 1.2 GB (it took 2.4 GB before).
+    code = textwrap.dedent(f"""
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (400 << 20, 400 << 20))
+        from pathlib import Path
+        from provisioning.report import read_logs
+        reading = read_logs([Path({str(log)!r})])
+        print(len(reading.calls), reading.broken[0][2])
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            cwd=Path(__file__).resolve().parents[3])
+    assert result.stdout.strip() == "1 longer than 64 KiB", result.stderr[-2000:]
+    assert resource.RLIMIT_AS
+
+
+def test_a_fifo_or_device_as_usage_log_is_unreadable_not_waited_for(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "x.jsonl")
+    reading = read_logs([tmp_path / "x.jsonl", Path("/dev/zero")])
+    assert [why for _, why in reading.unreadable] == [
+        f"{tmp_path / 'x.jsonl'} is not a regular file (a device, pipe or socket)",
+        "/dev/zero is not a regular file (a device, pipe or socket)"]
 
 
 def test_waits_that_ended_alone_are_counted_apart_from_calls(tmp_path, capsys):

@@ -10,7 +10,7 @@ import pytest
 
 from provisioning.cli import EXIT_FAILED, EXIT_OK, main
 
-from .conftest import VALID
+from .helpers import VALID
 
 KEYFILE = "etc/NetworkManager/system-connections/palim-ebh.nmconnection"
 

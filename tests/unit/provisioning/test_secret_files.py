@@ -29,7 +29,7 @@ def device_list_with_psk_file(folder: Path, psk_file: str) -> Path:
     (lambda d: "/dev/zero", "/dev/zero is not a regular file (a device, pipe or socket)"),
     (lambda d: (os.mkfifo(d / "fifo"), str(d / "fifo"))[1], "is not a regular file (a device, pipe or socket)"),
     (lambda d: ((d / "folder").mkdir(), str(d / "folder"))[1], "is a folder, not a file"),
-    (lambda d: ((d / "big").write_text("x" * 5000), str(d / "big"))[1], "is larger than 1024 bytes"),
+    (lambda d: ((d / "big").write_text("x" * 5000), str(d / "big"))[1], "is larger than 1 KiB"),
 ])
 def test_validate_refuses_a_wrong_secrets_file_at_once(tmp_path, make, message):
     path = device_list_with_psk_file(tmp_path, make(tmp_path))

@@ -21,7 +21,7 @@ from provisioning.bundle import MANIFEST, render_bundle, write_bundle
 from provisioning.cli import main
 from provisioning.devicelist import load_text
 
-from .conftest import VALID
+from .helpers import VALID
 
 OLD_PSK, NEW_PSK = "erstes-passwort", "zweites-passwort"
 KEYFILE = "/etc/NetworkManager/system-connections/palim-ebh.nmconnection"

@@ -20,7 +20,7 @@ from provisioning.bundle import keyfile_ssid, render_bundle
 from provisioning.devicelist import load_text
 from tests.requirements import need
 
-from .conftest import VALID
+from .helpers import VALID
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 GLIB_READER = textwrap.dedent("""\

@@ -83,7 +83,7 @@ def test_missing_and_wrong_secrets_are_named_never_shown(listfile, tmp_path):
     (tmp_path / "secrets" / "rsh.secret").mkdir()
     _, unavailable, wrong = device_tokens(loaded, loaded.targets, env={"PALIM_JITSI_SECRET": " "})
     assert [p.message for p in wrong][0] == "the app secret is empty"
-    assert "is not a regular file" in wrong[1].message
+    assert "is a folder, not a file: it cannot be a secret" in wrong[1].message
 
 
 @pytest.mark.parametrize("block, message", [

@@ -21,7 +21,7 @@ from provisioning.bundle import (
 from provisioning.devicelist import load_text
 from tests.requirements import need_tool
 
-from .conftest import VALID
+from .helpers import VALID
 
 UU_CONF = "/etc/apt/apt.conf.d/52palim-unattended-upgrades"
 TIMER = "/etc/systemd/system/apt-daily-upgrade.timer.d/palim.conf"

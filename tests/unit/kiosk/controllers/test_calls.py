@@ -15,7 +15,7 @@ from kiosk.core.style import Metrics
 from kiosk.screen import Screen
 from kiosk.ui.window import KioskWindow
 from kiosk.web.callview import CallView
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 
 class Rig:

@@ -14,8 +14,8 @@ from kiosk.controllers.kiosk import Kiosk
 from kiosk.core.files import write_atomic
 from kiosk.core.style import Metrics
 from kiosk.screen import Screen
-from tests.e2e.conftest import close_kiosk, make_kiosk
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.e2e.helpers import close_kiosk, make_kiosk
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 DEBOUNCE_MS = 200
 SETTLE_MS = 5 * DEBOUNCE_MS  # long enough for several looks at the file: nothing more happens after it
@@ -197,3 +197,72 @@ def test_a_shut_down_kiosk_asks_for_no_reload(qtbot, rig):
     rig.rewrite(rig.text + "greeting_name: Oma Erna\n")
     rig.settle()
     assert rig.reloads == []
+
+
+def _swap_in(rig, make) -> None:
+    """Put something else where the config is, as an attacker with the folder could: made beside, renamed over."""
+    beside = rig.path.parent / ".swap"
+    make(beside)
+    beside.rename(rig.path)
+
+
+def _fifo(path: Path) -> None:
+    import os
+
+    os.mkfifo(path)
+
+
+# what replaces the config -> the journal line that says why the running config stays
+HOSTILE_FILES = [
+    (lambda p: p.symlink_to("/dev/zero"), "is a symbolic link, not the file itself"),
+    (_fifo, "is not a regular file (a device, pipe or socket)"),
+    (lambda p: p.write_bytes(b"".join(b"k%d: %d\n" % (i, i) for i in range(5_000_000))), "is larger than 64 KiB"),
+    (lambda p: p.mkdir(), "is a folder, not a file"),
+    (lambda p: p.write_bytes(b"\xff\xfe" * 100), "the config file is not UTF-8 text"),
+    (lambda p: p.write_bytes(b"".join(b"k%d: %d\n" % (i, i) for i in range(6000))[:60_000]), "unknown key 'k0'"),
+]
+
+
+@pytest.mark.parametrize(("make", "expected"), HOSTILE_FILES, ids=["symlink-to-dev-zero", "fifo", "38-MB-of-keys",
+                                                                   "folder", "not-utf8", "60-kB-of-keys"])
+def test_a_hostile_file_in_the_configs_place_keeps_the_running_config_with_a_journal_line(qtbot, rig, caplog, make,
+                                                                                          expected):
+    import time
+
+    from PyQt6.QtCore import QTimer
+
+    running = rig.kiosk.config
+    stalls, last = [0.0], [time.monotonic()]
+
+    def tick():
+        now = time.monotonic()
+        stalls[0] = max(stalls[0], now - last[0] - 0.01)
+        last[0] = now
+
+    if rig.path.exists():
+        rig.path.unlink()
+    _swap_in(rig, make)  # the watch looks DEBOUNCE_MS later: the stall measured from here is the watch's alone
+    last[0] = time.monotonic()
+    ticker = QTimer(interval=10)
+    ticker.timeout.connect(tick)
+    ticker.start()
+    qtbot.waitUntil(lambda: bool(messages(caplog, expected)), timeout=5000)
+    ticker.stop()
+    print(f"\nconfig replaced ({expected}): longest GUI stall {stalls[0] * 1000:.0f} ms")
+    assert rig.reloads == [] and rig.kiosk.config is running and rig.kiosk.window.screen is Screen.HOME
+    assert messages(caplog, "keeping the running config")
+
+
+def test_the_watch_survives_its_folder_deleted_and_made_again(qtbot, rig, caplog):
+    import shutil
+
+    rig.kiosk.config_watch._rescan.setInterval(200)  # the test's pace; RESCAN_MS on a device
+    shutil.rmtree(rig.path.parent)
+    rig.settle()
+    assert rig.reloads == []
+    rig.path.parent.mkdir()
+    rig.path.write_text(rig.text + "greeting_name: Oma Erna\n")
+    qtbot.waitUntil(lambda: rig.reloads == [1], timeout=10000)
+    assert messages(caplog, "is back, watching it again")
+    rig.rewrite(rig.text + "greeting_name: Opa Kurt\n")  # and changes after that are seen too
+    qtbot.waitUntil(lambda: len(rig.reloads) == 2, timeout=10000)

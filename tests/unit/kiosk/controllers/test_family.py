@@ -12,7 +12,7 @@ import kiosk.notify
 from kiosk.callflow import State
 from kiosk.config import config_from_text
 from kiosk.controllers.family import FamilyController
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 from tests.receivers import Receiver
 
 ALL_DAY = ["00:00-12:00", "12:00-00:00"]  # two windows that together cover every minute

@@ -13,7 +13,7 @@ from kiosk.controllers.health import HealthController, leave_reboot_marker
 from kiosk.core.style import Metrics
 from kiosk.health import REBOOT_MARKER, Battery
 from kiosk.ui.screens import HomeScreen
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 
 class Rig:

@@ -15,8 +15,8 @@ from kiosk.core.style import Metrics
 from kiosk.health import REBOOT_EXIT_CODE, REBOOT_MARKER
 from kiosk.screen import Screen
 from kiosk import texts
-from tests.e2e.conftest import close_kiosk, make_kiosk
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.e2e.helpers import close_kiosk, make_kiosk
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 
 

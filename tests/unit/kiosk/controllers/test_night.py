@@ -10,8 +10,8 @@ from PyQt6.QtCore import Qt
 
 from kiosk.config import config_from_text
 from kiosk.screen import Screen
-from tests.e2e.conftest import close_kiosk, make_kiosk
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.e2e.helpers import close_kiosk, make_kiosk
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 from tests.unit.kiosk.test_backlight import fake_backlight
 
 NIGHT = datetime(2026, 12, 6, 23, 0)

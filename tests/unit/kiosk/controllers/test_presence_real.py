@@ -13,7 +13,7 @@ import pytest
 from kiosk.config import config_from_text
 from kiosk.controllers.family import FamilyController
 from tests.realjitsi import real_jitsi, token_for  # noqa: F401 (real_jitsi: the session's Prosody)
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 ROOM = "Palim-Real-Qt-Erna7q2m4k9x"  # mixed case on purpose: jitsi-meet joins it lower-cased, so must presence ask
 

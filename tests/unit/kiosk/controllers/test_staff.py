@@ -14,7 +14,7 @@ from kiosk.controllers.staff import StaffController
 from kiosk.core.style import Metrics
 from kiosk.screen import Screen
 from kiosk.ui.window import KioskWindow
-from tests.unit.kiosk.conftest import STAFF_PIN, standin_config_text as config_text
+from tests.unit.kiosk.helpers import STAFF_PIN, standin_config_text as config_text
 
 SIZE = (1280, 800)
 

@@ -18,7 +18,7 @@ from kiosk.core.style import Metrics
 from kiosk.screen import Screen
 from kiosk.ui.screens import HomeScreen
 from kiosk.ui.window import KioskWindow
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 NOW = datetime.now(timezone.utc)
 

@@ -206,7 +206,7 @@ def test_a_secrets_file_gives_its_one_line(tmp_path):
     (lambda d: Path("/dev/zero"), "is not a regular file"),
     (lambda d: (os.mkfifo(d / "fifo"), d / "fifo")[1], "is not a regular file"),
     (lambda d: (d / "folder").mkdir() or d / "folder", "is a folder"),
-    (lambda d: (d / "big").write_text("x" * 1025) and d / "big", "is larger than 1024 bytes"),
+    (lambda d: (d / "big").write_text("x" * 1025) and d / "big", "is larger than 1 KiB"),
     (lambda d: (d / "latin").write_bytes(b"gr\xfcn\n") and d / "latin", "is not UTF-8 text"),
 ])
 def test_a_wrong_secrets_file_is_refused_before_anything_is_read(tmp_path, make, message):

@@ -1,4 +1,5 @@
-"""Background HTTPS trusts the device's CA store (a city CA installed there works), or exactly one pinned leaf."""
+"""Background HTTPS (kiosk.core.boundedhttp over kiosk.core.https) trusts the device's CA store (a city CA installed
+there works), or exactly the pinned leaves."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kiosk.core.https import get_json, pinned_session, system_trust_session
+from kiosk.core.boundedhttp import FetchError, fetch
 
 
 def _name(common_name: str) -> x509.Name:
@@ -94,11 +95,12 @@ def run_in_child(code: str, trust_store: Path | None) -> subprocess.CompletedPro
 
 FETCH = """
     import sys
-    from kiosk.core.https import get_json, system_trust_session
+    from kiosk.core.boundedhttp import fetch
     try:
-        print(get_json(system_trust_session(), sys.argv[1] if len(sys.argv) > 1 else {url!r}))
+        answer = fetch(sys.argv[1] if len(sys.argv) > 1 else {url!r})
+        print(answer.status, answer.body.decode())
     except Exception as exc:
-        print("refused:", type(exc).__name__)
+        print("refused:", exc)
 """
 
 
@@ -107,14 +109,14 @@ def test_a_city_ca_in_the_devices_trust_store_is_trusted(city_server, tmp_path):
     store = tmp_path / "store.pem"
     store.write_bytes(ca.read_bytes())
     result = run_in_child(FETCH.format(url=url), store)
-    assert result.stdout.strip() == "(200, {'participants': 2})", result.stderr
+    assert result.stdout.strip() == '200 {"participants": 2}', result.stderr
 
 
 def test_without_the_city_ca_the_server_is_refused(city_server, tmp_path):
     url, _, _ = city_server
     empty = tmp_path / "empty.pem"
     empty.write_text("")
-    assert run_in_child(FETCH.format(url=url), empty).stdout.startswith("refused: SSLError")
+    assert run_in_child(FETCH.format(url=url), empty).stdout.startswith("refused: no TLS connection (CERTIFICATE_VERIFY")
 
 
 def test_certifi_alone_would_have_refused_the_city_ca(city_server):
@@ -123,15 +125,17 @@ def test_certifi_alone_would_have_refused_the_city_ca(city_server):
         requests.get(url, timeout=5)  # requests' own CA list: what the kiosk used before
 
 
-def test_a_pinned_session_accepts_exactly_its_leaf(city_server):
+def test_a_pinned_request_accepts_exactly_its_leaves(city_server):
     url, _, sha = city_server
-    assert get_json(pinned_session(sha), url, verify=False) == (200, {"participants": 2})
-    with pytest.raises(requests.exceptions.SSLError):
-        get_json(pinned_session("ab" * 32), url, verify=False)
+    assert fetch(url, pins=(sha,)).body == b'{"participants": 2}'
+    assert fetch(url, pins=("ab" * 32, sha.upper())).status == 200  # a certificate change: either pin does
+    with pytest.raises(FetchError, match="matches none of the configured pins"):
+        fetch(url, pins=("ab" * 32,))
 
 
-def test_the_system_trust_session_ignores_a_ca_bundle_from_the_environment(city_server, tmp_path, monkeypatch):
+def test_a_ca_bundle_or_proxy_from_the_environment_decides_nothing(city_server, monkeypatch):
     url, ca, _ = city_server
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))  # not the device's store: must not decide
-    session = system_trust_session()
-    assert session.trust_env is False
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # nothing listens there: a proxy used would fail
+    with pytest.raises(FetchError, match="no TLS connection"):
+        fetch(url)  # this machine's store has no city CA: refused, whatever the environment names

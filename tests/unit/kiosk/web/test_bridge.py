@@ -12,7 +12,7 @@ from kiosk.config import config_from_text
 from kiosk.web.bridge import CallBridge
 from kiosk.web.page import LockedPage, build_profile
 from kiosk.web.scheme import CALL_PAGE_URL
-from tests.unit.kiosk.conftest import run_js, standin_config_text as config_text
+from tests.unit.kiosk.helpers import run_js, standin_config_text as config_text
 
 
 @pytest.fixture

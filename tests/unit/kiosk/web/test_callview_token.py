@@ -8,7 +8,7 @@ from PyQt6.QtCore import QCoreApplication, QEvent
 
 from kiosk.config import config_from_text
 from kiosk.web.callview import CallView
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from PyQt6.QtWebEngineCore import QWebEngineDownloadRequest, QWebEnginePage, QWe
 from kiosk.config import config_from_text
 from kiosk.web.page import SETTINGS, LockedPage, build_profile
 from kiosk.web.scheme import CALL_PAGE_URL
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 
 @pytest.fixture

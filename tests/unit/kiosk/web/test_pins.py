@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import requests
 from PyQt6.QtCore import QUrl
 from PyQt6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest, QSslSocket
 
 from kiosk.config import config_from_text
+from kiosk.core.boundedhttp import FetchError
 from kiosk.web.pins import accept_if_pinned, chain_pinned, fetch_json, leaf_sha256
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 
 @pytest.fixture(scope="module")
@@ -74,5 +74,5 @@ def test_fetch_json_gives_the_status_and_none_for_a_body_that_is_not_json(server
 
 def test_fetch_json_to_another_host_ignores_the_pins_and_the_ca_store_refuses(server):
     # The pins belong to the configured server: for localhost (another host) only the CA store counts.
-    with pytest.raises(requests.exceptions.SSLError):
+    with pytest.raises(FetchError, match="no TLS connection"):
         fetch_json(f"https://localhost:{server.port}/room-size?room=x&domain=y", server.url, (server.cert_sha256,))

@@ -9,7 +9,7 @@ from PyQt6.QtCore import QCoreApplication, QEvent
 from kiosk import texts
 from kiosk.config import config_from_text
 from kiosk.web.practiceview import PracticeView
-from tests.unit.kiosk.conftest import standin_config_text as config_text
+from tests.unit.kiosk.helpers import standin_config_text as config_text
 
 
 def test_the_practice_page_shows_the_local_camera_in_the_kiosks_language(qtbot, server, tmp_path):

@@ -1,4 +1,5 @@
-"""palim-provision image and install: every bad input is one clear line, exit 2, and no file is written."""
+"""The installer stick's commands of palim-provision (provisioning/commands/image.py and install.py): wrong input
+is refused before anything is built."""
 
 import pytest
 

@@ -1,0 +1,12 @@
+"""palim-provision's commands, one module each: its --help, the mapping of its arguments onto the function of the
+module that does the command's work, and nothing else. provisioning/cli.py builds the parser from COMMANDS and
+prints through commands.output."""
+
+from __future__ import annotations
+
+from . import (apply, cards, check, extract, image, install, inventory, render, report, rooms, server_check,
+               settings, tokens, validate)
+
+# In the order --help lists them.
+COMMANDS = (validate, rooms, render, apply, inventory, cards, check, report, extract, server_check, tokens, settings,
+            image, install)

@@ -1,0 +1,44 @@
+"""What every per-device command needs before it can write anything, in one place: the devices asked for, their
+Wi-Fi passwords and login tokens (render, apply and image), and the bundle made from them (render and apply)."""
+
+from __future__ import annotations
+
+from .bundle import Bundle, render_bundle
+from .devicelist import DeviceListError, Loaded, Target, resolve_secrets
+from .tokens import device_tokens
+
+
+class UnknownDevice(ValueError):
+    """A --device that is not in the list."""
+
+
+def pick(loaded: Loaded, device_id: str | None) -> list[Target]:
+    """The device with this id, or every device when none is given; UnknownDevice names the known ones."""
+    if device_id is None:
+        return loaded.targets
+    target = loaded.target(device_id)
+    if target is None:
+        known = [t.id for t in loaded.targets]
+        shown = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
+        raise UnknownDevice(f"{loaded.file}: no device with id '{device_id}' (known: {shown or 'none'})")
+    return [target]
+
+
+def device_secrets(loaded: Loaded, targets: list[Target]) -> tuple[dict[str, str], dict[str, str]]:
+    """The Wi-Fi passwords (home key -> password) and login tokens (device id -> token) these devices need;
+    DeviceListError with every one that is missing or wrong. Values never go into a message."""
+    psks, problems = resolve_secrets(loaded, targets)
+    tokens, unavailable, wrong = device_tokens(loaded, targets)
+    problems += unavailable + wrong
+    if problems:
+        raise DeviceListError(problems)
+    return psks, tokens
+
+
+def device_bundle(target: Target, psks: dict[str, str], tokens: dict[str, str], kiosk_source: str | None = None,
+                  offline: bool = False) -> Bundle:
+    """One device's bundle from its secrets (photos are scaled into it by render_bundle)."""
+    return render_bundle(target, psks.get(target.home_key), kiosk_source, tokens.get(target.id), offline=offline)
+
+
+__all__ = ["UnknownDevice", "pick", "device_secrets", "device_bundle"]

@@ -1,0 +1,38 @@
+"""Helpers the provisioning tests share (imported by name, never from a conftest)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from PyQt6.QtGui import QColor, QImage
+
+VALID = textwrap.dedent("""\
+    version: 1
+    defaults:
+      server: https://konferenz.example.org
+    homes:
+      ebh:
+        name: EBH
+        wifi: {ssid: EBH-Bewohner, psk_env: EBH_PSK}
+    devices:
+      - id: ebh-01
+        home: ebh
+        resident: Erna Müller
+        room: palim-l2hdeebeoie5kzya3mw4pgrmnb
+        match: {mac: "3c:52:82:1a:2b:3c"}
+      - id: ebh-02
+        home: ebh
+        resident: Karl Bauer
+        room: palim-ztrcxt2gj4ooxf57vnkpbgxi37
+        match: {serial: "5CG1234XYZ"}
+    """)
+
+
+def photo(path: Path, width: int = 1600, height: int = 1200, fmt: str | None = None) -> Path:
+    """A test photo written by Qt, never downloaded."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = QImage(width, height, QImage.Format.Format_ARGB32)
+    image.fill(QColor(120, 90, 70, 200))
+    assert image.save(str(path), fmt)
+    return path
