@@ -6,7 +6,9 @@ Two things make a benchmark lie without anything looking wrong:
   that map it, so a second QtWebEngine process anywhere on the machine (a test suite, another kiosk, `import
   PyQt6.QtWebEngineCore` in a Python shell) makes the measured kiosk's PSS smaller without anything changing in it
   (issue 15: 335 MiB alone, 216 MiB with a second kiosk beside it). Same for Chromium's binary and libraries.
-  Checked by reading `/proc/<pid>/maps` of every process that is not ours (see `LIBRARIES`).
+  Checked by reading `/proc/<pid>/maps` of every process that is not ours (see `LIBRARIES`). Pages are shared only
+  through the same file, so for QtWebEngine only a process mapping the same library file as the measured kiosk counts
+  (this Python's PyQt6); another checkout's venv has its own copy and shares no page with it.
 - **The machine is not idle.** Other busy processes take cores from the browsers (start-up and join times grow) and
   disturb the CPU figures. Checked with the 1-minute load average before the first run, and over every window with the
   CPU time of all processes that are not ours, from `/proc/<pid>/stat` (own time plus the time of reaped children, so
@@ -18,6 +20,7 @@ for the library check only the harness's descendants: the harness itself must no
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import threading
@@ -25,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import psutil
 
@@ -37,6 +41,7 @@ LIBRARIES = re.compile(
 )
 # Not Chromium's chrome_crashpad_handler: a binary of its own (no pages shared with the browser), and Chromium starts it
 # detached (its parent is init), so it is not in the measured tree.
+QTWEBENGINE = re.compile(r"/libQt[56]WebEngineCore\.so[^/]*$")
 
 MAX_OTHER_CPU = 10.0  # % of one core: all processes that are not ours together, averaged over a window
 MIN_NAMED_CPU = 1.0  # % of one core: a process above this is named when the CPU check fails
@@ -112,13 +117,42 @@ def _name(pid: int) -> str:
         return "?"
 
 
-def mapped_library(pid: int) -> str | None:
-    """The first QtWebEngine/Chromium file the process maps, or None (also when it is gone or unreadable)."""
+def our_qtwebengine() -> tuple[str, tuple[int, int, int]] | None:
+    """The QtWebEngine library the kiosk measured here maps: this Python's PyQt6 (found without importing it), as its
+    real path and (device major, minor, inode) as /proc/<pid>/maps shows them; None when PyQt6 is not installed."""
+    spec = importlib.util.find_spec("PyQt6")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        for library in sorted(Path(folder, "Qt6", "lib").glob("libQt6WebEngineCore.so*")):
+            info = library.stat()
+            return os.path.realpath(library), (os.major(info.st_dev), os.minor(info.st_dev), info.st_ino)
+    return None
+
+
+def _shares_pages_with_ours(path: str, device: str, inode: str, ours: tuple[str, tuple[int, int, int]] | None) -> bool:
+    """Whether a mapped QtWebEngine/Chromium file is one the measured browsers map too. Chromium's files are the
+    system's, so always; a QtWebEngine library only when it is the same file as ours (another checkout's venv has its
+    own copy, whose pages are its own: it shares none with the kiosk measured). Unknown: counted as shared."""
+    if ours is None or not QTWEBENGINE.search(path):
+        return True
+    try:
+        major, minor = (int(part, 16) for part in device.split(":"))
+        same_inode = (major, minor, int(inode)) == ours[1]
+    except ValueError:
+        same_inode = True
+    return same_inode or os.path.realpath(path) == ours[0]
+
+
+def mapped_library(pid: int, ours: tuple[str, tuple[int, int, int]] | None = None) -> str | None:
+    """The first QtWebEngine/Chromium file the process maps that shares pages with the measured browsers' (see
+    _shares_pages_with_ours), or None (also when it is gone or unreadable)."""
     try:
         with open(f"/proc/{pid}/maps") as maps:
             for line in maps:
                 parts = line.split(None, 5)
-                if len(parts) == 6 and LIBRARIES.search(parts[5].rstrip("\n").removesuffix(" (deleted)")):
+                if len(parts) < 6:
+                    continue
+                path = parts[5].rstrip("\n").removesuffix(" (deleted)")
+                if LIBRARIES.search(path) and _shares_pages_with_ours(path, parts[3], parts[4], ours):
                     return parts[5].strip()
     except OSError:
         pass
@@ -126,12 +160,14 @@ def mapped_library(pid: int) -> str | None:
 
 
 def library_offenders(ours: set[int], within: Callable[[int], bool] | None = None) -> list[Offender]:
-    """Every process outside `ours` (and inside `within`, when given) that maps QtWebEngine or Chromium."""
+    """Every process outside `ours` (and inside `within`, when given) that maps QtWebEngine's (the same file as the
+    kiosk measured) or Chromium's libraries."""
     found = []
+    library = our_qtwebengine()
     for pid in _pids():
         if pid in ours or (within is not None and not within(pid)):
             continue
-        path = mapped_library(pid)
+        path = mapped_library(pid, library)
         if path:
             found.append(Offender(pid, _name(pid), f"maps {path}"))
     return found

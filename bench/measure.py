@@ -152,13 +152,36 @@ def _mib(value: int) -> float:
     return round(value / 2**20, 1)
 
 
+ROLLUP_FIELDS = {"Pss_Anon": "pss_anon", "Pss_File": "pss_file", "Pss_Shmem": "pss_shmem"}
+
+
+def rollup(pid: int) -> dict[str, int]:
+    """PSS split by kind from /proc/<pid>/smaps_rollup, in bytes: anonymous memory (heaps, JIT code, stacks), file
+    pages (libraries and data files: what depends on how the files got into the page cache) and shared memory."""
+    found = dict.fromkeys(ROLLUP_FIELDS.values(), 0)
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as lines:
+            for line in lines:
+                name, _, value = line.partition(":")
+                if name in ROLLUP_FIELDS:
+                    found[ROLLUP_FIELDS[name]] = int(value.split()[0]) * 1024
+    except (OSError, ValueError):
+        pass
+    return found
+
+
 def tree_memory(pid: int) -> dict:
-    """The whole tree: PSS, USS and RSS in MiB and the number of processes. RSS counts shared pages in every process
-    that maps them (an upper bound); PSS divides them among all processes on the machine that map them."""
+    """The whole tree: PSS, USS and RSS in MiB and the number of processes, and PSS split into Pss_Anon, Pss_File and
+    Pss_Shmem (smaps_rollup). RSS counts shared pages in every process that maps them (an upper bound); PSS divides
+    them among all processes on the machine that map them."""
     pss = uss = rss = count = 0
-    for _, info in _memory_infos(pid):
+    kinds = dict.fromkeys(ROLLUP_FIELDS.values(), 0)
+    for proc, info in _memory_infos(pid):
         pss, uss, rss, count = pss + info.pss, uss + info.uss, rss + info.rss, count + 1
-    return {"pss": _mib(pss), "uss": _mib(uss), "rss": _mib(rss), "procs": count}
+        for key, value in rollup(proc.pid).items():
+            kinds[key] += value
+    return {"pss": _mib(pss), "uss": _mib(uss), "rss": _mib(rss), "procs": count,
+            **{key: _mib(value) for key, value in kinds.items()}}
 
 
 def roles_memory(pid: int) -> dict[str, dict]:

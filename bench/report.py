@@ -27,17 +27,28 @@ ROWS = [  # (key, label, unit, digits, target)
     ("tap_join_s", "tap after the idle window → joined (Palim: page resting)", "s", 2, "≤ Chromium"),
     ("idle_cpu", "idle at home: CPU % of one core", "%", 2, "≤ 0.5 %"),
     ("idle_wakeups", "idle at home: wake-ups/s (context switches)", "/s", 0, ""),
+    ("idle_frames", "idle at home: frames/s committed to the compositor (cage)", "/s", 1, ""),
     ("idle_pss", "idle at home: tree PSS", "MiB", 0, "ratio ≤ 0.6"),
     ("idle_uss", "idle at home: tree USS", "MiB", 0, ""),
     ("idle_rss", "idle at home: tree RSS", "MiB", 0, ""),
+    ("idle_pss_anon", "idle at home: tree Pss_Anon (heaps, JIT code)", "MiB", 0, ""),
+    ("idle_pss_file", "idle at home: tree Pss_File (libraries, files)", "MiB", 0, ""),
     ("idle_procs", "idle at home: processes", "", 0, ""),
     ("call_cpu", "in call: CPU % of one core", "%", 1, "ratio ≤ 1.0"),
+    ("call_display_cpu", "in call: the compositor's CPU % of one core (cage; not in the figure above)", "%", 1, ""),
     ("call_wakeups", "in call: wake-ups/s", "/s", 0, ""),
+    ("call_frames", "in call: frames/s committed to the compositor (cage)", "/s", 1, ""),
+    ("call_damage_mpx", "in call: damaged megapixels/s in those frames", "", 1, ""),
     ("call_pss", "in call: tree PSS", "MiB", 0, "ratio ≤ 0.8"),
     ("call_uss", "in call: tree USS", "MiB", 0, ""),
     ("call_rss", "in call: tree RSS", "MiB", 0, ""),
+    ("call_pss_anon", "in call: tree Pss_Anon (heaps, JIT code)", "MiB", 0, ""),
+    ("call_pss_file", "in call: tree Pss_File (libraries, files)", "MiB", 0, ""),
     ("call_procs", "in call: processes", "", 0, ""),
 ]
+# Rows shown only when a run has them (runs made before the harness measured them have not).
+OPTIONAL = {"idle_pss_anon", "idle_pss_file", "call_display_cpu", "call_pss_anon", "call_pss_file", "idle_frames",
+            "call_frames", "call_damage_mpx"}
 INVALID_KEYS = ["home_s", "tap_join_s", "idle_cpu", "idle_pss", "idle_uss", "idle_rss", "call_cpu", "call_pss",
                 "call_uss", "call_rss"]
 BROWSERS = {"palim": "Palim kiosk", "chromium": "chromium --kiosk"}
@@ -84,7 +95,20 @@ def _facts(data: dict) -> list[str]:
         f" remote peer: {s['remote_peer']}",
         f"{s['runs']} run(s); windows: idle {w['idle']:g} s, in-call CPU {w['cpu']:g} s after {w['call_settle']:g} s "
         f"settling, PSS after {w['call']:g} s in the call",
-    ]
+    ] + _path(data)
+
+
+def _path(data: dict) -> list[str]:
+    """The display path and the page cache, for runs that record them."""
+    if "display" not in data["settings"]:
+        return []
+    display = {"wayland": "Wayland: each browser as the one client of cage (wlroots headless backend, pixman), as on a "
+                          "device", "x11": "X11: windows on Xvfb (not the device's path)"}[data["settings"]["display"]]
+    caches = [r.get("cache", "warm") for r in data["runs"]]
+    cold = caches.count("cold")
+    cache = ("**cold** in every run (dropped before each browser's start, as after a boot)" if cold == len(caches) else
+             f"**warm** in {len(caches) - cold} of {len(caches)} browser runs (the page cache was not dropped)")
+    return [f"Display: {display}", f"Page cache: {cache}"]
 
 
 def _roles_table(runs: list[dict], phase: str) -> list[str]:
@@ -152,6 +176,20 @@ def _why(run: dict) -> str:
     return "; ".join(parts) or "; ".join(p for c in bad for p in c["problems"])
 
 
+def _figures(chosen: list[dict], runs: list[dict]) -> list[str]:
+    """The main table: medians (min–max) of the chosen runs per browser, and the ratio."""
+    lines = ["| figure | Palim kiosk median (min–max) | chromium --kiosk median (min–max) | ours/Chromium | target |",
+             "| --- | --- | --- | --- | --- |"]
+    for key, name, unit, digits, target in ROWS:
+        if key in OPTIONAL and not any(r.get(key) is not None for r in runs):
+            continue
+        mine = summary([r.get(key) for r in chosen if r["browser"] == "palim"])
+        other = summary([r.get(key) for r in chosen if r["browser"] == "chromium"])
+        ratio = f"{mine[0] / other[0]:.2f}" if mine and other and other[0] else "—"
+        lines.append(f"| {name} | {fmt(mine, digits, unit)} | {fmt(other, digits, unit)} | {ratio} | {target} |")
+    return lines + [""]
+
+
 def table(data: dict) -> str:
     label = data.get("label") or "Results"
     runs = data["runs"]
@@ -160,14 +198,7 @@ def table(data: dict) -> str:
     for browser in BROWSERS:
         video = next((r["video"] for r in valid if r["browser"] == browser and r["video"]), None)
         lines.append(f"- sent video (getSettings), {BROWSERS[browser]}: {video or '—'}")
-    lines += ["", "| figure | Palim kiosk median (min–max) | chromium --kiosk median (min–max) | ours/Chromium | target |",
-              "| --- | --- | --- | --- | --- |"]
-    for key, name, unit, digits, target in ROWS:
-        mine = summary([r.get(key) for r in valid if r["browser"] == "palim"])
-        other = summary([r.get(key) for r in valid if r["browser"] == "chromium"])
-        ratio = f"{mine[0] / other[0]:.2f}" if mine and other and other[0] else "—"
-        lines.append(f"| {name} | {fmt(mine, digits, unit)} | {fmt(other, digits, unit)} | {ratio} | {target} |")
-    lines.append("")
+    lines += [""] + _figures(valid, runs)
     if valid:
         lines += ["Memory per process role (medians over the clean runs):", ""]
         lines += _roles_table(valid, "idle") + _roles_table(valid, "call")
@@ -184,6 +215,16 @@ def table(data: dict) -> str:
             cells = [one(r.get(k), 2 if k.endswith(("_s", "_cpu")) else 0) for k in INVALID_KEYS]
             lines.append(f"| {r['run']} | {r['browser']} | " + " | ".join(cells) + f" | {_why(r)} |")
         lines.append("")
+        if not valid and len({r["browser"] for r in invalid}) > 1:
+            # Only a busy machine was to be had: its figures for the record, in a table of their own, never mixed
+            # with a clean run's.
+            lines += ["**Not valid, for the record only**: the same figures over the invalid runs above (what broke "
+                      "each is in its row: other processes' CPU stretches times and takes cores; another process "
+                      "mapping the same libraries shares PSS):", ""]
+            lines += _figures(invalid, runs)
+            threads = _threads_table(invalid)
+            if threads:
+                lines += ["Busiest threads in the call over the invalid runs (not valid, for the record):", ""] + threads
     return "\n".join(lines)
 
 

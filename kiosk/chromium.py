@@ -28,17 +28,25 @@ NO_GPU_ENVIRONMENT = {
 }
 # Operators may force the choice: PALIM_KIOSK_GPU=yes (a GPU driver Mesa names) or no; anything else: detect.
 GPU_OVERRIDE = "PALIM_KIOSK_GPU"
+# The kiosk unit exports WLR_RENDERER=pixman to cage (and so to the kiosk, cage's child) once cage crashed on a GPU
+# that mesa cannot drive. A render node is there all the same (virtio-gpu without 3D, kms_swrast), but OpenGL on it
+# is Mesa's llvmpipe: under cage that cost 27 more points of one core and 112 MiB more in a call (docs/benchmarks.md).
+COMPOSITOR_RENDERER = "WLR_RENDERER"
 WEAK_CORES = 2
 WEAK_MEMORY_BYTES = 4 * 2**30
 
 
 def gpu_available(environ: dict | None = None) -> bool:
-    """True when the device has a GPU render node (a real driver); operators can force it with PALIM_KIOSK_GPU."""
-    override = (environ or {}).get(GPU_OVERRIDE, "").strip().lower()
+    """True when the device has a GPU render node (a real driver) and its compositor renders on it; operators can
+    force it with PALIM_KIOSK_GPU."""
+    environ = environ or {}
+    override = environ.get(GPU_OVERRIDE, "").strip().lower()
     if override in ("yes", "1", "true", "on"):
         return True
     if override in ("no", "0", "false", "off"):
         return False
+    if environ.get(COMPOSITOR_RENDERER, "").strip().lower() == "pixman":
+        return False  # cage found no GPU it can use: neither can the kiosk
     return bool(glob.glob("/dev/dri/renderD*"))
 
 

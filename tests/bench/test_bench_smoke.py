@@ -1,5 +1,9 @@
 """CI smoke of the benchmark harness (bench/run.py --quick), cleanliness check included. No timing assertions.
 
+It runs the device's display path, the harness's default (--display wayland): both browsers as clients of cage on
+wlroots' headless backend, taps through the virtual pointer, pixels and screenshots from the compositor. A quick run
+of it costs about what one on X11 does (about 40 s each here), and the X11 path shares everything but bench/x11.py.
+
 A CI machine is not quiet (pytest itself may hold QtWebEngine in-process), so the smoke makes the machine unclean on
 purpose and deterministically: it keeps a second QtWebEngine process of its own alive (a Python child that imports
 PyQt6.QtWebEngineCore). Then
@@ -42,9 +46,12 @@ def second_webengine():
 
 
 def _tools() -> None:
-    need_tool("xdotool", apt="xdotool")  # the harness taps with it
-    need(os.environ.get("DISPLAY"), "no X display: the harness needs Xvfb (install the Debian package xvfb; "
-                                    "./scripts/test starts it through xvfb-run)")
+    need_tool("cage", apt="cage")  # the device's compositor, on wlroots' headless backend
+    need_tool("grim", apt="grim")  # reads the compositor's screen (wlr-screencopy)
+    need_tool("cc", apt="gcc")  # builds bench/cage_shim.c, preloaded into cage for the virtual pointer
+    need_tool("pkg-config", apt="pkg-config")
+    need(Path("/usr/include/wlr/types/wlr_virtual_pointer_v1.h").exists(),
+         "wlroots' headers are missing: install the Debian package libwlroots-dev (bench/cage_shim.c needs them)")
 
 
 def test_an_unclean_machine_is_refused_and_the_offender_named(second_webengine):
@@ -60,9 +67,9 @@ def test_an_unclean_machine_is_refused_and_the_offender_named(second_webengine):
 def test_quick_benchmark_marks_unclean_runs_invalid_and_prints_the_table(second_webengine, tmp_path):
     need_tool("chromium", apt="chromium")  # what the kiosk is compared with
     _tools()
-    table, raw = tmp_path / "table.md", tmp_path / "run.json"
-    done = subprocess.run([*RUN, "--quick", "--allow-unclean", "--markdown", str(table), "--json", str(raw)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=200)
+    table, raw, shots = tmp_path / "table.md", tmp_path / "run.json", tmp_path / "shots"
+    done = subprocess.run([*RUN, "--quick", "--allow-unclean", "--markdown", str(table), "--json", str(raw),
+                           "--screenshots", str(shots)], cwd=ROOT, capture_output=True, text=True, timeout=200)
     assert done.returncode == 0, done.stderr[-4000:]
     text = table.read_text(encoding="utf-8")
     data = json.loads(raw.read_text(encoding="utf-8"))
@@ -82,11 +89,27 @@ def test_quick_benchmark_marks_unclean_runs_invalid_and_prints_the_table(second_
     assert "QtWebEngine/Chromium mapped by" in text and f"(pid {second_webengine})" in done.stderr
     assert "bench: INVALID run 1: palim idle" in done.stderr
 
-    # The harness still ran end to end: every figure measured, PSS/USS/RSS per role, shown only as invalid
+    # The harness still ran end to end on the device's path: home painted (a pixel from the compositor), the tap
+    # through cage's seat joined the call, every figure measured (PSS split by smaps_rollup, cage's own CPU), PSS/USS/RSS
+    # per role, shown only as invalid
+    assert data["settings"]["display"] == "wayland" and data["machine"]["display"].startswith("cage ")
+    assert "Display: Wayland: each browser as the one client of cage" in text
     for run in data["runs"]:
         for key in ("home_s", "tap_join_s", "idle_cpu", "idle_pss", "idle_uss", "idle_rss", "call_cpu", "call_pss",
-                    "call_uss", "call_rss"):
+                    "call_uss", "call_rss", "idle_pss_anon", "idle_pss_file", "call_pss_anon", "call_pss_file",
+                    "call_display_cpu", "call_frames", "call_damage_mpx"):
             assert run[key] is not None, (run["browser"], key)
+        # cage counted the browser's frames (bench/cage_shim.c): a call's videos keep changing the picture
+        assert run["call_frames"] > 0 and run["call_damage_mpx"] > 0, run
+        assert run["call_pss_anon"] + run["call_pss_file"] <= run["call_pss"] + 1, run  # parts of the whole
+        # As root (CI) the page cache is dropped before each start, else the run says it was warm; the table says which.
+        assert run["cache"] == ("cold" if os.geteuid() == 0 else "warm"), run["cache"]
+    assert ("Page cache: **cold** in every run" if os.geteuid() == 0 else "Page cache: **warm**") in text
+    # The compositor's pictures: the home screen and the call, for each browser, at the device's size
+    for name in ("palim-home", "palim-call", "chromium-home", "chromium-call"):
+        picture = (shots / f"run1-{name}.png").read_bytes()
+        assert picture[:8] == b"\x89PNG\r\n\x1a\n" and picture[16:24] == (1280).to_bytes(4, "big") + (800).to_bytes(
+            4, "big"), name
         assert "main" in run["idle_roles"] and "renderer" in run["call_roles"], run["call_roles"]
         assert set(run["call_roles"]["renderer"]) == {"pss", "uss", "rss", "procs"}
         # The busiest threads in the call, by role and name (the renderer encodes and decodes the video).

@@ -25,7 +25,7 @@ def test_the_doc_has_a_generated_table_from_a_committed_json():
     tracked = subprocess.run(["git", "ls-files", "docs/benchmarks"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.split()
     blocks = _generated_blocks()
-    assert blocks == ["docs/benchmarks/run.json", "docs/benchmarks/tap.json"]
+    assert blocks == ["docs/benchmarks/wayland.json", "docs/benchmarks/run.json", "docs/benchmarks/tap.json"]
     assert all(path in tracked for path in blocks), (blocks, tracked)
 
 
@@ -38,7 +38,7 @@ def test_the_docs_table_equals_what_the_script_prints():
             f".venv/bin/python bench/report.py {path} --update docs/benchmarks.md")
 
 
-@pytest.mark.parametrize("name", ["run.json", "tap.json"])
+@pytest.mark.parametrize("name", ["wayland.json", "run.json", "tap.json"])
 def test_the_committed_run_says_whether_it_was_clean_and_has_the_machine_facts(name):
     data = json.loads((ROOT / "docs" / "benchmarks" / name).read_text("utf-8"))
     assert isinstance(data["clean"], bool)
@@ -61,3 +61,12 @@ def test_update_rewrites_only_the_generated_block(tmp_path):
     assert text.startswith(f"before\n\n{begin}\n### ") and text.endswith(f"{report.END}\n\nafter\n")
     assert "stale table" not in text
     assert report.generated(text, str(raw)) == report.table(json.loads(raw.read_text("utf-8")))
+
+
+def test_the_result_is_the_devices_path_with_a_cold_page_cache():
+    """The page's result (issue 32): both browsers under cage on Wayland, the page cache dropped before every start."""
+    data = json.loads((ROOT / "docs" / "benchmarks" / "wayland.json").read_text("utf-8"))
+    assert data["settings"]["display"] == "wayland" and data["machine"]["display"].startswith("cage ")
+    assert {r["browser"] for r in data["runs"]} == {"palim", "chromium"}
+    assert all(r["cache"] == "cold" for r in data["runs"])
+    assert "Page cache: **cold** in every run" in report.table(data)

@@ -65,19 +65,23 @@ NOT_RUN = [
     ("README.md", "sudo wipefs -a /dev/sdX", "erases the stick"),
     ("README.md", "xvfb-run -a -s \"-screen 0 1280x800x24 -nolisten tcp\" .venv/bin/python bench/run.py",
      "a benchmark of about 25 minutes (tests/bench runs its --quick mode in every ./scripts/test)"),
-    ("docs/benchmarks.md", "xvfb-run -a -s \"-screen 0 1280x800x24 -nolisten tcp\" .venv/bin/python bench/run.py "
-                           "--runs 3 --idle 30 --cpu 30 --call 40 --label \"Quiet machine\" --json docs/benchmarks/run.json",
+    ("docs/benchmarks.md", ".venv/bin/python bench/run.py --runs 3 --idle 30 --cpu 30 --call 40 --label \"Device path\" "
+                           "--json docs/benchmarks/wayland.json",
      "a benchmark of about 12 minutes that needs a quiet machine (tests/bench runs its --quick mode in every "
      "./scripts/test)"),
-    ("docs/benchmarks.md", "xvfb-run -a -s \"-screen 0 1280x800x24 -nolisten tcp\" .venv/bin/python bench/run.py",
+    ("docs/benchmarks.md", ".venv/bin/python bench/run.py",
      "a benchmark of about 25 minutes (tests/bench runs its --quick mode in every ./scripts/test)"),
-    ("docs/benchmarks.md",
-     "xvfb-run -a -s \"-screen 0 1280x800x24 -nolisten tcp\" .venv/bin/python bench/run.py --quick --allow-unclean",
+    ("docs/benchmarks.md", ".venv/bin/python bench/run.py --quick --allow-unclean --screenshots shots",
      "tests/bench/test_bench_smoke.py runs this, with a second QtWebEngine process of its own alive, in every "
      "./scripts/test"),
     ("docs/benchmarks.md", "xvfb-run -a -s \"-screen 0 1280x800x24 -nolisten tcp\" .venv/bin/python bench/run.py "
-                           "--runs 4 --idle 25 --cpu 5 --call 8 --no-cold --max-load 4 --label \"Tap after idle\" "
-                           "--json docs/benchmarks/tap.json",
+                           "--display x11 --runs 3 --idle 30 --cpu 30 --call 40 --label \"Quiet machine\" "
+                           "--json docs/benchmarks/run.json",
+     "a benchmark of about 12 minutes that needs a quiet machine (tests/bench runs its --quick mode in every "
+     "./scripts/test)"),
+    ("docs/benchmarks.md", "xvfb-run -a -s \"-screen 0 1280x800x24 -nolisten tcp\" .venv/bin/python bench/run.py "
+                           "--display x11 --runs 4 --idle 25 --cpu 5 --call 8 --no-cold --max-load 4 "
+                           "--label \"Tap after idle\" --json docs/benchmarks/tap.json",
      "a benchmark of about 6 minutes that needs a quiet machine (tests/bench runs its --quick mode in every "
      "./scripts/test)"),
     ("docs/installer-stick.md", "EBH_WIFI_PSK=… sudo -E palim-provision image devices.yaml --out palim-stick.img "

@@ -132,11 +132,13 @@ def test_long_poll_wakes_on_send(standin: StandinServer) -> None:
     timer.start()
     started = time.monotonic()
     try:
-        events = _get(standin, "/_standin/poll?room=r1&wait=4000").json()["events"]
+        events = _get(standin, "/_standin/poll?room=r1&wait=5000").json()["events"]
     finally:
         timer.join()
     assert events == [{"name": "suspendDetected", "data": None}]
-    assert time.monotonic() - started < 2
+    # Before its deadline (5 s, the longest the stand-in waits), with no tighter bound: a loaded machine may take a
+    # while to run the timer and the request, and this test is about waking, not speed.
+    assert time.monotonic() - started < 5.0
 
 
 def test_certificate_pin_and_names(standin: StandinServer) -> None:

@@ -3,7 +3,8 @@
 The stick is made by the real `palim-provision image` (a subprocess of this venv's command) from the example device
 list with one test-only change (server and tls_pins point at the stand-in, as in the whole-appliance test). After
 the install, the test adds to the installed disk only what lets it watch: the journal on the serial console, the
-stand-in on the VM's loopback and a probe that prints the kiosk's state and MemAvailable every five seconds.
+stand-in on the VM's loopback and a probe that prints the kiosk's state, MemAvailable and the kiosk tree's PSS every
+five seconds.
 """
 
 from __future__ import annotations
@@ -65,12 +66,20 @@ PROBE = """\
 #!/bin/sh
 # palim VM test only: the kiosk's state and the free memory every five seconds, on the serial console.
 # Secure Boot as the firmware reports it (the variable's fifth byte), the kernel's lockdown (the bracketed mode), and
-# the disk the root is on.
+# the disk the root is on. The kiosk tree's PSS: every process in the kiosk unit's cgroup but cage (the unit's main
+# process), i.e. the kiosk and QtWebEngine's helpers; cage's own separately (smaps_rollup, kB).
 sb_var=/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
 while :; do
   sb=$(od -An -t u1 -j4 -N1 "$sb_var" 2>/dev/null | tr -d ' ')
   lockdown=$(awk -F'[][]' '{print $2}' /sys/kernel/security/lockdown 2>/dev/null)
-  echo "palim-vm-probe kiosk=$(systemctl is-active palim-kiosk.service) getty1=$(systemctl is-active getty@tty1.service) mem_available_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo) secureboot=${sb:-none} lockdown=${lockdown:-none} root=$(findmnt -no SOURCE /)"
+  cage=$(systemctl show -P MainPID palim-kiosk.service)
+  kiosk_pss=0; cage_pss=0
+  cg=$(systemctl show -P ControlGroup palim-kiosk.service)
+  for pid in $(cat "/sys/fs/cgroup$cg/cgroup.procs" "/sys/fs/cgroup/systemd$cg/cgroup.procs" 2>/dev/null); do
+    pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null)
+    if [ "$pid" = "$cage" ]; then cage_pss=${pss:-0}; else kiosk_pss=$((kiosk_pss + ${pss:-0})); fi
+  done
+  echo "palim-vm-probe kiosk=$(systemctl is-active palim-kiosk.service) getty1=$(systemctl is-active getty@tty1.service) mem_available_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo) kiosk_pss_kb=$kiosk_pss cage_pss_kb=$cage_pss secureboot=${sb:-none} lockdown=${lockdown:-none} root=$(findmnt -no SOURCE /)"
   sleep 5
 done
 """

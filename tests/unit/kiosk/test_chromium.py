@@ -58,6 +58,18 @@ def test_the_gpu_is_detected_by_its_render_node(monkeypatch):
     assert "--disable-gpu" in env["QTWEBENGINE_CHROMIUM_FLAGS"].split()
 
 
+def test_a_compositor_on_software_rendering_means_no_gpu_for_the_kiosk_either(monkeypatch):
+    """cage switched to pixman (the unit exports WLR_RENDERER=pixman after cage crashed on the GPU): the render node is
+    there, but GL on it would be llvmpipe, so the kiosk composites in software too; an operator's choice still wins."""
+    monkeypatch.setattr(chromium.glob, "glob", lambda pattern: ["/dev/dri/renderD128"])
+    assert gpu_available({"WLR_RENDERER": "gles2"}) is True
+    assert gpu_available({"WLR_RENDERER": "pixman"}) is False
+    assert gpu_available({"WLR_RENDERER": "pixman", "PALIM_KIOSK_GPU": "yes"}) is True
+    env = {"WLR_RENDERER": "pixman"}
+    add_chromium_switches(env)
+    assert "--disable-gpu" in env["QTWEBENGINE_CHROMIUM_FLAGS"].split() and env["QT_QUICK_BACKEND"] == "software"
+
+
 @pytest.mark.parametrize("gpu, cores, memory, weak", [
     (True, 4, 8 * 2**30, False),
     (False, 4, 8 * 2**30, True),  # no GPU driver
