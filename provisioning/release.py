@@ -11,6 +11,7 @@ it ran on the first ring long enough. Both are signed with the city's OpenPGP ke
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -196,11 +197,21 @@ def build(version: str, lock: Path, out: Path, source: Path, wheel: Path | None 
 # --------------------------------------------------------------------------- the signed repository
 
 
-def _gnupg(tmp: Path, key_file: Path) -> tuple[dict, str]:
-    """A throw-away GNUPGHOME holding only the city's secret key; returns its env and the key's fingerprint."""
-    home = tmp / "gnupg"
-    home.mkdir(mode=0o700)
-    env = dict(os.environ, GNUPGHOME=str(home))
+@contextlib.contextmanager
+def _city_keyring(key_file: Path):
+    """A throw-away GNUPGHOME holding only the city's secret key; yields its env and the key's fingerprint. The
+    gpg-agent that gpg starts for it is stopped on the way out: it would keep the city's secret key in memory."""
+    with tempfile.TemporaryDirectory(prefix="palim-publish-") as tmp:
+        home = Path(tmp) / "gnupg"
+        home.mkdir(mode=0o700)
+        env = dict(os.environ, GNUPGHOME=str(home))
+        try:
+            yield env, _import_city_key(key_file, env)
+        finally:
+            subprocess.run(["gpgconf", "--kill", "all"], env=env, capture_output=True)
+
+
+def _import_city_key(key_file: Path, env: dict) -> str:
     try:
         key_file.stat()
     except OSError as exc:
@@ -212,7 +223,7 @@ def _gnupg(tmp: Path, key_file: Path) -> tuple[dict, str]:
     if proc.returncode != 0 or not fingerprints:
         raise ReleaseError(f"--key-file {key_file} holds no OpenPGP secret key gpg can use (export it with "
                            f"gpg --export-secret-keys --armor, without a passphrase or with gpg-agent ready)")
-    return env, fingerprints[0]
+    return fingerprints[0]
 
 
 def _distributions(fingerprint: str) -> str:
@@ -246,8 +257,7 @@ def publish(built: Built, repo: Path, key_file: Path, now: dt.datetime) -> Path:
     if top is not None and newest([top, built.version]) != built.version or top == built.version:
         raise ReleaseError(f"version {built.version} is not newer than {top}, already in {repo}: devices never go "
                            f"back to an older version; release a higher one")
-    with tempfile.TemporaryDirectory(prefix="palim-publish-") as tmp:
-        env, fingerprint = _gnupg(Path(tmp), key_file)
+    with _city_keyring(key_file) as (env, fingerprint):
         conf = repo / "conf"
         conf.mkdir(parents=True, exist_ok=True)
         write_atomic(conf / "distributions", _distributions(fingerprint).encode(), 0o644)
@@ -275,8 +285,7 @@ def promote(version: str, repo: Path, key_file: Path, min_days: int, now: dt.dat
     if days < min_days:
         raise ReleaseError(f"version {version} has been on the first ring {days:.1f} days, fewer than {min_days}: "
                            f"wait, and check palim_kiosk_rollbacks_total of the first ring's devices")
-    with tempfile.TemporaryDirectory(prefix="palim-publish-") as tmp:
-        env, _ = _gnupg(Path(tmp), key_file)
+    with _city_keyring(key_file) as (env, _):
         # From the packages kept at publishing: the first ring may hold a newer palim-kiosk by now (reprepro 5.3
         # keeps one version of a package per suite).
         _run(["reprepro", "--silent", "-b", str(repo), "includedeb", "all",

@@ -49,6 +49,7 @@ def _key(folder: Path, name: str) -> tuple[Path, Path]:
                                       capture_output=True).stdout)
     public.write_bytes(subprocess.run(["gpg", "--batch", "--armor", "--export"], env=env, check=True,
                                       capture_output=True).stdout)
+    subprocess.run(["gpgconf", "--kill", "all"], env=env)  # the agent gpg started for this keyring
     return secret, public
 
 
@@ -125,6 +126,7 @@ def test_releases_reach_the_device_signed_ringed_and_kept():
             intruder = _deb(log, run_dir / "intruder", "sensible-utils", "99")
             log.run(["reprepro", "-b", str(repo), "includedeb", "first", str(intruder)],
                     env=dict(os.environ, GNUPGHOME=str(home)))
+            subprocess.run(["gpgconf", "--kill", "all"], env=dict(os.environ, GNUPGHOME=str(home)))
             in_root(log, run.root, ["apt-get", "update", "-q"], timeout=300)
             policy = in_root(log, run.root, ["apt-cache", "policy", "sensible-utils"]).stdout
             assert " 99 -1\n" in policy and "Candidate: 99" not in policy, policy

@@ -44,9 +44,11 @@ def tools() -> None:
 
 
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory, tools) -> dict[str, tuple[Path, Path]]:
+def keys(tmp_path_factory, tools):
     base = tmp_path_factory.mktemp("keys")
-    return {name: _key(base / f"gnupg-{name}", name) for name in ("city", "stranger")}
+    yield {name: _key(base / f"gnupg-{name}", name) for name in ("city", "stranger")}
+    for name in ("city", "stranger"):  # the agents gpg started for the test's keyrings
+        subprocess.run(["gpgconf", "--kill", "all"], env=dict(os.environ, GNUPGHOME=str(base / f"gnupg-{name}")))
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +124,20 @@ def test_apt_takes_the_city_signed_repository_and_refuses_others(tmp_path, keys,
     bad = _apt_update(tmp_path / "device-bad", public, city_pub)
     assert "BADSIG" in bad.stderr or "not valid" in bad.stderr or "invalid" in bad.stderr, bad.stderr
     assert not list((tmp_path / "device-bad" / "lists").glob("*_Packages*"))
+
+
+def _agents_of_publishing() -> list[str]:
+    """Command lines of gpg-agents still running for a publishing keyring (palim-publish-*), of any run."""
+    found = subprocess.run(["pgrep", "-af", "gpg-agent"], capture_output=True, text=True).stdout.splitlines()
+    return [line for line in found if "palim-publish-" in line]
+
+
+def test_publishing_leaves_no_agent_holding_the_city_key(tmp_path, keys, lock, wheel) -> None:
+    before = _agents_of_publishing()
+    publish(_build("1", tmp_path / "out", lock, wheel), tmp_path / "repo", keys["city"][0], NOW)
+    # gpg starts an agent for the throw-away keyring when it imports the secret key and signs; left running, it
+    # would keep the city's secret key in the admin's memory after the keyring's folder is gone.
+    assert _agents_of_publishing() == before
 
 
 def test_a_package_signed_by_another_key_is_refused_by_the_city_device(tmp_path, keys, lock, wheel) -> None:

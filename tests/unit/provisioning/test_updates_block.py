@@ -31,6 +31,7 @@ def gpg_keys(tmp_path_factory) -> dict[str, bytes]:
     for name, how in (("public", "--export"), ("secret", "--export-secret-keys")):
         out[name] = subprocess.run(["gpg", "--batch", "--armor", how], env=env, check=True,
                                    capture_output=True).stdout
+    subprocess.run(["gpgconf", "--kill", "all"], env=env)  # the agent gpg started for this keyring
     return out
 
 
