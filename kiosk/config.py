@@ -384,10 +384,7 @@ class PresenceOptions(Strict):
         check_url_with_path(value.replace("{room}", "room"))
         return value
 
-    @field_validator("quiet_hours", mode="before")
-    @classmethod
-    def _hours(cls, value: Any) -> Any:
-        return tuple(value) if isinstance(value, list) else value  # YAML lists; each window is checked on its own
+    _hours = field_validator("quiet_hours", mode="before")(lambda value: yaml_list(value))
 
 
 class NightOptions(Strict):

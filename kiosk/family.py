@@ -12,7 +12,6 @@ from urllib.parse import quote
 
 from kiosk import i18n
 from kiosk.config import Contact, KioskConfig
-from kiosk.health import in_time_window
 from kiosk.i18n import N_
 
 # The notice's words. A contact reads them in its own language (Contact.language, else the kiosk's), whatever the
@@ -124,11 +123,6 @@ def should_notify(last: datetime | None, now: datetime, dedupe_minutes: int) -> 
 
 
 # --------------------------------------------------------------------------- quiet hours and presence
-
-
-def in_quiet_hours(now: datetime, windows: tuple[str, ...]) -> bool:
-    """True inside any window like 20:00-08:00 (windows may cross midnight)."""
-    return any(in_time_window(now, spec) for spec in windows)
 
 
 def presence_url(template: str, room: str, token: str | None = None) -> str:

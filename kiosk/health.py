@@ -182,6 +182,11 @@ def in_time_window(now: datetime, spec: str) -> bool:
     return start <= moment < end if start < end else (moment >= start or moment < end)
 
 
+def in_any_window(now: datetime, specs: tuple[str, ...]) -> bool:
+    """True inside any of the windows (presence.quiet_hours, night.dark_hours); False for none."""
+    return any(in_time_window(now, spec) for spec in specs)
+
+
 def next_window_start(now: datetime, spec: str) -> datetime:
     """The window's next opening strictly after `now`."""
     start, _ = _window(spec)

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from kiosk.health import in_time_window
-
-
-def in_dark_hours(now: datetime, windows: tuple[str, ...]) -> bool:
-    """True inside any of the night windows like 21:30-07:00 (across midnight too)."""
-    return any(in_time_window(now, spec) for spec in windows)
+from kiosk.health import in_any_window
 
 
 def should_darken(now: datetime, windows: tuple[str, ...], at_home: bool, awake_until: datetime | None) -> bool:
     """Dark when it is night, the home screen shows with nothing going on, and no touch woke it a moment ago."""
-    return at_home and in_dark_hours(now, windows) and (awake_until is None or now >= awake_until)
+    return at_home and in_any_window(now, windows) and (awake_until is None or now >= awake_until)
 
 
 def awake_until(now: datetime, minutes: int) -> datetime:

@@ -11,7 +11,8 @@ from kiosk.callflow import State
 from kiosk.config import KioskConfig
 from kiosk.controllers.watchers import Notifier, PresenceWatch
 from kiosk.core.assets import ring_sound
-from kiosk.family import in_quiet_hours, notice, presence_url, should_notify, told, who_waits
+from kiosk.family import notice, presence_url, should_notify, told, who_waits
+from kiosk.health import in_any_window
 from kiosk.notify import deliver
 from kiosk.servertoken import read_token, token_fits_room
 
@@ -96,7 +97,7 @@ class FamilyController(QObject):
         self.waiting_changed.emit(who_waits(names, self.config.family.contacts))
 
     def _presence(self, others) -> None:
-        self.presence_changed.emit(others, in_quiet_hours(datetime.now(), self.config.presence.quiet_hours))
+        self.presence_changed.emit(others, in_any_window(datetime.now(), self.config.presence.quiet_hours))
 
     def _delivered(self, results: list) -> None:
         for result in results:

@@ -3,7 +3,8 @@
 from datetime import datetime
 
 from kiosk.backlight import Backlight
-from kiosk.night import awake_until, in_dark_hours, should_darken
+from kiosk.health import in_any_window
+from kiosk.night import awake_until, should_darken
 
 
 def fake_backlight(root, name="intel_backlight", brightness=7500, maximum=19393):
@@ -64,7 +65,7 @@ def test_nothing_to_darken_says_none(tmp_path):
 def test_dark_hours_decisions():
     windows = ("21:30-07:00",)
     night, day = datetime(2026, 12, 6, 23, 0), datetime(2026, 12, 6, 12, 0)
-    assert in_dark_hours(night, windows) and not in_dark_hours(day, windows)
+    assert in_any_window(night, windows) and not in_any_window(day, windows)
     assert should_darken(night, windows, True, None)
     assert not should_darken(night, windows, False, None)  # a call, ringing or staff: never dark
     assert not should_darken(day, windows, True, None)

@@ -9,9 +9,10 @@ import pytest
 
 from kiosk.config import PHONE_BROWSER, config_from_text
 from kiosk.family import (
-    email_message, in_language, in_quiet_hours, notice, ntfy_headers, parse_presence,
+    email_message, in_language, notice, ntfy_headers, parse_presence,
     presence_url, should_notify, webhook_body,
 )
+from kiosk.health import in_any_window
 
 CONFIG_TEXT = """\
 server: https://konferenz.example.org
@@ -131,11 +132,11 @@ def test_a_second_tap_within_the_dedupe_window_sends_nothing_new(last, minutes, 
 ])
 def test_quiet_hours_cross_midnight_and_several_windows_add_up(hour, minute, quiet):
     now = datetime(2026, 11, 27, hour, minute)
-    assert in_quiet_hours(now, ("20:00-08:00", "12:00-13:00")) is quiet
+    assert in_any_window(now, ("20:00-08:00", "12:00-13:00")) is quiet
 
 
 def test_no_quiet_hours_means_never_quiet():
-    assert in_quiet_hours(datetime(2026, 11, 27, 3, 0), ()) is False
+    assert in_any_window(datetime(2026, 11, 27, 3, 0), ()) is False
 
 
 def test_only_the_escaped_room_name_goes_into_the_presence_url():
