@@ -28,6 +28,7 @@ from kiosk.core.fields import (
 )
 from kiosk.core.yamlpos import Problem, explain_errors, format_path, not_utf8, parse_yaml
 
+from .fleet import Fleet, fleet_problems, ip_address, lan_network
 from .photos import photo_problems
 from .sshkeys import check_with_openssh
 from .updates import Updates, key_problems
@@ -292,6 +293,13 @@ class Home(_settings_model(HOME)):  # type: ignore[misc]
     """Over the defaults' updates, as a whole."""
     admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)
     """Over the defaults' list, as a whole."""
+    lan: str | None = Field(default=None, examples=["192.168.178.0/24"])
+    """The home's own network as its router gives it out; validate refuses a fleet network that overlaps it."""
+
+    @field_validator("lan")
+    @classmethod
+    def _lan(cls, value: str | None) -> str | None:
+        return None if value is None else lan_network(value)
 
     @field_validator("name")
     @classmethod
@@ -323,7 +331,15 @@ class Device(_settings_model(DEVICE)):  # type: ignore[misc]
     donor: str | None = Field(default=None, max_length=120)
     """Who gave the device."""
     address: str | None = None
-    """How Ansible reaches the device (host name or IP address); the id is used as host name otherwise."""
+    """How Ansible reaches the device (host name or IP address); the id is used as host name otherwise. With a
+    fleet: block Ansible uses the tunnel address instead."""
+    tunnel_address: str | None = Field(default=None, examples=["10.77.0.11"])
+    """The device's fixed address in the fleet network; derived from its id when not written (see fleet:)."""
+
+    @field_validator("tunnel_address")
+    @classmethod
+    def _tunnel(cls, value: str | None) -> str | None:
+        return None if value is None else str(ip_address(value))
 
     @field_validator("address")
     @classmethod
@@ -344,6 +360,7 @@ class _Top(Strict):
     version: Literal[1]
     defaults: Any = None
     brands: Any = None
+    fleet: Any = None
     homes: dict[str, Any]
     devices: list[Any]
 
@@ -357,6 +374,9 @@ class DeviceList(Strict):
     """Settings every home and device starts from."""
     brands: dict[str, Brand] = {}
     """Partner towns' looks, by key; a brand's logo ships in assets/brands/<key>/logo.svg."""
+    fleet: Fleet | None = None
+    """The city's WireGuard hub every device dials out to (endpoint, hub_public_key, network, hub_address); none: no
+    tunnel, Ansible reaches devices at their address."""
     homes: dict[str, Home]
     """The care homes, by key (lower-case letters, digits and '-')."""
     devices: list[Device]
@@ -378,6 +398,8 @@ class Target:
     admin_ssh_keys: tuple[str, ...] | None = None  # the home's or the defaults' list; None: SSH is not managed
     rotate: int = 0  # display.rotate of the device, else its home's, else the defaults' (cage's -r, 90 degrees each)
     updates: Updates | None = None  # the home's or the defaults' updates:
+    tunnel_address: str | None = None  # written or derived (provisioning.fleet); None without a fleet: block
+    fleet: Fleet | None = None  # the list's fleet: block
 
     @property
     def id(self) -> str:
@@ -450,9 +472,17 @@ def load_text(text: str, file: str, *, require_rooms: bool = True) -> Loaded:
             brands[key] = brand
     devices = {index: device for index, value in enumerate(raw_devices)
                if (device := check(Device, value, ("devices", index))) is not None}
+    raw_fleet = doc.data.get("fleet")
+    fleet = None if raw_fleet is None else check(Fleet, raw_fleet, ("fleet",))
     model = DeviceList.model_construct(version=1, defaults=defaults or Defaults(), brands=brands, homes=homes,
-                                       devices=list(devices.values()))
+                                       devices=list(devices.values()), fleet=fleet)
     targets, cross = _cross_check(model, devices, set(raw_homes), doc, require_rooms, set(raw_brands))
+    if raw_fleet is None or fleet is not None:  # a broken fleet: block is reported once, above
+        tunnels, fleet_errors = fleet_problems(
+            fleet, [(i, d.id, d.tunnel_address) for i, d in devices.items()],
+            {key: home.lan for key, home in homes.items() if home.lan is not None}, doc)
+        problems += fleet_errors
+        targets = [replace(t, tunnel_address=tunnels.get(t.id), fleet=fleet) for t in targets]
     # Without valid defaults every device would seem to lack a server: report the defaults, not 10,000 echoes.
     problems += cross if defaults is not None else [p for p in cross if "no server" not in p.message]
     problems += photo_problems(doc, Path(file).parent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .bundle import Bundle, render_bundle
 from .devicelist import DeviceListError, Loaded, Target, resolve_secrets
+from .fleetkeys import device_keys
 from .tokens import device_tokens
 
 
@@ -35,10 +36,20 @@ def device_secrets(loaded: Loaded, targets: list[Target]) -> tuple[dict[str, str
     return psks, tokens
 
 
+def wireguard_keys(loaded: Loaded, targets: list[Target]) -> dict[str, str]:
+    """The WireGuard private keys of these devices (id -> key), made where there is none yet (fleet: in the list;
+    provisioning.fleetkeys); DeviceListError with every one that cannot be had."""
+    keys, _, problems = device_keys(loaded, targets)
+    if problems:
+        raise DeviceListError(problems)
+    return keys
+
+
 def device_bundle(target: Target, psks: dict[str, str], tokens: dict[str, str], kiosk_source: str | None = None,
-                  offline: bool = False) -> Bundle:
+                  offline: bool = False, wg_keys: dict[str, str] | None = None) -> Bundle:
     """One device's bundle from its secrets (photos are scaled into it by render_bundle)."""
-    return render_bundle(target, psks.get(target.home_key), kiosk_source, tokens.get(target.id), offline=offline)
+    return render_bundle(target, psks.get(target.home_key), kiosk_source, tokens.get(target.id), offline=offline,
+                         wg_key=(wg_keys or {}).get(target.id))
 
 
-__all__ = ["UnknownDevice", "pick", "device_secrets", "device_bundle"]
+__all__ = ["UnknownDevice", "pick", "device_secrets", "wireguard_keys", "device_bundle"]
