@@ -59,7 +59,7 @@ WG_UNIT = f"wg-quick@{INTERFACE}.service"
 NODE_EXPORTER_UNIT = "prometheus-node-exporter.service"
 NODE_EXPORTER_PORT = 9100
 # Where the kiosk writes its figures on a fleet device whose list names no metrics_file.
-FLEET_METRICS_FILE = "/var/lib/palim-kiosk/metrics/palim-kiosk.prom"
+FLEET_METRICS_FILE = "/var/lib/palim-kiosk/metrics/palim_kiosk.prom"  # the name the alert rules look for
 DEBIAN_SECURITY = "http://security.debian.org/debian-security"
 _APT_URI = re.compile(r"(?:https?|file):/[!-~]+")  # one word of printable ASCII: nothing that breaks the line
 

@@ -20,6 +20,7 @@ examples:
   EBH_WIFI_PSK=... palim-provision apply devices.yaml --dry-run
   EBH_WIFI_PSK=... palim-provision apply devices.yaml --device ebh-01 --root /
   palim-provision inventory devices.yaml > inventory.yml            # then ansible-playbook: see inventory --help
+  palim-provision hub-config devices.yaml --out hub/                 # the fleet hub's WireGuard peers, Prometheus
   palim-provision cards devices.yaml --out karten.pdf                # invitation cards for the families
   palim-provision check                                              # on a donated device: is it suitable?
   palim-provision report collected-logs/ --since 2026-01-01          # the town's usage figures

@@ -45,13 +45,14 @@ def wireguard_keys(loaded: Loaded, targets: list[Target]) -> tuple[dict[str, str
     return keys, made
 
 
-def made_keys_note(loaded: Loaded, made: list[str]) -> str:
+def made_keys_note(loaded: Loaded, made: list[str], hub_told: bool = False) -> str:
     """What a command says when it made WireGuard keys (never a key): which devices, where, what to do next."""
     folder = key_file(loaded, loaded.target(made[0])).parent
     shown = ", ".join(made[:5]) + (f" and {len(made) - 5} more" if len(made) > 5 else "")
     what = "a new WireGuard key" if len(made) == 1 else "new WireGuard keys"
     return (f"made {what} for {shown} in {folder} (0600; keep it out of git, back it up with the "
-            f"device list); run palim-provision hub-config again so the hub knows it")
+            f"device list); " + ("the hub's peers written now include it" if hub_told else
+                                  "run palim-provision hub-config again so the hub knows it"))
 
 
 def device_bundle(target: Target, psks: dict[str, str], tokens: dict[str, str], kiosk_source: str | None = None,

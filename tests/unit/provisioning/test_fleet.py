@@ -14,16 +14,7 @@ from provisioning.fleet import derived_address
 from provisioning.fleetkeys import device_keys, key_file, new_private_key, public_key
 from tests.requirements import need_tool
 
-from .helpers import VALID
-
-HUB_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-FLEET = ("fleet:\n  endpoint: vpn.stadt.example.org:51820\n  hub_public_key: " + HUB_KEY + "\n"
-         "  network: 10.77.0.0/16\n  hub_address: 10.77.0.1\n")
-
-
-def fleet_list(fleet: str = FLEET, text: str = VALID) -> str:
-    return text.replace("homes:\n", fleet + "homes:\n", 1)
-
+from .helpers import FLEET, HUB_KEY, VALID, fleet_list
 
 def problems(text: str) -> list[str]:
     with pytest.raises(DeviceListError) as exc:
@@ -158,7 +149,7 @@ def test_a_fleet_device_dials_the_hub_and_listens_on_its_tunnel_address_only(tmp
     exporter = files["/etc/systemd/system/prometheus-node-exporter.service.d/palim.conf"].content.decode()
     assert f"--web.listen-address={target.tunnel_address}:9100 " in exporter
     assert "--collector.textfile.directory=/var/lib/palim-kiosk/metrics " in exporter
-    assert "metrics_file: /var/lib/palim-kiosk/metrics/palim-kiosk.prom" in \
+    assert "metrics_file: /var/lib/palim-kiosk/metrics/palim_kiosk.prom" in \
         files["/etc/palim-kiosk/kiosk.yaml"].content.decode()
     # The private key shows nowhere: not in the manifest, not in a dry run's diff.
     report = apply_bundle(render_bundle(target, "Sonnenschein 42", wg_key=key), tmp_path, dry_run=True)
