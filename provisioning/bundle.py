@@ -302,7 +302,9 @@ def ssh_files(device_id: str, keys: tuple[str, ...], tunnel_address: str | None 
               f"# the device list: edit it there. {'One key per line.' if keys else 'No keys: nobody may log in.'}\n")
     listen = ("# The city reaches the device through the fleet's tunnel only (fleet: in the device list).\n"
               f"ListenAddress {tunnel_address}\n") if tunnel_address else ""
-    return [
+    retry = [BundleFile("/etc/systemd/system/ssh.service.d/palim-fleet.conf",
+                        _render("ssh-palim-fleet.conf", interface=INTERFACE), 0o644)] if tunnel_address else []
+    return retry + [
         BundleFile(SSHD_DROPIN, _render("sshd-palim-admin.conf", device_id=device_id, keys_file=ADMIN_KEYS,
                                         listen=listen), 0o644),
         BundleFile(ADMIN_KEYS, (header + "".join(f"{key}\n" for key in keys)).encode(), 0o644),

@@ -28,7 +28,10 @@ SSH_UNIT = "ssh.service"
 # Only on devices of a list with a fleet: block: the tunnel to the city's hub (wg-quick from wireguard-tools; the
 # kernel's WireGuard, or wireguard-go where a kernel has none: wg-quick falls back to it by itself) and Debian's
 # node_exporter, which serves the kiosk's figures through the tunnel. Carried on the installer stick like SSH's.
-FLEET_PACKAGES = ("wireguard-tools", "wireguard-go", "prometheus-node-exporter")
+FLEET_PACKAGES = ("wireguard-tools", "wireguard-go", "prometheus-node-exporter",
+                  # wg-quick sets up the interface with ip(8), which wireguard-tools does not depend on (the
+                  # fleet test's device had none: "ip: command not found")
+                  "iproute2")
 SSH_UNIT_FILE = "/lib/systemd/system/ssh.service"
 
 
