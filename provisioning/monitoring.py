@@ -88,9 +88,10 @@ def prometheus_config(targets_files: Sequence[str], rule_files: Sequence[str],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]},
         "scrape_configs": [{
             "job_name": DEVICES_JOB,
-            # The kiosk's figures carry device and home too; the target's labels (from the device list) win, the
-            # device's own become exported_device/exported_home: a device cannot speak for another.
             "file_sd_configs": [{"files": list(targets_files), "refresh_interval": "1m"}],
+            # The kiosk's figures carry device and home too; the target's labels (from the device list) win and the
+            # device's own, renamed exported_device/exported_home, are dropped: a device cannot speak for another.
+            "metric_relabel_configs": [{"action": "labeldrop", "regex": "exported_(device|home)"}],
         }],
     }
     return _dump(config, "Prometheus on the Palim fleet hub")
