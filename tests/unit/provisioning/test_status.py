@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import ssl
-import subprocess
 import threading
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
@@ -22,6 +21,7 @@ from kiosk.health import Health
 from provisioning.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, main
 from provisioning.monitoring import RULES_FILE, prometheus_config, shortened_rules
 from tests.realprometheus import MetricsEndpoint, start_prometheus
+from tests.unit.kiosk.core.test_https import make_city_ca_and_server_cert
 from tests.vm.machine import free_port
 
 NOW = datetime.now(timezone.utc)
@@ -231,10 +231,7 @@ def test_a_server_that_is_not_prometheus_is_named_so(capsys, tmp_path, body, con
 
 def test_a_certificate_the_system_does_not_trust_is_refused(capsys, tmp_path):
     """https is checked against the system's CA store: a self-signed hub is refused, with no way around it."""
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    _, cert, key, _ = make_city_ca_and_server_cert(tmp_path)  # a CA the system does not know
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server = _Server(b'{"status": "success", "data": {"resultType": "vector", "result": []}}', "application/json",
