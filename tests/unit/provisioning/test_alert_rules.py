@@ -80,6 +80,15 @@ def test_alerts_name_the_device_and_home_and_never_a_resident():
     assert {"PalimNoCallFor14Days", "PalimDeviceUnreachable", "PalimBatteryLow"} <= staff
 
 
+def test_every_alert_has_its_section_in_the_fleet_docs():
+    docs = (Path(__file__).parents[3] / "docs" / "fleet.md").read_text()
+    headings = set(re.findall(r"^#+ (.+)$", docs, re.M))
+    for rule in alert_rules():
+        section = re.search(r'docs/fleet\.md, "([^"]+)"', rule["annotations"]["description"])[1]
+        assert section in headings, (rule["alert"], section)
+        assert f"`{rule['alert']}`" in docs, rule["alert"]
+
+
 def _hours(start_year: int, end_year: int, minute_second: int) -> tuple[float, float]:
     start = datetime(start_year, 1, 1, tzinfo=timezone.utc).timestamp() + minute_second
     return start, datetime(end_year, 1, 1, tzinfo=timezone.utc).timestamp() + minute_second - 3600
