@@ -1,5 +1,5 @@
-"""A real Prometheus for tests: Debian's binary on 127.0.0.1 at a free port, with a config the test writes, and a
-loopback endpoint serving metrics in the text format for it to scrape.
+"""A real Prometheus and Alertmanager for tests: Debian's binaries on 127.0.0.1 at free ports, with configs the test
+writes, and a loopback endpoint serving metrics in the text format for Prometheus to scrape.
 
 Use:
 
@@ -62,34 +62,24 @@ class Prometheus:
 
 
 @contextlib.contextmanager
-def start_prometheus(workdir: Path, config_text: str) -> Iterator[Prometheus]:
-    """Run Debian's prometheus with this config (rule files named in it must exist) until the block ends."""
-    binary = need_tool("prometheus", apt="prometheus")
-    workdir.mkdir(parents=True, exist_ok=True)
-    config = workdir / "prometheus.yml"
-    config.write_text(config_text)
-    log = workdir / "prometheus.log"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+def _serving(command: list[str], url: str, log: Path, name: str) -> Iterator[None]:
+    """Run a server until the block ends, once its /-/ready answers 200."""
     with open(log, "wb") as log_file:
-        process = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'data'}",
-             f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle"],
-            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if process.poll() is not None:
-                raise AssertionError(f"prometheus exited with {process.returncode}: {log.read_text()[-3000:]}")
+                raise AssertionError(f"{name} exited with {process.returncode}: {log.read_text()[-3000:]}")
             try:
                 if requests.get(f"{url}/-/ready", timeout=2).status_code == 200:
                     break
             except requests.ConnectionError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError(f"prometheus was not ready within {START_TIMEOUT_S} s: {log.read_text()[-3000:]}")
+                raise AssertionError(f"{name} was not ready within {START_TIMEOUT_S} s: {log.read_text()[-3000:]}")
             time.sleep(0.2)
-        yield Prometheus(url, log)
+        yield
     finally:
         process.terminate()
         try:
@@ -97,6 +87,35 @@ def start_prometheus(workdir: Path, config_text: str) -> Iterator[Prometheus]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def start_prometheus(workdir: Path, config_text: str) -> Iterator[Prometheus]:
+    """Run Debian's prometheus with this config (rule files named in it must exist) until the block ends."""
+    binary = need_tool("prometheus", apt="prometheus")
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "prometheus.yml"
+    config.write_text(config_text)
+    port = free_port()
+    url, log = f"http://127.0.0.1:{port}", workdir / "prometheus.log"
+    with _serving([binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'data'}",
+                   f"--web.listen-address=127.0.0.1:{port}"], url, log, "prometheus"):
+        yield Prometheus(url, log)
+
+
+@contextlib.contextmanager
+def start_alertmanager(workdir: Path, config_text: str) -> Iterator[str]:
+    """Run Debian's Alertmanager with this config, alone (no cluster), until the block ends; yields its address."""
+    binary = need_tool("prometheus-alertmanager", apt="prometheus-alertmanager")
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "alertmanager.yml"
+    config.write_text(config_text)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with _serving([binary, f"--config.file={config}", f"--storage.path={workdir / 'data'}",
+                   f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="], url,
+                  workdir / "alertmanager.log", "alertmanager"):
+        yield url
 
 
 class MetricsEndpoint:

@@ -86,8 +86,10 @@ NOT_RUN = [
      "./scripts/test)"),
     ("docs/fleet.md", "sudo apt-get install prometheus prometheus-alertmanager wireguard-tools",
      "installs on the hub, as root (scripts/setup installs the same packages for the tests)"),
-    ("docs/fleet.md", "sudo install -m 0640 -o root -g prometheus smtp-password.txt "
-                      "/etc/prometheus/alertmanager-smtp-password",
+    ("docs/fleet.md", "sudo install -m 0640 -o root -g prometheus /dev/null /etc/prometheus/alertmanager-smtp-password",
+     "on the hub, as root, with the city relay's password"),
+    ("docs/fleet.md", "SMTP_PASSWORD=… sh -c 'printf %s \"$SMTP_PASSWORD\"' | sudo tee "
+                      "/etc/prometheus/alertmanager-smtp-password > /dev/null",
      "on the hub, as root, with the city relay's password"),
     ("docs/fleet.md", "sudo promtool check config /etc/prometheus/prometheus.yml",
      "on the hub, as root (tests/unit/provisioning/test_monitoring.py checks the rendered files with the same "
