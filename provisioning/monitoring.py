@@ -38,6 +38,10 @@ RULES_FILE = Path(__file__).parent / "alerts" / "palim-kiosk.rules.yml"
 IT_RECEIVER = "city-it"
 # The label the rules set on what care staff can act on (a device dark by day, the battery, no call for 14 days).
 AUDIENCE_LABEL, STAFF = "audience", "staff"
+# A mail's subject is what the alert says in words (its summary names the device and the home), not a list of labels:
+# care staff read it on a phone. Alertmanager's own subject where an alert has no summary.
+MAIL_SUBJECT = ('[{{ .Status | toUpper }}] {{ if .CommonAnnotations.summary }}{{ .CommonAnnotations.summary }}'
+                '{{ else }}{{ template "email.default.subject" . }}{{ end }}')
 
 
 def _host_port(address: str, port: int) -> str:
@@ -112,7 +116,7 @@ def alertmanager_config(model: DeviceList, *, group_wait_s: int = 30, group_inte
         smtp["smtp_auth_password_file"] = mail.password_file
 
     def email(to: list[str]) -> dict:
-        config: dict = {"to": ", ".join(to), "send_resolved": True}
+        config: dict = {"to": ", ".join(to), "send_resolved": True, "headers": {"Subject": MAIL_SUBJECT}}
         if mail.ca_file is not None:
             config["tls_config"] = {"ca_file": mail.ca_file}
         return config
