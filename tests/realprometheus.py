@@ -62,8 +62,15 @@ class Prometheus:
 
 
 @contextlib.contextmanager
-def _serving(command: list[str], url: str, log: Path, name: str) -> Iterator[None]:
-    """Run a server until the block ends, once its /-/ready answers 200."""
+def _serving(workdir: Path, name: str, binary: str, config_text: str, *args: str) -> Iterator[str]:
+    """Run a server with this config file in workdir on a free loopback port until the block ends, once its
+    /-/ready answers 200; yields its address. Its log: workdir/NAME.log."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / f"{name}.yml"
+    config.write_text(config_text)
+    port = free_port()
+    url, log = f"http://127.0.0.1:{port}", workdir / f"{name}.log"
+    command = [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}", *args]
     with open(log, "wb") as log_file:
         process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
@@ -79,7 +86,7 @@ def _serving(command: list[str], url: str, log: Path, name: str) -> Iterator[Non
             if time.monotonic() > deadline:
                 raise AssertionError(f"{name} was not ready within {START_TIMEOUT_S} s: {log.read_text()[-3000:]}")
             time.sleep(0.2)
-        yield
+        yield url
     finally:
         process.terminate()
         try:
@@ -93,28 +100,16 @@ def _serving(command: list[str], url: str, log: Path, name: str) -> Iterator[Non
 def start_prometheus(workdir: Path, config_text: str) -> Iterator[Prometheus]:
     """Run Debian's prometheus with this config (rule files named in it must exist) until the block ends."""
     binary = need_tool("prometheus", apt="prometheus")
-    workdir.mkdir(parents=True, exist_ok=True)
-    config = workdir / "prometheus.yml"
-    config.write_text(config_text)
-    port = free_port()
-    url, log = f"http://127.0.0.1:{port}", workdir / "prometheus.log"
-    with _serving([binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'data'}",
-                   f"--web.listen-address=127.0.0.1:{port}"], url, log, "prometheus"):
-        yield Prometheus(url, log)
+    with _serving(workdir, "prometheus", binary, config_text, f"--storage.tsdb.path={workdir / 'data'}") as url:
+        yield Prometheus(url, workdir / "prometheus.log")
 
 
 @contextlib.contextmanager
 def start_alertmanager(workdir: Path, config_text: str) -> Iterator[str]:
     """Run Debian's Alertmanager with this config, alone (no cluster), until the block ends; yields its address."""
     binary = need_tool("prometheus-alertmanager", apt="prometheus-alertmanager")
-    workdir.mkdir(parents=True, exist_ok=True)
-    config = workdir / "alertmanager.yml"
-    config.write_text(config_text)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with _serving([binary, f"--config.file={config}", f"--storage.path={workdir / 'data'}",
-                   f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="], url,
-                  workdir / "alertmanager.log", "alertmanager"):
+    with _serving(workdir, "alertmanager", binary, config_text, f"--storage.path={workdir / 'data'}",
+                  "--cluster.listen-address=") as url:
         yield url
 
 
