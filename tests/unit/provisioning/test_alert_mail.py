@@ -85,9 +85,11 @@ def listing(relay, tmp_path) -> str:
 
 
 def alert(name: str, device: str, home: str, audience: str) -> dict:
+    notes = {"summary": f"{name} on {device} ({home})"}
+    if audience == "staff":
+        notes["staff_summary"] = f"{name} an {device} ({home})"
     return {"labels": {"alertname": name, "device": device, "home": home, "audience": audience, "severity": "warning",
-                       "job": "palim-devices"},
-            "annotations": {"summary": f"{name} on {device} ({home})"}}
+                       "job": "palim-devices"}, "annotations": notes}
 
 
 def test_it_gets_every_alert_and_a_home_its_staffs_alerts(relay, tmp_path):
@@ -118,6 +120,8 @@ def test_it_gets_every_alert_and_a_home_its_staffs_alerts(relay, tmp_path):
     assert by_alert["PalimClockWrong"][0] == {"it@stadt.example.org"}
     assert by_alert["PalimBatteryLow"][0] == {"it@stadt.example.org"}
     assert "[FIRING] PalimClockWrong on ebh-02 (ebh)" in mails  # the summary, not a list of labels
+    assert "[Störung] PalimNoCallFor14Days an ebh-01 (ebh)" in mails  # a home's mail: in German
+    assert "[FIRING] PalimBatteryLow on sonnenhang-01 (sonnenhang)" in mails  # no home address: IT's mail
     for rcpt, mail, tls in by_alert.values():
         assert tls, "sent without STARTTLS"
         assert mail["From"] == "palim-hub@stadt.example.org"
