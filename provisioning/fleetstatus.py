@@ -34,7 +34,27 @@ QUERIES = {
     "last_call": f'last_over_time(palim_kiosk_last_call_timestamp_seconds{{job="{DEVICES_JOB}"}}[{WINDOW}])',
     "token": f'last_over_time(palim_kiosk_token_expiry_timestamp_seconds{{job="{DEVICES_JOB}"}}[{WINDOW}])',
 }
-COLUMNS = ("device", "online", "release", "last call", "token", "open alerts")
+# The page's words: English for IT, German for a care home's office (--language de).
+WORDS = {
+    "en": {"columns": ("device", "online", "release", "last call", "token", "open alerts"),
+           "online": "online", "online_since": "online since {}", "online_long": "online for over {} days",
+           "offline_since": "OFFLINE since {}", "offline_long": "OFFLINE for over {} days", "none_yet": "none yet",
+           "unknown": "unknown", "unreadable": "UNREADABLE", "expired": "EXPIRED",
+           "days_left": ("{} day left", "{} days left"), "devices": ("{} device", "{} devices"),
+           "offline": "{} offline", "alerts": ("{} open alert", "{} open alerts"), "title": "Palim fleet status",
+           "from": "Fleet status from {} at {} ({})", "html_from": "From {} at {} ({})",
+           "empty": "Prometheus scrapes no devices yet (job palim-devices): is the hub's targets file in place?"},
+    "de": {"columns": ("Gerät", "Erreichbar", "Version", "Letzter Anruf", "Anmeldung", "Offene Meldungen"),
+           "online": "erreichbar", "online_since": "erreichbar seit {}", "online_long": "erreichbar seit über {} Tagen",
+           "offline_since": "NICHT ERREICHBAR seit {}", "offline_long": "NICHT ERREICHBAR seit über {} Tagen",
+           "none_yet": "noch keiner", "unknown": "unbekannt", "unreadable": "UNLESBAR", "expired": "ABGELAUFEN",
+           "days_left": ("noch {} Tag", "noch {} Tage"), "devices": ("{} Gerät", "{} Geräte"),
+           "offline": "{} nicht erreichbar", "alerts": ("{} offene Meldung", "{} offene Meldungen"),
+           "title": "Palim: die Geräte", "from": "Stand der Geräte laut {} am {} ({})", "html_from": "Laut {} am {} ({})",
+           "empty": "Prometheus fragt noch kein Gerät ab (job palim-devices): liegt die Zieldatei des Hubs an ihrem "
+                    "Platz?"},
+}
+LANGUAGES = tuple(WORDS)
 
 
 class Asks(Protocol):
@@ -53,6 +73,7 @@ class Alert:
 
     name: str
     summary: str
+    staff_summary: str = ""  # the rules' German line for care staff, where there is one
 
 
 @dataclass(frozen=True)
@@ -128,8 +149,8 @@ def fleet_status(source: str, results: Mapping[str, list[dict]], alerts: list[di
         labels, notes = alert.get("labels", {}), alert.get("annotations") or {}
         if alert.get("state") == "firing" and isinstance(labels.get("device"), str):
             firing.setdefault(labels["device"], []).append(
-                Alert(shown(labels.get("alertname", "?")), shown(notes.get("summary", "")) if isinstance(notes, dict)
-                      else ""))
+                Alert(shown(labels.get("alertname", "?")), *(shown(notes.get(key, "")) if isinstance(notes, dict)
+                                                              else "" for key in ("summary", "staff_summary"))))
     homes: dict[str, list[DeviceStatus]] = {}
     for sample in results.get("up", []):
         device, home, up = sample["metric"].get("device"), sample["metric"].get("home"), _number(sample)
@@ -154,48 +175,54 @@ def _time(moment: datetime, zone: tzinfo) -> str:
     return moment.astimezone(zone).strftime("%d.%m.%Y %H:%M")
 
 
-def cells(row: DeviceStatus, now: datetime, zone: tzinfo) -> tuple[str, ...]:
-    """A row's cells as COLUMNS name them, in words."""
+def _count(words: dict, key: str, number: int) -> str:
+    return words[key][number != 1].format(number)
+
+
+def cells(row: DeviceStatus, now: datetime, zone: tzinfo, language: str = "en") -> tuple[str, ...]:
+    """A row's cells as the columns name them, in words."""
+    words = WORDS[language]
     horizon = now.timestamp() - WINDOW_DAYS * 86400 + 3600  # "since" at the window's start: at least that long
-    if row.since is None:
-        online = "online" if row.online else f"OFFLINE for over {WINDOW_DAYS} days"
-    elif row.since.timestamp() < horizon:
-        online = f"online for over {WINDOW_DAYS} days" if row.online else f"OFFLINE for over {WINDOW_DAYS} days"
+    if row.since is None or row.since.timestamp() < horizon:
+        online = words["online" if row.online and row.since is None else
+                       "online_long" if row.online else "offline_long"].format(WINDOW_DAYS)
     else:
-        online = f"online since {_time(row.since, zone)}" if row.online else f"OFFLINE since {_time(row.since, zone)}"
+        online = words["online_since" if row.online else "offline_since"].format(_time(row.since, zone))
     if row.last_call is not None:
         call = _time(row.last_call, zone)
     else:
-        call = "none yet" if row.no_call_yet else "unknown"
+        call = words["none_yet" if row.no_call_yet else "unknown"]
     if row.token_unreadable:
-        token = "UNREADABLE"
+        token = words["unreadable"]
     elif row.token_expiry is None:
         token = "-"
     else:
         days = math.floor((row.token_expiry - now).total_seconds() / 86400)
-        token = "EXPIRED" if days < 0 else f"{days} day{'' if days == 1 else 's'} left"
+        token = words["expired"] if days < 0 else _count(words, "days_left", days)
     alerts = ", ".join(a.name for a in row.alerts) or "-"
-    return (row.device, online, row.release or "unknown", call, token, alerts)
+    return (row.device, online, row.release or words["unknown"], call, token, alerts)
 
 
-def _summary(rows: list[DeviceStatus]) -> str:
+def _summary(rows: list[DeviceStatus], words: dict) -> str:
     offline = sum(not r.online for r in rows)
     alerts = sum(len(r.alerts) for r in rows)
-    parts = [f"{len(rows)} device{'' if len(rows) == 1 else 's'}"]
-    parts += [f"{offline} offline"] if offline else []
-    parts += [f"{alerts} open alert{'' if alerts == 1 else 's'}"] if alerts else []
+    parts = [_count(words, "devices", len(rows))]
+    parts += [words["offline"].format(offline)] if offline else []
+    parts += [_count(words, "alerts", alerts)] if alerts else []
     return ", ".join(parts)
 
 
-def text_page(status: FleetStatus, zone: tzinfo) -> str:
+def text_page(status: FleetStatus, zone: tzinfo, language: str = "en") -> str:
     """The status as text: a table per home."""
-    lines = [f"Fleet status from {status.source} at {_time(status.asked_at, zone)} ({zone})", ""]
+    words = WORDS[language]
+    lines = [words["from"].format(status.source, _time(status.asked_at, zone), zone), ""]
     if not status.homes:
-        lines += ["Prometheus scrapes no devices yet (job palim-devices): is the hub's targets file in place?", ""]
+        lines += [words["empty"], ""]
     for home, rows in status.homes.items():
-        table = [tuple(c.upper() for c in COLUMNS)] + [cells(r, status.asked_at, zone) for r in rows]
-        widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS) - 1)]
-        lines.append(f"{home}: {_summary(rows)}")
+        table = [tuple(c.upper() for c in words["columns"])] + [cells(r, status.asked_at, zone, language)
+                                                                 for r in rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
+        lines.append(f"{home}: {_summary(rows, words)}")
         lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(line, widths)) + "  " + line[-1] for line in table]
         lines.append("")
     return "\n".join(lines)
@@ -206,25 +233,28 @@ def _template() -> Template:
     return Template(resources.files(__package__).joinpath("templates", "fleet-status.html").read_text("utf-8"))
 
 
-def html_page(status: FleetStatus, zone: tzinfo) -> str:
+def html_page(status: FleetStatus, zone: tzinfo, language: str = "en") -> str:
     """The status as one small HTML page (no script, no outside resource); every value escaped."""
+    words = WORDS[language]
     sections = []
     for home, rows in status.homes.items():
-        head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
+        head = "".join(f"<th>{escape(c)}</th>" for c in words["columns"])
         body = []
         for row in rows:
-            values = cells(row, status.asked_at, zone)
-            alerts = "".join(f'<li><strong>{escape(a.name)}</strong> {escape(a.summary)}</li>' for a in row.alerts)
+            values = cells(row, status.asked_at, zone, language)
+            said = [(a.name, a.staff_summary if language == "de" and a.staff_summary else a.summary) for a in row.alerts]
+            alerts = "".join(f"<li><strong>{escape(name)}</strong> {escape(line)}</li>" for name, line in said)
             state = "offline" if not row.online else ("alert" if row.alerts else "ok")
             body.append(f'<tr class="{state}">' + "".join(f"<td>{escape(v)}</td>" for v in values[:-1])
                         + (f"<td><ul>{alerts}</ul></td>" if alerts else "<td>-</td>") + "</tr>")
-        sections.append(f"<section><h2>{escape(home)} <small>{escape(_summary(rows))}</small></h2>"
+        sections.append(f"<section><h2>{escape(home)} <small>{escape(_summary(rows, words))}</small></h2>"
                         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>")
     if not status.homes:
-        sections.append("<p>Prometheus scrapes no devices yet.</p>")
-    return _template().substitute(source=escape(status.source), asked_at=escape(_time(status.asked_at, zone)),
-                                  zone=escape(str(zone)), sections="\n".join(sections))
+        sections.append(f"<p>{escape(words['empty'])}</p>")
+    asked = words["html_from"].format(status.source, _time(status.asked_at, zone), zone)
+    return _template().substitute(language=language, title=escape(words["title"]), asked=escape(asked),
+                                  sections="\n".join(sections))
 
 
-__all__ = ["QUERIES", "WINDOW", "shown", "Alert", "DeviceStatus", "FleetStatus", "collect", "fleet_status", "cells",
+__all__ = ["QUERIES", "WINDOW", "WORDS", "LANGUAGES", "shown", "Alert", "DeviceStatus", "FleetStatus", "collect", "fleet_status", "cells",
            "text_page", "html_page"]

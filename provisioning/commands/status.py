@@ -15,7 +15,7 @@ EPILOG = """\
 examples:
   palim-provision status --prometheus http://127.0.0.1:9090                     # on the hub
   ssh -L 9090:127.0.0.1:9090 hub.stadt.example.org                             # or from IT's desk, then as above
-  palim-provision status --prometheus http://127.0.0.1:9090 --html /var/www/palim/status.html
+  palim-provision status --prometheus http://127.0.0.1:9090 --html /var/www/palim/status.html --language de
 
 Per home, each device: online since (or offline since), the kiosk's release, its last call, the days its server
 login has left, and its open alerts (docs/fleet.md says what each means). Times in the homes' time zone.
@@ -34,14 +34,17 @@ def register(sub, fmt) -> None:
     p.add_argument("--html", metavar="FILE", help="also write the page as HTML to FILE (replaced whole)")
     p.add_argument("--timezone", metavar="ZONE", default="Europe/Berlin",
                    help="the time zone the times are shown in (default: Europe/Berlin, the homes')")
+    p.add_argument("--language", choices=("en", "de"), default="en",
+                   help="the page's words: en (default) or de (for a care home's office)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    return status(out, args.prometheus, html=args.html, zone_name=args.timezone)
+    return status(out, args.prometheus, html=args.html, zone_name=args.timezone, language=args.language)
 
 
-def status(out: Output, url: str, *, html: str | None = None, zone_name: str = "Europe/Berlin") -> int:
+def status(out: Output, url: str, *, html: str | None = None, zone_name: str = "Europe/Berlin",
+           language: str = "en") -> int:
     """Ask Prometheus, print the page, write it as HTML when asked; 1 when Prometheus or the file fails."""
     from ..fleetstatus import collect, html_page, text_page
     from ..prometheusapi import Prometheus, PrometheusError
@@ -62,10 +65,10 @@ def status(out: Output, url: str, *, html: str | None = None, zone_name: str = "
         page = collect(prometheus, datetime.now(timezone.utc))
     except PrometheusError as exc:
         return out.fail(str(exc), EXIT_FAILED)
-    out.say(text_page(page, zone), end="")
+    out.say(text_page(page, zone, language), end="")
     if target is not None:
         try:
-            write_atomic(target, html_page(page, zone).encode("utf-8"), 0o644)
+            write_atomic(target, html_page(page, zone, language).encode("utf-8"), 0o644)
         except OSError as exc:
             return out.fail(f"could not write {html}: {exc.strerror or exc}", EXIT_FAILED)
         out.note(f"wrote the status page to {html}")

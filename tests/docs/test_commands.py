@@ -100,7 +100,8 @@ NOT_RUN = [
     ("docs/fleet.md", "sudo systemctl reload prometheus prometheus-alertmanager",
      "on the hub, as root (tests/unit/provisioning/test_monitoring.py checks the rendered files with the same "
      "promtool and amtool)"),
-    ("docs/fleet.md", "palim-provision status --prometheus http://127.0.0.1:9090 --html /var/www/html/palim-status.html",
+    ("docs/fleet.md", "palim-provision status --prometheus http://127.0.0.1:9090 --html /var/www/html/palim-status.html "
+                      "--language de",
      "asks the hub's Prometheus (tests/unit/provisioning/test_status.py runs it against a real Prometheus on "
      "loopback)"),
     ("docs/installer-stick.md", "EBH_WIFI_PSK=… sudo -E palim-provision image devices.yaml --out palim-stick.img "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from provisioning.fleetstatus import cells, fleet_status, shown, text_page
+from provisioning.fleetstatus import cells, fleet_status, html_page, shown, text_page
 
 NOW = datetime(2026, 12, 6, 19, 0, tzinfo=timezone.utc)
 T = NOW.timestamp()
@@ -51,3 +51,18 @@ def test_no_devices_says_where_to_look():
 def test_control_characters_from_a_device_are_written_out():
     assert shown("ebh\x1b[2J\n") == "ebh\\x1b[2J\\x0a"
     assert shown("Zimmer 12 · Süd") == "Zimmer 12 · Süd"
+
+
+def test_the_same_in_german():
+    results = {"up": [sample("a", 1), sample("b", 0)], "first_seen": [sample("a", T - 3600)],
+               "token": [sample("a", T + 86400 + 60), sample("b", 0)]}
+    alerts = [{"labels": {"alertname": "PalimBatteryLow", "device": "a"}, "state": "firing",
+               "annotations": {"summary": "a (ebh) runs on its battery", "staff_summary": "a (ebh): Akku fast leer"}}]
+    status = fleet_status("http://hub:9090", results, alerts, NOW)
+    a, b = (cells(row, NOW, timezone.utc, "de") for row in status.homes["ebh"])
+    assert a == ("a", "erreichbar seit 06.12.2026 18:00", "unbekannt", "unbekannt", "noch 1 Tag", "PalimBatteryLow")
+    assert b == ("b", "NICHT ERREICHBAR seit über 14 Tagen", "unbekannt", "unbekannt", "UNLESBAR", "-")
+    assert "ebh: 2 Geräte, 1 nicht erreichbar, 1 offene Meldung\n" in text_page(status, timezone.utc, "de")
+    html = html_page(status, timezone.utc, "de")
+    assert "a (ebh): Akku fast leer" in html and "runs on its battery" not in html
+    assert "runs on its battery" in html_page(status, timezone.utc, "en")

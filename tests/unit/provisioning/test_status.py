@@ -151,6 +151,21 @@ def test_the_html_page_says_the_same_with_everything_escaped(fleet, capsys, tmp_
     assert [c for c in parsed.cells if c.startswith("OFFLINE since")] and "100 days left" in parsed.cells
 
 
+def test_a_care_homes_page_in_german(fleet, capsys, tmp_path):
+    page = tmp_path / "geraete.html"
+    code, out, _ = run(capsys, "--prometheus", fleet.prometheus.url, "--html", str(page), "--language", "de")
+    assert code == EXIT_OK
+    assert out.startswith(f"Stand der Geräte laut {fleet.prometheus.url} am ")
+    assert "ebh: 2 Geräte, 1 nicht erreichbar\n" in out and "sonnenhang: 1 Gerät, 2 offene Meldungen\n" in out
+    table = rows(out)
+    assert re.search(r"erreichbar seit \d\d\.\d\d\.\d{4} \d\d:\d\d", table["ebh-01"]) and "noch 100 Tage" in table["ebh-01"]
+    assert re.search(r"NICHT ERREICHBAR seit \d\d", table["ebh-02"]) and "noch keiner" in table["ebh-02"]
+    assert "UNLESBAR" in table["sonnenhang-01"]
+    html = page.read_text()
+    assert '<html lang="de">' in html and "<title>Palim: die Geräte</title>" in html
+    assert "<th>Letzter Anruf</th>" in html
+
+
 def test_times_follow_the_zone_asked_for(fleet, capsys):
     code, out, _ = run(capsys, "--prometheus", fleet.prometheus.url, "--timezone", "UTC")
     assert code == EXIT_OK and "(UTC)" in out.splitlines()[0]
