@@ -14,7 +14,8 @@ mapping, device id -> address, since the `fleet:` block decides how they are mad
         Alertmanager; the intervals are parameters so that a test can shorten them.
     alertmanager_config(model, *, group_wait_s=30, group_interval_s=300, repeat_interval_s=43200) -> str
         alertmanager.yml: every alert mailed to the city IT (defaults.alerts.it_email); the alerts labelled
-        audience="staff" also to their home's alert_email. ValueError without defaults.alerts.
+        audience="staff" also to their home's alert_email, with a German subject (the rules' staff_summary).
+        ValueError without defaults.alerts.
     shortened_rules(text, for_s) -> str
         the rule file with every `for:` set to for_s seconds (tests that cannot wait 30 minutes).
     RULES_FILE
@@ -38,6 +39,14 @@ RULES_FILE = Path(__file__).parent / "alerts" / "palim-kiosk.rules.yml"
 IT_RECEIVER = "city-it"
 # The label the rules set on what care staff can act on (a device dark by day, the battery, no call for 14 days).
 AUDIENCE_LABEL, STAFF = "audience", "staff"
+# A mail's subject is what the alert says in words (its summary names the device and the home), not a list of labels:
+# care staff read it on a phone. Alertmanager's own subject where an alert has no summary.
+MAIL_SUBJECT = ('[{{ .Status | toUpper }}] {{ if .CommonAnnotations.summary }}{{ .CommonAnnotations.summary }}'
+                '{{ else }}{{ template "email.default.subject" . }}{{ end }}')
+# A home's mail (to its staff, and IT) in German: the rules' staff_summary, "Störung" while it lasts, then "Behoben".
+STAFF_SUBJECT = ('[{{ if eq .Status "firing" }}Störung{{ else }}Behoben{{ end }}] '
+                 '{{ if .CommonAnnotations.staff_summary }}{{ .CommonAnnotations.staff_summary }}'
+                 '{{ else }}{{ .CommonAnnotations.summary }}{{ end }}')
 
 
 def _host_port(address: str, port: int) -> str:
@@ -88,9 +97,10 @@ def prometheus_config(targets_files: Sequence[str], rule_files: Sequence[str],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]},
         "scrape_configs": [{
             "job_name": DEVICES_JOB,
-            # The kiosk's figures carry device and home too; the target's labels (from the device list) win, the
-            # device's own become exported_device/exported_home: a device cannot speak for another.
             "file_sd_configs": [{"files": list(targets_files), "refresh_interval": "1m"}],
+            # The kiosk's figures carry device and home too; the target's labels (from the device list) win and the
+            # device's own, renamed exported_device/exported_home, are dropped: a device cannot speak for another.
+            "metric_relabel_configs": [{"action": "labeldrop", "regex": "exported_(device|home)"}],
         }],
     }
     return _dump(config, "Prometheus on the Palim fleet hub")
@@ -110,8 +120,8 @@ def alertmanager_config(model: DeviceList, *, group_wait_s: int = 30, group_inte
     if mail.password_file is not None:
         smtp["smtp_auth_password_file"] = mail.password_file
 
-    def email(to: list[str]) -> dict:
-        config: dict = {"to": ", ".join(to), "send_resolved": True}
+    def email(to: list[str], subject: str = MAIL_SUBJECT) -> dict:
+        config: dict = {"to": ", ".join(to), "send_resolved": True, "headers": {"Subject": subject}}
         if mail.ca_file is not None:
             config["tls_config"] = {"ca_file": mail.ca_file}
         return config
@@ -122,7 +132,8 @@ def alertmanager_config(model: DeviceList, *, group_wait_s: int = 30, group_inte
         home = model.homes[key]
         if home.alert_email is None:
             continue
-        receivers.append({"name": f"home-{key}", "email_configs": [email([home.alert_email, mail.it_email])]})
+        receivers.append({"name": f"home-{key}",
+                          "email_configs": [email([home.alert_email, mail.it_email], STAFF_SUBJECT)]})
         routes.append({"receiver": f"home-{key}", "matchers": [f'home="{key}"', f'{AUDIENCE_LABEL}="{STAFF}"']})
     config = {
         "global": smtp,
