@@ -150,8 +150,9 @@ def fleet_steps(wg_unit: str, exporter_unit: str, tmpfiles_conf: str, offline: b
     the Ansible run that applies it comes through that tunnel."""
     interface = wg_unit.removeprefix("wg-quick@").removesuffix(".service")
     return (
+        # As at boot: systemd-sysctl reads /etc/sysctl.d (and skips where /proc/sys is read-only, a container).
         Step("let SSH and node_exporter listen on the tunnel address before it is up (sysctl)",
-             (("sysctl", "-q", "-p", "/etc/sysctl.d/60-palim-fleet.conf"),), needs_running_system=True),
+             (("systemctl", "restart", "systemd-sysctl.service"),), needs_running_system=True),
         Step("install WireGuard and node_exporter (apt)", _apt(FLEET_PACKAGES, offline, update=False), APT_ENV),
         Step("create the kiosk's metrics folder (systemd-tmpfiles)", (("systemd-tmpfiles", "--create", tmpfiles_conf),)),
         Step(f"enable {wg_unit} and {exporter_unit}", (("systemctl", "enable", wg_unit, exporter_unit),)),
