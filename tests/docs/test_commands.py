@@ -86,6 +86,14 @@ NOT_RUN = [
      "./scripts/test)"),
     ("docs/fleet.md", "sudo apt-get install prometheus prometheus-alertmanager wireguard-tools",
      "installs on the hub, as root (scripts/setup installs the same packages for the tests)"),
+    ("docs/fleet.md", "sudo sh -c 'umask 077; wg genkey > /etc/wireguard/palim-hub.key'",
+     "on the hub, as root; its private key never leaves it"),
+    ("docs/fleet.md", "sudo wg pubkey < /etc/wireguard/palim-hub.key", "on the hub, as root; its private key never leaves it"),
+    ("docs/fleet.md", "sudo systemctl enable --now wg-quick@palim-hub",
+     "on the hub, as root (tests/system/test_fleet.py runs the same wg syncconf on its hub)"),
+    ("docs/fleet.md", "sudo bash -c 'wg syncconf palim-hub <(cat <(wg-quick strip palim-hub) "
+                      "/etc/wireguard/palim-peers.conf)'",
+     "on the hub, as root (tests/system/test_fleet.py runs the same wg syncconf on its hub)"),
     ("docs/fleet.md", "sudo install -m 0640 -o root -g prometheus /dev/null /etc/prometheus/alertmanager-smtp-password",
      "on the hub, as root, with the city relay's password"),
     ("docs/fleet.md", "SMTP_PASSWORD=… sh -c 'printf %s \"$SMTP_PASSWORD\"' | sudo tee "
