@@ -60,6 +60,7 @@ def device_keys(loaded: Loaded, targets: list[Target], env: Mapping[str, str] | 
     made: list[str] = []
     problems: list[Problem] = []
     where = ("fleet", "key_env" if fleet.key_env else "keys_dir")
+    unwritable = False
     for target in targets:
         if fleet.key_env is not None:
             value = _valid(env.get(fleet.key_env, ""))
@@ -77,13 +78,16 @@ def device_keys(loaded: Loaded, targets: list[Target], env: Mapping[str, str] | 
                 problems.append(loaded.doc.problem(where, f"{target.id} has no WireGuard key yet ({path}): "
                                                           f"run palim-provision keys {loaded.file}"))
                 continue
+            if unwritable:
+                continue  # said once, for the folder
             try:
                 path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 write_atomic(path, (new_private_key() + "\n").encode(), 0o600)
                 text = read_secret_file(path)
             except OSError as exc:
-                problems.append(loaded.doc.problem(where, f"{target.id}'s WireGuard key cannot be made in "
-                                                          f"{path.parent}: {exc.strerror or exc}"))
+                problems.append(loaded.doc.problem(where, f"WireGuard keys cannot be made in {path.parent}: "
+                                                          f"{exc.strerror or exc}"))
+                unwritable = True
                 continue
             made.append(target.id)
         except (OSError, ValueError) as exc:
