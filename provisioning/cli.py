@@ -28,6 +28,7 @@ examples:
   palim-provision settings                                           # every setting, where it may be set
   EBH_WIFI_PSK=... sudo -E palim-provision image devices.yaml --out palim-stick.img   # an installer stick
   palim-provision release --version 1.4 --lock kiosk.lock --key-file city.key --out repo   # a signed release
+  palim-provision status --prometheus http://127.0.0.1:9090 --html status.html   # the fleet, as the hub sees it
 
 exit codes: 0 ok, 2 the input is wrong (nothing was changed), 1 something failed while writing or applying.
 """

@@ -24,7 +24,8 @@ from kiosk.config import ANY_LEVEL, DEFAULTS, DEVICE, HOME, Brand, KioskConfig, 
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
 from kiosk.core.files import read_secret_file
 from kiosk.core.fields import (
-    HOSTNAME, MIN_ROOM_BITS, Strict, clock_time, is_control, one_line_text, room_entropy_bits,
+    HOSTNAME, MIN_ROOM_BITS, Strict, absolute_path, clock_time, email_address, is_control, one_line_text,
+    room_entropy_bits,
 )
 from kiosk.core.yamlpos import Problem, explain_errors, format_path, not_utf8, parse_yaml
 
@@ -252,6 +253,50 @@ def ssh_public_keys(value: list[str] | None) -> list[str] | None:
     return keys
 
 
+class AlertMail(Strict):
+    """Where the fleet hub's Alertmanager sends the alerts: the city IT's address and the SMTP relay it mails through.
+
+    The relay's password stays on the hub (password_file, read by Alertmanager), never in this file.
+    """
+
+    it_email: str = Field(examples=["it@stadt.example.org"])
+    """The city IT's address: every alert of every home goes there."""
+    smtp_host: str = Field(min_length=1, max_length=253, examples=["smtp.stadt.example.org"])
+    """The SMTP relay's host name (STARTTLS; the hub checks its certificate)."""
+    smtp_port: int = Field(default=587, ge=1, le=65535, examples=[25])
+    """The relay's port."""
+    sender: str = Field(examples=["palim-hub@stadt.example.org"])
+    """The From address of the alert mails."""
+    user: str | None = Field(default=None, max_length=200, examples=["palim-hub"])
+    """The login name, when the relay wants one."""
+    password_file: str | None = Field(default=None, examples=["/etc/prometheus/alertmanager-smtp-password"])
+    """A file on the hub holding the relay's password (readable by the prometheus user only)."""
+    ca_file: str | None = Field(default=None, examples=["/etc/prometheus/city-ca.pem"])
+    """A city CA on the hub to trust for the relay; default: the system's."""
+
+    @field_validator("it_email", "sender")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return email_address(value)
+
+    @field_validator("smtp_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not ADDRESS.fullmatch(value):
+            raise ValueError("must be a host name or an IP address, like smtp.stadt.example.org")
+        return value
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return None if value is None else one_line_text(value)
+
+    @field_validator("password_file", "ca_file")
+    @classmethod
+    def _file(cls, value: str | None) -> str | None:
+        return None if value is None else absolute_path(value)
+
+
 class Defaults(_settings_model(DEFAULTS)):  # type: ignore[misc]
     """Settings every home and device starts from."""
 
@@ -265,6 +310,9 @@ class Defaults(_settings_model(DEFAULTS)):  # type: ignore[misc]
     admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)
     """Who may log in as root over SSH (the fleet's Ansible, the city's IT): public key lines; empty leaves SSH
     alone, [] locks it."""
+    alerts: AlertMail | None = None
+    """Where the fleet hub's Alertmanager mails alerts: it_email, and the SMTP relay (smtp_host, smtp_port, sender,
+    user, password_file, ca_file); none: palim-provision hub-config writes no Alertmanager config."""
 
     @field_validator("reboot_time")
     @classmethod
@@ -292,11 +340,19 @@ class Home(_settings_model(HOME)):  # type: ignore[misc]
     """Over the defaults' updates, as a whole."""
     admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)
     """Over the defaults' list, as a whole."""
+    alert_email: str | None = Field(default=None, examples=["pflege@ebh.example.org"])
+    """The care staff's address (the home's office or ward): the hub mails it the alerts staff can act on (a device
+    dark by day, a failing battery, no call for 14 days); IT gets them too. Never a resident's own address."""
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         return one_line_text(value)
+
+    @field_validator("alert_email")
+    @classmethod
+    def _alert_email(cls, value: str | None) -> str | None:
+        return None if value is None else email_address(value)
 
     @field_validator("admin_ssh_keys")
     @classmethod
@@ -816,5 +872,5 @@ def summary(loaded: Loaded) -> str:
     return (f"{loaded.file}: valid: {len(loaded.targets)} devices in {len(loaded.model.homes)} homes{extra}")
 
 
-__all__ = ["DeviceList", "Device", "Home", "Wifi", "Match", "Target", "Loaded", "DeviceListError", "load_text",
+__all__ = ["DeviceList", "Device", "Home", "AlertMail", "Wifi", "Match", "Target", "Loaded", "DeviceListError", "load_text",
            "load_file", "resolve_secrets", "read_secrets", "match_targets", "presence_warnings", "summary", "format_path"]
