@@ -27,6 +27,8 @@ examples:
   PALIM_JITSI_SECRET=... palim-provision tokens devices.yaml         # login tokens for token authentication
   palim-provision settings                                           # every setting, where it may be set
   EBH_WIFI_PSK=... sudo -E palim-provision image devices.yaml --out palim-stick.img   # an installer stick
+  palim-provision helper-sheet devices.yaml --out helfer.pdf        # the helpers' sheet for the stick (German)
+  sudo palim-provision claims import /dev/sdb devices.yaml           # afterwards: which laptop took which place
   palim-provision release --version 1.4 --lock kiosk.lock --key-file city.key --out repo   # a signed release
 
 exit codes: 0 ok, 2 the input is wrong (nothing was changed), 1 something failed while writing or applying.
