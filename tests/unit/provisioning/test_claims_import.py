@@ -333,3 +333,11 @@ def test_a_stick_with_a_broken_claim_refuses_all(capsys, listing, tmp_path):
 def test_a_fat_image_that_is_not_the_stick(capsys, listing, tmp_path):
     code, _, err = _run(capsys, _fat(tmp_path / "other.img", label="USB", folder=False), listing)
     assert code == EXIT_INVALID and "has no PALIMCLAIMS partition with a palim-claims/ folder" in err
+
+
+def test_a_place_no_laptop_took_stays_open(capsys, listing, tmp_path):
+    code, out, _ = _run(capsys, _folder(tmp_path, SERIAL_CLAIM), listing)
+    assert code == EXIT_OK and "imported 1 claim(s)" in out
+    loaded = load_file(listing)  # ebh-04 keeps its empty match: an open place, still valid
+    assert loaded.target("ebh-04").device.match is None
+    assert loaded.target("ebh-03").device.match.serial == "PF2ABCD"
