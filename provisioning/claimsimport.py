@@ -117,16 +117,23 @@ def _mtools(*args: str) -> subprocess.CompletedProcess:
     if shutil.which(args[0]) is None:
         raise SourceError(f"reading a stick needs mtools ({args[0]}): apt-get install mtools, or mount the stick and "
                           f"give its folder")
-    return subprocess.run(list(args), capture_output=True, text=True, errors="replace", stdin=subprocess.DEVNULL,
-                          env={**os.environ, **MTOOLS_ENV}, timeout=120, check=False)
+    try:
+        return subprocess.run(list(args), capture_output=True, text=True, errors="replace", stdin=subprocess.DEVNULL,
+                              env={**os.environ, **MTOOLS_ENV}, timeout=120, check=False)
+    except subprocess.TimeoutExpired:
+        raise SourceError(f"{args[0]} did not finish reading in 2 minutes: is the stick failing? Copy its "
+                          f"{CLAIMS_DIR}/ folder on another computer and give that folder") from None
 
 
 def _partitions(source: Path) -> list[int]:
     """Byte offsets of the partitions on a disk or image; empty when it has no partition table (a partition)."""
     if shutil.which("sfdisk") is None:
         return []
-    run = subprocess.run(["sfdisk", "--json", str(source)], capture_output=True, text=True, errors="replace",
-                         stdin=subprocess.DEVNULL, env={**os.environ, "LC_ALL": "C"}, timeout=60, check=False)
+    try:
+        run = subprocess.run(["sfdisk", "--json", str(source)], capture_output=True, text=True, errors="replace",
+                             stdin=subprocess.DEVNULL, env={**os.environ, "LC_ALL": "C"}, timeout=60, check=False)
+    except subprocess.TimeoutExpired:
+        return []
     if run.returncode != 0:
         return []
     try:
