@@ -39,7 +39,7 @@ INSTALLER_UNIT_TEXT = f"""\
 [Unit]
 Description=Palim installer (installs the kiosk onto this machine's internal disk)
 ConditionPathExists={STICK_DIR}/stick.json
-After=systemd-udev-settle.service systemd-udevd.service local-fs.target
+After=systemd-udev-settle.service systemd-udevd.service local-fs.target console-setup.service
 Wants=systemd-udev-settle.service
 Conflicts=getty@tty1.service
 Before=getty@tty1.service

@@ -174,9 +174,10 @@ def prepare(screen: Screen, settings: dict, claims: list[Claim] = (), keys: Keys
     blocking = blocking_findings(triage.findings, waived)
     if blocking:
         raise Stop("Der Laptop ist nicht geeignet: " + "; ".join(reason_line_de(f) for f in blocking) + ".")
-    if found and not settings.get("unattended"):
-        for line in choice.lines_de():
+    if found:
+        for line in choice.lines_de():  # "Ziel: …" and the disks that stay as they are
             screen.say(line)
+    if found and not settings.get("unattended"):
         if not confirm(screen, keys or Keys(), device_id, choice.lines_de()):
             raise Stop("Nicht bestätigt (Esc).")
     return Plan(choice.disk, device_id, place, triage, home)

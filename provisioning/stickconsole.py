@@ -75,31 +75,34 @@ class Keys:
                 raise NoKeyboard("Keine Tastatur: die Eingabe des Installers ist zu Ende.")
             return char
         fd = sys.stdin.fileno()
-        old = termios.tcgetattr(fd)
-        try:
-            tty.setcbreak(fd)
-            char = os.read(fd, 1).decode(errors="replace")
-            if char == ESC:  # an arrow or function key sends Esc and more: all of it is one key
-                while select.select([fd], [], [], 0.05)[0]:
-                    os.read(fd, 16)
-            return char
-        finally:
-            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+        char = os.read(fd, 1).decode(errors="replace")
+        if char == ESC:  # an arrow or function key sends Esc and more: all of it is one key
+            while select.select([fd], [], [], 0.05)[0]:
+                os.read(fd, 16)
+        return char
 
     def entry(self, screen: Screen) -> Key:
         """Digits until Enter, Esc or another key; the digits are shown as they are typed."""
-        digits = ""
-        while True:
-            pressed = key(digits, self.read())
-            if pressed.event:
-                if sys.stdout.isatty():
-                    print(flush=True)
-                screen.note(f"getippt: {pressed.digits!r} {pressed.event}")
-                return pressed
-            if sys.stdout.isatty():  # echo: the digit, or Backspace's erase
-                print(pressed.digits[len(digits):] if len(pressed.digits) > len(digits) else "\b \b", end="",
-                      flush=True)
-            digits = pressed.digits
+        terminal = sys.stdin.isatty()
+        old = termios.tcgetattr(sys.stdin.fileno()) if terminal else None
+        if terminal:
+            tty.setcbreak(sys.stdin.fileno())  # keys one by one, not echoed by the terminal (shown below)
+        try:
+            digits = ""
+            while True:
+                pressed = key(digits, self.read())
+                if pressed.event:
+                    if terminal:
+                        print(flush=True)
+                    screen.note(f"getippt: {pressed.digits!r} {pressed.event}")
+                    return pressed
+                if terminal:  # the digit, or Backspace's erase
+                    print(pressed.digits[len(digits):] if len(pressed.digits) > len(digits) else "\b \b", end="",
+                          flush=True)
+                digits = pressed.digits
+        finally:
+            if terminal:
+                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, old)
 
 
 def console(log: Log) -> None:
@@ -107,8 +110,10 @@ def console(log: Log) -> None:
     the number pad. A failure is logged: the install goes on in the kernel's font and layout (digits are the same)."""
     for argv in (["setfont", "-C", "/dev/tty1", CONSOLE_FONT], ["loadkeys", "-q", CONSOLE_KEYMAP],
                  ["setleds", "-D", "+num"]):
-        try:
-            log.run(argv, check=False, timeout=30)
+        try:  # setleds sets the console on its standard input: tty1, the installer's own
+            done = subprocess.run(argv, stdin=sys.stdin if sys.stdin.isatty() else subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=30)
+            log.write(f"$ {' '.join(argv)}: exit {done.returncode} {(done.stdout + done.stderr).strip()}")
         except (OSError, subprocess.SubprocessError) as exc:
             log.write(f"{argv[0]}: {exc}")
 
