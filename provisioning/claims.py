@@ -146,10 +146,13 @@ class Place:
     rotate: int = 0
     """The list's display.rotate for it (the stick's triage measures a turned screen as turned)."""
 
+    def title(self) -> str:
+        """Home, room and resident: "Haus am Sonnenhang — Zimmer 12 — Erna Müller"."""
+        return " — ".join([self.home_name, *([self.label] if self.label else []), self.resident])
+
     def line(self) -> str:
-        """How the stick and the sheet name it: "3  Haus am Sonnenhang — Zimmer 12 — Erna Müller"."""
-        parts = [self.home_name, *([self.label] if self.label else []), self.resident]
-        return f"{self.number}  " + " — ".join(parts)
+        """How the stick and the sheet list it: "3  Haus am Sonnenhang — Zimmer 12 — Erna Müller"."""
+        return f"{self.number}  {self.title()}"
 
 
 def list_places(targets: Iterable[Target]) -> list[Place]:

@@ -17,11 +17,10 @@ COLUMNS = 80  # 1280 px / 16 px
 PAGE = 15  # places on one screen: 25 rows less the title, the hints, the prompt and the line for a mistake
 CONFIRM_DIGITS = 3
 MAX_DIGITS = 4
-BAR = 30  # the progress bar's width in characters
+BAR = 30  # the progress bar's width in characters (full and light shade blocks: both in Terminus' Uni2 set)
 ESC, ENTER, BACKSPACES = "\x1b", ("\r", "\n"), ("\x7f", "\x08")
 
 NEXT_STEP_IT = "Diesen Laptop zur Seite legen und dem IT-Team geben."
-POWER_OFF = "Zum Ausschalten den Einschaltknopf lange drücken."
 
 
 @dataclass(frozen=True)
@@ -110,9 +109,10 @@ def confirmation_code(random_int) -> str:
             return code
 
 
-def confirm_screen(place: Place, disk_lines: list[str], code: str) -> list[str]:
-    """Before the erase: which place, which disk, and the number to type back (spaced, to be read from afar)."""
-    return [f"Ausgewählt: {fit(place.line(), COLUMNS - 13)}", "", *[fit(line) for line in disk_lines], "",
+def confirm_screen(chosen: str, disk_lines: list[str], code: str) -> list[str]:
+    """Before the erase: for whom (a place's title, a device id), which disk, and the number to type back (spaced,
+    to be read from afar)."""
+    return [f"Für: {fit(chosen, COLUMNS - 6)}", "", *[fit(line) for line in disk_lines], "",
             "Alles auf der Festplatte dieses Laptops wird gelöscht.",
             f"Zum Bestätigen diese Zahl eintippen:   {' '.join(code)}",
             "dann die Eingabetaste. (Esc: zurück zur Liste)"]
@@ -166,17 +166,17 @@ def progress_lines(step: int, within: float, elapsed_s: float) -> list[str]:
     eta = ("Die Restzeit wird gemessen …" if left is None else
            "noch etwa 1 Minute" if left == 1 else f"noch etwa {left} Minuten")
     return [f"Schritt {step + 1} von {len(STEPS)}: {STEPS[step][0]}", "",
-            f"[{'#' * filled}{'.' * (BAR - filled)}] {int(done * 100):3d} %", "", eta]
+            f"{'█' * filled}{'░' * (BAR - filled)} {int(done * 100):3d} %", "", eta]
 
 
-def done_lines(place_line: str) -> list[str]:
-    return ["Fertig. Bitte den Stick abziehen.", "", f"Eingerichtet: {fit(place_line, COLUMNS - 15)}",
+def done_lines(chosen: str) -> list[str]:
+    return ["Fertig. Bitte den Stick abziehen.", "", f"Eingerichtet für: {fit(chosen, COLUMNS - 19)}",
             "Danach startet der Laptop neu, mit dem Kiosk (sonst nach einer Minute von selbst)."]
 
 
-def installed_lines(place_line: str) -> list[str]:
+def installed_lines(chosen: str) -> list[str]:
     """A laptop this stick installed before, booted from it again."""
-    return ["Dieser Laptop ist schon eingerichtet.", "", f"Für: {fit(place_line, COLUMNS - 6)}", "",
+    return ["Dieser Laptop ist schon eingerichtet.", "", f"Für: {fit(chosen, COLUMNS - 6)}", "",
             "Bitte den Stick abziehen. Der Laptop startet dann neu, mit dem Kiosk."]
 
 
@@ -184,4 +184,4 @@ def failure_lines(for_it: str, erased: bool) -> list[str]:
     """An install that cannot go on: what the helper does next, then the reason for the IT team."""
     state = ("Die Festplatte war schon gelöscht; der Stick beginnt beim nächsten Start von vorn." if erased else
              "Es wurde nichts gelöscht.")
-    return [NEXT_STEP_IT, state, "", f"Für das IT-Team: {for_it}", "", POWER_OFF]
+    return [NEXT_STEP_IT, state, "", f"Für das IT-Team: {for_it}", ""]

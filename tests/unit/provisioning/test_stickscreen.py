@@ -66,7 +66,7 @@ def test_a_long_line_is_cut_to_the_screen():
 def test_the_confirmation_is_a_number_shown_spaced_and_typed_back():
     code = confirmation_code(random.Random(4).randint)
     assert len(code) == 3 and code.isdigit() and code[0] != "0" and len(set(code)) > 1
-    assert f"Zum Bestätigen diese Zahl eintippen:   {' '.join(code)}" in confirm_screen(PLACES[1], ["Ziel: /dev/vda"], code)
+    assert f"Zum Bestätigen diese Zahl eintippen:   {' '.join(code)}" in confirm_screen(PLACES[1].title(), ["Ziel: /dev/vda"], code)
     assert read_confirm(typed(code + "\r"), code).erase
     wrong = read_confirm(typed("111\r"), code)
     assert not wrong.erase and wrong.again == f"Das war 111, nicht {code}. Bitte {code} eintippen, dann die Eingabetaste."
@@ -87,13 +87,14 @@ def test_progress_adds_up_the_steps_and_the_time_left_comes_from_the_speed_so_fa
     assert minutes_left(0.5, 120) == 2 and minutes_left(0.25, 60) == 3 and minutes_left(0.9, 30) == 1
     lines = progress_lines(1, 0.5, 120)
     assert lines[0] == "Schritt 2 von 5: System kopieren"
-    assert lines[2] == "[" + "#" * 11 + "." * 19 + "]  36 %"
+    assert lines[2] == "█" * 11 + "░" * 19 + "  36 %"
     assert lines[4] == "noch etwa 4 Minuten"
     assert progress_lines(0, 0, 0)[4] == "Die Restzeit wird gemessen …"
 
 
 def test_the_end_and_a_failure_tell_the_helper_what_to_do_next():
-    assert done_lines(PLACES[1].line())[0] == "Fertig. Bitte den Stick abziehen."
+    assert done_lines(PLACES[1].title())[:3] == ["Fertig. Bitte den Stick abziehen.", "",
+                                                 "Eingerichtet für: Haus am Sonnenhang — Zimmer 12 — Erna Müller"]
     lines = failure_lines("CPU ohne SSE4.2", erased=False)
     assert lines[0] == "Diesen Laptop zur Seite legen und dem IT-Team geben."
     assert "Für das IT-Team: CPU ohne SSE4.2" in lines and "Es wurde nichts gelöscht." in lines
