@@ -13,6 +13,7 @@ from kiosk.core.style import palette
 from . import stickscreen
 from .claims import Place, list_places
 from .devicelist import Loaded
+from .stickplan import Disk, plan_disk
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ class Screen:
 
 
 EXAMPLE_PLACE = Place(3, "ebh-03", "ebh", "Haus am Sonnenhang", "Erna Müller", "Zimmer 12")
-EXAMPLE_DISK = ["Festplatte: /dev/nvme0n1, 256 GB, SAMSUNG MZVLB256 (die einzige eingebaute)"]
+# A laptop's one NVMe SSD, as the stick's own disk rule describes it on the confirmation screen.
+EXAMPLE_DISKS = [Disk("nvme0n1", 256 * 10 ** 9, False, "SAMSUNG MZVLB256", transport="nvme")]
 EXAMPLE_CODE = "472"
 EXAMPLE_FAILURE = "Prozessor zu alt: der Kiosk startet darauf nicht."
 
@@ -126,18 +128,22 @@ def screens(places: list[Place]) -> list[Screen]:
         Screen("Die offenen Plätze", tuple(stickscreen.pick_screen(shown)),
                "Ein neuer Laptop. Die Nummer des Platzes eintippen (wie in der Tabelle), dann die Eingabetaste. "
                "Mehr als 15 Plätze: 0 und Eingabetaste zeigt die nächsten."),
-        Screen("Die Bestätigungszahl", tuple(stickscreen.confirm_screen(place, EXAMPLE_DISK, EXAMPLE_CODE)),
+        Screen("Die Bestätigungszahl",
+               tuple(stickscreen.confirm_screen(place.title(), plan_disk(EXAMPLE_DISKS, None, 0).lines_de(),
+                                                EXAMPLE_CODE)),
                "Stimmt der Platz? Dann die gezeigte Zahl eintippen (sie ist jedes Mal anders), Eingabetaste. "
                "Falscher Platz: die Taste Esc, dann geht es zurück zur Liste."),
         Screen("Der Fortschritt", tuple(stickscreen.progress_lines(1, 0.4, 240)),
                "Der Stick richtet den Laptop ein. Warten, nichts drücken, Stick stecken lassen, Netzteil dran lassen."),
-        Screen("Fertig", tuple(stickscreen.done_lines(place.line())),
+        Screen("Fertig", tuple(stickscreen.done_lines(place.title())),
                "Jetzt den Stick abziehen. Der Laptop startet neu und zeigt den Kiosk. Platz abhaken."),
-        Screen("Schon eingerichtet", tuple(stickscreen.installed_lines(place.line())),
+        Screen("Schon eingerichtet", tuple(stickscreen.installed_lines(place.title())),
                "Dieser Laptop hat schon einen Platz. Stick abziehen, nichts weiter tun."),
-        Screen("Ein Fehler", tuple(stickscreen.failure_lines(EXAMPLE_FAILURE, erased=False)),
-               "Den Laptop ausschalten (Knopf lange drücken), Stick abziehen, den Satz unter „Für das IT-Team“ auf "
-               "einen Zettel schreiben und mit dem Laptop zur Seite legen."),
+        # The last line is stickconsole.wait_for_staff's, under every failure.
+        Screen("Ein Fehler", (*stickscreen.failure_lines(EXAMPLE_FAILURE, erased=False),
+                              "Zum Ausschalten die Eingabetaste drücken."),
+               "Den Satz unter „Für das IT-Team“ auf einen Zettel schreiben. Die Eingabetaste drücken: Der Laptop "
+               "geht aus. Stick abziehen und den Laptop mit dem Zettel zur Seite legen."),
     ]
 
 
