@@ -341,3 +341,11 @@ def test_a_place_no_laptop_took_stays_open(capsys, listing, tmp_path):
     loaded = load_file(listing)  # ebh-04 keeps its empty match: an open place, still valid
     assert loaded.target("ebh-04").device.match is None
     assert loaded.target("ebh-03").device.match.serial == "PF2ABCD"
+
+
+@pytest.mark.skipif(not TOOLS and not os.environ.get("CI"), reason="mtools and dosfstools (scripts/setup) missing")
+def test_a_fresh_stick_has_no_claims_yet(capsys, listing, tmp_path):
+    # As palim-provision image leaves it: the labelled partition, its folder made by the first install.
+    code, out, _ = _run(capsys, _fat(tmp_path / "claims.img", folder=False), listing)
+    assert code == EXIT_OK and "no claims on" in out and "yet" in out
+    assert listing.read_text(encoding="utf-8") == LIST
