@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import difflib
 import io
+import os
 import re
+from pathlib import Path
 from typing import Any, Callable
+
+from kiosk.core.files import write_atomic
 
 BOM = b"\xef\xbb\xbf"
 
@@ -26,6 +30,17 @@ def edit_bytes(data: bytes, edit: Callable[[str], tuple[str, Any]]) -> tuple[byt
     if crlf:
         new_text = new_text.replace("\n", "\r\n")
     return (BOM if bom else b"") + new_text.encode("utf-8"), result
+
+
+def write_with_backup(path: Path, old: bytes, new: bytes) -> Path:
+    """Keep the old file as FILE.palim-bak, then write the new one atomically with the old one's mode (and owner,
+    when run as root: sudo must not hand the admin's list to root); returns the backup's path. OSError: the list is
+    unchanged."""
+    backup = path.with_name(path.name + ".palim-bak")
+    st = path.stat()
+    write_atomic(backup, old, st.st_mode & 0o7777)
+    write_atomic(path, new, st.st_mode & 0o7777, st.st_uid if os.geteuid() == 0 else None, st.st_gid)
+    return backup
 
 
 def load_round_trip(text: str) -> tuple[Any, Any]:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from kiosk.core.files import write_atomic
-
 from ..devicelist import load_file
+from ..yamledit import write_with_backup
 from .output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Output
 
 EPILOG = """\
@@ -70,11 +68,8 @@ def import_command(out: Output, source: Path, path: Path, *, as_json: bool = Fal
         return out.problems(exc.problems)
     added = [c for c in changes if c.added]
     if added:
-        backup = path.with_name(path.name + ".palim-bak")
         try:
-            st = path.stat()
-            write_atomic(backup, data, st.st_mode & 0o7777)
-            write_atomic(path, new_data, st.st_mode & 0o7777, st.st_uid if os.geteuid() == 0 else None, st.st_gid)
+            write_with_backup(path, data, new_data)
         except OSError as exc:
             return out.fail(f"could not write {path}: {exc.strerror or exc}; the file is unchanged", EXIT_FAILED)
     if as_json:

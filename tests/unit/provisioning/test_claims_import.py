@@ -257,12 +257,12 @@ def test_a_full_disk_fails_cleanly(capsys, listing, tmp_path, monkeypatch):
     # A full disk cannot be made here (root writes anywhere in CI): write_atomic fails as it would.
     import errno
 
-    from provisioning.commands import claims as command
+    from provisioning import yamledit
 
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(command, "write_atomic", full)
+    monkeypatch.setattr(yamledit, "write_atomic", full)
     code, _, err = _run(capsys, _folder(tmp_path, SERIAL_CLAIM, MAC_CLAIM), listing)
     assert code == 1 and "No space left on device; the file is unchanged" in err
     assert listing.read_text(encoding="utf-8") == LIST
