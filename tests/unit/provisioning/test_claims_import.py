@@ -92,6 +92,14 @@ def test_import_writes_each_match_keeping_comments_order_mode_and_validates(caps
     assert main(["validate", str(listing)]) == EXIT_OK
 
 
+@pytest.mark.skipif(os.geteuid() != 0 and not os.environ.get("CI"), reason="giving a file away needs root (CI is)")
+def test_under_sudo_the_list_keeps_its_owner(capsys, listing, tmp_path):
+    os.chown(listing, 1234, 5678)  # the admin's list, imported with sudo because the stick needs root to be read
+    assert _run(capsys, _folder(tmp_path, SERIAL_CLAIM, MAC_CLAIM), listing)[0] == EXIT_OK
+    st = listing.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (1234, 5678, 0o640)
+
+
 def test_a_second_import_changes_nothing_and_says_so(capsys, listing, tmp_path):
     stick = _folder(tmp_path, SERIAL_CLAIM, MAC_CLAIM)
     assert _run(capsys, stick, listing)[0] == EXIT_OK
