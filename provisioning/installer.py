@@ -133,6 +133,8 @@ def prepare(screen: Screen, settings: dict, claims: list[Claim] = (), keys: Keys
         raise Stop(f"Der Laptop ({seen}) passt zu mehreren Einträgen der Geräteliste: "
                    f"{', '.join(d.id for d in found)}. Bitte match: in der Liste berichtigen und einen neuen Stick "
                    f"bauen.")
+    if found:
+        screen.say(f"Gerät erkannt: {found[0].id}")
     if not found and by_claim is None and not offered:
         screen.say("Dieser Laptop steht nicht in der Geräteliste dieses Sticks.")
         screen.say(f"  {seen}")
@@ -155,7 +157,6 @@ def prepare(screen: Screen, settings: dict, claims: list[Claim] = (), keys: Keys
     if found:
         device_id, place, rotate = found[0].id, None, found[0].rotate
         home = next((d.get("home", "") for d in settings["devices"] if d["id"] == device_id), "")
-        screen.say(f"Gerät erkannt: {device_id}")
     elif by_claim is not None:
         device_id, place, rotate, home = by_claim.device, by_claim, by_claim.rotate, by_claim.home
         screen.say(f"Laptop erkannt (vom Stick schon einmal eingerichtet): {by_claim.line()}")
@@ -187,7 +188,8 @@ def pick(screen: Screen, keys: Keys, places: list[Place]) -> Place:
     """The open places until a number on the list is typed; a calm line and the list again for anything else."""
     page, said = 0, ""
     while True:
-        screen.page(pick_screen(places, page) if not said else [said, *pick_screen(places, page)])
+        lines = pick_screen(places, page)
+        screen.page(lines if not said else [*lines[:-1], said, "", lines[-1]])  # the calm line by the question
         chosen = read_pick(keys.entry(screen), places)
         if chosen.place is not None:
             return chosen.place
@@ -199,7 +201,8 @@ def confirm(screen: Screen, keys: Keys, chosen: str, disk_lines: list[str]) -> b
     code = confirmation_code(SystemRandom().randint)
     said = ""
     while True:
-        screen.page(([said, ""] if said else []) + confirm_screen(chosen, disk_lines, code))
+        lines = confirm_screen(chosen, disk_lines, code)
+        screen.page(lines if not said else [*lines[:-2], said, "", *lines[-2:]])
         answer = read_confirm(keys.entry(screen), code)
         if answer.erase:
             return True
