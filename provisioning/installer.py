@@ -24,13 +24,13 @@ from .apply import local_identity
 from .check import DISK_MIN_GB, Result, check, reason_line_de
 from .claims import CLAIMS_DIR, Claim, ClaimError, Place, parse_claim, recognise, without_claimed
 from .image import INSTALLER_LOG, INSTALLER_UNIT
-from .rootfs import DIST, VENV, Log
+from .rootfs import DIST, VENV, BuildError, Log
 from .stickconsole import Keys, NoKeyboard, Progress, Screen, console, reboot_when_pulled, wait_for_staff
 from .stickmachine import block_disks, boot_mode, built_in_macs, stick_disk
 from .stickplan import (CLAIMS_PARTITION, Disk, StickDevice, blocking_findings, identify, install_disk_finding,
                         partition_path, plan_disk)
 from .stickscreen import (confirm_screen, confirmation_code, done_lines, failure_lines, installed_lines, pick_screen,
-                          read_confirm, read_pick)
+                          read_confirm, read_pick, unclaimed_lines)
 
 TARGET = Path("/mnt/palim-target")
 LIST_IN_TARGET = "/run/palim-install"
@@ -227,9 +227,6 @@ def run(stick_folder: Path) -> int:
         plan = prepare(screen, settings, read_claims(log, stick))
         erased = True
         _install(screen, log, stick_folder, plan)
-        write_claim(log, stick, Claim(plan.device_id, plan.home,
-                                      tuple(sorted(built_in_macs())), local_identity()[1], plan.disk.model or None,
-                                      _triage_line(plan.triage)))
     except AlreadyInstalled as done:
         screen.page(installed_lines(str(done)))
         os.sync()
@@ -242,15 +239,25 @@ def run(stick_folder: Path) -> int:
         log.write(traceback.format_exc())
         screen.page(failure_lines(f"{exc} (Protokoll auf dem Stick: {INSTALLER_LOG})", erased=erased))
         return wait_for_staff(screen)
-    screen.page(done_lines(plan.title()))
+    claim = Claim(plan.device_id, plan.home, tuple(sorted(built_in_macs())), local_identity()[1],
+                  plan.disk.model or None, _triage_line(plan.triage, settings.get("waive", [])))
+    try:
+        write_claim(log, stick, claim)
+        unclaimed = []
+    except (OSError, BuildError) as exc:  # the laptop is installed all the same: the helper goes on, IT is told
+        log.write(f"the claim was not written: {exc}")
+        unclaimed = unclaimed_lines(plan.device_id, str(exc))
+    screen.page(done_lines(plan.title()) + unclaimed)
     screen.note(f"Fertig nach {time.monotonic() - started:.0f} s.")
     os.sync()
     reboot_when_pulled(screen, stick)
     return 0
 
 
-def _triage_line(triage: Result) -> str:
-    return f"{triage.verdict}: " + ", ".join(f"{f.name} {f.value}" for f in triage.findings)
+def _triage_line(triage: Result, waived: list[str]) -> str:
+    """The triage in one line for the claim (English, for IT's records), with the checks the stick waived."""
+    waiver = f" (waived: {', '.join(waived)})" if waived else ""
+    return f"{triage.verdict}{waiver}: " + ", ".join(f"{f.name} {f.value}" for f in triage.findings)
 
 
 def _used_bytes(path: Path) -> int:

@@ -186,3 +186,9 @@ def failure_lines(for_it: str, erased: bool) -> list[str]:
     state = (["Die Festplatte ist schon gelöscht.", "Mit dem Stick beginnt beim nächsten Start alles von vorn."]
              if erased else ["Es wurde nichts gelöscht."])
     return [NEXT_STEP_IT, *state, "", *textwrap.wrap(f"Für das IT-Team: {for_it}", COLUMNS - 1), ""]
+
+
+def unclaimed_lines(device_id: str, reason: str) -> list[str]:
+    """Under "Fertig": the install worked but the claim could not be written on the stick (for the IT team)."""
+    return ["", *textwrap.wrap(f"Für das IT-Team: Der Platz {device_id} ist nicht auf dem Stick vermerkt ({reason}); "
+                               f"bitte match: von Hand in die Geräteliste eintragen.", COLUMNS - 1)]

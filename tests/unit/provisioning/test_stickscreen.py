@@ -7,7 +7,7 @@ import pytest
 from provisioning.claims import Place
 from provisioning.stickscreen import (COLUMNS, PAGE, Key, confirm_screen, confirmation_code, done_lines, failure_lines,
                                       installed_lines, key, minutes_left, overall, pick_screen, progress_lines,
-                                      read_confirm, read_pick)
+                                      read_confirm, read_pick, unclaimed_lines)
 
 PLACES = [Place(1, "ebh-03", "ebh", "Erich-Burger-Heim", "Frieda Kunz", "Zimmer 3"),
           Place(3, "shs-01", "shs", "Haus am Sonnenhang", "Erna Müller", "Zimmer 12")]
@@ -100,7 +100,7 @@ def test_the_end_and_a_failure_tell_the_helper_what_to_do_next():
     reason = "Der Laptop ist nicht geeignet: Prozessor: ohne SSE4.2 und POPCNT, die der Kiosk braucht (Core 2)."
     for screen in (done_lines(long), installed_lines(long), failure_lines(reason, erased=True),
                    confirm_screen(long, ["Ziel: /dev/nvme0n1, 256 GB (SAMSUNG MZVLB256)."], "481"),
-                   progress_lines(2, 0.5, 300)):
+                   progress_lines(2, 0.5, 300), unclaimed_lines("ebh-p1", "[Errno 28] No space left on device")):
         assert all(len(line) < COLUMNS for line in screen), screen  # the console would wrap a longer one
     lines = failure_lines("CPU ohne SSE4.2", erased=False)
     assert lines[0] == "Diesen Laptop zur Seite legen und dem IT-Team geben."
