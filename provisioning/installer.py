@@ -112,9 +112,8 @@ class Plan:
     place: Place | None
     triage: Result
     home: str
-
-    def title(self) -> str:
-        return self.place.title() if self.place else self.device_id
+    title: str
+    """For whom, as the screen names it: "Haus am Sonnenhang — Zimmer 12 — Erna Müller"."""
 
 
 def prepare(screen: Screen, settings: dict, claims: list[Claim] = (), keys: Keys | None = None) -> Plan:
@@ -156,9 +155,11 @@ def prepare(screen: Screen, settings: dict, claims: list[Claim] = (), keys: Keys
         raise Stop(choice.why_de)
     if found:
         device_id, place, rotate = found[0].id, None, found[0].rotate
-        home = next((d.get("home", "") for d in settings["devices"] if d["id"] == device_id), "")
+        listed = next(d for d in settings["devices"] if d["id"] == device_id)
+        home, title = listed.get("home", ""), listed.get("title") or device_id
     elif by_claim is not None:
         device_id, place, rotate, home = by_claim.device, by_claim, by_claim.rotate, by_claim.home
+        title = by_claim.title()
         screen.say(f"Laptop erkannt (vom Stick schon einmal eingerichtet): {by_claim.line()}")
         if any(p.label == "palim-root" for d in disks if d.name != stick for p in d.partitions):
             raise AlreadyInstalled(by_claim.title())
@@ -168,7 +169,7 @@ def prepare(screen: Screen, settings: dict, claims: list[Claim] = (), keys: Keys
             place = pick(screen, ask, offered)
             if not confirm(screen, ask, place.title(), choice.lines_de()):
                 place = None
-        device_id, rotate, home = place.device, place.rotate, place.home
+        device_id, rotate, home, title = place.device, place.rotate, place.home, place.title()
         screen.note(f"Platz gewählt: {place.line()} ({device_id})")
     if rotate:  # the list turns this device's screen: measure it turned, as the kiosk will show it
         triage = stick_triage(disks, stick, rotate)
@@ -179,9 +180,9 @@ def prepare(screen: Screen, settings: dict, claims: list[Claim] = (), keys: Keys
         for line in choice.lines_de():  # "Ziel: …" and the disks that stay as they are
             screen.say(line)
     if found and not settings.get("unattended"):
-        if not confirm(screen, keys or Keys(), device_id, choice.lines_de()):
+        if not confirm(screen, keys or Keys(), title, choice.lines_de()):
             raise Stop("Nicht bestätigt (Esc).")
-    return Plan(choice.disk, device_id, place, triage, home)
+    return Plan(choice.disk, device_id, place, triage, home, title)
 
 
 def pick(screen: Screen, keys: Keys, places: list[Place]) -> Place:
@@ -247,7 +248,7 @@ def run(stick_folder: Path) -> int:
     except (OSError, BuildError) as exc:  # the laptop is installed all the same: the helper goes on, IT is told
         log.write(f"the claim was not written: {exc}")
         unclaimed = unclaimed_lines(plan.device_id, str(exc))
-    screen.page(done_lines(plan.title()) + unclaimed)
+    screen.page(done_lines(plan.title) + unclaimed)
     screen.note(f"Fertig nach {time.monotonic() - started:.0f} s.")
     os.sync()
     reboot_when_pulled(screen, stick)
