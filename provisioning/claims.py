@@ -161,9 +161,14 @@ def list_places(targets: Iterable[Target]) -> list[Place]:
     found = []
     for target in targets:
         if target.device.match is None:
-            found.append(Place(len(found) + 1, target.id, target.home_key, target.home.name, target.config.resident,
-                               target.device.label, target.rotate))
+            found.append(place_of(target, len(found) + 1))
     return found
+
+
+def place_of(target: Target, number: int = 0) -> Place:
+    """The device as a place (home, room, resident), open or not: what the stick shows for it."""
+    return Place(number, target.id, target.home_key, target.home.name, target.config.resident, target.device.label,
+                 target.rotate)
 
 
 def without_claimed(places: Iterable[Place], claims: Iterable[Claim]) -> list[Place]:

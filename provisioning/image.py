@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from . import disk, rootfs
-from .claims import CLAIMS_LABEL, list_places
+from .claims import CLAIMS_LABEL, list_places, place_of
 from .devicelist import Loaded, Target, resolve_secrets
 from .inventory import HOST_PSK_ENV, HOST_TOKEN_ENV, extract_device
 from .stickplan import CLAIMS_MIB, CLAIMS_PARTITION, image_size_bytes, layout_script, partition_path, root_mib
@@ -104,8 +104,8 @@ def stick_files(loaded: Loaded, targets: list[Target], psks: dict[str, str], tok
         files[f"secrets/{target.id}.json"] = (json.dumps(secrets).encode(), 0o600)
         match = target.device.match
         if match is not None:
-            devices.append({"id": target.id, "home": target.home_key, "mac": match.mac, "serial": match.serial,
-                            "rotate": target.rotate})
+            devices.append({"id": target.id, "home": target.home_key, "title": place_of(target).title(),
+                            "mac": match.mac, "serial": match.serial, "rotate": target.rotate})
     # Numbered among the whole list's open places, as the helper's sheet numbers them.
     chosen = {target.id for target in targets}
     places = [asdict(place) for place in list_places(loaded.targets) if place.device in chosen]

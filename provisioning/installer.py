@@ -24,13 +24,13 @@ from .apply import local_identity
 from .check import DISK_MIN_GB, Result, check, reason_line_de
 from .claims import CLAIMS_DIR, Claim, ClaimError, Place, parse_claim, recognise, without_claimed
 from .image import INSTALLER_LOG, INSTALLER_UNIT
-from .rootfs import DIST, VENV, Log
+from .rootfs import DIST, VENV, BuildError, Log
 from .stickconsole import Keys, NoKeyboard, Progress, Screen, console, reboot_when_pulled, wait_for_staff
 from .stickmachine import block_disks, boot_mode, built_in_macs, stick_disk
 from .stickplan import (CLAIMS_PARTITION, Disk, StickDevice, blocking_findings, identify, install_disk_finding,
                         partition_path, plan_disk)
 from .stickscreen import (confirm_screen, confirmation_code, done_lines, failure_lines, installed_lines, pick_screen,
-                          read_confirm, read_pick)
+                          read_confirm, read_pick, unclaimed_lines)
 
 TARGET = Path("/mnt/palim-target")
 LIST_IN_TARGET = "/run/palim-install"
@@ -112,9 +112,8 @@ class Plan:
     place: Place | None
     triage: Result
     home: str
-
-    def title(self) -> str:
-        return self.place.title() if self.place else self.device_id
+    title: str
+    """For whom, as the screen names it: "Haus am Sonnenhang — Zimmer 12 — Erna Müller"."""
 
 
 def prepare(screen: Screen, settings: dict, claims: list[Claim] = (), keys: Keys | None = None) -> Plan:
@@ -133,6 +132,8 @@ def prepare(screen: Screen, settings: dict, claims: list[Claim] = (), keys: Keys
         raise Stop(f"Der Laptop ({seen}) passt zu mehreren Einträgen der Geräteliste: "
                    f"{', '.join(d.id for d in found)}. Bitte match: in der Liste berichtigen und einen neuen Stick "
                    f"bauen.")
+    if found:
+        screen.say(f"Gerät erkannt: {found[0].id}")
     if not found and by_claim is None and not offered:
         screen.say("Dieser Laptop steht nicht in der Geräteliste dieses Sticks.")
         screen.say(f"  {seen}")
@@ -154,10 +155,11 @@ def prepare(screen: Screen, settings: dict, claims: list[Claim] = (), keys: Keys
         raise Stop(choice.why_de)
     if found:
         device_id, place, rotate = found[0].id, None, found[0].rotate
-        home = next((d.get("home", "") for d in settings["devices"] if d["id"] == device_id), "")
-        screen.say(f"Gerät erkannt: {device_id}")
+        listed = next(d for d in settings["devices"] if d["id"] == device_id)
+        home, title = listed.get("home", ""), listed.get("title") or device_id
     elif by_claim is not None:
         device_id, place, rotate, home = by_claim.device, by_claim, by_claim.rotate, by_claim.home
+        title = by_claim.title()
         screen.say(f"Laptop erkannt (vom Stick schon einmal eingerichtet): {by_claim.line()}")
         if any(p.label == "palim-root" for d in disks if d.name != stick for p in d.partitions):
             raise AlreadyInstalled(by_claim.title())
@@ -167,7 +169,7 @@ def prepare(screen: Screen, settings: dict, claims: list[Claim] = (), keys: Keys
             place = pick(screen, ask, offered)
             if not confirm(screen, ask, place.title(), choice.lines_de()):
                 place = None
-        device_id, rotate, home = place.device, place.rotate, place.home
+        device_id, rotate, home, title = place.device, place.rotate, place.home, place.title()
         screen.note(f"Platz gewählt: {place.line()} ({device_id})")
     if rotate:  # the list turns this device's screen: measure it turned, as the kiosk will show it
         triage = stick_triage(disks, stick, rotate)
@@ -178,16 +180,17 @@ def prepare(screen: Screen, settings: dict, claims: list[Claim] = (), keys: Keys
         for line in choice.lines_de():  # "Ziel: …" and the disks that stay as they are
             screen.say(line)
     if found and not settings.get("unattended"):
-        if not confirm(screen, keys or Keys(), device_id, choice.lines_de()):
+        if not confirm(screen, keys or Keys(), title, choice.lines_de()):
             raise Stop("Nicht bestätigt (Esc).")
-    return Plan(choice.disk, device_id, place, triage, home)
+    return Plan(choice.disk, device_id, place, triage, home, title)
 
 
 def pick(screen: Screen, keys: Keys, places: list[Place]) -> Place:
     """The open places until a number on the list is typed; a calm line and the list again for anything else."""
     page, said = 0, ""
     while True:
-        screen.page(pick_screen(places, page) if not said else [said, *pick_screen(places, page)])
+        lines = pick_screen(places, page)
+        screen.page(lines if not said else [*lines[:-1], said, "", lines[-1]])  # the calm line by the question
         chosen = read_pick(keys.entry(screen), places)
         if chosen.place is not None:
             return chosen.place
@@ -199,7 +202,8 @@ def confirm(screen: Screen, keys: Keys, chosen: str, disk_lines: list[str]) -> b
     code = confirmation_code(SystemRandom().randint)
     said = ""
     while True:
-        screen.page(([said, ""] if said else []) + confirm_screen(chosen, disk_lines, code))
+        lines = confirm_screen(chosen, disk_lines, code)
+        screen.page(lines if not said else [*lines[:-2], said, "", *lines[-2:]])
         answer = read_confirm(keys.entry(screen), code)
         if answer.erase:
             return True
@@ -224,9 +228,6 @@ def run(stick_folder: Path) -> int:
         plan = prepare(screen, settings, read_claims(log, stick))
         erased = True
         _install(screen, log, stick_folder, plan)
-        write_claim(log, stick, Claim(plan.device_id, plan.home,
-                                      tuple(sorted(built_in_macs())), local_identity()[1], plan.disk.model or None,
-                                      _triage_line(plan.triage)))
     except AlreadyInstalled as done:
         screen.page(installed_lines(str(done)))
         os.sync()
@@ -239,15 +240,25 @@ def run(stick_folder: Path) -> int:
         log.write(traceback.format_exc())
         screen.page(failure_lines(f"{exc} (Protokoll auf dem Stick: {INSTALLER_LOG})", erased=erased))
         return wait_for_staff(screen)
-    screen.page(done_lines(plan.title()))
+    claim = Claim(plan.device_id, plan.home, tuple(sorted(built_in_macs())), local_identity()[1],
+                  plan.disk.model or None, _triage_line(plan.triage, settings.get("waive", [])))
+    try:
+        write_claim(log, stick, claim)
+        unclaimed = []
+    except (OSError, BuildError) as exc:  # the laptop is installed all the same: the helper goes on, IT is told
+        log.write(f"the claim was not written: {exc}")
+        unclaimed = unclaimed_lines(plan.device_id, str(exc))
+    screen.page(done_lines(plan.title) + unclaimed)
     screen.note(f"Fertig nach {time.monotonic() - started:.0f} s.")
     os.sync()
     reboot_when_pulled(screen, stick)
     return 0
 
 
-def _triage_line(triage: Result) -> str:
-    return f"{triage.verdict}: " + ", ".join(f"{f.name} {f.value}" for f in triage.findings)
+def _triage_line(triage: Result, waived: list[str]) -> str:
+    """The triage in one line for the claim (English, for IT's records), with the checks the stick waived."""
+    waiver = f" (waived: {', '.join(waived)})" if waived else ""
+    return f"{triage.verdict}{waiver}: " + ", ".join(f"{f.name} {f.value}" for f in triage.findings)
 
 
 def _used_bytes(path: Path) -> int:

@@ -59,8 +59,8 @@ class Screen:
 
     def page(self, lines: list[str]) -> None:
         """A new screen: cleared, the lines from the top (on a terminal; a test's stdout gets the lines only)."""
-        if sys.stdout.isatty():
-            print("\x1b[2J\x1b[H", end="")
+        if sys.stdout.isatty():  # cleared; the cursor shown again (the progress hid it)
+            print("\x1b[2J\x1b[H\x1b[?25h", end="")
         for line in lines:
             self.say(line)
 
@@ -126,8 +126,8 @@ class Progress:
 
     def show(self, step: int, within: float) -> None:
         lines = progress_lines(step, within, time.monotonic() - self.started)
-        if sys.stdout.isatty():
-            print("\x1b[2J\x1b[H" + "\n".join(lines), flush=True)
+        if sys.stdout.isatty():  # the screen anew, without the cursor blinking under it
+            print("\x1b[2J\x1b[H\x1b[?25l" + "\n".join(lines), flush=True)
         percent = int(overall(step, within) * 100)
         if percent // 10 != self.logged:
             self.logged = percent // 10

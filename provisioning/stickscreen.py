@@ -9,6 +9,7 @@ screen shows. Every other key gets a calm line and the question again.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 
 from .claims import Place
@@ -17,7 +18,7 @@ COLUMNS = 80  # 1280 px / 16 px
 PAGE = 15  # places on one screen: 25 rows less the title, the hints, the prompt and the line for a mistake
 CONFIRM_DIGITS = 3
 MAX_DIGITS = 4
-BAR = 30  # the progress bar's width in characters (full and light shade blocks: both in Terminus' Uni2 set)
+BAR = 50  # the progress bar's width in characters (full and light shade blocks: both in Terminus' Uni2 set)
 ESC, ENTER, BACKSPACES = "\x1b", ("\r", "\n"), ("\x7f", "\x08")
 
 NEXT_STEP_IT = "Diesen Laptop zur Seite legen und dem IT-Team geben."
@@ -113,7 +114,6 @@ def confirm_screen(chosen: str, disk_lines: list[str], code: str) -> list[str]:
     """Before the erase: for whom (a place's title, a device id), which disk, and the number to type back (spaced,
     to be read from afar)."""
     return [f"Für: {fit(chosen, COLUMNS - 6)}", "", *[fit(line) for line in disk_lines], "",
-            "Alles auf der Festplatte dieses Laptops wird gelöscht.",
             f"Zum Bestätigen diese Zahl eintippen:   {' '.join(code)}",
             "dann die Eingabetaste. (Esc: zurück zur Liste)"]
 
@@ -166,12 +166,13 @@ def progress_lines(step: int, within: float, elapsed_s: float) -> list[str]:
     eta = ("Die Restzeit wird gemessen …" if left is None else
            "noch etwa 1 Minute" if left == 1 else f"noch etwa {left} Minuten")
     return [f"Schritt {step + 1} von {len(STEPS)}: {STEPS[step][0]}", "",
-            f"{'█' * filled}{'░' * (BAR - filled)} {int(done * 100):3d} %", "", eta]
+            f"{'█' * filled}{'░' * (BAR - filled)} {int(done * 100):3d} %", "", eta, "",
+            "Bitte warten. Den Laptop nicht ausschalten, den Stick nicht abziehen."]
 
 
 def done_lines(chosen: str) -> list[str]:
-    return ["Fertig. Bitte den Stick abziehen.", "", f"Eingerichtet für: {fit(chosen, COLUMNS - 19)}",
-            "Danach startet der Laptop neu, mit dem Kiosk (sonst nach einer Minute von selbst)."]
+    return ["Fertig. Bitte den Stick abziehen.", "", f"Eingerichtet für: {fit(chosen, COLUMNS - 19)}", "",
+            "Dann startet der Laptop neu, mit dem Kiosk.", "(Nach einer Minute startet er auch so neu.)"]
 
 
 def installed_lines(chosen: str) -> list[str]:
@@ -182,6 +183,12 @@ def installed_lines(chosen: str) -> list[str]:
 
 def failure_lines(for_it: str, erased: bool) -> list[str]:
     """An install that cannot go on: what the helper does next, then the reason for the IT team."""
-    state = ("Die Festplatte war schon gelöscht; der Stick beginnt beim nächsten Start von vorn." if erased else
-             "Es wurde nichts gelöscht.")
-    return [NEXT_STEP_IT, state, "", f"Für das IT-Team: {for_it}", ""]
+    state = (["Die Festplatte ist schon gelöscht.", "Mit dem Stick beginnt beim nächsten Start alles von vorn."]
+             if erased else ["Es wurde nichts gelöscht."])
+    return [NEXT_STEP_IT, *state, "", *textwrap.wrap(f"Für das IT-Team: {for_it}", COLUMNS - 1), ""]
+
+
+def unclaimed_lines(device_id: str, reason: str) -> list[str]:
+    """Under "Fertig": the install worked but the claim could not be written on the stick (for the IT team)."""
+    return ["", *textwrap.wrap(f"Für das IT-Team: Der Platz {device_id} ist nicht auf dem Stick vermerkt ({reason}); "
+                               f"bitte match: von Hand in die Geräteliste eintragen.", COLUMNS - 1)]

@@ -23,8 +23,9 @@ def test_each_device_gets_its_extract_and_secrets_only_root_may_read(valid_text,
     settings = json.loads(files["stick.json"][0])
     assert settings["unattended"] is True and settings["waive"] == ["camera"]
     assert settings["devices"] == [
-        {"id": "ebh-01", "home": "ebh", "mac": "3c:52:82:1a:2b:3c", "serial": None, "rotate": 0},
-        {"id": "ebh-02", "home": "ebh", "mac": None, "serial": "5CG1234XYZ", "rotate": 0}]
+        {"id": "ebh-01", "home": "ebh", "title": "EBH — Erna Müller", "mac": "3c:52:82:1a:2b:3c", "serial": None,
+         "rotate": 0},
+        {"id": "ebh-02", "home": "ebh", "title": "EBH — Karl Bauer", "mac": None, "serial": "5CG1234XYZ", "rotate": 0}]
     assert b"geheim" not in files["stick.json"][0]
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from provisioning.claims import Place
 from provisioning.stickscreen import (COLUMNS, PAGE, Key, confirm_screen, confirmation_code, done_lines, failure_lines,
-                                      key, minutes_left, overall, pick_screen, progress_lines, read_confirm, read_pick)
+                                      installed_lines, key, minutes_left, overall, pick_screen, progress_lines,
+                                      read_confirm, read_pick, unclaimed_lines)
 
 PLACES = [Place(1, "ebh-03", "ebh", "Erich-Burger-Heim", "Frieda Kunz", "Zimmer 3"),
           Place(3, "shs-01", "shs", "Haus am Sonnenhang", "Erna Müller", "Zimmer 12")]
@@ -87,7 +88,7 @@ def test_progress_adds_up_the_steps_and_the_time_left_comes_from_the_speed_so_fa
     assert minutes_left(0.5, 120) == 2 and minutes_left(0.25, 60) == 3 and minutes_left(0.9, 30) == 1
     lines = progress_lines(1, 0.5, 120)
     assert lines[0] == "Schritt 2 von 5: System kopieren"
-    assert lines[2] == "█" * 11 + "░" * 19 + "  36 %"
+    assert lines[2] == "█" * 18 + "░" * 32 + "  36 %"
     assert lines[4] == "noch etwa 4 Minuten"
     assert progress_lines(0, 0, 0)[4] == "Die Restzeit wird gemessen …"
 
@@ -95,6 +96,12 @@ def test_progress_adds_up_the_steps_and_the_time_left_comes_from_the_speed_so_fa
 def test_the_end_and_a_failure_tell_the_helper_what_to_do_next():
     assert done_lines(PLACES[1].title())[:3] == ["Fertig. Bitte den Stick abziehen.", "",
                                                  "Eingerichtet für: Haus am Sonnenhang — Zimmer 12 — Erna Müller"]
+    long = "Seniorenzentrum am Stadtpark — Wohnbereich B, Zimmer 112 — Anneliese Müller-Lüdenscheidt"
+    reason = "Der Laptop ist nicht geeignet: Prozessor: ohne SSE4.2 und POPCNT, die der Kiosk braucht (Core 2)."
+    for screen in (done_lines(long), installed_lines(long), failure_lines(reason, erased=True),
+                   confirm_screen(long, ["Ziel: /dev/nvme0n1, 256 GB (SAMSUNG MZVLB256)."], "481"),
+                   progress_lines(2, 0.5, 300), unclaimed_lines("ebh-p1", "[Errno 28] No space left on device")):
+        assert all(len(line) < COLUMNS for line in screen), screen  # the console would wrap a longer one
     lines = failure_lines("CPU ohne SSE4.2", erased=False)
     assert lines[0] == "Diesen Laptop zur Seite legen und dem IT-Team geben."
     assert "Für das IT-Team: CPU ohne SSE4.2" in lines and "Es wurde nichts gelöscht." in lines
