@@ -424,8 +424,13 @@ def not_this_machine(target: Target) -> str | None:
     if match_targets([target], macs, serial):
         return None
     match = target.device.match
-    wanted = f"MAC {match.mac}" if match.mac is not None else f"serial {match.serial}"
     seen = f"MAC {', '.join(sorted(macs)) or 'none'}; serial {serial or 'unknown'}"
+    if match is None:
+        return (f"{target.id} has no match: yet (an open place, for the installer stick), so nothing says this "
+                f"computer ({seen}) is {target.id}; applying to --root / would turn it into {target.id}'s kiosk. Add "
+                f"its match: to the list (palim-provision claims import, or by hand), give --root DIR to stage it "
+                f"into a folder, or add --this-is-the-device")
+    wanted = f"MAC {match.mac}" if match.mac is not None else f"serial {match.serial}"
     return (f"this computer ({seen}) is not {target.id}, whose match: is {wanted}; applying to --root / would turn "
             f"this computer into {target.id}'s kiosk. Run it on {target.id} itself, or give --root DIR to stage it "
             f"into a folder; if this is {target.id} with a new network card or mainboard, correct its match: in the "

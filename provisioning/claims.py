@@ -8,12 +8,13 @@ text, decide; the installer and the import command do the file and disk work.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from kiosk.core.fields import HOSTNAME, one_line_text
 
-from .devicelist import MAC
+from .devicelist import MAC, Target
 
 FORMAT = 1
 CLAIMS_LABEL = "PALIMCLAIMS"  # the FAT partition's label (FAT allows 11 characters)
@@ -125,3 +126,57 @@ def recognise(claims: list[Claim], macs: set[str], serial: str | None) -> Claim 
                 and claim.serial.strip().lower() == serial.strip().lower():  # type: ignore[union-attr]
             return claim
     return None
+
+
+@dataclass(frozen=True)
+class Place:
+    """An open place: a device of the list without match:, which the first laptop that picks it takes.
+
+    `number` is its place among the list's open places (1, 2, ...): the same on the stick's screen and the helper's
+    sheet, as long as both are made from the same list, and it stays when other places are claimed."""
+
+    number: int
+    device: str
+    home: str
+    """The home's key."""
+    home_name: str
+    resident: str
+    label: str | None = None
+    """Where it stands (Zimmer 12), when the list says."""
+    rotate: int = 0
+    """The list's display.rotate for it (the stick's triage measures a turned screen as turned)."""
+
+    def title(self) -> str:
+        """Home, room and resident: "Haus am Sonnenhang — Zimmer 12 — Erna Müller"."""
+        return " — ".join([self.home_name, *([self.label] if self.label else []), self.resident])
+
+    def line(self) -> str:
+        """How the stick and the sheet list it: "3  Haus am Sonnenhang — Zimmer 12 — Erna Müller"."""
+        return f"{self.number}  {self.title()}"
+
+
+def list_places(targets: Iterable[Target]) -> list[Place]:
+    """Every device without match: among `targets`, numbered from 1 in the list's order. Pass the whole list's
+    targets (Loaded.targets) and filter by home afterwards, so the numbers are the same wherever they are shown."""
+    found = []
+    for target in targets:
+        if target.device.match is None:
+            found.append(place_of(target, len(found) + 1))
+    return found
+
+
+def place_of(target: Target, number: int = 0) -> Place:
+    """The device as a place (home, room, resident), open or not: what the stick shows for it."""
+    return Place(number, target.id, target.home_key, target.home.name, target.config.resident, target.device.label,
+                 target.rotate)
+
+
+def without_claimed(places: Iterable[Place], claims: Iterable[Claim]) -> list[Place]:
+    """The places no claim has taken (a claim names its device id)."""
+    taken = {claim.device for claim in claims}
+    return [place for place in places if place.device not in taken]
+
+
+def open_places(targets: Iterable[Target], claims: Iterable[Claim] = ()) -> list[Place]:
+    """The places still open: devices without match: (numbered as `list_places` does) that no claim has taken."""
+    return without_claimed(list_places(targets), claims)

@@ -28,6 +28,8 @@ examples:
   PALIM_JITSI_SECRET=... palim-provision tokens devices.yaml         # login tokens for token authentication
   palim-provision settings                                           # every setting, where it may be set
   EBH_WIFI_PSK=... sudo -E palim-provision image devices.yaml --out palim-stick.img   # an installer stick
+  palim-provision helper-sheet devices.yaml --out helfer.pdf        # the helpers' sheet for the stick (German)
+  sudo palim-provision claims import /dev/sdb devices.yaml           # afterwards: which laptop took which place
   palim-provision release --version 1.4 --lock kiosk.lock --key-file city.key --out repo   # a signed release
   palim-provision status --prometheus http://127.0.0.1:9090 --html status.html   # the fleet, as the hub sees it
 

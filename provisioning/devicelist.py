@@ -380,8 +380,9 @@ class Device(_settings_model(DEVICE)):  # type: ignore[misc]
     """The device's id, also its host name: lower-case letters, digits and '-'."""
     home: str
     """The key of its home under homes."""
-    match: Match
-    """How the device recognises itself: {mac: ...} or {serial: ...}."""
+    match: Match | None = None
+    """How the device recognises itself: {mac: ...} or {serial: ...}. Without it the device is an open place: the
+    installer stick offers it to the first laptop it does not recognise (palim-provision claims import fills it in)."""
     label: str | None = Field(default=None, max_length=80)
     """Where it stands, e.g. Zimmer 12 (quote it when it holds ' #')."""
     donor: str | None = Field(default=None, max_length=120)
@@ -677,8 +678,8 @@ def _cross_check(model: DeviceList, devices: dict[int, Device], home_keys: set[s
             problems.append(doc.problem(here + ("id",), "must be a valid hostname: lower-case letters, digits and "
                                                         "'-', 1 to 63 characters, not starting or ending with '-'"))
         for kind, value, path in (("id", device.id, ("id",)), ("room", device.room, ("room",)),
-                                  ("mac", device.match.mac, ("match", "mac")),
-                                  ("serial", device.match.serial, ("match", "serial"))):
+                                  ("mac", device.match.mac if device.match else None, ("match", "mac")),
+                                  ("serial", device.match.serial if device.match else None, ("match", "serial"))):
             if value is None:
                 continue
             # Jitsi lower-cases room names and serials are one sticker read two ways: compared without case.
@@ -861,11 +862,12 @@ def psk_problem(value: str, source: str) -> str:
 
 
 def match_targets(targets: list[Target], macs: set[str], serial: str | None) -> list[Target]:
-    """The devices whose match fits this machine's MAC addresses or serial number."""
-    return [t for t in targets
-            if (t.device.match.mac is not None and t.device.match.mac in macs)
-            or (t.device.match.serial is not None and serial is not None
-                and t.device.match.serial.strip().lower() == serial.strip().lower())]
+    """The devices whose match fits this machine's MAC addresses or serial number (an open place, without match:,
+    fits no machine)."""
+    return [t for t in targets if (match := t.device.match) is not None
+            and ((match.mac is not None and match.mac in macs)
+                 or (match.serial is not None and serial is not None
+                     and match.serial.strip().lower() == serial.strip().lower()))]
 
 
 MUC_PREFIXES = ("conference.", "muc.")  # Debian's MUC prefix, docker-jitsi-meet's (XMPP_MUC_DOMAIN muc.meet.jitsi)
@@ -899,6 +901,10 @@ def summary(loaded: Loaded) -> str:
     """One line: what the file holds."""
     missing = sum(1 for t in loaded.targets if t.device.room is None)
     extra = f", {missing} without a room" if missing else ""
+    places = sum(1 for t in loaded.targets if t.device.match is None)
+    if places:  # not a problem: the installer stick offers them, claims import fills their match: in
+        extra += f", {places} open place{'' if places == 1 else 's'} (no match: yet; the installer stick offers " \
+                 f"{'it' if places == 1 else 'them'})"
     return (f"{loaded.file}: valid: {len(loaded.targets)} devices in {len(loaded.model.homes)} homes{extra}")
 
 

@@ -35,18 +35,19 @@ GRUB_DEFAULTS_PATH = "etc/default/grub.d/palim.cfg"
 EFI_BOOT_FILES = ("BOOTX64.EFI", "grubx64.efi", "mmx64.efi", "grub.cfg", "BOOTIA32.EFI")
 
 
-def partition(log: Log, disk: str) -> tuple[str, str]:
-    """Erase the disk's partition table and lay out bios-boot, ESP and root; (esp, root) partition paths."""
-    log.run(["sfdisk", "--quiet", "--wipe", "always", "--wipe-partitions", "always", disk], input=layout_script())
-    # Old Dell and HP BIOSes boot a disk only when its MBR marks a partition active: for GPT that is the protective
-    # MBR's one entry (sfdisk enters the nested PMBR by itself).
-    log.run(["sfdisk", "--activate", disk, "1"])
+def partition(log: Log, disk: str, script: str | None = None) -> tuple[str, str]:
+    """Erase the disk's partition table and lay out bios-boot, ESP and root (or `script`, the stick's layout with
+    its claims partition); (esp, root) partition paths. The protective MBR is marked active only once GRUB is on
+    the disk (install_grub): an install cut short leaves nothing a BIOS would try to start."""
+    log.run(["sfdisk", "--quiet", "--wipe", "always", "--wipe-partitions", "always", disk],
+            input=script or layout_script())
     log.run(["partx", "--update", disk], check=False)  # the kernel must see the new partitions before mkfs
     if shutil.which("udevadm"):  # a build host in a container may have no udev; devtmpfs makes the nodes
         log.run(["udevadm", "settle"], check=False)
     esp, root = partition_path(disk, 2), partition_path(disk, 3)
+    count = sum(1 for line in (script or layout_script()).splitlines() if "type=" in line)
     for _ in range(50):
-        if Path(esp).exists() and Path(root).exists():
+        if all(Path(partition_path(disk, n)).exists() for n in range(2, count + 1)):
             break
         time.sleep(0.2)
     return esp, root
@@ -186,14 +187,17 @@ def install_grub(log: Log, target: Path, disk: str, root_dev: str) -> None:
     defaults = target / GRUB_DEFAULTS_PATH
     defaults.parent.mkdir(parents=True, exist_ok=True)
     defaults.write_text(GRUB_DEFAULTS)
+    # The order keeps a power cut harmless: GRUB's menu first (on the root, which nothing starts yet), then the boot
+    # loaders, the BIOS's last, then the active mark the old BIOSes look for.
     with chroot_mounts(log, target), _uuid_link(log, root_dev):
         chroot = ["chroot", str(target)]
-        log.run([*chroot, "grub-install", "--target=i386-pc", disk], timeout=300)
+        (target / "boot/grub").mkdir(parents=True, exist_ok=True)
+        log.run([*chroot, "grub-mkconfig", "-o", "/boot/grub/grub.cfg"], timeout=300)
         log.run([*chroot, "grub-install", "--target=i386-efi", "--efi-directory=/boot/efi", "--removable",
                  "--no-nvram", "--no-uefi-secure-boot"], timeout=300)
         log.run([*chroot, "grub-install", "--target=x86_64-efi", "--efi-directory=/boot/efi", "--removable",
                  "--no-nvram", "--uefi-secure-boot"], timeout=300)
-        log.run([*chroot, "grub-mkconfig", "-o", "/boot/grub/grub.cfg"], timeout=300)
+        log.run([*chroot, "grub-install", "--target=i386-pc", disk], timeout=300)
         # fusefat corrupts the FAT when a file is rewritten: on such a host the ESP's rewrite with mtools does this.
         redirect = target / "boot/efi/EFI/BOOT/grub.cfg"
         if not esp_through_fuse() and redirect.is_file():
@@ -201,3 +205,6 @@ def install_grub(log: Log, target: Path, disk: str, root_dev: str) -> None:
         missing = [name for name in EFI_BOOT_FILES if not (target / "boot/efi/EFI/BOOT" / name).is_file()]
         if missing:
             raise OSError(f"grub-install left no {', '.join(missing)} in the EFI system partition")
+    # Old Dell and HP BIOSes boot a disk only when its MBR marks a partition active: for GPT that is the protective
+    # MBR's one entry (sfdisk enters the nested PMBR by itself).
+    log.run(["sfdisk", "--activate", disk, "1"])

@@ -14,15 +14,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
 
 from . import disk, rootfs
+from .claims import CLAIMS_LABEL, list_places, place_of
 from .devicelist import Loaded, Target, resolve_secrets
 from .inventory import HOST_PSK_ENV, HOST_TOKEN_ENV, extract_device
-from .stickplan import image_size_bytes
+from .stickplan import CLAIMS_MIB, CLAIMS_PARTITION, image_size_bytes, layout_script, partition_path, root_mib
 from .tokens import device_tokens
 
 STICK_DIR = "/root/palim-stick"  # root-only (0700): the device lists and secrets
@@ -38,7 +39,7 @@ INSTALLER_UNIT_TEXT = f"""\
 [Unit]
 Description=Palim installer (installs the kiosk onto this machine's internal disk)
 ConditionPathExists={STICK_DIR}/stick.json
-After=systemd-udev-settle.service systemd-udevd.service local-fs.target
+After=systemd-udev-settle.service systemd-udevd.service local-fs.target console-setup.service
 Wants=systemd-udev-settle.service
 Conflicts=getty@tty1.service
 Before=getty@tty1.service
@@ -102,8 +103,13 @@ def stick_files(loaded: Loaded, targets: list[Target], psks: dict[str, str], tok
             secrets[HOST_TOKEN_ENV] = tokens[target.id]
         files[f"secrets/{target.id}.json"] = (json.dumps(secrets).encode(), 0o600)
         match = target.device.match
-        devices.append({"id": target.id, "mac": match.mac, "serial": match.serial, "rotate": target.rotate})
-    settings = {"unattended": unattended, "waive": sorted(waive), "devices": devices,
+        if match is not None:
+            devices.append({"id": target.id, "home": target.home_key, "title": place_of(target).title(),
+                            "mac": match.mac, "serial": match.serial, "rotate": target.rotate})
+    # Numbered among the whole list's open places, as the helper's sheet numbers them.
+    chosen = {target.id for target in targets}
+    places = [asdict(place) for place in list_places(loaded.targets) if place.device in chosen]
+    settings = {"unattended": unattended, "waive": sorted(waive), "devices": devices, "places": places,
                 "built": time.strftime("%Y-%m-%d %H:%M:%S")}
     files["stick.json"] = (json.dumps(settings, indent=1).encode(), 0o600)
     return files
@@ -189,8 +195,10 @@ def build_image(loaded: Loaded, targets: list[Target], out: Path, *, kiosk_sourc
             with open(partial, "wb") as handle:
                 handle.truncate(size)
             loop = log.run(["losetup", "--find", "--show", "--partscan", str(partial)]).stdout.strip()
-            esp, root_dev = disk.partition(log, loop)
+            esp, root_dev = disk.partition(log, loop, layout_script(root_mib=root_mib(used), claims_mib=CLAIMS_MIB))
             disk.make_filesystems(log, esp, root_dev)
+            # The claims partition, empty: the installer writes a claim there after each install.
+            log.run(["mkfs.vfat", "-n", CLAIMS_LABEL, partition_path(loop, CLAIMS_PARTITION)])
             with disk.mounted(log, root_dev, esp, work / "mnt") as mnt:
                 disk.copy_root(log, overlay, mnt)
                 disk.write_fstab(log, mnt, root_dev, esp)

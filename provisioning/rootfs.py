@@ -41,15 +41,37 @@ MACHINE_PACKAGES = (
     # tablets) GRUB for ia32, unsigned (those tablets have no Secure Boot a stick could pass), which boots the 64-bit
     # kernel in mixed mode.
     "grub-pc-bin", "grub-efi-amd64-bin", "grub-efi-amd64-signed", "shim-signed", "grub-efi-ia32-bin",
+    # The installer stick's console (and a device's text console): a German keyboard layout (the helper types on a
+    # German laptop) and Terminus 16x32, readable from a metre on 1280x800 (the kernel's 8x16 is not).
+    "kbd", "console-setup",
     # apply checks every admin SSH key with OpenSSH's own parser (ssh-keygen -l) before it installs anything; the
     # client only: no host keys are made here (those come with the server, installed on the device itself).
     "openssh-client",
     *FIRMWARE_PACKAGES,
 )
-MACHINE_RECIPE = 6  # 6: carries the fleet's packages (WireGuard, node_exporter)
+MACHINE_RECIPE = 7  # 7: carries the fleet's packages (WireGuard, node_exporter)
 DIST = "/opt/palim-kiosk/dist"
 VENV = "/opt/palim-kiosk/venv"
 HOST_CA_IN_ROOT = "/run/palim-host-ca.crt"
+# Written before console-setup is installed, whose postinst keeps them (debconf reads an existing file as the answer):
+# the console's layout and font at every boot (console-setup.service), and what the installer loads on tty1.
+CONSOLE_KEYBOARD = """\
+# Palim: the console's keyboard (written when the root was built)
+XKBMODEL="pc105"
+XKBLAYOUT="de"
+XKBVARIANT="nodeadkeys"
+XKBOPTIONS=""
+BACKSPACE="guess"
+"""
+CONSOLE_SETUP = """\
+# Palim: the console's font, readable from a metre (written when the root was built)
+ACTIVE_CONSOLES="/dev/tty[1-6]"
+CHARMAP="UTF-8"
+CODESET="Uni2"
+FONTFACE="TerminusBold"
+FONTSIZE="16x32"
+"""
+CONSOLE_FONT = "/usr/share/consolefonts/Uni2-TerminusBold32x16.psf.gz"
 HOST_TOOLS = {"debootstrap": "debootstrap", "systemd-nspawn": "systemd-container", "cp": "coreutils"}
 
 
@@ -213,6 +235,8 @@ def ensure_machine(log: Log, cache: Path, mirror: str = DEFAULT_MIRROR) -> tuple
         # The firmware lives in Debian's non-free-firmware component, security fixes in bookworm-security: the
         # device's own sources (apply writes the same file on every device) before anything is installed.
         (root / "etc/apt/sources.list").write_text(debian_sources(mirror, security_mirror(mirror)))
+        (root / "etc/default/keyboard").write_text(CONSOLE_KEYBOARD)
+        (root / "etc/default/console-setup").write_text(CONSOLE_SETUP)
         # With -updates and -security the base's packages have newer versions: the stick carries those (and apply
         # --offline finds every package at its candidate version, nothing left to download).
         _apt_install(log, root, MACHINE_PACKAGES, upgrade=True)

@@ -15,19 +15,28 @@ from .check import DISK_MIN_GB, GB, Finding, disk_notes
 BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649"
 ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 LINUX = "0FC63DAF-8483-4772-8E79-3D69E47DE47D"
+BASIC_DATA = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"  # what Windows and macOS mount from a USB stick
 ESP_MIB = 128
+CLAIMS_MIB = 32  # the stick's claims partition: FAT16, room for thousands of claims of a few hundred bytes
+CLAIMS_PARTITION = 4
 # Block devices that are no disk at all: loop devices, RAM disks, optical drives, floppies, device-mapper and RAID;
 # an eMMC's boot areas and its RPMB (mmcblk0boot0, mmcblk0boot1, mmcblk0rpmb: small hidden parts of the tablet's
 # one eMMC, listed in /sys/block beside it); an NVMe multipath's hidden path device (nvme0c0n1).
 NOT_A_DISK = re.compile(r"^(loop|ram|zram|sr|fd|dm-|md|nbd)|^mmcblk\d+(boot\d+|rpmb)$|^nvme\d+c\d+n\d+$")
 
 
-def layout_script(esp_mib: int = ESP_MIB) -> str:
-    """sfdisk's input for the layout: 1 MiB BIOS boot, the EFI system partition, the root over the rest (GPT)."""
-    return ("label: gpt\n"
-            f"size=1MiB, type={BIOS_BOOT}, name=bios-boot\n"
-            f"size={esp_mib}MiB, type={ESP}, name=efi\n"
-            f"type={LINUX}, name=palim-root\n")
+def layout_script(esp_mib: int = ESP_MIB, *, root_mib: int | None = None, claims_mib: int = 0) -> str:
+    """sfdisk's input for the layout: 1 MiB BIOS boot, the EFI system partition, the root over the rest (GPT).
+
+    The stick (`claims_mib`): the root has `root_mib` and a fourth partition, FAT for any computer to read (Microsoft's
+    basic data type), holds the claims over the rest."""
+    script = ("label: gpt\n"
+              f"size=1MiB, type={BIOS_BOOT}, name=bios-boot\n"
+              f"size={esp_mib}MiB, type={ESP}, name=efi\n")
+    if not claims_mib:
+        return script + f"type={LINUX}, name=palim-root\n"
+    return script + (f"size={root_mib}MiB, type={LINUX}, name=palim-root\n"
+                     f"type={BASIC_DATA}, name=palim-claims\n")
 
 
 def partition_path(disk: str, number: int) -> str:
@@ -287,15 +296,14 @@ def blocking_findings(findings: list[Finding], waived: set[str]) -> list[Finding
     return [f for f in findings if f.status == "fail" and f.name not in waived]
 
 
-def confirmed(typed: str, device_id: str) -> bool:
-    """Staff confirm the erase by typing the device's id (case and surrounding spaces aside)."""
-    return typed.strip().lower() == device_id.lower()
-
-
-def image_size_bytes(root_bytes: int, esp_mib: int = ESP_MIB) -> int:
-    """The image's size for a root of `root_bytes`: a fifth more for the file system and room for the logs, at least
-    256 MiB more, plus the partitions before it and GPT's backup at the end, rounded up to whole MiB."""
+def root_mib(root_bytes: int) -> int:
+    """The root file system's size for `root_bytes` of files: a fifth more for the file system and room for the
+    logs, at least 256 MiB more, in whole MiB."""
     mib = 1024 ** 2
-    fs = max(root_bytes * 6 // 5, root_bytes + 256 * mib)
-    total = fs + (1 + 1 + esp_mib + 1) * mib
-    return -(-total // mib) * mib
+    return -(-max(root_bytes * 6 // 5, root_bytes + 256 * mib) // mib)
+
+
+def image_size_bytes(root_bytes: int, esp_mib: int = ESP_MIB, claims_mib: int = CLAIMS_MIB) -> int:
+    """The stick image's size for a root of `root_bytes`: the root (`root_mib`), the partitions before it, the
+    claims partition and GPT's backup at the end."""
+    return (1 + 1 + esp_mib + root_mib(root_bytes) + claims_mib + 1) * 1024 ** 2

@@ -18,10 +18,14 @@ examples:
   sudo dd if=palim-stick.img of=/dev/sdX bs=4M conv=fsync status=progress     # sdX: the USB stick
 
 Builds one disk image (about 2 GB) for a USB stick: Debian 12, the kiosk's packages, the kiosk and its Python wheels,
-a kernel and GRUB for UEFI and legacy BIOS, and the installer. Booted on a donated device, the stick recognises the
-device by its match: (MAC or DMI serial), runs the triage (palim-provision check), shows the internal disk it will
-erase and waits for staff to type the device id (not with --unattended), installs, runs apply for that device and
-reboots into the kiosk; no network is needed. An unknown device shows its MAC, serial and triage; nothing is written.
+a kernel and GRUB for UEFI and legacy BIOS, the installer, and a small FAT partition (PALIMCLAIMS) for its claims.
+Booted on a donated laptop, the stick recognises it by its match: (MAC or DMI serial) or by the claim it wrote when it
+installed it before; a laptop it does not recognise is offered the open places (devices without match:) as a numbered
+list, and the helper types the number. It runs the triage (palim-provision check), shows the internal disk it will
+erase and waits for the helper to type back a number shown on the screen (digits and Enter only; not for a device
+recognised by match: with --unattended, nor by its claim), installs, runs apply for that device, writes the claim
+(device, built-in MACs, serial, disk, triage) and, once the stick is pulled, reboots into the kiosk; no network is
+needed. An unknown laptop with no open place left shows its MAC, serial and triage; nothing is written.
 
 The stick carries the selected homes' Wi-Fi passwords and login tokens (root-only): wipe it after the roll-out.
 Building needs root, network (the Debian mirror and PyPI) and the Debian packages debootstrap, systemd-container,
@@ -38,7 +42,8 @@ def register(sub, fmt) -> None:
     p.add_argument("--out", metavar="IMG", required=True, help="the image file to write")
     p.add_argument("--home", metavar="KEY", action="append", help="only this home's devices (may be repeated)")
     p.add_argument("--unattended", action="store_true",
-                   help="erase the internal disk without asking (default: staff type the device id to confirm)")
+                   help="erase the internal disk of a device recognised by its match: without asking (default: the "
+                        "helper types back a number shown on the screen; an open place is always picked and confirmed)")
     p.add_argument("--waive", metavar="CHECK", action="append", default=[], choices=CHECKS,
                    help=f"install even when this triage check fails, e.g. camera when a USB webcam comes with the "
                         f"device (one of {', '.join(CHECKS)}; may be repeated)")
@@ -86,9 +91,13 @@ def image(out: Output, file: str, target_file: Path, *, homes: list[str] | None 
         return out.fail(f"building the image failed, nothing was written: {exc}", EXIT_FAILED)
     out.say(f"wrote {result.path} ({result.size_bytes / 1000 ** 3:.1f} GB) in {result.seconds:.0f} s"
             f"{' (Debian root from the cache)' if result.cached_root else ''}; log: {target_file}.log")
-    asks = ("unattended: erases the internal disk without asking" if unattended
-            else "staff confirm the erase by typing the device id")
+    asks = ("unattended: erases the internal disk of a device recognised by its match: without asking" if unattended
+            else "the helper confirms each erase by typing back a number shown on the screen")
     out.say(asks + (f"; waived checks: {', '.join(waive)}" if waive else ""))
+    places = [t.id for t in targets if t.device.match is None]
+    if places:
+        out.say(f"{len(places)} open place{'' if len(places) == 1 else 's'} (no match:): {', '.join(places)}; a laptop "
+                f"the stick does not recognise takes one by its number, and its claim stays on the stick")
     out.say("This stick holds the Wi-Fi passwords and login tokens of these homes (readable by root only).\n"
             "Keep it locked away and wipe it after the roll-out (wipefs -a /dev/sdX, or write another image onto it).")
     return EXIT_OK

@@ -13,9 +13,11 @@ EPILOG = """\
 examples:
   palim-provision install /root/palim-stick      # what palim-installer.service runs on the stick, on tty1
 
-Identifies this machine by MAC or DMI serial among the stick's devices, runs the triage, chooses the one internal
-disk, asks staff to type the device id (unless the stick was built --unattended), erases and installs it, runs
-apply --offline for the device and reboots. Messages in German on the screen and in /var/log/palim-installer.log.
+Identifies this machine by MAC or DMI serial among the stick's devices or its claims (or has the helper pick an open
+place by number), runs the triage, chooses the internal disk, has the helper type back a number shown on the screen
+(not for a device recognised by match: on a stick built --unattended, nor by its claim), erases and installs it,
+runs apply --offline for the device, writes the claim to the stick's PALIMCLAIMS partition and reboots once the
+stick is pulled. Messages in German on the screen and in /var/log/palim-installer.log.
 exit codes: 0 installed (rebooting), 1 stopped (the reason is on the screen), 2 not on a stick.
 """
 

@@ -117,6 +117,8 @@ NOT_RUN = [
      "needs root, the Debian mirror and PyPI, and minutes (tests/vm builds a stick the same way)"),
     ("docs/installer-stick.md", "sudo dd if=palim-stick.img of=/dev/sdX bs=4M conv=fsync status=progress",
      "writes to a USB stick (sdX stands for it)"),
+    ("docs/installer-stick.md", "sudo palim-provision claims import /dev/sdX devices.yaml",
+     "reads a USB stick (sdX stands for it); the same import from a folder runs below"),
     ("docs/installer-stick.md", "sudo ./scripts/test tests/vm -v",
      "runs a part of the test suite this test belongs to (root, tens of minutes under TCG)"),
     ("docs/jitsi-server.md", "palim-provision server-check --devices devices.yaml",

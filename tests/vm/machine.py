@@ -32,6 +32,7 @@ FIRMWARE = {"uefi": (OVMF_CODE, OVMF_VARS), "secure-boot": (OVMF_SECURE_CODE, OV
             "uefi-ia32": (OVMF32_CODE, OVMF32_VARS), "bios": None}
 WIDTH, HEIGHT = 1280, 800
 QEMU = "qemu-system-x86_64"
+STICK_DEVICE = "stick-usb"  # the stick's QEMU device id: device_del pulls it
 
 
 @dataclass
@@ -120,6 +121,18 @@ class Machine:
         time.sleep(0.15)
         self.qmp("input-send-event", events=[{"type": "btn", "data": {"down": False, "button": "left"}}])
 
+    def keys(self, *qcodes: str) -> int:
+        """Key presses on the VM's keyboard, one after the other (QEMU's key codes name the key, not the character:
+        "y" is the key labelled Z on a German keyboard); returns how many."""
+        for qcode in qcodes:
+            self.qmp("send-key", keys=[{"type": "qcode", "data": qcode}])
+            time.sleep(0.3)  # a person's pace; under TCG the guest needs the time to read each key
+        return len(qcodes)
+
+    def pull_stick(self) -> None:
+        """The stick pulled out of its USB port."""
+        self.qmp("device_del", id=STICK_DEVICE)
+
     def stop(self, timeout: float = 15) -> int:
         """Power off through ACPI, then quit if the guest does not (a kiosk ignores the power key: logind.conf.d)."""
         if self.proc.poll() is None:
@@ -168,7 +181,7 @@ def start(name: str, run_dir: Path, *, disk: Path, stick: Path | None = None, fi
             "-drive", f"if=none,id=disk,format=raw,file={disk}", "-device", internal]
     if stick is not None:
         argv += ["-drive", f"if=none,id=stick,format=raw,file={stick}",
-                 "-device", "usb-storage,bus=xhci.0,drive=stick,removable=on,bootindex=0"]
+                 "-device", f"usb-storage,bus=xhci.0,drive=stick,removable=on,bootindex=0,id={STICK_DEVICE}"]
     if FIRMWARE[firmware] is not None:
         code, variables = FIRMWARE[firmware]
         vars_copy = run_dir / f"{name}.{variables.name}"

@@ -9,6 +9,7 @@ five seconds.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -92,6 +93,46 @@ StandardOutput=journal+console
 [Install]
 WantedBy=multi-user.target
 """
+
+
+MTOOLS = {"MTOOLS_SKIP_CHECK": "1"}  # the FAT that mkfs.vfat made has more sectors than its geometry says
+# Two open places (no match:) in the stick's home: two unknown laptops take them by number. Appended to the device
+# list's devices, the last section of the example.
+OPEN_PLACES = """
+  - id: ebh-p1
+    home: erich-burger-heim
+    resident: Frieda Kunz
+    room: palim-ahf44ow7cr7yqwehnjpg4s3j3m
+    label: Zimmer 30
+
+  - id: ebh-p2
+    home: erich-burger-heim
+    resident: Otto Lenz
+    room: palim-5fqzzs3m2ipnwhybbuafoieciy
+    label: Zimmer 31
+"""
+
+
+def _claims_partition(log: Log, image: Path) -> str:
+    """mtools' name for the stick's FAT claims partition (4) inside the image: the file and its byte offset."""
+    table = json.loads(log.run(["sfdisk", "--json", str(image)]).stdout)["partitiontable"]
+    part = next(p for p in table["partitions"] if p["node"].endswith("4"))
+    return f"{image}@@{part['start'] * table.get('sectorsize', 512)}"
+
+
+def claims_on_stick(log: Log, image: Path, folder: Path) -> dict[str, str]:
+    """The claims on the stick's FAT partition, read as any computer would: mtools, no mount; name -> text."""
+    where = _claims_partition(log, image)
+    folder.mkdir(parents=True, exist_ok=True)
+    if log.run(["mdir", "-b", "-i", where, "::/palim-claims"], check=False, env=MTOOLS).returncode != 0:
+        return {}
+    log.run(["mcopy", "-n", "-i", where, "::/palim-claims/*.json", str(folder)], env=MTOOLS)
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.json"))}
+
+
+def claims_label(log: Log, image: Path) -> str:
+    """The claims partition's volume label (mtools' mlabel -s)."""
+    return log.run(["mlabel", "-s", "-i", _claims_partition(log, image), "::"], env=MTOOLS).stdout.strip()
 
 
 def standin_pin(cert_dir: Path) -> str:

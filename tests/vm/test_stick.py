@@ -34,6 +34,11 @@ HOME_TIMEOUT_S = 1500
 HOME_LINE = f"home screen shown for {ap.RESIDENT}"
 GREEN, PAPER = (0x17, 0x59, 0x2F), (0xF7, 0xF3, 0xEA)
 NEW_GREETING = "Oma Erna"  # the change the fleet's Ansible run carries to ebh-01
+PICK_LINE = r"palim-installer: Die Nummer eintippen, dann die Eingabetaste:"
+# Two unknown laptops (their MACs and serials in no list) and the keys their helper presses for the place: the first
+# on the digit row, the second on the number pad (NumLock is on), place 2 being the only one left by then.
+LAPTOPS = (("laptop-1", "52:54:00:12:34:01", "PLACE-0001", ("1", "ret"), "Frieda Kunz"),
+           ("laptop-2", "52:54:00:12:34:02", "PLACE-0002", ("kp_2", "kp_enter"), "Otto Lenz"))
 
 
 def host_problem() -> str | None:
@@ -88,7 +93,7 @@ def stick_run() -> Iterator[Run]:
             pin = st.standin_pin(cert)
             key, public_key = st.admin_key(run_dir)
             run.public_key = public_key
-            stick, output = st.build_image(run.log, run_dir, st.device_list(pin, public_key), psk)
+            stick, output = st.build_image(run.log, run_dir, st.device_list(pin, public_key) + st.OPEN_PLACES, psk)
             run.facts["image build"] = f"{time.monotonic() - started:.0f} s"
             run.facts["image size"] = f"{stick.stat().st_size / 1000 ** 3:.2f} GB"
             run.facts["image output"] = output
@@ -99,12 +104,18 @@ def stick_run() -> Iterator[Run]:
             m = vm.start("install", run_dir, disk=disk, stick=stick_copy, firmware="secure-boot", disk_bus="nvme")
             machines.append(m)
             m.wait_serial(r"palim-installer: Gerät erkannt: ebh-01", 1200)
+            m.wait_serial(r"palim-installer: Schritt 2 von 5: System kopieren", 600)
+            time.sleep(20)
             run.shots["installing"] = m.screendump(run_dir / "installing.png")
-            code = m.wait_exit(INSTALL_TIMEOUT_S)
+            m.wait_serial(r"palim-installer: Fertig\. Bitte den Stick abziehen\.", INSTALL_TIMEOUT_S)
+            run.shots["done"] = m.screendump(run_dir / "done.png")
+            m.pull_stick()  # the installer reboots as soon as the stick is out (-no-reboot: QEMU ends)
+            code = m.wait_exit(120)
             run.facts["install (Secure Boot stick, copy onto NVMe, apply, GRUB), under TCG"] = f"{time.monotonic() - m.started:.0f} s"
             run.serial["install"] = m.serial_text()
             run.facts["install exit"] = code
-            with st.mounted_root(run.log, stick_copy, run_dir / "mnt-stick", read_only=True) as root:
+            # Read-write, so the journal is replayed: the stick was pulled, not unmounted (a copy: nothing is lost)
+            with st.mounted_root(run.log, stick_copy, run_dir / "mnt-stick") as root:
                 run.installed["stick log"] = (root / image_module.INSTALLER_LOG.lstrip("/")).read_text()
                 folder = root / image_module.STICK_DIR.lstrip("/")
                 run.installed["stick secrets"] = sorted(
@@ -166,22 +177,47 @@ def stick_run() -> Iterator[Run]:
             # minutes under TCG, while the same kernel started at once on SeaBIOS and with -kernel.)
             m = vm.start("penryn", run_dir, disk=old_cpu_disk, stick=stick_copy, cpu="Penryn", firmware="bios")
             machines.append(m)
-            m.wait_serial(r"Es wurde nichts geschrieben", 1200)
+            m.wait_serial(r"Es wurde nichts gelöscht", 1200)
             run.serial["penryn"] = m.serial_text()
             m.stop()
             run.installed["penryn disk written"] = vm.has_data(old_cpu_disk)
-        with run.log.phase("unknown device, on a tablet's 32-bit UEFI"):
+        with run.log.phase("unknown laptop on a tablet's 32-bit UEFI: the open places, bad keys, nothing written"):
             other = vm.sparse_disk(run_dir / "other-internal.img")
             stick_copy = st.copy_sparse(stick, run_dir / "stick-unknown.img")
             m = vm.start("unknown", run_dir, disk=other, stick=stick_copy, firmware="uefi-ia32",
                          mac="52:54:00:ab:cd:ef", serial_number="OTHER-0042")
             machines.append(m)
-            m.wait_serial(r"Es wurde nichts geschrieben", 1200)
+            m.wait_serial(PICK_LINE, 1200)
             time.sleep(3)
-            run.shots["unknown"] = m.screendump(run_dir / "unknown-device.png")
+            run.shots["places"] = m.screendump(run_dir / "places.png")
+            # On the German layout the key QEMU calls "y" types z; then a number not on the list, Esc, Enter alone.
+            for keys, answer in ((("y",), "„z“ ist keine Ziffer"), (("9", "ret"), "Die 9 steht nicht in der Liste"),
+                                 (("esc",), "Esc: nichts geschieht"), (("ret",), "Bitte zuerst die Nummer")):
+                mark = len(m.serial_text())
+                m.keys(*keys)
+                m.wait_serial(rf"palim-installer: {answer}", 120, after=mark)
+            time.sleep(2)
+            run.shots["bad key"] = m.screendump(run_dir / "bad-key.png")
             run.serial["unknown"] = m.serial_text()
             m.stop()
             run.installed["other disk written"] = vm.has_data(other)
+        with run.log.phase("two unknown laptops take the open places by number; the first is recognised again"):
+            places_stick = st.copy_sparse(stick, run_dir / "stick-places.img")
+            for name, mac, serial, keys, resident in LAPTOPS:
+                _take_place(run, machines, places_stick, name, mac, serial, keys, resident, cert)
+            name, mac, serial, _, _ = LAPTOPS[0]
+            m = vm.start(f"{name}-again", run_dir, disk=run_dir / f"{name}-internal.img", stick=places_stick,
+                         firmware="uefi", mac=mac, serial_number=serial)
+            machines.append(m)
+            _, run.facts["laptop booted again from the stick: recognised after (TCG)"] = m.wait_serial(
+                r"palim-installer: Dieser Laptop ist schon eingerichtet\.", 1200)
+            time.sleep(3)
+            run.shots["again"] = m.screendump(run_dir / "installed-before.png")
+            m.pull_stick()
+            run.facts[f"{name} again exit"] = m.wait_exit(120)
+            run.serial[f"{name}-again"] = m.serial_text()
+            run.installed["claims"] = st.claims_on_stick(run.log, places_stick, run_dir / "claims")
+            run.installed["claims label"] = st.claims_label(run.log, places_stick)
         yield run
     finally:
         for m in machines:
@@ -199,9 +235,48 @@ def stick_run() -> Iterator[Run]:
         for key, path in run.shots.items():
             say(run, f"screendump {key}: {path}")
         for big in ("internal.img", "other-internal.img", "penryn-internal.img", "stick-install.img", "stick-unknown.img",
-                    "stick-penryn.img", "palim-stick.img"):
+                    "stick-penryn.img", "palim-stick.img", "stick-places.img",
+                    *(f"{laptop[0]}-internal.img" for laptop in LAPTOPS)):
             if os.environ.get("PALIM_VM_KEEP") != "1":
                 (run_dir / big).unlink(missing_ok=True)
+
+
+def _take_place(run: Run, machines: list, stick: Path, name: str, mac: str, serial: str, number: tuple[str, ...],
+                resident: str, cert: Path) -> None:
+    """An unknown laptop boots the stick, the helper types the place's number and the number shown, the install
+    runs, the helper pulls the stick; then the laptop boots to its resident's kiosk. Keys and times are measured."""
+    disk = vm.sparse_disk(run.dir / f"{name}-internal.img", 16)
+    m = vm.start(name, run.dir, disk=disk, stick=stick, firmware="uefi", mac=mac, serial_number=serial)
+    machines.append(m)
+    _, listed = m.wait_serial(PICK_LINE, 1200)
+    time.sleep(1)
+    presses = m.keys(*number)
+    found, _ = m.wait_serial(r"palim-installer: Zum Bestätigen diese Zahl eintippen: +(\d) (\d) (\d)", 300)
+    time.sleep(2)
+    run.shots[f"{name} confirm"] = m.screendump(run.dir / f"{name}-confirm.png")
+    pad = number[-1] == "kp_enter"  # the number shown typed on the keys the place's number was typed on
+    presses += m.keys(*(f"kp_{digit}" if pad else digit for digit in found.groups()), number[-1])
+    _, confirmed = m.wait_serial(r"palim-installer: Schritt 1 von 5", 300)
+    _, done = m.wait_serial(r"palim-installer: Fertig\. Bitte den Stick abziehen\.", INSTALL_TIMEOUT_S)
+    time.sleep(2)
+    run.shots[f"{name} done"] = m.screendump(run.dir / f"{name}-done.png")
+    m.pull_stick()
+    run.facts[f"{name} exit after the stick was pulled"] = m.wait_exit(120)
+    run.facts[f"{name}: keys the helper pressed"] = presses
+    run.facts[f"{name}: power on to the list of places (TCG)"] = f"{listed:.0f} s"
+    run.facts[f"{name}: list to confirmed, with the test's typing (TCG)"] = f"{confirmed - listed:.0f} s"
+    run.facts[f"{name}: power on to 'Fertig. Bitte den Stick abziehen.' (TCG)"] = f"{done:.0f} s"
+    run.serial[name] = m.serial_text()
+    with st.mounted_root(run.log, disk, run.dir / f"mnt-{name}") as root:
+        run.installed[f"{name} hostname"] = (root / "etc/hostname").read_text().strip()
+        st.add_test_dropins(root, cert)
+    m = vm.start(f"{name}-kiosk", run.dir, disk=disk, firmware="uefi", mac=mac, serial_number=serial)
+    machines.append(m)
+    _, run.facts[f"{name}: boot to {resident}'s home screen (TCG)"] = m.wait_serial(
+        f"home screen shown for {resident}", HOME_TIMEOUT_S)
+    run.shots[f"{name} home"] = _home_on_screen(m, run.dir / f"{name}-home.png")
+    run.serial[f"{name}-kiosk"] = m.serial_text()
+    m.stop()
 
 
 def _fleet(run: Run, m: vm.Machine, pin: str, public_key: str, key: Path, port: int, hosts: Path, psk: str) -> None:
@@ -272,11 +347,12 @@ def test_the_image_command_says_the_stick_holds_secrets(stick_run):
 
 def test_the_stick_recognised_the_device_and_installed_it(stick_run):
     log = stick_run.installed["stick log"]
-    for line in ("Gerät erkannt: ebh-01", "1/5 Festplatte einteilen", "3/5 Kiosk einrichten für ebh-01",
-                 "4/5 Bootloader", "Fertig nach"):
+    for line in ("Gerät erkannt: ebh-01", "Schritt 1 von 5: Festplatte einteilen", "Schritt 3 von 5: Kiosk einrichten",
+                 "Schritt 4 von 5: Startprogramm schreiben", "100 %", "Fertig nach"):
         assert line in log
-    assert stick_run.facts["install exit"] == 0  # -no-reboot: the installer's reboot ends QEMU
-    assert "palim-installer: Fertig nach" in stick_run.serial["install"]
+    assert "noch etwa" in log  # the time left, from the speed measured
+    assert stick_run.facts["install exit"] == 0  # pulled, the stick reboots the laptop (-no-reboot: QEMU ends)
+    assert "palim-installer: Fertig. Bitte den Stick abziehen." in stick_run.serial["install"]
 
 
 def test_the_sticks_secrets_are_root_only_and_never_logged(stick_run):
@@ -336,7 +412,8 @@ def test_the_stick_and_the_installed_disk_mark_their_protective_mbr_active(stick
 
 def test_a_core_2_is_refused_before_anything_is_written(stick_run):
     serial = stick_run.serial["penryn"]
-    assert "Gerät erkannt: ebh-01" in serial and "Das Gerät ist nicht geeignet" in serial
+    assert "Gerät erkannt: ebh-01" in serial and "Der Laptop ist nicht geeignet" in serial
+    assert "palim-installer: Diesen Laptop zur Seite legen und dem IT-Team geben." in serial
     assert "SSE4.2" in serial or "sse4_2" in serial
     assert stick_run.installed["penryn disk written"] is False
 
@@ -367,14 +444,55 @@ def test_the_installed_disk_boots_with_legacy_bios_too(stick_run):
     assert _pixel(home, 5, vm.HEIGHT - 5) == PAPER
 
 
-def test_an_unknown_device_is_shown_and_its_disk_left_untouched(stick_run):
+def test_an_unknown_laptop_is_offered_the_open_places_and_bad_keys_write_nothing(stick_run):
     serial = stick_run.serial["unknown"]
-    assert "Dieses Gerät steht nicht in der Geräteliste" in serial
-    assert "52:54:00:ab:cd:ef" in serial and "OTHER-0042" in serial
-    assert "Ergebnis:" in serial and "verdict:" not in serial  # the triage, in German
-    assert "Festplatte" in serial and "/dev/vda, 20 GB" in serial  # the disk it would install onto, not the stick
-    assert "GiB frei" not in serial
+    assert "palim-installer: 1  Erich-Burger-Heim — Zimmer 30 — Frieda Kunz" in serial
+    assert "palim-installer: 2  Erich-Burger-Heim — Zimmer 31 — Otto Lenz" in serial
+    # the key labelled Z on a German keyboard (QEMU's "y") typed z: the stick's console has the German layout
+    assert "„z“ ist keine Ziffer. Bitte nur Ziffern tippen, dann die Eingabetaste." in serial
+    assert "Die 9 steht nicht in der Liste. Bitte eine Nummer von 1 bis 2 eintippen." in serial
+    assert "Esc: nichts geschieht." in serial and "Bitte zuerst die Nummer eintippen" in serial
     assert stick_run.installed["other disk written"] is False
+
+
+def test_two_unknown_laptops_take_their_places_by_digits_and_boot_to_their_residents(stick_run):
+    facts, installed = stick_run.facts, stick_run.installed
+    for (name, _, _, _, resident), device in zip(LAPTOPS, ("ebh-p1", "ebh-p2")):
+        assert facts[f"{name}: keys the helper pressed"] == 6  # the place's number, Enter, three digits, Enter
+        assert facts[f"{name} exit after the stick was pulled"] == 0
+        assert installed[f"{name} hostname"] == device
+        assert f"{name}: boot to {resident}'s home screen (TCG)" in facts
+        assert _pixel(stick_run.shots[f"{name} home"], vm.WIDTH // 2, vm.HEIGHT // 2) == GREEN
+    # place 1 was taken by the first laptop: the second was offered place 2 only
+    second = stick_run.serial["laptop-2"]
+    assert "palim-installer: 2  Erich-Burger-Heim — Zimmer 31 — Otto Lenz" in second
+    assert "Zimmer 30" not in second
+
+
+def test_the_claims_are_on_the_sticks_fat_partition_with_the_built_in_mac_and_serial(stick_run):
+    from provisioning.claims import CLAIMS_LABEL, parse_claim
+
+    claims = stick_run.installed["claims"]
+    assert sorted(claims) == ["ebh-p1.json", "ebh-p2.json"]
+    first, second = (parse_claim(claims[name], name) for name in ("ebh-p1.json", "ebh-p2.json"))
+    assert (first.device, first.home, first.macs, first.serial) == ("ebh-p1", "erich-burger-heim",
+                                                                     ("52:54:00:12:34:01",), "PLACE-0001")
+    assert (second.macs, second.serial) == (("52:54:00:12:34:02",), "PLACE-0002")
+    assert first.triage and first.match() == {"serial": "PLACE-0001"}
+    assert stick_run.installed["claims label"].endswith(CLAIMS_LABEL)
+
+
+def test_a_laptop_booted_again_from_the_stick_is_recognised_without_a_question(stick_run):
+    again = stick_run.serial["laptop-1-again"]
+    assert "Laptop erkannt (vom Stick schon einmal eingerichtet): 1  Erich-Burger-Heim — Zimmer 30" in again
+    assert "Die Nummer eintippen" not in again and "Zum Bestätigen" not in again
+    assert stick_run.facts["laptop-1 again exit"] == 0
+
+
+def test_the_console_has_terminus_and_the_german_keymap(stick_run):
+    log = stick_run.installed["stick log"]
+    assert "setfont -C /dev/tty1 /usr/share/consolefonts/Uni2-TerminusBold32x16.psf.gz: exit 0" in log
+    assert "loadkeys -q /etc/console-setup/cached_UTF-8_del.kmap.gz: exit 0" in log
 
 
 def test_the_device_runs_ssh_for_the_lists_admin_key_with_its_own_host_keys(stick_run):

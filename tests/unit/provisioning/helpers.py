@@ -46,3 +46,16 @@ def photo(path: Path, width: int = 1600, height: int = 1200, fmt: str | None = N
     image.fill(QColor(120, 90, 70, 200))
     assert image.save(str(path), fmt)
     return path
+
+
+def sys_block(root, *disks):
+    """A /sys/block as the kernel lays it out: size in 512-byte sectors, removable, device/model, queue/rotational."""
+    for name, sectors, removable, model, rotational in disks:
+        (root / name / "device").mkdir(parents=True)
+        (root / name / "queue").mkdir()
+        (root / name / "size").write_text(f"{sectors}\n")
+        (root / name / "removable").write_text(removable + "\n")
+        (root / name / "queue" / "rotational").write_text(rotational + "\n")
+        if model:
+            (root / name / "device" / "model").write_text(model + "  \n")
+    return root

@@ -1,12 +1,14 @@
 """provisioning/disk.py: laying a root onto a disk; what needs no disk is tested here (the whole path: tests/vm)."""
 
 import os
+import subprocess
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
 
 from provisioning.disk import (EFI_BOOT_FILES, GRUB_DEFAULTS, complete_redirect, copy_root, esp_through_fuse,
-                               kernel_has_vfat)
+                               install_grub, kernel_has_vfat)
 from provisioning.rootfs import Log
 
 WRITTEN = "search.fs_uuid e89abe8c-f302-4022-adc2-41dad3c66331 root \nset prefix=($root)'/boot/grub'\n"
@@ -57,3 +59,34 @@ def test_a_copy_that_fails_says_why(tmp_path):
     (tmp_path / "target").mkdir()
     with pytest.raises(OSError, match="copying the root failed: tar: .*missing"):
         copy_root(Log(tmp_path / "build.log"), tmp_path / "missing", tmp_path / "target")
+
+
+class _Recorded(Log):
+    """A log that records the commands install_grub would run instead of running them (there is no disk here: the
+    whole path runs in tests/vm); blkid answers with a UUID as it would."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.commands = []
+
+    def run(self, argv, **kwargs):
+        self.commands.append(list(argv))
+        uuid = "e89abe8c-f302-4022-adc2-41dad3c66331\n" if argv[0] == "blkid" else ""
+        return subprocess.CompletedProcess(argv, 0, uuid, "")
+
+
+def test_an_install_cut_short_leaves_nothing_a_firmware_starts(tmp_path, monkeypatch):
+    """GRUB's menu first, then the UEFI loaders, the BIOS boot code after them and the active mark last: power lost
+    before the end leaves a disk no firmware boots, so the laptop starts from the stick again."""
+    target = tmp_path / "target"
+    (target / "boot/efi/EFI/BOOT").mkdir(parents=True)
+    for name in EFI_BOOT_FILES:
+        (target / "boot/efi/EFI/BOOT" / name).write_text("")
+    monkeypatch.setattr("provisioning.disk.esp_through_fuse", lambda: False)
+    monkeypatch.setattr("provisioning.disk._uuid_link", lambda log, device: nullcontext())
+    log = _Recorded(tmp_path / "log")
+    install_grub(log, target, "/dev/vda", "/dev/vda3")
+    steps = [" ".join(c[2:4]) if c[0] == "chroot" else " ".join(c[:2]) for c in log.commands
+             if c[0] in ("chroot", "sfdisk")]
+    assert steps == ["grub-mkconfig -o", "grub-install --target=i386-efi", "grub-install --target=x86_64-efi",
+                     "grub-install --target=i386-pc", "sfdisk --activate"]

@@ -1,17 +1,27 @@
-"""The installer's decisions before it writes anything: unknown device, unsuitable device, disk, confirmation."""
+"""The installer's steps before it writes anything: recognised, picked or unknown, suitable or not, disk, confirmation."""
 
 import io
+from contextlib import contextmanager
 
 import pytest
 
 from provisioning import installer
 from provisioning.check import Finding, Result
+from provisioning.claims import Claim, parse_claim
 from provisioning.rootfs import Log
-from provisioning.stickplan import Disk
+from provisioning.stickplan import Disk, Partition
+
+from .helpers import sys_block
 
 GB = 1000 ** 3
+CODE = "481"
 SETTINGS = {"unattended": False, "waive": ["camera"],
-            "devices": [{"id": "ebh-01", "mac": "3c:52:82:1a:2b:3c", "serial": None}]}
+            "devices": [{"id": "ebh-01", "home": "ebh", "mac": "3c:52:82:1a:2b:3c", "serial": None}],
+            "places": [{"number": 1, "device": "ebh-03", "home": "ebh", "home_name": "Erich-Burger-Heim",
+                        "resident": "Frieda Kunz", "label": "Zimmer 3", "rotate": 0},
+                       {"number": 2, "device": "shs-01", "home": "shs", "home_name": "Haus am Sonnenhang",
+                        "resident": "Erna Müller", "label": "Zimmer 12", "rotate": 0}]}
+NEW_LAPTOP = {"52:54:00:12:34:01"}
 
 
 @pytest.fixture
@@ -24,8 +34,9 @@ def machine(monkeypatch, tmp_path):
                                   "sda 2 GB, 0,1 GiB frei", "weniger als 3 GiB frei"),
                           Finding("camera", "fail", "none", "no video capture", "nicht gefunden",
                                   "keine Videoaufnahme möglich")],
-             "disks": [Disk("vda", 20 * GB, False), Disk("sda", 2 * GB, True)], "typed": "ebh-01\n"}
+             "disks": [Disk("vda", 20 * GB, False), Disk("sda", 2 * GB, True)]}
     monkeypatch.setattr(installer, "local_identity", lambda: (state["macs"], state["serial"]))
+    monkeypatch.setattr(installer, "confirmation_code", lambda draw: CODE)
     state["rotations"] = []
 
     def check(root, rotation=0):
@@ -37,30 +48,92 @@ def machine(monkeypatch, tmp_path):
     monkeypatch.setattr(installer, "check", check)
     monkeypatch.setattr(installer, "block_disks", lambda: state["disks"])
     monkeypatch.setattr(installer, "stick_disk", lambda: "sda")
-    monkeypatch.setattr("sys.stdin", io.StringIO(state["typed"]))
     state["screen"] = installer.Screen(Log(tmp_path / "installer.log"))
     state["screen"].serial = None
     return state
 
 
-def _prepare(machine, settings=SETTINGS):
-    return installer.prepare(machine["screen"], settings)
+def _prepare(machine, settings=SETTINGS, typed=f"{CODE}\r", claims=()):
+    """prepare() with these keys typed (a fresh laptop's helper, one key at a time)."""
+    import sys
+    sys.stdin = io.StringIO(typed)
+    try:
+        return installer.prepare(machine["screen"], settings, list(claims))
+    finally:
+        sys.stdin = sys.__stdin__
 
 
-def test_a_known_suitable_device_gets_its_internal_disk_after_the_id_is_typed(machine, capsys):
-    disk, device = _prepare(machine)
-    assert (disk.name, device) == ("vda", "ebh-01")
+def test_a_known_device_gets_its_internal_disk_after_the_shown_number_is_typed_back(machine, capsys):
+    plan = _prepare(machine)
+    assert (plan.disk.name, plan.device_id, plan.home, plan.place) == ("vda", "ebh-01", "ebh", None)
     out = capsys.readouterr().out
     assert "Gerät erkannt: ebh-01" in out and "Ziel: /dev/vda, 20 GB. Alles darauf wird gelöscht." in out
-    assert "Gerätekennung (ebh-01) eintippen" in out
+    assert "Zum Bestätigen diese Zahl eintippen:   4 8 1" in out
 
 
-def test_an_unknown_device_shows_mac_serial_and_triage_and_stops(machine, capsys):
-    machine["macs"] = {"52:54:00:ab:cd:ef"}
-    with pytest.raises(installer.Stop, match="Es wurde nichts geschrieben"):
-        _prepare(machine)
+def test_esc_at_the_confirmation_of_a_known_device_erases_nothing(machine):
+    with pytest.raises(installer.Stop, match="Nicht bestätigt"):
+        _prepare(machine, typed="\x1b")
+
+
+def test_unattended_does_not_ask(machine, capsys):
+    assert _prepare(machine, {**SETTINGS, "unattended": True}, typed="").device_id == "ebh-01"
+    assert "eintippen" not in capsys.readouterr().out
+
+
+def test_a_new_laptop_picks_an_open_place_by_number_and_confirms_with_the_shown_number(machine, capsys):
+    machine["macs"] = NEW_LAPTOP
+    plan = _prepare(machine, typed=f"2\r{CODE}\r")
+    assert (plan.device_id, plan.home, plan.place.title()) == ("shs-01", "shs", "Haus am Sonnenhang — Zimmer 12 — "
+                                                                              "Erna Müller")
     out = capsys.readouterr().out
-    assert "nicht in der Geräteliste" in out and "52:54:00:ab:cd:ef" in out and "PALIM-VM-1" in out
+    assert "2  Haus am Sonnenhang — Zimmer 12 — Erna Müller" in out.splitlines()
+    assert "Für: Haus am Sonnenhang — Zimmer 12 — Erna Müller" in out
+
+
+def test_bad_keys_get_a_calm_line_and_the_question_again_and_esc_at_the_number_goes_back_to_the_list(machine, capsys):
+    machine["macs"] = NEW_LAPTOP
+    # a letter, a number not on the list, Enter alone, Esc; then place 1, a wrong number, Esc (back), place 2, right
+    plan = _prepare(machine, typed=f"z\r7\r\r\x1b1\r111\r\x1b2\r{CODE}\r")
+    assert plan.device_id == "shs-01"
+    out = capsys.readouterr().out.splitlines()
+    for line in ("„z“ ist keine Ziffer. Bitte nur Ziffern tippen, dann die Eingabetaste.",
+                 "Die 7 steht nicht in der Liste. Bitte eine Nummer von 1 bis 2 eintippen.",
+                 "Bitte zuerst die Nummer eintippen, dann die Eingabetaste.",
+                 "Esc: nichts geschieht. Bitte die Nummer des Platzes eintippen, dann die Eingabetaste.",
+                 f"Das war 111, nicht {CODE}. Bitte {CODE} eintippen, dann die Eingabetaste."):
+        assert line in out
+
+
+def test_a_claimed_place_is_not_offered_again(machine, capsys):
+    machine["macs"] = NEW_LAPTOP
+    taken = Claim("ebh-03", "ebh", macs=("52:54:00:12:34:99",), serial="OTHER")
+    assert _prepare(machine, typed=f"1\r2\r{CODE}\r", claims=[taken]).device_id == "shs-01"
+    out = capsys.readouterr().out.splitlines()
+    assert "1  Erich-Burger-Heim — Zimmer 3 — Frieda Kunz" not in out
+    assert "Die 1 steht nicht in der Liste. Bitte eine Nummer von 2 eintippen." in out
+
+
+def test_a_laptop_this_stick_installed_is_recognised_by_its_claim_without_a_question(machine, capsys):
+    machine["macs"] = NEW_LAPTOP
+    claim = Claim("shs-01", "shs", macs=tuple(NEW_LAPTOP), serial="PALIM-VM-1")
+    plan = _prepare(machine, typed="", claims=[claim])
+    assert (plan.device_id, plan.home) == ("shs-01", "shs")  # its disk was empty: installed again, no question
+    assert "eintippen" not in capsys.readouterr().out
+    machine["disks"] = [Disk("vda", 20 * GB, False, partitions=(Partition("vda3", 19 * GB, "ext4", False,
+                                                                          "palim-root"),)), Disk("sda", 2 * GB, True)]
+    with pytest.raises(installer.AlreadyInstalled, match="Haus am Sonnenhang — Zimmer 12 — Erna Müller"):
+        _prepare(machine, typed="", claims=[claim])
+
+
+def test_an_unknown_laptop_with_every_place_taken_shows_mac_serial_and_triage_and_stops(machine, capsys):
+    machine["macs"] = {"52:54:00:ab:cd:ef"}
+    claims = [Claim("ebh-03", "ebh", macs=("52:54:00:00:00:01",)), Claim("shs-01", "shs", macs=("52:54:00:00:00:02",))]
+    with pytest.raises(installer.Stop, match="Alle offenen Plätze dieses Sticks sind vergeben. Den Laptop "
+                                             r"\(MAC-Adressen 52:54:00:ab:cd:ef, Seriennummer PALIM-VM-1\)"):
+        _prepare(machine, claims=claims)
+    out = capsys.readouterr().out
+    assert "nicht in der Geräteliste" in out
     # the triage in German, its disk the one the stick would install onto, not the stick's own root
     assert [line for line in out.splitlines() if line.startswith("    ")] == [
         "    gut        Arbeitsspeicher 1,9 GiB",
@@ -75,18 +148,19 @@ def test_an_unknown_device_shows_mac_serial_and_triage_and_stops(machine, capsys
 def test_an_unknown_device_without_a_disk_to_install_onto_says_so(machine, capsys):
     machine["macs"] = set()
     machine["disks"] = [Disk("sda", 2 * GB, True), Disk("sr0", 1 * GB, True)]
-    with pytest.raises(installer.Stop, match="Es wurde nichts geschrieben"):
-        _prepare(machine)
+    with pytest.raises(installer.Stop, match="MAC-Adressen keine, Seriennummer PALIM-VM-1"):
+        _prepare(machine, {**SETTINGS, "places": []})
     out = capsys.readouterr().out
     assert "    ungeeignet Festplatte      keine passende eingebaute Festplatte" in out.splitlines()
     assert "    - Festplatte: Keine eingebaute Festplatte gefunden." in out.splitlines()
 
 
-def test_an_unsuitable_device_stops_with_the_reasons_in_german(machine):
+def test_an_unsuitable_laptop_stops_with_the_reasons_in_german_before_the_pick(machine):
+    machine["macs"] = NEW_LAPTOP
     machine["findings"].append(Finding("memory", "fail", "1.0 GiB", "a video call needs at least 1.75 GiB",
                                        "1,0 GiB", "ein Videoanruf braucht mindestens 1,75 GiB"))
     with pytest.raises(installer.Stop, match="Arbeitsspeicher: ein Videoanruf braucht mindestens 1,75 GiB"):
-        _prepare(machine)
+        _prepare(machine, typed="")
 
 
 def test_the_camera_blocks_unless_the_image_waived_it(machine):
@@ -94,30 +168,18 @@ def test_the_camera_blocks_unless_the_image_waived_it(machine):
         _prepare(machine, {**SETTINGS, "waive": []})
 
 
-def test_a_too_small_disk_blocks_a_known_device_before_anything_is_written(machine):
+def test_a_too_small_disk_blocks_before_anything_is_written(machine):
     machine["disks"] = [Disk("mmcblk0", 8 * GB, False), Disk("sda", 2 * GB, True)]
-    with pytest.raises(installer.Stop, match=r"(?s)nicht geeignet:.*Festplatte: Die Festplatte /dev/mmcblk0, 8 GB ist "
-                                             r"zu klein.*Es wurde nichts geschrieben"):
+    with pytest.raises(installer.Stop, match=r"nicht geeignet: .*Festplatte: Die Festplatte /dev/mmcblk0, 8 GB ist "
+                                             r"zu klein"):
         _prepare(machine)
-
-
-def test_a_wrong_id_erases_nothing(machine, monkeypatch):
-    monkeypatch.setattr("sys.stdin", io.StringIO("ja\n"))
-    with pytest.raises(installer.Stop, match="Nicht bestätigt. Es wurde nichts geschrieben."):
-        _prepare(machine)
-
-
-def test_unattended_does_not_ask(machine, monkeypatch, capsys):
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    assert _prepare(machine, {**SETTINGS, "unattended": True})[1] == "ebh-01"
-    assert "eintippen" not in capsys.readouterr().out
 
 
 def test_of_several_internal_disks_one_is_chosen_and_the_others_named(machine, capsys):
     machine["disks"].append(Disk("sdb", 500 * GB, False, "ST500LM012", rotational=True, transport="sata"))
     machine["disks"].append(Disk("nvme0n1", 256 * GB, False, "SAMSUNG MZVLB256", transport="nvme"))
     machine["disks"].append(Disk("mmcblk0", 32 * GB, False, "SC32G", transport="sd"))
-    assert _prepare(machine)[0].name == "nvme0n1"
+    assert _prepare(machine).disk.name == "nvme0n1"
     lines = capsys.readouterr().out.splitlines()
     assert lines[lines.index("Gerät erkannt: ebh-01") + 1:][:2] == [
         "Ziel: /dev/nvme0n1, 256 GB (SAMSUNG MZVLB256) – die NVMe-SSD; die eingebauten Festplatten sind "
@@ -126,79 +188,46 @@ def test_of_several_internal_disks_one_is_chosen_and_the_others_named(machine, c
         "Partitionen; /dev/mmcblk0, 32 GB (SC32G), SD-Karte."]
 
 
-def test_an_unknown_device_without_a_network_adapter_is_told_to_use_the_serial(machine, capsys):
-    machine["macs"] = set()
-    with pytest.raises(installer.Stop):
-        _prepare(machine)
-    assert ("  MAC-Adressen: keine. Kein Netzwerkadapter zu sehen (etwa WLAN ohne Treiber oder Firmware); bitte die "
-            "Seriennummer (nächste Zeile) verwenden.") in capsys.readouterr().out.splitlines()
-    machine["serial"] = None
-    with pytest.raises(installer.Stop):
-        _prepare(machine)
-    out = capsys.readouterr().out.splitlines()
-    assert "  MAC-Adressen: keine. Kein Netzwerkadapter zu sehen (etwa WLAN ohne Treiber oder Firmware)." in out
-    assert "  Seriennummer: unbekannt" in out
-
-
-def _sys_block(root, *disks):
-    """A /sys/block as the kernel lays it out: size in 512-byte sectors, removable, device/model, queue/rotational."""
-    for name, sectors, removable, model, rotational in disks:
-        (root / name / "device").mkdir(parents=True)
-        (root / name / "queue").mkdir()
-        (root / name / "size").write_text(f"{sectors}\n")
-        (root / name / "removable").write_text(removable + "\n")
-        (root / name / "queue" / "rotational").write_text(rotational + "\n")
-        if model:
-            (root / name / "device" / "model").write_text(model + "  \n")
-    return root
-
-
-def test_block_disks_reads_size_removable_model_and_rotation(tmp_path):
-    _sys_block(tmp_path, ("vda", 41943040, "0", None, "0"), ("sda", 4194304, "1", "Cruzer Blade", "1"))
-    (tmp_path / "sda" / "queue" / "rotational").unlink()  # an old kernel's USB stick may not say
-    assert installer.block_disks(tmp_path) == [Disk("sda", 4194304 * 512, True, "Cruzer Blade"),
-                                               Disk("vda", 41943040 * 512, False, "")]
-
-
-def test_the_sticks_disk_line_from_a_sys_block_tree(tmp_path, monkeypatch):
-    sys_block = _sys_block(tmp_path, ("sda", 312581808, "0", "ST9160314AS", "1"),  # a 160 GB laptop disk
-                           ("sdb", 15633408, "1", "Cruzer Blade", "1"), ("loop0", 2097152, "0", None, "0"),
-                           ("sr0", 2097151, "1", "DVD-RAM UJ8C2", "1"))
-    monkeypatch.setattr(installer, "check", lambda root, rotation=0: Result(str(root), {}, [Finding("disk", "note", "sdb 8 GB")]))
-    triage = installer.stick_triage(installer.block_disks(sys_block), "sdb")
-    assert triage.lines_de()[1:] == ["  Hinweis    Festplatte      /dev/sda, 160 GB (ST9160314AS), drehend",
-                                     "Ergebnis: GEEIGNET, MIT HINWEISEN",
-                                     "  - Festplatte: eine drehende Festplatte: der Kiosk startet langsam; eine SSD "
-                                     "hilft am meisten"]
-
-
-def _efi(tmp_path, size: str | None = "64", secure: bytes | None = None):
-    from provisioning.installer import SECURE_BOOT_VAR
-
-    efi = tmp_path / "efi"
-    (efi / "efivars").mkdir(parents=True)
-    if size is not None:
-        (efi / "fw_platform_size").write_text(size + "\n")
-    if secure is not None:
-        (efi / SECURE_BOOT_VAR).write_bytes(b"\x06\x00\x00\x00" + secure)
-    return efi
-
-
-def test_the_installer_says_how_the_firmware_started_the_stick(tmp_path):
-    from provisioning.installer import boot_mode
-
-    assert boot_mode(tmp_path / "no-efi") == "BIOS"
-    assert boot_mode(_efi(tmp_path / "a", secure=b"\x01")) == "UEFI mit Secure Boot"
-    assert boot_mode(_efi(tmp_path / "b", secure=b"\x00")) == "UEFI ohne Secure Boot"
-    assert boot_mode(_efi(tmp_path / "c")) == "UEFI ohne Secure Boot"
-    assert boot_mode(_efi(tmp_path / "d", size="32", secure=b"\x00")) == "UEFI (32 Bit)"
-
-
 def test_a_portrait_tablet_the_list_turns_is_measured_turned(machine):
     machine["portrait"] = True
     with pytest.raises(installer.Stop, match="hochkant"):
         _prepare(machine)
     turned = {**SETTINGS, "devices": [{**SETTINGS["devices"][0], "rotate": 90}]}
     machine["rotations"].clear()
-    assert _prepare(machine, turned)[1] == "ebh-01"
-    assert machine["rotations"] == [0, 90]  # the unknown-device screen's triage first, then the device's own
+    assert _prepare(machine, turned).device_id == "ebh-01"
+    assert machine["rotations"] == [0, 90]  # the first triage unturned, then the device's own
+    # an open place the list turns: picked first, then measured turned
+    machine["macs"] = NEW_LAPTOP
+    places = [{**SETTINGS["places"][0], "rotate": 90}]
+    assert _prepare(machine, {**SETTINGS, "places": places}, typed=f"1\r{CODE}\r").device_id == "ebh-03"
+
+
+def test_the_claim_is_written_whole_and_read_back(machine, monkeypatch, tmp_path):
+    folder = tmp_path / "palim-claims"
+    folder.mkdir()
+
+    @contextmanager
+    def claims_folder(log, stick):
+        yield folder
+
+    monkeypatch.setattr(installer, "claims_folder", claims_folder)
+    claim = Claim("shs-01", "shs", macs=("52:54:00:12:34:01",), serial="VM-1", disk_model="QEMU NVMe",
+                  triage="suitable: memory 1.9 GiB")
+    installer.write_claim(machine["screen"].log, "sda", claim)
+    (folder / "notes.json").write_text("Einkaufsliste")  # anything else someone put there is ignored
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.json", "shs-01.json"]  # no temporary file left
+    assert parse_claim((folder / "shs-01.json").read_text(), "shs-01.json") == claim
+    assert installer.read_claims(machine["screen"].log, "sda") == [claim]
+    assert "claim ignored: notes.json: not JSON" in (tmp_path / "installer.log").read_text()
+
+
+def test_the_sticks_disk_line_from_a_sys_block_tree(tmp_path, monkeypatch):
+    tree = sys_block(tmp_path, ("sda", 312581808, "0", "ST9160314AS", "1"),  # a 160 GB laptop disk
+                           ("sdb", 15633408, "1", "Cruzer Blade", "1"), ("loop0", 2097152, "0", None, "0"),
+                           ("sr0", 2097151, "1", "DVD-RAM UJ8C2", "1"))
+    monkeypatch.setattr(installer, "check", lambda root, rotation=0: Result(str(root), {}, [Finding("disk", "note", "sdb 8 GB")]))
+    triage = installer.stick_triage(installer.block_disks(tree), "sdb")
+    assert triage.lines_de()[1:] == ["  Hinweis    Festplatte      /dev/sda, 160 GB (ST9160314AS), drehend",
+                                     "Ergebnis: GEEIGNET, MIT HINWEISEN",
+                                     "  - Festplatte: eine drehende Festplatte: der Kiosk startet langsam; eine SSD "
+                                     "hilft am meisten"]

@@ -5,8 +5,8 @@ import subprocess
 import pytest
 
 from provisioning.check import Finding
-from provisioning.stickplan import (BIOS_BOOT, ESP, Disk, StickDevice, blocking_findings, choose_disk, confirmed,
-                                    fstab, identify, image_size_bytes, install_disk_finding, layout_script,
+from provisioning.stickplan import (BASIC_DATA, BIOS_BOOT, CLAIMS_MIB, ESP, Disk, StickDevice, blocking_findings, choose_disk,
+                                    fstab, identify, image_size_bytes, install_disk_finding, layout_script, root_mib,
                                     partition_path)
 from tests.requirements import need_tool
 
@@ -107,16 +107,27 @@ def test_the_sticks_triage_says_plainly_when_no_disk_would_do(disks, reason_de):
     assert finding.reason_de.startswith(reason_de)
 
 
-def test_the_erase_is_confirmed_only_by_the_device_id():
-    assert confirmed(" EBH-01\n", "ebh-01")
-    assert not confirmed("ja\n", "ebh-01") and not confirmed("", "ebh-01")
-
-
 def test_the_image_has_room_for_the_root_and_its_partitions():
     size = image_size_bytes(1500 * MIB)
     assert size % MIB == 0
-    assert size >= 1500 * MIB * 6 // 5 + 131 * MIB
-    assert image_size_bytes(100 * MIB) >= 356 * MIB + 131 * MIB
+    assert size >= 1500 * MIB * 6 // 5 + 131 * MIB + CLAIMS_MIB * MIB
+    assert image_size_bytes(100 * MIB) >= 356 * MIB + 131 * MIB + CLAIMS_MIB * MIB
+
+
+def test_the_sticks_layout_ends_with_the_claims_partition_that_any_computer_reads(tmp_path):
+    root = root_mib(10 * MIB)
+    script = layout_script(root_mib=root, claims_mib=CLAIMS_MIB)
+    sfdisk = need_tool("sfdisk", apt="fdisk")
+    image = tmp_path / "stick.img"
+    with open(image, "wb") as handle:
+        handle.truncate(image_size_bytes(10 * MIB))
+    subprocess.run([sfdisk, "--quiet", str(image)], input=script, text=True, check=True)
+    dump = subprocess.run([sfdisk, "--dump", str(image)], capture_output=True, text=True, check=True).stdout
+    parts = [line for line in dump.splitlines() if line.startswith(str(image))]
+    assert len(parts) == 4
+    assert f"size=      {root * 2048}" in parts[2] and 'name="palim-root"' in parts[2]
+    assert f"type={BASIC_DATA}" in parts[3] and 'name="palim-claims"' in parts[3]
+    assert f"size=       {CLAIMS_MIB * 2048}" in parts[3]  # the rest of the image is the claims partition
 
 
 def test_a_tablets_16_gb_emmc_is_large_enough():
