@@ -22,7 +22,8 @@ import yaml
 from . import disk, rootfs
 from .claims import CLAIMS_LABEL, list_places, place_of
 from .devicelist import Loaded, Target, resolve_secrets
-from .inventory import HOST_PSK_ENV, HOST_TOKEN_ENV, extract_device
+from .fleetkeys import device_keys
+from .inventory import HOST_PSK_ENV, HOST_TOKEN_ENV, HOST_WG_KEY_ENV, extract_device
 from .stickplan import CLAIMS_MIB, CLAIMS_PARTITION, image_size_bytes, layout_script, partition_path, root_mib
 from .tokens import device_tokens
 
@@ -86,8 +87,12 @@ def _photo_paths(node) -> list[str]:
 
 
 def stick_files(loaded: Loaded, targets: list[Target], psks: dict[str, str], tokens: dict[str, str],
-                unattended: bool, waive: list[str]) -> dict[str, tuple[bytes, int]]:
-    """The stick's own files below STICK_DIR: path relative to it -> (content, mode). Secrets are 0600."""
+                unattended: bool, waive: list[str], wg_keys: dict[str, str] | None = None,
+                ) -> dict[str, tuple[bytes, int]]:
+    """The stick's own files below STICK_DIR: path relative to it -> (content, mode). Secrets are 0600: a device's
+    secrets file holds what its extract's *_env names (the installer runs apply with them as its environment), the
+    WireGuard key too where the list has a fleet: (the hub knows that key's public half; a key made on the device
+    would be one it does not)."""
     files: dict[str, tuple[bytes, int]] = {}
     devices = []
     base = Path(loaded.file).parent
@@ -101,6 +106,8 @@ def stick_files(loaded: Loaded, targets: list[Target], psks: dict[str, str], tok
             secrets[HOST_PSK_ENV] = psks[target.home_key]
         if target.id in tokens:
             secrets[HOST_TOKEN_ENV] = tokens[target.id]
+        if target.id in (wg_keys or {}):
+            secrets[HOST_WG_KEY_ENV] = wg_keys[target.id]
         files[f"secrets/{target.id}.json"] = (json.dumps(secrets).encode(), 0o600)
         match = target.device.match
         if match is not None:
@@ -168,10 +175,11 @@ def build_image(loaded: Loaded, targets: list[Target], out: Path, *, kiosk_sourc
     started = time.monotonic()
     psks, problems = resolve_secrets(loaded, targets, env)
     tokens, unavailable, wrong = device_tokens(loaded, targets, env)
-    if problems or unavailable or wrong:
+    wg_keys, _, no_keys = device_keys(loaded, targets, env, create=False)
+    if problems or unavailable or wrong or no_keys:
         raise ValueError("secrets missing")  # checked by the caller before; never reached with a good list
-    files = stick_files(loaded, targets, psks, tokens, unattended, list(waive))
-    secrets = [*psks.values(), *tokens.values()]
+    files = stick_files(loaded, targets, psks, tokens, unattended, list(waive), wg_keys)
+    secrets = [*psks.values(), *tokens.values(), *wg_keys.values()]
     work = Path(tempfile.mkdtemp(prefix="palim-image-", dir=out.parent))
     log = rootfs.Log(log_path or work / "image.log", echo=True)
     partial = out.with_name(out.name + ".partial")

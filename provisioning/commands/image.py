@@ -8,7 +8,7 @@ from pathlib import Path
 from ..bundle import project_source
 from ..devicelist import load_file
 from ..image import CHECKS
-from ..prepare import device_secrets
+from ..prepare import device_secrets, made_keys_note, wireguard_keys
 from .output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Output
 
 DEFAULT_CACHE = "/var/cache/palim-provision"
@@ -27,7 +27,8 @@ recognised by match: with --unattended, nor by its claim), installs, runs apply 
 (device, built-in MACs, serial, disk, triage) and, once the stick is pulled, reboots into the kiosk; no network is
 needed. An unknown laptop with no open place left shows its MAC, serial and triage; nothing is written.
 
-The stick carries the selected homes' Wi-Fi passwords and login tokens (root-only): wipe it after the roll-out.
+The stick carries the selected homes' Wi-Fi passwords, login tokens and (fleet:) the devices' WireGuard keys
+(root-only): wipe it after the roll-out.
 Building needs root, network (the Debian mirror and PyPI) and the Debian packages debootstrap, systemd-container,
 fdisk, dosfstools and e2fsprogs. The Debian root is cached in --cache (about 2 GB), so the next image takes minutes.
 exit codes: 0 built, 2 wrong input (nothing written), 1 building failed (nothing written; see the log it names).
@@ -83,6 +84,11 @@ def image(out: Output, file: str, target_file: Path, *, homes: list[str] | None 
     problem = stick.host_problem()
     if problem:
         return out.fail(problem, EXIT_FAILED)
+    # Each device's WireGuard key goes onto the stick (fleet: in the list), made only once all else is right; one
+    # made now must reach the hub too.
+    _, made = wireguard_keys(loaded, targets)
+    if made:
+        out.say(made_keys_note(loaded, made))
     out.say(f"building {target_file} for {len(targets)} devices: {', '.join(t.id for t in targets)}")
     try:
         result = stick.build_image(loaded, targets, target_file, kiosk_source=str(source), cache=cache,
@@ -98,6 +104,8 @@ def image(out: Output, file: str, target_file: Path, *, homes: list[str] | None 
     if places:
         out.say(f"{len(places)} open place{'' if len(places) == 1 else 's'} (no match:): {', '.join(places)}; a laptop "
                 f"the stick does not recognise takes one by its number, and its claim stays on the stick")
-    out.say("This stick holds the Wi-Fi passwords and login tokens of these homes (readable by root only).\n"
+    held = ("Wi-Fi passwords, login tokens and WireGuard keys" if loaded.model.fleet
+            else "Wi-Fi passwords and login tokens")
+    out.say(f"This stick holds the {held} of these homes (readable by root only).\n"
             "Keep it locked away and wipe it after the roll-out (wipefs -a /dev/sdX, or write another image onto it).")
     return EXIT_OK

@@ -1,10 +1,15 @@
 """The stick's own files: one device list per device (extract), its photos, secrets root-only, what the stick knows."""
 
 import json
+import re
+import stat
 
+from provisioning.bundle import WG_CONF
+from provisioning.cli import main
 from provisioning.devicelist import load_text
+from provisioning.fleetkeys import device_keys, key_file, public_key
 from provisioning.image import INSTALLER_UNIT_TEXT, STICK_DIR, stick_files
-from tests.unit.provisioning.helpers import VALID
+from tests.unit.provisioning.helpers import VALID, fleet_list
 from tests.unit.provisioning.helpers import photo
 
 
@@ -61,3 +66,55 @@ def test_open_places_go_on_the_stick_numbered_as_in_the_whole_list(tmp_path):
     only_first = json.loads(stick_files(loaded, loaded.targets[:1], {"ebh": "x" * 8}, {}, unattended=True,
                                         waive=[])["stick.json"][0])
     assert only_first["places"] == []
+
+
+def test_the_stick_carries_each_devices_wireguard_key_and_its_apply_puts_that_key_on_the_device(tmp_path, monkeypatch,
+                                                                                                  capsys):
+    """With a fleet:, the installer's apply on the stick must use the key the hub knows (hub-config made its peer
+    from it), for a recognised device and an open place alike: the stick carries it beside the device's other
+    secrets, root's alone, and apply (as the installer runs it: the extract, the secrets as its environment) writes
+    the tunnel's config with that key. Keys are compared by their public halves; no private key is shown."""
+    line = '    match: {serial: "5CG1234XYZ"}\n'
+    assert line in VALID
+    text = fleet_list(text=VALID.replace(line, "    label: Zimmer 14\n")).replace(
+        "defaults:\n", "defaults:\n  admin_ssh_keys: []\n")
+    (tmp_path / "list").mkdir()
+    loaded = load_text(text, str(tmp_path / "list" / "devices.yaml"))
+    keys, made, problems = device_keys(loaded, loaded.targets)
+    assert made == ["ebh-01", "ebh-02"] and problems == []
+    files = stick_files(loaded, loaded.targets, {"ebh": "geheim-wlan-123"}, {}, unattended=False, waive=[],
+                        wg_keys=keys)
+    assert [place["device"] for place in json.loads(files["stick.json"][0])["places"]] == ["ebh-02"]
+    # The stick's folder as the image stages it (root-only files), then the installer's apply for each device.
+    stick = tmp_path / "stick"
+    for relative, (content, mode) in files.items():
+        path = stick / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        path.chmod(mode)
+    for target in loaded.targets:
+        secrets_file = stick / "secrets" / f"{target.id}.json"
+        assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+        secrets = json.loads(secrets_file.read_text())
+        assert set(secrets) == {"PALIM_WIFI_PSK", "PALIM_WG_KEY"}
+        controller_public = public_key(key_file(loaded, target).read_text().strip())
+        assert public_key(secrets["PALIM_WG_KEY"]) == controller_public
+        assert "key_env: PALIM_WG_KEY" in (stick / "devices" / target.id / "devices.yaml").read_text()
+        root = tmp_path / "root" / target.id
+        root.mkdir(parents=True)
+        with monkeypatch.context() as env:
+            for name, value in secrets.items():
+                env.setenv(name, value)
+            code = main(["apply", str(stick / "devices" / target.id / "devices.yaml"), "--device", target.id,
+                         "--root", str(root)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        shown = out + err
+        leaked = secrets["PALIM_WG_KEY"] in shown
+        assert not leaked, "apply showed the device's private key"
+        conf = root / WG_CONF.lstrip("/")
+        assert stat.S_IMODE(conf.stat().st_mode) == 0o600
+        written = re.search(r"^PrivateKey = (\S+)$", conf.read_text(), re.M).group(1)
+        assert public_key(written) == controller_public  # the key the hub knows, not one made on the device
+        # Nothing made beside the stick's list: the key came from the stick's secrets.
+        assert not (stick / "devices" / target.id / "secrets").exists()
