@@ -149,6 +149,11 @@ def test_a_fleet_device_dials_the_hub_and_listens_on_its_tunnel_address_only(tmp
     exporter = files["/etc/systemd/system/prometheus-node-exporter.service.d/palim.conf"].content.decode()
     assert f"--web.listen-address={target.tunnel_address}:9100 " in exporter
     assert "--collector.textfile.directory=/var/lib/palim-kiosk/metrics " in exporter
+    # Only the collectors the alert rules read (tests/system/test_fleet.py checks each rule's metrics are scraped).
+    assert "--collector.disable-defaults " in exporter and "--web.disable-exporter-metrics " in exporter
+    assert {flag for flag in exporter.split() if flag.startswith("--collector.") and "=" not in flag} == {
+        "--collector.disable-defaults", "--collector.textfile", "--collector.systemd", "--collector.filesystem",
+        "--collector.powersupplyclass", "--collector.time", "--collector.timex"}
     assert "metrics_file: /var/lib/palim-kiosk/metrics/palim_kiosk.prom" in \
         files["/etc/palim-kiosk/kiosk.yaml"].content.decode()
     # The private key shows nowhere: not in the manifest, not in a dry run's diff.
