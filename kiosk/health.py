@@ -50,6 +50,9 @@ class Health:
     # The release this kiosk runs (/opt/palim-kiosk/releases/V), None outside one; the device's rollbacks so far.
     release: str | None = None
     rollbacks_total: int = 0
+    # When this kiosk process started (the hub counts restarts by it), and False once it is leaving.
+    started_at: datetime | None = None
+    running: bool = True
 
     def incident(self, at: datetime, kind: str, detail: str) -> None:
         """Remember an incident (the last ten are kept for the service screen)."""
@@ -89,7 +92,10 @@ class Health:
             lines.extend(f"palim_kiosk_{name}{labels} {_number(value)}" for labels, value in samples)
 
         device = _labels(device=self.device or "", home=self.home or "")
-        metric("up", "gauge", "1 while the kiosk runs.", [(device, 1)])
+        metric("up", "gauge", "1 while the kiosk runs, 0 once it has stopped.", [(device, 1 if self.running else 0)])
+        if self.started_at is not None:
+            metric("start_time_seconds", "gauge", "Unix time this kiosk process started.",
+                   [(device, self.started_at.timestamp())])
         metric("info", "gauge", "Version of the kiosk software.", [(_labels(version=__version__, device=self.device or "",
                                                                                home=self.home or ""), 1)])
         metric("release_info", "gauge", "The release the kiosk runs (its version outside the city's releases).",
@@ -99,7 +105,8 @@ class Health:
         metric("calls_total", "counter", "Calls since the kiosk started.", [(device, self.calls_total)])
         metric("call_seconds_total", "counter", "Seconds in calls since the kiosk started.",
                [(device, round(self.call_seconds_total, 1))])
-        metric("last_call_timestamp_seconds", "gauge", "Unix time the last call ended (0: none yet).",
+        metric("last_call_timestamp_seconds", "gauge", "Unix time the last call ended, as the usage log remembers it "
+               "across restarts (0: none yet).",
                [(device, self.last_call_end.timestamp() if self.last_call_end else 0)])
         metric("in_call", "gauge", "1 while a call runs.", [(device, 1 if self.call_started_at else 0)])
         metric("incidents_total", "counter", "Incidents by kind since the kiosk started.",
@@ -133,6 +140,23 @@ def _labels(**labels: str) -> str:
 def usage_line(record: dict) -> str:
     """One JSON line of the usage log."""
     return json.dumps(record, ensure_ascii=False, sort_keys=False)
+
+
+def last_call_end(usage_text: str) -> datetime | None:
+    """When the last call in the end of a usage log ended (its last well-formed call line); None without one.
+
+    The text may start in the middle of a line (the kiosk reads only the log's end) and hold damaged lines (a
+    power cut while appending): those are passed over.
+    """
+    for line in reversed(usage_text.splitlines()):
+        try:
+            record = json.loads(line)
+            if isinstance(record, dict) and record.get("event") == "call":
+                end = datetime.fromisoformat(record["end"])
+                return end if end.tzinfo is not None else None
+        except (ValueError, KeyError, TypeError):
+            continue
+    return None
 
 
 # --------------------------------------------------------------------------- power

@@ -30,8 +30,8 @@ DRIFT_KEY_BYTES = 32
 # What is never shown in a diff, old lines and new alike, whatever file it is in (deny by default):
 # key file lines holding a secret, YAML keys holding one (or a hash of one), any scrypt hash, and every hash the
 # manifest records (an older manifest holds bare SHA-256 hashes of the Wi-Fi file).
-_SECRET_LINE = re.compile(r"^(\s*(?:psk|password|passphrase|wep-key\d|private-key-password|pin|secret|token)"
-                          r"\s*=).*$")
+_SECRET_LINE = re.compile(r"^(\s*(?:psk|password|passphrase|wep-key\d|private-key-password|pin|secret|token"
+                          r"|PrivateKey|PresharedKey)\s*=).*$")
 _SECRET_YAML = re.compile(r"""^(\s*(?:-\s+)?["']?(?:admin_pin_hash|psk|password|passphrase|token)["']?"""
                           r"""\s*:).*$""")
 _SECRET_JSON = re.compile(r"""("(?:sha256|hmac_sha256|admin_pin_hash|psk|password|token)"\s*:\s*)"[^"]*"(,?)""")

@@ -21,8 +21,9 @@ from kiosk.config import DEFAULT_CONFIG_PATH, dump_config
 from kiosk.core.files import write_atomic
 
 from .devicelist import Target
+from .fleet import INTERFACE
 from .photos import device_photos
-from .steps import APT_ENV, Step, device_steps, ssh_steps
+from .steps import APT_ENV, Step, device_steps, fleet_steps, ssh_steps
 from .updates import unattended_origin, update_files
 
 KIOSK_USER = "kiosk"
@@ -52,6 +53,13 @@ SOURCES_LIST = "/etc/apt/sources.list"
 # Asks for a reboot after a new initramfs (microcode), as a kernel's package does (run-parts by update-initramfs).
 INITRAMFS_HOOK = "/etc/initramfs/post-update.d/palim-reboot-required"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
+# The fleet's tunnel (fleet: in the device list): wg-quick's config, read by Debian's wg-quick@.service.
+WG_CONF = f"/etc/wireguard/{INTERFACE}.conf"
+WG_UNIT = f"wg-quick@{INTERFACE}.service"
+NODE_EXPORTER_UNIT = "prometheus-node-exporter.service"
+NODE_EXPORTER_PORT = 9100
+# Where the kiosk writes its figures on a fleet device whose list names no metrics_file.
+FLEET_METRICS_FILE = "/var/lib/palim-kiosk/metrics/palim_kiosk.prom"  # the name the alert rules look for
 DEBIAN_SECURITY = "http://security.debian.org/debian-security"
 _APT_URI = re.compile(r"(?:https?|file):/[!-~]+")  # one word of printable ASCII: nothing that breaks the line
 
@@ -176,16 +184,20 @@ def cage_options(rotate: int) -> str:
 
 
 def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = None, jwt: str | None = None,
-                  offline: bool = False) -> Bundle:
+                  offline: bool = False, wg_key: str | None = None) -> Bundle:
     """The files and steps for one device. `psk` is the home's Wi-Fi password (None for a cabled home); `jwt` the
-    device's login token for the city's Jitsi (needed when the device list sets jitsi_token)."""
+    device's login token for the city's Jitsi (needed when the device list sets jitsi_token); `wg_key` the device's
+    WireGuard private key (needed when the list has a fleet: block)."""
     device, home = target.device, target.home
     window = nightly_window(target)
     window_start, window_end = window.split("-")
     # Family photos, scaled down for the screen; the kiosk user reads them, nobody else needs to.
     config, photos = device_photos(target.config, Path(target.list_dir))
     # Always a nightly window: the kiosk restarts there, and reboots there when an update needs it (and only there).
-    config = config.model_copy(update={"health": config.health.model_copy(update={"nightly_restart": window})})
+    # A fleet device always writes its figures: node_exporter serves them to the hub's Prometheus.
+    metrics = config.health.metrics_file or (FLEET_METRICS_FILE if target.tunnel_address else None)
+    config = config.model_copy(update={"health": config.health.model_copy(update={"nightly_restart": window,
+                                                                                  "metrics_file": metrics})})
     config_text = (f"# Kiosk config for {device.id}, rendered by palim-provision: edit the device list, not this file.\n"
                    + dump_config(config))
     # The PIN hash is secret-derived: masked in every diff, and the config's fingerprint is keyed.
@@ -242,8 +254,13 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
         files.append(BundleFile(target.config.jwt_file, f"{jwt}\n".encode(), 0o640, "root", KIOSK_USER,
                                 secrets=(jwt,)))
     steps = device_steps(device.id, UNIT, SYSUSERS, kiosk_source, offline=offline, tmpfiles_conf=TMPFILES)
+    if target.tunnel_address is not None:
+        if not wg_key:
+            raise ValueError(f"the WireGuard key for {device.id} is needed to render it (fleet)")
+        files += fleet_files(target, wg_key, str(Path(metrics).parent))
+        steps += fleet_steps(WG_UNIT, NODE_EXPORTER_UNIT, FLEET_TMPFILES, offline)
     if target.admin_ssh_keys is not None:
-        files += ssh_files(device.id, target.admin_ssh_keys)
+        files += ssh_files(device.id, target.admin_ssh_keys, target.tunnel_address)
         steps += ssh_steps(bool(target.admin_ssh_keys), offline)
     if target.updates:  # unattended-upgrades upgrades what is installed: the first release comes from apply
         steps += (Step("install the kiosk's release from the city's repository (apt)",
@@ -253,12 +270,43 @@ def render_bundle(target: Target, psk: str | None, kiosk_source: str | None = No
                   steps)
 
 
-def ssh_files(device_id: str, keys: tuple[str, ...]) -> list[BundleFile]:
-    """sshd's drop-in (root, keys only) and the keys file; public keys, so nothing here is secret."""
+FLEET_TMPFILES = "/etc/tmpfiles.d/palim-fleet.conf"
+
+
+def fleet_files(target: Target, wg_key: str, textfile_dir: str) -> list[BundleFile]:
+    """The tunnel to the hub (wg-quick's config, root-only: it holds the private key), its retry, the sysctl that
+    lets SSH and node_exporter listen on the tunnel address before the tunnel is up, and node_exporter's drop-in."""
+    fleet = target.fleet
+    network = fleet.net
+    address = target.tunnel_address
+    listen = f"[{address}]:{NODE_EXPORTER_PORT}" if ":" in address else f"{address}:{NODE_EXPORTER_PORT}"
+    return [
+        BundleFile(WG_CONF, _render("wg-palim0.conf", device_id=target.id, interface=INTERFACE, private_key=wg_key,
+                                    address=address, prefix=str(network.prefixlen),
+                                    hub_public_key=fleet.hub_public_key, endpoint=fleet.endpoint,
+                                    network=str(network), keepalive=str(fleet.keepalive)), 0o600, secrets=(wg_key,)),
+        BundleFile(f"/etc/systemd/system/{WG_UNIT}.d/palim.conf", _render("wg-quick-palim.conf"), 0o644),
+        BundleFile("/etc/sysctl.d/60-palim-fleet.conf", _render("sysctl-palim-fleet.conf"), 0o644),
+        BundleFile(f"/etc/systemd/system/{NODE_EXPORTER_UNIT}.d/palim.conf",
+                   _render("node-exporter-palim.conf", interface=INTERFACE, listen=listen, textfile_dir=textfile_dir,
+                           unit=UNIT), 0o644),
+        BundleFile(FLEET_TMPFILES, _render("tmpfiles-palim-fleet.conf", textfile_dir=textfile_dir, user=KIOSK_USER),
+                   0o644),
+    ]
+
+
+def ssh_files(device_id: str, keys: tuple[str, ...], tunnel_address: str | None = None) -> list[BundleFile]:
+    """sshd's drop-in (root, keys only; on the tunnel address only for a fleet device) and the keys file; public
+    keys, so nothing here is secret."""
     header = (f"# Who may log in to {device_id} as root over SSH, rendered by palim-provision from admin_ssh_keys in\n"
               f"# the device list: edit it there. {'One key per line.' if keys else 'No keys: nobody may log in.'}\n")
-    return [
-        BundleFile(SSHD_DROPIN, _render("sshd-palim-admin.conf", device_id=device_id, keys_file=ADMIN_KEYS), 0o644),
+    listen = ("# The city reaches the device through the fleet's tunnel only (fleet: in the device list).\n"
+              f"ListenAddress {tunnel_address}\n") if tunnel_address else ""
+    retry = [BundleFile("/etc/systemd/system/ssh.service.d/palim-fleet.conf",
+                        _render("ssh-palim-fleet.conf", interface=INTERFACE), 0o644)] if tunnel_address else []
+    return retry + [
+        BundleFile(SSHD_DROPIN, _render("sshd-palim-admin.conf", device_id=device_id, keys_file=ADMIN_KEYS,
+                                        listen=listen), 0o644),
         BundleFile(ADMIN_KEYS, (header + "".join(f"{key}\n" for key in keys)).encode(), 0o644),
     ]
 

@@ -7,8 +7,6 @@ The QR code comes from segno (pure Python), the PDF from Qt's own QPdfWriter; no
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,16 +19,14 @@ from kiosk.core.catalogs import SOURCE_LANGUAGE
 
 from .devicelist import Target
 from .photos import resolve
+from .printing import FONT, INK, MONO, PrintError, fit, font, millimetres, pdf_painter, text
 
 # Page layouts: (page size name, landscape, columns, rows). An A6 card is 105 x 148 mm.
 PAPERS = {"a4": ("A4", False, 2, 2), "a5": ("A5", True, 2, 1)}
 CARD_W, CARD_H = 105.0, 148.0
 MARGIN = 8.0  # printers leave 3 to 5 mm unprinted at the page edge; text stays well inside
-INK = "#1d1d1b"
 GREEN = "#17592f"  # the logo's green
 MUTED = "#55554f"
-FONT = "DejaVu Sans"
-MONO = "DejaVu Sans Mono"
 
 
 @dataclass(frozen=True)
@@ -86,25 +82,8 @@ def qr_matrix(link: str) -> list[list[bool]]:
     return [[bool(cell) for cell in row] for row in code.matrix]
 
 
-class CardsError(Exception):
-    """The cards could not be made (Qt, fonts, or writing the file)."""
-
-
-_APP = None
-
-
-def _ensure_app():
-    """A Qt application for painting; offscreen when there is no display."""
-    global _APP
-    from PyQt6.QtGui import QGuiApplication
-
-    app = QGuiApplication.instance()
-    if app is None:
-        if not os.environ.get("QT_QPA_PLATFORM") and not (os.environ.get("DISPLAY")
-                                                         or os.environ.get("WAYLAND_DISPLAY")):
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"
-        app = _APP = QGuiApplication(["palim-provision"])
-    return app
+# The cards' errors are the printing's (Qt, fonts, writing the file).
+CardsError = PrintError
 
 
 def write_cards(cards: list[Card], out: Path, paper: str = "a4") -> int:
@@ -113,113 +92,32 @@ def write_cards(cards: list[Card], out: Path, paper: str = "a4") -> int:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
     if not cards:
         raise ValueError("no cards to print")
-    _ensure_app()
     size_name, landscape, cols, rows = PAPERS[paper]
-    # Qt writes into a temporary file beside the PDF, renamed when complete: never half a PDF under its name.
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        pages = _paint_pdf(cards, tmp, size_name, landscape, cols, rows)
-        if tmp.stat().st_size == 0:
-            raise CardsError(f"Qt wrote nothing to {out}")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with pdf_painter(out, "Palim! Palim! – Einladungskarten für Familien", "palim-provision cards", size_name,
+                     landscape) as (writer, painter):
+        pages = _paint_pages(cards, writer, painter, cols, rows)
     return pages
 
 
-def _paint_pdf(cards: list[Card], path: Path, size_name: str, landscape: bool, cols: int, rows: int) -> int:
-    from PyQt6.QtCore import QMarginsF
-    from PyQt6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter
-
-    writer = QPdfWriter(str(path))
-    writer.setResolution(600)
-    writer.setTitle("Palim! Palim! – Einladungskarten für Familien")
-    writer.setCreator("palim-provision cards")
-    layout = QPageLayout(QPageSize(getattr(QPageSize.PageSizeId, size_name)),
-                         QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait,
-                         QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
-    writer.setPageLayout(layout)
-    painter = QPainter()
-    if not painter.begin(writer):
-        raise CardsError(f"Qt cannot write {path}")
+def _paint_pages(cards: list[Card], writer, painter, cols: int, rows: int) -> int:
     per_page = cols * rows
     pages = (len(cards) + per_page - 1) // per_page
-    try:
-        for page in range(pages):
-            if page:
-                writer.newPage()
-            scale = writer.resolution() / 25.4
+    for page in range(pages):
+        if page:
+            writer.newPage()
+        painter.save()
+        millimetres(writer, painter)
+        for slot, card in enumerate(cards[page * per_page:(page + 1) * per_page]):
             painter.save()
-            painter.scale(scale, scale)  # from here on, one unit is one millimetre
-            for slot, card in enumerate(cards[page * per_page:(page + 1) * per_page]):
-                painter.save()
-                painter.translate((slot % cols) * CARD_W, (slot // cols) * CARD_H)
-                _paint_card(painter, card)
-                painter.restore()
-            _paint_cut_marks(painter, cols, rows)
+            painter.translate((slot % cols) * CARD_W, (slot // cols) * CARD_H)
+            _paint_card(painter, card)
             painter.restore()
-    finally:
-        painter.end()
+        _paint_cut_marks(painter, cols, rows)
+        painter.restore()
     return pages
 
 
 # --------------------------------------------------------------------------- painting (units: millimetres)
-
-
-def _font(family: str, points: float, bold: bool = False):
-    """A font of this printed size in points (1 pt = 0.353 mm)."""
-    from PyQt6.QtGui import QFont
-
-    font = QFont(family)
-    font.setPointSizeF(points)
-    font.setBold(bold)
-    if hasattr(QFont, "Tag"):  # Qt 6.7+: no "ff" ligature, so text copied from the PDF is plain letters
-        font.setFeature(QFont.Tag("liga"), 0)
-    return font
-
-
-def _fit(painter, family: str, text: str, width: float, start: float, smallest: float, bold: bool = False):
-    """The largest font size (down to `smallest`) at which text fits the width on one line."""
-    from PyQt6.QtGui import QFontMetricsF
-
-    size = start
-    while size > smallest:
-        font = _font(family, size, bold)
-        if QFontMetricsF(font, painter.device()).horizontalAdvance(text) * _pt_scale(painter) <= width:
-            return font
-        size -= 0.1
-    return _font(family, smallest, bold)
-
-
-def _pt_scale(painter) -> float:
-    # Fonts are sized in points for the PDF device; the painter is scaled to millimetres, so text is drawn (and
-    # measured) in device pixels and converted with this factor (mm per device pixel).
-    return 1.0 / painter.worldTransform().m11()
-
-
-def _text(painter, rect, text: str, font, color: str = INK, align: str = "left", wrap: bool = True,
-          draw: bool = True) -> float:
-    """Draw text in a rectangle (mm); returns the height it takes (also when draw is False: measuring only)."""
-    from PyQt6.QtCore import QRectF, Qt
-    from PyQt6.QtGui import QColor, QFontMetricsF
-
-    flags = {"left": Qt.AlignmentFlag.AlignLeft, "center": Qt.AlignmentFlag.AlignHCenter}[align].value
-    flags |= Qt.AlignmentFlag.AlignTop.value | (Qt.TextFlag.TextWordWrap.value if wrap else 0)
-    k = _pt_scale(painter)
-    x, y, w, h = rect
-    box = QRectF(x / k, y / k, w / k, h / k)
-    used = QFontMetricsF(font, painter.device()).boundingRect(box, flags, text)
-    if draw:
-        painter.save()
-        painter.scale(k, k)  # draw text in device units so the font's size is its printed size
-        painter.setFont(font)
-        painter.setPen(QColor(color))
-        painter.drawText(box, flags, text)
-        painter.restore()
-    return used.height() * k
 
 
 STEP_GAP = 1.0
@@ -262,32 +160,32 @@ def _paint_card(painter, card: Card) -> None:
     QSvgRenderer(logo).render(painter, QRectF(x, MARGIN - 1, 13, 13))
     photo_w = _paint_photo(painter, card.photo, x + inner, MARGIN - 1, 13) if card.photo else 0.0
     header_w = inner - 16 - (photo_w + 2 if photo_w else 0)
-    _text(painter, (x + 16, MARGIN, header_w, 7), card.brand_name, _font(FONT, 11, True), GREEN, wrap=False)
-    _text(painter, (x + 16, MARGIN + 6, header_w, 7), say(card.language, CARD_SUBTITLE), _font(FONT, 8.5),
+    text(painter, (x + 16, MARGIN, header_w, 7), card.brand_name, font(FONT, 11, True), GREEN, wrap=False)
+    text(painter, (x + 16, MARGIN + 6, header_w, 7), say(card.language, CARD_SUBTITLE), font(FONT, 8.5),
           MUTED, wrap=False)
     y = MARGIN + 15
 
     # Title: "So erreichen Sie" / NAME / "per Video"
-    y += _text(painter, (x, y, inner, 8), say(card.language, CARD_REACH), _font(FONT, 11))
-    name_font = _fit(painter, FONT, card.resident, inner, 19, 12, bold=True)
-    y += _text(painter, (x, y, inner, 20), card.resident, name_font)
-    y += _text(painter, (x, y, inner, 8), say(card.language, CARD_BY_VIDEO), _font(FONT, 11)) + 2
+    y += text(painter, (x, y, inner, 8), say(card.language, CARD_REACH), font(FONT, 11))
+    name_font = fit(painter, FONT, card.resident, inner, 19, 12, bold=True)
+    y += text(painter, (x, y, inner, 20), card.resident, name_font)
+    y += text(painter, (x, y, inner, 8), say(card.language, CARD_BY_VIDEO), font(FONT, 11)) + 2
 
     # Measure what goes below the QR code, so the code takes the room that is left (at most 40 mm).
     lines = split_link(card.link)
-    link_font = _fit(painter, MONO, max(lines, key=len), inner, 13, 7, bold=True)
-    link_h = sum(_text(painter, (x, 0, inner, 8), line, link_font, wrap=False, draw=False) for line in lines)
-    step_font, number_font, tip_font = _font(FONT, 10), _font(FONT, 10, True), _font(FONT, 8.5)
+    link_font = fit(painter, MONO, max(lines, key=len), inner, 13, 7, bold=True)
+    link_h = sum(text(painter, (x, 0, inner, 8), line, link_font, wrap=False, draw=False) for line in lines)
+    step_font, number_font, tip_font = font(FONT, 10), font(FONT, 10, True), font(FONT, 8.5)
     steps = _steps(card)
     tip = say(card.language, CARD_TIP)
-    steps_h = sum(_text(painter, (x + 5.5, 0, inner - 5.5, 20), step, step_font, draw=False) + STEP_GAP
-                  for step in steps) + _text(painter, (x + 5.5, 0, inner - 5.5, 8), tip, tip_font, draw=False)
+    steps_h = sum(text(painter, (x + 5.5, 0, inner - 5.5, 20), step, step_font, draw=False) + STEP_GAP
+                  for step in steps) + text(painter, (x + 5.5, 0, inner - 5.5, 8), tip, tip_font, draw=False)
     place = card.home_name + (f" · {card.label}" if card.label else "")
-    footer = [(place, _font(FONT, 8.5, True), INK)]
+    footer = [(place, font(FONT, 8.5, True), INK)]
     if card.support:
-        footer.append((say(card.language, CARD_HELP, support=card.support), _font(FONT, 8.5), INK))
-    footer.append((say(card.language, CARD_KEEP), _font(FONT, 7), MUTED))
-    footer_h = sum(_text(painter, (x, 0, inner, 12), t, f, draw=False) for t, f, _ in footer)
+        footer.append((say(card.language, CARD_HELP, support=card.support), font(FONT, 8.5), INK))
+    footer.append((say(card.language, CARD_KEEP), font(FONT, 7), MUTED))
+    footer_h = sum(text(painter, (x, 0, inner, 12), t, f, draw=False) for t, f, _ in footer)
     footer_top = CARD_H - 6.5 - footer_h
     qr_size = max(24.0, min(40.0, footer_top - 3 - y - 3 - link_h - 2.5 - steps_h))
 
@@ -312,14 +210,14 @@ def _paint_card(painter, card: Card) -> None:
 
     # The link in large type: the server, then the room, each on its own line.
     for line in lines:
-        y += _text(painter, (x, y, inner, 8), line, link_font, INK, "center", wrap=False)
+        y += text(painter, (x, y, inner, 8), line, link_font, INK, "center", wrap=False)
     y += 2.5
 
     # Three steps for a phone.
     for number, step in enumerate(steps, 1):
-        _text(painter, (x, y, 6, 6), f"{number}.", number_font, GREEN, wrap=False)
-        y += _text(painter, (x + 5.5, y, inner - 5.5, 20), step, step_font) + STEP_GAP
-    _text(painter, (x + 5.5, y, inner - 5.5, 8), tip, tip_font, MUTED)
+        text(painter, (x, y, 6, 6), f"{number}.", number_font, GREEN, wrap=False)
+        y += text(painter, (x + 5.5, y, inner - 5.5, 20), step, step_font) + STEP_GAP
+    text(painter, (x + 5.5, y, inner - 5.5, 8), tip, tip_font, MUTED)
 
     # Footer: where, whom to ask, and that the link is the key to the room.
     painter.save()
@@ -327,8 +225,8 @@ def _paint_card(painter, card: Card) -> None:
     painter.drawLine(QLineF(x, footer_top - 1.5, x + inner, footer_top - 1.5))
     painter.restore()
     y = footer_top
-    for text, font, color in footer:
-        y += _text(painter, (x, y, inner, 12), text, font, color)
+    for words, face, color in footer:
+        y += text(painter, (x, y, inner, 12), words, face, color)
 
 
 def _paint_cut_marks(painter, cols: int, rows: int) -> None:

@@ -20,6 +20,7 @@ examples:
   EBH_WIFI_PSK=... palim-provision apply devices.yaml --dry-run
   EBH_WIFI_PSK=... palim-provision apply devices.yaml --device ebh-01 --root /
   palim-provision inventory devices.yaml > inventory.yml            # then ansible-playbook: see inventory --help
+  palim-provision hub-config devices.yaml --out hub/                 # the fleet hub's WireGuard peers, Prometheus
   palim-provision cards devices.yaml --out karten.pdf                # invitation cards for the families
   palim-provision check                                              # on a donated device: is it suitable?
   palim-provision report collected-logs/ --since 2026-01-01          # the town's usage figures
@@ -27,7 +28,10 @@ examples:
   PALIM_JITSI_SECRET=... palim-provision tokens devices.yaml         # login tokens for token authentication
   palim-provision settings                                           # every setting, where it may be set
   EBH_WIFI_PSK=... sudo -E palim-provision image devices.yaml --out palim-stick.img   # an installer stick
+  palim-provision helper-sheet devices.yaml --out helfer.pdf        # the helpers' sheet for the stick (German)
+  sudo palim-provision claims import /dev/sdb devices.yaml           # afterwards: which laptop took which place
   palim-provision release --version 1.4 --lock kiosk.lock --key-file city.key --out repo   # a signed release
+  palim-provision status --prometheus http://127.0.0.1:9090 --html status.html   # the fleet, as the hub sees it
 
 exit codes: 0 ok, 2 the input is wrong (nothing was changed), 1 something failed while writing or applying.
 """

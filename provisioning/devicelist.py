@@ -24,10 +24,12 @@ from kiosk.config import ANY_LEVEL, DEFAULTS, DEVICE, HOME, Brand, KioskConfig, 
 from kiosk.core.assets import DEFAULT_BRAND_ID, shipped_logo
 from kiosk.core.files import read_secret_file
 from kiosk.core.fields import (
-    HOSTNAME, MIN_ROOM_BITS, Strict, clock_time, is_control, one_line_text, room_entropy_bits,
+    HOSTNAME, MIN_ROOM_BITS, Strict, absolute_path, clock_time, email_address, is_control, one_line_text,
+    room_entropy_bits,
 )
 from kiosk.core.yamlpos import Problem, explain_errors, format_path, not_utf8, parse_yaml
 
+from .fleet import Fleet, fleet_problems, ip_address, lan_network
 from .photos import photo_problems
 from .sshkeys import check_with_openssh
 from .updates import Updates, key_problems
@@ -252,6 +254,50 @@ def ssh_public_keys(value: list[str] | None) -> list[str] | None:
     return keys
 
 
+class AlertMail(Strict):
+    """Where the fleet hub's Alertmanager sends the alerts: the city IT's address and the SMTP relay it mails through.
+
+    The relay's password stays on the hub (password_file, read by Alertmanager), never in this file.
+    """
+
+    it_email: str = Field(examples=["it@stadt.example.org"])
+    """The city IT's address: every alert of every home goes there."""
+    smtp_host: str = Field(min_length=1, max_length=253, examples=["smtp.stadt.example.org"])
+    """The SMTP relay's host name (STARTTLS; the hub checks its certificate)."""
+    smtp_port: int = Field(default=587, ge=1, le=65535, examples=[25])
+    """The relay's port."""
+    sender: str = Field(examples=["palim-hub@stadt.example.org"])
+    """The From address of the alert mails."""
+    user: str | None = Field(default=None, max_length=200, examples=["palim-hub"])
+    """The login name, when the relay wants one."""
+    password_file: str | None = Field(default=None, examples=["/etc/prometheus/alertmanager-smtp-password"])
+    """A file on the hub holding the relay's password (readable by the prometheus user only)."""
+    ca_file: str | None = Field(default=None, examples=["/etc/prometheus/city-ca.pem"])
+    """A city CA on the hub to trust for the relay; default: the system's."""
+
+    @field_validator("it_email", "sender")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return email_address(value)
+
+    @field_validator("smtp_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not ADDRESS.fullmatch(value):
+            raise ValueError("must be a host name or an IP address, like smtp.stadt.example.org")
+        return value
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return None if value is None else one_line_text(value)
+
+    @field_validator("password_file", "ca_file")
+    @classmethod
+    def _file(cls, value: str | None) -> str | None:
+        return None if value is None else absolute_path(value)
+
+
 class Defaults(_settings_model(DEFAULTS)):  # type: ignore[misc]
     """Settings every home and device starts from."""
 
@@ -265,6 +311,9 @@ class Defaults(_settings_model(DEFAULTS)):  # type: ignore[misc]
     admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)
     """Who may log in as root over SSH (the fleet's Ansible, the city's IT): public key lines; empty leaves SSH
     alone, [] locks it."""
+    alerts: AlertMail | None = None
+    """Where the fleet hub's Alertmanager mails alerts: it_email, and the SMTP relay (smtp_host, smtp_port, sender,
+    user, password_file, ca_file); none: palim-provision hub-config writes no Alertmanager config."""
 
     @field_validator("reboot_time")
     @classmethod
@@ -292,11 +341,26 @@ class Home(_settings_model(HOME)):  # type: ignore[misc]
     """Over the defaults' updates, as a whole."""
     admin_ssh_keys: list[str] | None = Field(default=None, max_length=50)
     """Over the defaults' list, as a whole."""
+    lan: str | None = Field(default=None, examples=["192.168.178.0/24"])
+    """The home's own network as its router gives it out; validate refuses a fleet network that overlaps it."""
+    alert_email: str | None = Field(default=None, examples=["pflege@ebh.example.org"])
+    """The care staff's address (the home's office or ward): the hub mails it the alerts staff can act on (a device
+    dark by day, a failing battery, no call for 14 days); IT gets them too. Never a resident's own address."""
+
+    @field_validator("lan")
+    @classmethod
+    def _lan(cls, value: str | None) -> str | None:
+        return None if value is None else lan_network(value)
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         return one_line_text(value)
+
+    @field_validator("alert_email")
+    @classmethod
+    def _alert_email(cls, value: str | None) -> str | None:
+        return None if value is None else email_address(value)
 
     @field_validator("admin_ssh_keys")
     @classmethod
@@ -324,7 +388,15 @@ class Device(_settings_model(DEVICE)):  # type: ignore[misc]
     donor: str | None = Field(default=None, max_length=120)
     """Who gave the device."""
     address: str | None = None
-    """How Ansible reaches the device (host name or IP address); the id is used as host name otherwise."""
+    """How Ansible reaches the device (host name or IP address); the id is used as host name otherwise. With a
+    fleet: block Ansible uses the tunnel address instead."""
+    tunnel_address: str | None = Field(default=None, examples=["10.77.0.11"])
+    """The device's fixed address in the fleet network; derived from its id when not written (see fleet:)."""
+
+    @field_validator("tunnel_address")
+    @classmethod
+    def _tunnel(cls, value: str | None) -> str | None:
+        return None if value is None else str(ip_address(value))
 
     @field_validator("address")
     @classmethod
@@ -345,6 +417,7 @@ class _Top(Strict):
     version: Literal[1]
     defaults: Any = None
     brands: Any = None
+    fleet: Any = None
     homes: dict[str, Any]
     devices: list[Any]
 
@@ -358,6 +431,9 @@ class DeviceList(Strict):
     """Settings every home and device starts from."""
     brands: dict[str, Brand] = {}
     """Partner towns' looks, by key; a brand's logo ships in assets/brands/<key>/logo.svg."""
+    fleet: Fleet | None = None
+    """The city's WireGuard hub every device dials out to (endpoint, hub_public_key, network, hub_address); none: no
+    tunnel, Ansible reaches devices at their address."""
     homes: dict[str, Home]
     """The care homes, by key (lower-case letters, digits and '-')."""
     devices: list[Device]
@@ -379,6 +455,8 @@ class Target:
     admin_ssh_keys: tuple[str, ...] | None = None  # the home's or the defaults' list; None: SSH is not managed
     rotate: int = 0  # display.rotate of the device, else its home's, else the defaults' (cage's -r, 90 degrees each)
     updates: Updates | None = None  # the home's or the defaults' updates:
+    tunnel_address: str | None = None  # written or derived (provisioning.fleet); None without a fleet: block
+    fleet: Fleet | None = None  # the list's fleet: block
 
     @property
     def id(self) -> str:
@@ -451,9 +529,17 @@ def load_text(text: str, file: str, *, require_rooms: bool = True) -> Loaded:
             brands[key] = brand
     devices = {index: device for index, value in enumerate(raw_devices)
                if (device := check(Device, value, ("devices", index))) is not None}
+    raw_fleet = doc.data.get("fleet")
+    fleet = None if raw_fleet is None else check(Fleet, raw_fleet, ("fleet",))
     model = DeviceList.model_construct(version=1, defaults=defaults or Defaults(), brands=brands, homes=homes,
-                                       devices=list(devices.values()))
+                                       devices=list(devices.values()), fleet=fleet)
     targets, cross = _cross_check(model, devices, set(raw_homes), doc, require_rooms, set(raw_brands))
+    if raw_fleet is None or fleet is not None:  # a broken fleet: block is reported once, above
+        tunnels, fleet_errors = fleet_problems(
+            fleet, [(i, d.id, d.tunnel_address) for i, d in devices.items()],
+            {key: home.lan for key, home in homes.items() if home.lan is not None}, doc)
+        problems += fleet_errors
+        targets = [replace(t, tunnel_address=tunnels.get(t.id), fleet=fleet) for t in targets]
     # Without valid defaults every device would seem to lack a server: report the defaults, not 10,000 echoes.
     problems += cross if defaults is not None else [p for p in cross if "no server" not in p.message]
     problems += photo_problems(doc, Path(file).parent)
@@ -822,5 +908,5 @@ def summary(loaded: Loaded) -> str:
     return (f"{loaded.file}: valid: {len(loaded.targets)} devices in {len(loaded.model.homes)} homes{extra}")
 
 
-__all__ = ["DeviceList", "Device", "Home", "Wifi", "Match", "Target", "Loaded", "DeviceListError", "load_text",
+__all__ = ["DeviceList", "Device", "Home", "AlertMail", "Wifi", "Match", "Target", "Loaded", "DeviceListError", "load_text",
            "load_file", "resolve_secrets", "read_secrets", "match_targets", "presence_warnings", "summary", "format_path"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from .devicelist import Loaded, Target, load_text
+from .fleetkeys import key_file
 from .updates import armored, read_public_key
 
 # The environment variable the one-device list names; the Ansible role fills it from palim_wifi_psk.
@@ -16,6 +17,8 @@ HOST_PSK_ENV = "PALIM_WIFI_PSK"
 # ... and the one that holds the device's login token (jitsi_token), minted on the controller: the app secret never
 # leaves it.
 HOST_TOKEN_ENV = "PALIM_JITSI_TOKEN"
+# ... and the one that holds its WireGuard private key (fleet:), read on the controller by the role.
+HOST_WG_KEY_ENV = "PALIM_WG_KEY"
 TOP_GROUP = "palim_kiosks"
 PLAYBOOK = Path(__file__).resolve().parent / "ansible" / "site.yml"
 
@@ -89,7 +92,7 @@ def build_inventory(loaded: Loaded, controller_command: list[str], device_list: 
             # The device lets in root with the list's admin keys only (sshd drop-in by apply): no sudo needed.
             group_vars["ansible_user"] = "root"
         homes[group_name(home_key)] = {"vars": unsafe(group_vars),
-                                       "hosts": {t.id: unsafe(_host_vars(t)) for t in members}}
+                                       "hosts": {t.id: unsafe(_host_vars(t, loaded)) for t in members}}
     # Everything from the device list or the command line is marked !unsafe: a home name like
     # "{{ lookup('pipe', ...) }}" stays text and never runs on the controller.
     return {"all": {
@@ -101,12 +104,17 @@ def build_inventory(loaded: Loaded, controller_command: list[str], device_list: 
     }}
 
 
-def _host_vars(target: Target) -> dict:
+def _host_vars(target: Target, loaded: Loaded) -> dict:
     out: dict = {"palim_device": target.id}
     if target.jitsi_token is not None:
         out["palim_jitsi_token"] = True  # the role mints its token on the controller (palim-provision tokens)
     if target.device.address is not None:
         out["ansible_host"] = target.device.address
+    if target.tunnel_address is not None:
+        # Behind a care home's NAT the device is reached through the fleet's tunnel only (SSH listens there).
+        out["ansible_host"] = target.tunnel_address
+        out["palim_fleet"] = True
+        out["palim_wg_key_file"] = str(key_file(loaded, target).resolve())  # read on the controller, never shown
     return out
 
 
@@ -161,6 +169,10 @@ def extract_device(loaded: Loaded, device_id: str) -> str:
             # The host gets the list without the files next to it: the city's public release key goes inline.
             key = armored(read_public_key(Path(loaded.file).parent, updates["key_file"]))
             level["updates"] = {**{k: v for k, v in updates.items() if k != "key_file"}, "public_key": key}
+    if isinstance(data.get("fleet"), dict):
+        # The host gets its own WireGuard key in an environment variable, never the folder of every device's keys.
+        fleet = {k: v for k, v in data["fleet"].items() if k not in ("keys_dir", "key_env")}
+        out["fleet"] = {**fleet, "key_env": HOST_WG_KEY_ENV}  # a derived tunnel address: the same id, the same one
     brand = target.config.brand.id
     if isinstance(data.get("brands"), dict) and brand in data["brands"]:
         out["brands"] = {brand: copy.deepcopy(data["brands"][brand])}  # only this device's brand

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .bundle import DEBIAN_SECURITY, debian_sources
 from .firmware import FIRMWARE_PACKAGES
-from .steps import PACKAGES, SSH_PACKAGES
+from .steps import FLEET_PACKAGES, PACKAGES, SSH_PACKAGES
 
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -49,7 +49,7 @@ MACHINE_PACKAGES = (
     "openssh-client",
     *FIRMWARE_PACKAGES,
 )
-MACHINE_RECIPE = 6
+MACHINE_RECIPE = 7  # 7: carries the fleet's packages (WireGuard, node_exporter)
 DIST = "/opt/palim-kiosk/dist"
 VENV = "/opt/palim-kiosk/venv"
 HOST_CA_IN_ROOT = "/run/palim-host-ca.crt"
@@ -157,7 +157,7 @@ def base_recipe(mirror: str) -> dict:
 def machine_recipe(mirror: str) -> dict:
     """The base plus what a real machine needs (kernel, udev, boot loader)."""
     return {"base": recipe_key(base_recipe(mirror)), "packages": sorted(MACHINE_PACKAGES),
-            "carried": sorted(SSH_PACKAGES), "recipe": MACHINE_RECIPE}
+            "carried": sorted(SSH_PACKAGES + FLEET_PACKAGES), "recipe": MACHINE_RECIPE}
 
 
 @contextmanager
@@ -241,9 +241,12 @@ def ensure_machine(log: Log, cache: Path, mirror: str = DEFAULT_MIRROR) -> tuple
         # --offline finds every package at its candidate version, nothing left to download).
         _apt_install(log, root, MACHINE_PACKAGES, upgrade=True)
         # Carried, not installed: apply --offline installs them on a device whose list names admin_ssh_keys, which
-        # then makes its own host keys (one SSH server unpacked here would give every device the same ones).
+        # then makes its own host keys (one SSH server unpacked here would give every device the same ones); and
+        # the fleet's, on a device whose list has a fleet: block (node_exporter unpacked here would listen on every
+        # address of every device before apply gave it the tunnel address).
         in_root(log, root, ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q",
-                            "--download-only", "--no-install-recommends", *SSH_PACKAGES], timeout=1800)
+                            "--download-only", "--no-install-recommends", *SSH_PACKAGES, *FLEET_PACKAGES],
+                timeout=1800)
 
     return _cached(log, cache, "machine", machine_recipe(mirror), build)
 

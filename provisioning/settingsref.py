@@ -16,6 +16,7 @@ from pydantic_core import PydanticUndefined
 from kiosk.config import DERIVED, KioskConfig, filled_by, setting_levels
 
 from .devicelist import MERGED, REFERENCES, Defaults, Device, DeviceList, Display, Home
+from .fleet import Fleet
 
 HEADER = """\
 # Every setting
@@ -139,8 +140,8 @@ def reference() -> str:
     lines = [HEADER, "## Kiosk settings", "",
              "In a device list these go under `defaults:`, a home or a device; in a kiosk config at the top.", ""]
     _table(lines, kiosk_rows())
-    list_only = [("", DeviceList, False), ("defaults.", Defaults, True), ("homes.<key>.", Home, True),
-                 ("devices[].", Device, True)]
+    list_only = [("", DeviceList, False), ("fleet.", Fleet, False), ("defaults.", Defaults, True),
+                 ("homes.<key>.", Home, True), ("devices[].", Device, True)]
     lines += ["## Device list keys", "",
               "What only a device list holds: its outline, homes, devices, and what the device gets besides the "
               "kiosk's config (Wi-Fi, SSH keys, token login, the nightly reboot, the screen's rotation).", ""]
@@ -148,7 +149,8 @@ def reference() -> str:
     for prefix, model, walk in list_only:
         kiosk_settings = tuple(KioskConfig.model_fields) + ("display",) if walk else ()
         for key, info in rows(model, prefix, kiosk_settings, walk):
-            where = {"": "top level", "defaults.": "defaults", "homes.<key>.": "home"}.get(prefix, "device")
+            where = {"": "top level", "fleet.": "fleet", "defaults.": "defaults",
+                     "homes.<key>.": "home"}.get(prefix, "device")
             entries.append((key, where, info))
     entries += [(key, "defaults, home, device", info) for key, info in rows(Display, "display.")]
     _table(lines, entries)

@@ -25,6 +25,13 @@ PACKAGES = (
 # it was not given keys for, and each device that gets one makes its own host keys.
 SSH_PACKAGES = ("openssh-server",)
 SSH_UNIT = "ssh.service"
+# Only on devices of a list with a fleet: block: the tunnel to the city's hub (wg-quick from wireguard-tools; the
+# kernel's WireGuard, or wireguard-go where a kernel has none: wg-quick falls back to it by itself) and Debian's
+# node_exporter, which serves the kiosk's figures through the tunnel. Carried on the installer stick like SSH's.
+FLEET_PACKAGES = ("wireguard-tools", "wireguard-go", "prometheus-node-exporter",
+                  # wg-quick sets up the interface with ip(8), which wireguard-tools does not depend on (the
+                  # fleet test's device had none: "ip: command not found")
+                  "iproute2")
 SSH_UNIT_FILE = "/lib/systemd/system/ssh.service"
 
 
@@ -133,6 +140,28 @@ def ssh_steps(keys_given: bool, offline: bool = False) -> tuple[Step, ...]:
         Step(f"enable {SSH_UNIT}", (("systemctl", "enable", SSH_UNIT),)),
         # Sessions already open (this Ansible run's own) survive: Debian's unit only reloads or restarts the listener.
         Step(f"let {SSH_UNIT} read its config", (("systemctl", "reload-or-restart", SSH_UNIT),),
+             needs_running_system=True),
+    )
+
+
+def fleet_steps(wg_unit: str, exporter_unit: str, tmpfiles_conf: str, offline: bool = False) -> tuple[Step, ...]:
+    """The tunnel and node_exporter: after the files, so node_exporter's first start (its package's postinst) already
+    listens on the tunnel address only. A running tunnel takes a changed config without going down (wg syncconf):
+    the Ansible run that applies it comes through that tunnel."""
+    interface = wg_unit.removeprefix("wg-quick@").removesuffix(".service")
+    return (
+        # As at boot: systemd-sysctl reads /etc/sysctl.d (and skips where /proc/sys is read-only, a container).
+        Step("let SSH and node_exporter listen on the tunnel address before it is up (sysctl)",
+             (("systemctl", "restart", "systemd-sysctl.service"),), needs_running_system=True),
+        Step("install WireGuard and node_exporter (apt)", _apt(FLEET_PACKAGES, offline, update=False), APT_ENV),
+        Step("create the kiosk's metrics folder (systemd-tmpfiles)", (("systemd-tmpfiles", "--create", tmpfiles_conf),)),
+        Step(f"enable {wg_unit} and {exporter_unit}", (("systemctl", "enable", wg_unit, exporter_unit),)),
+        Step(f"start the tunnel, or give the running one its config ({wg_unit})",
+             (("systemctl", "daemon-reload"),
+              ("bash", "-c", f"if systemctl -q is-active {wg_unit}; then wg syncconf {interface} "
+                             f"<(wg-quick strip {interface}); else systemctl start {wg_unit}; fi")),
+             needs_running_system=True),
+        Step(f"let {exporter_unit} read its config", (("systemctl", "restart", exporter_unit),),
              needs_running_system=True),
     )
 

@@ -13,8 +13,8 @@ from PyQt6.QtCore import QObject, QProcess, QTimer, pyqtSignal
 from kiosk import texts
 from kiosk.config import KioskConfig
 from kiosk.controllers.watchers import NetworkWatch, NightlyRestart, PowerWatch, read_battery, reboot_required_since
-from kiosk.core.files import append_line, atomic_write
-from kiosk.health import REBOOT_MARKER, Battery, Health, PowerAction, power_action, usage_line
+from kiosk.core.files import append_line, atomic_write, read_tail
+from kiosk.health import REBOOT_MARKER, Battery, Health, PowerAction, last_call_end, power_action, usage_line
 from kiosk.servertoken import expiry_warning, read_token, token_expiry
 from kiosk.ui.screens import HomeScreen
 
@@ -53,7 +53,8 @@ class HealthController(QObject):
         self.config = config
         self.home = home
         self.is_idle = is_idle  # no call, nothing ringing, no staff screen: only then a nightly restart or reboot
-        self.figures = Health(device=config.device_id, home=config.home)
+        self.figures = Health(device=config.device_id, home=config.home, started_at=datetime.now(timezone.utc),
+                              last_call_end=self._last_call_logged())
         self.run_shutdown: Callable[[], None] = power_off
         self._power_action = PowerAction.NONE
         self._shutting_down = False
@@ -76,6 +77,18 @@ class HealthController(QObject):
             self._token_timer.start()
         QTimer.singleShot(0, self.power.check)
         self.write_metrics()
+
+    def _last_call_logged(self) -> datetime | None:
+        """The last call before this start, from the usage log's end (or its rotated part): the hub's "no call for
+        14 days" must not start again at every nightly restart."""
+        if not self.config.health.usage_log:
+            return None
+        path = Path(self.config.health.usage_log)
+        for part in (path, path.with_name(path.name + ".1")):
+            end = last_call_end(read_tail(part))
+            if end is not None:
+                return end
+        return None
 
     @property
     def online(self) -> bool:
@@ -158,8 +171,10 @@ class HealthController(QObject):
             atomic_write(Path(self.config.health.metrics_file), self.figures.metrics().encode(), 0o644)
 
     def shutdown(self) -> None:
-        """No more readings or checks."""
+        """No more readings or checks; the metrics say the kiosk has stopped (the hub alerts unless it comes back)."""
         self.power.stop()
         self._token_timer.stop()
         if self.nightly is not None:
             self.nightly.stop()
+        self.figures.running = False
+        self.write_metrics()

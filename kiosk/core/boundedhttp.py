@@ -262,7 +262,9 @@ def fetch(url: str, *, method: str = "GET", body: bytes | None = None, headers: 
             data = _read_body(response, max_bytes) if read_body else b""
             answer_headers = {name.lower(): value[:1000] for name, value in response.getheaders()}
         except (http.client.HTTPException, OSError, ValueError, zlib.error) as exc:
-            if watchdog.fired:
+            # A socket timeout is the deadline too (each wait is set to the time left): on a busy machine it may
+            # come before the watchdog's thread has marked the deadline, and must read the same.
+            if watchdog.fired or isinstance(exc, TimeoutError):
                 raise FetchError(f"no complete answer within {deadline_s:.3g} s") from None
             if isinstance(exc, zlib.error):
                 raise FetchError("an answer that does not unpack") from None

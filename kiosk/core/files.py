@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -71,6 +72,26 @@ def append_line(path: Path, line: str, max_bytes: int = 5 * 1024 * 1024) -> bool
     except OSError as exc:
         log.warning("could not append to %s: %s", path, exc.strerror or exc)
         return False
+
+
+def read_tail(path: Path, max_bytes: int = 64 * 1024) -> str:
+    """The last max_bytes of a regular file as text ('' when it is missing, not a regular file or unreadable);
+    its first line may be cut."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    try:
+        size = os.fstat(fd).st_size
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        os.lseek(fd, max(0, size - max_bytes), os.SEEK_SET)
+        return os.read(fd, max_bytes).decode("utf-8", "replace")
+    except OSError as exc:
+        log.warning("could not read %s: %s", path, exc.strerror or exc)
+        return ""
+    finally:
+        os.close(fd)
 
 
 def state_dir() -> Path:

@@ -4,9 +4,9 @@ prints through commands.output."""
 
 from __future__ import annotations
 
-from . import (apply, cards, check, extract, image, install, inventory, render, report, rooms, server_check,
-               release, settings, tokens, validate)
+from . import (apply, cards, check, claims, extract, helper_sheet, hub_config, image, install, inventory, render,
+               report, rooms, server_check, release, settings, status, tokens, validate)
 
 # In the order --help lists them.
-COMMANDS = (validate, rooms, render, apply, inventory, cards, check, report, extract, server_check, tokens, settings,
-            image, install, release)
+COMMANDS = (validate, rooms, render, apply, inventory, hub_config, cards, check, report, extract, server_check, tokens,
+            settings, image, install, helper_sheet, claims, release, status)

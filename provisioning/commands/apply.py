@@ -8,7 +8,7 @@ from pathlib import Path
 from ..apply import ApplyError, NotRecognised, apply_bundle, is_live, not_this_machine, recognise
 from ..bundle import project_source
 from ..devicelist import Loaded, Target, load_file
-from ..prepare import UnknownDevice, device_bundle, device_secrets, pick
+from ..prepare import UnknownDevice, device_bundle, device_secrets, made_keys_note, pick, wireguard_keys
 from ..steps import SkipRunner, SystemRunner
 from .output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Output
 
@@ -68,12 +68,15 @@ def apply(out: Output, file: str, root: Path, *, device_id: str | None = None, d
         if mismatch is not None:
             return out.fail(mismatch, EXIT_INVALID)
     psks, tokens = device_secrets(loaded, [target])
+    wg_keys, made = wireguard_keys(loaded, [target])
+    if made:
+        out.note(made_keys_note(loaded, made))
     live = is_live(root)
     source = kiosk_source or project_source()
     if live and source is None and not dry_run:
         return out.fail("cannot find the Palim project to install the kiosk from; give --kiosk-source DIR",
                         EXIT_INVALID)
-    bundle = device_bundle(target, psks, tokens, source if live else None, offline=offline)
+    bundle = device_bundle(target, psks, tokens, source if live else None, offline=offline, wg_keys=wg_keys)
     runner = SystemRunner() if live else SkipRunner()
     try:
         report = apply_bundle(bundle, root, dry_run=dry_run, runner=runner)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..bundle import project_source, write_bundle
 from ..devicelist import load_file
-from ..prepare import UnknownDevice, device_bundle, device_secrets, pick
+from ..prepare import UnknownDevice, device_bundle, device_secrets, made_keys_note, pick, wireguard_keys
 from .output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Output
 
 EPILOG = """\
@@ -41,10 +41,13 @@ def render(out: Output, file: str, folder: Path, device_id: str | None = None) -
     except UnknownDevice as exc:
         return out.fail(str(exc), EXIT_INVALID)
     psks, tokens = device_secrets(loaded, targets)
+    wg_keys, made = wireguard_keys(loaded, targets)
+    if made:
+        out.note(made_keys_note(loaded, made))
     source = project_source()
     try:
         for target in targets:
-            bundle = device_bundle(target, psks, tokens, source)
+            bundle = device_bundle(target, psks, tokens, source, wg_keys=wg_keys)
             manifest = write_bundle(bundle, folder)[-1]
             out.say(f"rendered {target.id}: {len(bundle.files)} files in {manifest.parent} (manifest {manifest})")
     except OSError as exc:

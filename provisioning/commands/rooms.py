@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
-
-from kiosk.core.files import write_atomic
 
 from ..devicelist import load_file
 from ..rooms import RoomsError, fill_rooms_in_file, generate_room
+from ..yamledit import write_with_backup
 from .output import EXIT_FAILED, EXIT_INVALID, EXIT_OK, Output
 
 EPILOG = """\
@@ -69,11 +67,8 @@ def fill(out: Output, path: Path) -> int:
     if not added:
         out.say(f"every device in {path} already has a room; nothing changed")
         return EXIT_OK
-    backup = path.with_name(path.name + ".palim-bak")
     try:
-        st = path.stat()
-        write_atomic(backup, data, st.st_mode & 0o7777)
-        write_atomic(path, new_data, st.st_mode & 0o7777, st.st_uid if os.geteuid() == 0 else None, st.st_gid)
+        backup = write_with_backup(path, data, new_data)
     except OSError as exc:
         return out.fail(f"could not write {path}: {exc.strerror or exc}; the file is unchanged", EXIT_FAILED)
     for item in added:

@@ -84,11 +84,41 @@ NOT_RUN = [
                            "--label \"Tap after idle\" --json docs/benchmarks/tap.json",
      "a benchmark of about 6 minutes that needs a quiet machine (tests/bench runs its --quick mode in every "
      "./scripts/test)"),
+    ("docs/fleet.md", "sudo apt-get install prometheus prometheus-alertmanager wireguard-tools",
+     "installs on the hub, as root (scripts/setup installs the same packages for the tests)"),
+    ("docs/fleet.md", "sudo sh -c 'umask 077; wg genkey > /etc/wireguard/palim-hub.key'",
+     "on the hub, as root; its private key never leaves it"),
+    ("docs/fleet.md", "sudo wg pubkey < /etc/wireguard/palim-hub.key", "on the hub, as root; its private key never leaves it"),
+    ("docs/fleet.md", "sudo systemctl enable --now wg-quick@palim-hub",
+     "on the hub, as root (tests/system/test_fleet.py runs the same wg syncconf on its hub)"),
+    ("docs/fleet.md", "sudo bash -c 'wg syncconf palim-hub <(cat <(wg-quick strip palim-hub) "
+                      "/etc/wireguard/palim-peers.conf)'",
+     "on the hub, as root (tests/system/test_fleet.py runs the same wg syncconf on its hub)"),
+    ("docs/fleet.md", "sudo install -m 0640 -o root -g prometheus /dev/null /etc/prometheus/alertmanager-smtp-password",
+     "on the hub, as root, with the city relay's password"),
+    ("docs/fleet.md", "SMTP_PASSWORD=… sh -c 'printf %s \"$SMTP_PASSWORD\"' | sudo tee "
+                      "/etc/prometheus/alertmanager-smtp-password > /dev/null",
+     "on the hub, as root, with the city relay's password"),
+    ("docs/fleet.md", "sudo promtool check config /etc/prometheus/prometheus.yml",
+     "on the hub, as root (tests/unit/provisioning/test_monitoring.py checks the rendered files with the same "
+     "promtool and amtool)"),
+    ("docs/fleet.md", "sudo amtool check-config /etc/prometheus/alertmanager.yml",
+     "on the hub, as root (tests/unit/provisioning/test_monitoring.py checks the rendered files with the same "
+     "promtool and amtool)"),
+    ("docs/fleet.md", "sudo systemctl reload prometheus prometheus-alertmanager",
+     "on the hub, as root (tests/unit/provisioning/test_monitoring.py checks the rendered files with the same "
+     "promtool and amtool)"),
+    ("docs/fleet.md", "palim-provision status --prometheus http://127.0.0.1:9090 --html /var/www/html/palim-status.html "
+                      "--language de",
+     "asks the hub's Prometheus (tests/unit/provisioning/test_status.py runs it against a real Prometheus on "
+     "loopback)"),
     ("docs/installer-stick.md", "EBH_WIFI_PSK=… sudo -E palim-provision image devices.yaml --out palim-stick.img "
                                 "--home erich-burger-heim",
      "needs root, the Debian mirror and PyPI, and minutes (tests/vm builds a stick the same way)"),
     ("docs/installer-stick.md", "sudo dd if=palim-stick.img of=/dev/sdX bs=4M conv=fsync status=progress",
      "writes to a USB stick (sdX stands for it)"),
+    ("docs/installer-stick.md", "sudo palim-provision claims import /dev/sdX devices.yaml",
+     "reads a USB stick (sdX stands for it); the same import from a folder runs below"),
     ("docs/installer-stick.md", "sudo ./scripts/test tests/vm -v",
      "runs a part of the test suite this test belongs to (root, tens of minutes under TCG)"),
     ("docs/jitsi-server.md", "palim-provision server-check --devices devices.yaml",

@@ -341,10 +341,11 @@ def _container_init(nspawn_pid: int, root: Path) -> int | None:
     return None
 
 
-def boot(run: Run, standin: Standin, timeout: float = 60) -> Booted:
+def boot(run: Run, standin: Standin, timeout: float = 60, extra: Sequence[str] = ()) -> Booted:
+    """Boot the root in the stand-in's network namespace; `extra`: more systemd-nspawn options for one test."""
     console = run.dir / "console.log"
     argv = nspawn_cmd(run.root, "--boot", f"--machine={DEVICE}", f"--network-namespace-path={standin.netns}",
-                      "--console=read-only", "--link-journal=no")
+                      "--console=read-only", "--link-journal=no", *extra)
     run.log.write("$ " + " ".join(argv) + f"   (console: {console})")
     started = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=open(console, "w"), stderr=subprocess.STDOUT)

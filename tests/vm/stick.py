@@ -244,11 +244,12 @@ def known_hosts(root: Path, port: int, path: Path) -> Path:
 
 
 def ansible_playbook(log: Log, run_dir: Path, inventory: Path, port: int, key: Path, hosts: Path, psk: str,
-                     *args: str) -> tuple[int, str]:
+                     *args: str, host: str | None = "127.0.0.1", wrap: tuple[str, ...] = ()) -> tuple[int, str]:
     """The fleet's own playbook (provisioning/ansible/site.yml) on ebh-01 in the VM over SSH; (exit code, output).
 
     Ansible's settings are this run's alone (no user or machine ansible.cfg); host keys are checked against the
-    device's own, read from its disk.
+    device's own, read from its disk. `host`: the address to reach it at (None: the inventory's ansible_host);
+    `wrap`: a command the playbook runs under (nsenter into another network namespace).
     """
     config = run_dir / "ansible.cfg"
     config.write_text(f"""[defaults]
@@ -262,8 +263,9 @@ ssh_args = -o UserKnownHostsFile={hosts} -o IdentitiesOnly=yes -o ControlMaster=
     playbook = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) or "ansible-playbook"
     env = {"ANSIBLE_CONFIG": str(config), "ANSIBLE_HOME": str(run_dir / ".ansible"), "ANSIBLE_NOCOLOR": "1",
            "ANSIBLE_LOCAL_TEMP": str(run_dir / ".ansible-tmp"), "ANSIBLE_FORCE_COLOR": "0", "EBH_WIFI_PSK": psk}
-    proc = log.run([playbook, "-i", str(inventory), str(REPO / "provisioning/ansible/site.yml"), "--limit", "ebh-01",
-                    "-e", "ansible_host=127.0.0.1", "-e", f"ansible_port={port}", *args],
+    address = ("-e", f"ansible_host={host}") if host else ()
+    proc = log.run([*wrap, playbook, "-i", str(inventory), str(REPO / "provisioning/ansible/site.yml"), "--limit",
+                    "ebh-01", *address, "-e", f"ansible_port={port}", *args],
                    env=env, timeout=1800, check=False, secrets=[psk])
     return proc.returncode, proc.stdout + proc.stderr
 

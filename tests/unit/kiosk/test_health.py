@@ -7,7 +7,8 @@ import pytest
 
 from kiosk.config import PowerOptions
 from kiosk.health import (
-    Battery, Health, PowerAction, in_time_window, next_restart_check, power_action, reboot_due, restart_due, usage_line,
+    Battery, Health, PowerAction, in_time_window, last_call_end, next_restart_check, power_action, reboot_due, restart_due,
+    usage_line,
 )
 
 T0 = datetime(2026, 11, 27, 14, 3, 12, tzinfo=timezone(timedelta(hours=1)))
@@ -51,6 +52,31 @@ def test_metrics_text_format():
     assert "# TYPE palim_kiosk_calls_total counter" in text
     assert f"palim_kiosk_last_call_timestamp_seconds{{device=\"ebh-01\",home=\"Heim \\\"Süd\\\"\"}} " \
            f"{(T0 + timedelta(seconds=90)).timestamp():.0f}\n" in text  # every second, not six digits
+
+
+def test_metrics_say_when_the_kiosk_started_and_that_it_stopped():
+    health = Health(device="ebh-01", home="ebh", started_at=T0)
+    text = health.metrics()
+    assert f'palim_kiosk_start_time_seconds{{device="ebh-01",home="ebh"}} {T0.timestamp():.0f}\n' in text
+    assert 'palim_kiosk_up{device="ebh-01",home="ebh"} 1\n' in text
+    health.running = False
+    assert 'palim_kiosk_up{device="ebh-01",home="ebh"} 0\n' in health.metrics()
+    assert "start_time_seconds" not in Health().metrics()  # not known: left out rather than 0 (a restart each time)
+
+
+def test_the_last_call_is_read_back_from_the_end_of_the_usage_log():
+    health = Health(device="ebh-01", home="ebh")
+    health.call_started(T0)
+    first = usage_line(health.call_ended(T0 + timedelta(minutes=5), 1))
+    health.call_started(T0 + timedelta(hours=2))
+    second = usage_line(health.call_ended(T0 + timedelta(hours=2, minutes=1), 0))  # alone: still a call, a tap
+    assert last_call_end(first + "\n" + second + "\n") == T0 + timedelta(hours=2, minutes=1)
+    # The log's end read from the middle of a line, and a line cut by a power cut: the last whole call counts.
+    assert last_call_end(first[20:] + "\n" + second + "\n" + second[:30]) == T0 + timedelta(hours=2, minutes=1)
+    assert last_call_end(first + "\n" + '{"event": "other"}\n' + "[1, 2]\n" + '{"event": "call", "end": 5}\n') \
+        == T0 + timedelta(minutes=5)
+    assert last_call_end('{"event": "call", "end": "2026-11-27T14:03:12"}\n') is None  # no zone: not a time
+    assert last_call_end("") is None
 
 
 def test_metrics_without_battery_leave_it_out():

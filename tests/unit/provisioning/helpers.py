@@ -29,6 +29,16 @@ VALID = textwrap.dedent("""\
     """)
 
 
+HUB_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+FLEET = ("fleet:\n  endpoint: vpn.stadt.example.org:51820\n  hub_public_key: " + HUB_KEY + "\n"
+         "  network: 10.77.0.0/16\n  hub_address: 10.77.0.1\n")
+
+
+def fleet_list(fleet: str = FLEET, text: str = VALID) -> str:
+    """A device list with the fleet: block (the city's WireGuard hub) before its homes."""
+    return text.replace("homes:\n", fleet + "homes:\n", 1)
+
+
 def photo(path: Path, width: int = 1600, height: int = 1200, fmt: str | None = None) -> Path:
     """A test photo written by Qt, never downloaded."""
     path.parent.mkdir(parents=True, exist_ok=True)

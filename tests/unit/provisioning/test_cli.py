@@ -21,8 +21,8 @@ PSK = "Geheim;Passwort 42"
 NO_PIN = ("none of the 2 devices has a staff PIN (admin_pin_hash), so staff can never leave the kiosk on them (for "
           "the service screen, the Wi-Fi, a restart): make one with 'palim-kiosk --hash-pin' and write it as "
           "admin_pin_hash under defaults (or a home, or the device)")
-COMMANDS = ["validate", "rooms", "render", "apply", "inventory", "cards", "check", "report", "extract",
-            "server-check", "tokens", "settings", "image", "install", "release"]
+COMMANDS = ["validate", "rooms", "render", "apply", "inventory", "hub-config", "cards", "check", "report", "extract",
+            "server-check", "tokens", "settings", "image", "install", "helper-sheet", "claims", "release", "status"]
 
 
 @pytest.fixture

@@ -108,6 +108,46 @@ def test_a_finished_call_writes_a_nameless_usage_line_and_the_metrics(rig):
                for line in rig.metrics.read_text().splitlines())
 
 
+def test_the_last_call_survives_a_restart_through_the_usage_log(server, tmp_path):
+    first = Rig(server, tmp_path)
+    first.health.call_started()
+    first.health.call_ended(1)
+    ended = first.health.figures.last_call_end
+    first.health.shutdown()
+    # The same device after its nightly restart, and again after the log was rotated to usage.jsonl.1.
+    for step in ("restart", "rotated"):
+        if step == "rotated":
+            first.usage.rename(tmp_path / "usage.jsonl.1")
+            first.usage.write_text("")
+        again = Rig(server, tmp_path)
+        try:
+            assert again.health.figures.last_call_end == ended.replace(microsecond=0)
+            line = next(l for l in again.metrics.read_text().splitlines()
+                        if l.startswith("palim_kiosk_last_call_timestamp_seconds{"))
+            assert line.endswith(f" {int(ended.timestamp())}")
+        finally:
+            again.health.shutdown()
+
+
+def test_a_kiosk_without_usage_log_knows_no_last_call(server, tmp_path):
+    rig = Rig(server, tmp_path)
+    rig.usage.write_text('{"event": "call", "end": "2026-11-27T14:03:12+01:00"}\n')
+    rig.health.shutdown()
+    config = rig.config.model_copy(update={"health": rig.config.health.model_copy(update={"usage_log": None})})
+    health = HealthController(config, rig.home, lambda: True, battery=lambda: None)
+    try:
+        assert health.figures.last_call_end is None
+    finally:
+        health.shutdown()
+
+
+def test_stopping_says_so_in_the_metrics(rig):
+    assert 'palim_kiosk_up{device="ebh-01",home="erich-burger-heim"} 1' in rig.metrics.read_text()
+    assert "palim_kiosk_start_time_seconds{" in rig.metrics.read_text()
+    rig.health.shutdown()
+    assert 'palim_kiosk_up{device="ebh-01",home="erich-burger-heim"} 0' in rig.metrics.read_text()
+
+
 def test_a_call_end_without_a_start_writes_no_usage_line(rig):
     rig.health.call_ended(1)
     assert not rig.usage.exists()

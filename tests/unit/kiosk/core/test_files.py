@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.core.files import append_line, atomic_write, state_dir, write_atomic
+from kiosk.core.files import append_line, atomic_write, read_tail, state_dir, write_atomic
 from tests.requirements import need
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -222,3 +222,16 @@ def test_a_missing_secrets_file_says_so(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="No such file"):
         read_secret_file(tmp_path / "nope")
+
+
+def test_read_tail_gives_the_end_of_a_regular_file_and_nothing_else(tmp_path):
+    log = tmp_path / "usage.jsonl"
+    log.write_text("a" * 100 + "\nlast line\n")
+    assert read_tail(log, 15) == "aaaa\nlast line\n"
+    assert read_tail(log) == log.read_text()
+    assert read_tail(tmp_path / "missing") == ""
+    (tmp_path / "link").symlink_to(log)
+    assert read_tail(tmp_path / "link") == ""  # the kiosk's own log, never what a link points at
+    os.mkfifo(tmp_path / "fifo")
+    assert read_tail(tmp_path / "fifo") == ""  # returns at once, no writer awaited
+    assert read_tail(tmp_path) == ""

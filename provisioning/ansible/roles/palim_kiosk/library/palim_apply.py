@@ -20,6 +20,8 @@ options:
   wifi_psk: {description: The home's Wi-Fi password, type: str, default: "", no_log: true}
   jitsi_token: {description: The device's login token for the city's Jitsi (token login), type: str, default: "",
                 no_log: true}
+  wg_key: {description: The device's WireGuard private key (fleet), read on the controller, type: str, default: "",
+           no_log: true}
   create_root:
     description:
       - Create I(root) (mode 0755) when it is missing; for staging trees. In check mode nothing is created and
@@ -37,6 +39,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 PSK_ENV = "PALIM_WIFI_PSK"
 TOKEN_ENV = "PALIM_JITSI_TOKEN"  # the device's login token (jitsi_token), minted on the controller
+WG_KEY_ENV = "PALIM_WG_KEY"  # the device's WireGuard private key (fleet: key_env in the extracted list)
 
 
 def main() -> None:
@@ -49,6 +52,7 @@ def main() -> None:
             "kiosk_source": {"type": "str", "default": ""},
             "wifi_psk": {"type": "str", "default": "", "no_log": True},
             "jitsi_token": {"type": "str", "default": "", "no_log": True},
+            "wg_key": {"type": "str", "default": "", "no_log": True},
             "create_root": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
@@ -76,6 +80,8 @@ def main() -> None:
         env = {PSK_ENV: p["wifi_psk"]} if p["wifi_psk"] else {}
         if p["jitsi_token"]:
             env[TOKEN_ENV] = p["jitsi_token"]
+        if p["wg_key"]:
+            env[WG_KEY_ENV] = p["wg_key"]
         rc, out, err = module.run_command(argv, environ_update=env)
     finally:
         os.unlink(path)
