@@ -293,6 +293,7 @@ def _install(screen: Screen, log: Log, stick: Path, plan: Plan) -> None:
                         lambda: min(0.95, (time.monotonic() - begun) / max(1.0, copy_s / 3)))
         progress.during(3, lambda: disk.install_grub(log, mnt, plan.disk.path, root), lambda: 0.5)
         progress.show(4, 0.5)
+    progress.show(4, 1.0)  # unmounted after a sync: 100 %
 
 
 def _apply(log: Log, stick: Path, mnt: Path, device_id: str) -> None:

@@ -119,18 +119,18 @@ def console(log: Log) -> None:
 
 
 class Progress:
-    """The install screen, redrawn every two seconds while a step runs; each tenth into the log."""
+    """The install screen, redrawn every two seconds while a step runs; each step and each tenth into the log."""
 
     def __init__(self, screen: Screen):
-        self.screen, self.started, self.logged = screen, time.monotonic(), -1
+        self.screen, self.started, self.logged = screen, time.monotonic(), (-1, -1)
 
     def show(self, step: int, within: float) -> None:
         lines = progress_lines(step, within, time.monotonic() - self.started)
         if sys.stdout.isatty():  # the screen anew, without the cursor blinking under it
             print("\x1b[2J\x1b[H\x1b[?25l" + "\n".join(lines), flush=True)
         percent = int(overall(step, within) * 100)
-        if percent // 10 != self.logged:
-            self.logged = percent // 10
+        if (step, percent // 10) != self.logged:  # each step and each tenth, into the log
+            self.logged = (step, percent // 10)
             self.screen.note(f"{lines[0]} – {percent} % – {lines[4]}")
 
     def during(self, step: int, work, measure) -> None:
