@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.core.safefile import FileRefused, read_limited
 from kiosk.core.yamlpos import Problem, parse_yaml
 
 from .claims import CLAIM_MAX_BYTES, CLAIMS_DIR, CLAIMS_LABEL, Claim, ClaimError, parse_claim, usable_serial
@@ -25,6 +26,9 @@ from .devicelist import DeviceListError, load_text
 from .yamledit import EditError, check_only_added, dump_round_trip, edit_bytes, load_round_trip
 
 MAX_CLAIMS = 10000  # a stick for a whole city holds a few hundred; more is not a stick's folder
+# What a claim file that safefile refuses is called here (a folder, a device or a pipe: 'not a plain file').
+CLAIM_REFUSALS = {"link": "a link, not a claim file (the stick writes plain files)",
+                  "large": f"larger than {CLAIM_MAX_BYTES // 1024} KiB, not a claim"}
 MTOOLS_ENV = {"MTOOLS_SKIP_CHECK": "1", "MTOOLS_NO_VFAT": "0", "LC_ALL": "C"}  # no geometry nagging, plain English
 
 
@@ -96,17 +100,11 @@ def _read_folder(folder: Path, shown: str, *, required: bool) -> tuple[list[Sour
 def _read_small(path: Path, where: str) -> str:
     """A claim file's text: a regular file (never followed through a link), at most CLAIM_MAX_BYTES, UTF-8."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        data = read_limited(path, CLAIM_MAX_BYTES, follow_symlinks=False)
+    except FileRefused as exc:
+        raise ClaimError(f"{where}: {CLAIM_REFUSALS.get(exc.reason, 'not a plain file')}") from None
     except OSError as exc:
-        if exc.errno == 40:  # ELOOP: a symbolic link
-            raise ClaimError(f"{where}: a link, not a claim file (the stick writes plain files)") from None
         raise ClaimError(f"{where}: cannot be read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise ClaimError(f"{where}: not a plain file")
-        data = handle.read(CLAIM_MAX_BYTES + 1)
-    if len(data) > CLAIM_MAX_BYTES:
-        raise ClaimError(f"{where}: larger than {CLAIM_MAX_BYTES // 1024} KiB, not a claim")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -18,7 +18,12 @@ from typing import BinaryIO
 
 
 class FileRefused(ValueError):
-    """The file is not one to read: the message starts with the path and says why (English, for logs and admins)."""
+    """The file is not one to read: the message starts with the path and says why (English, for logs and admins);
+    `reason` says it for a caller with its own words: folder, link, special (device, pipe, socket) or large."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
 
 
 def _size(limit: int) -> str:
@@ -39,19 +44,19 @@ def open_regular(path: str | os.PathLike, max_bytes: int, *, follow_symlinks: bo
     try:
         fd = os.open(path, flags)
     except IsADirectoryError:
-        raise FileRefused(f"{path} is a folder, not a file") from None
+        raise FileRefused(f"{path} is a folder, not a file", "folder") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP and not follow_symlinks:
-            raise FileRefused(f"{path} is a symbolic link, not the file itself") from None
+            raise FileRefused(f"{path} is a symbolic link, not the file itself", "link") from None
         raise
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise FileRefused(f"{path} is a folder, not a file")
+            raise FileRefused(f"{path} is a folder, not a file", "folder")
         if not stat.S_ISREG(info.st_mode):
-            raise FileRefused(f"{path} is not a regular file (a device, pipe or socket)")
+            raise FileRefused(f"{path} is not a regular file (a device, pipe or socket)", "special")
         if info.st_size > max_bytes:
-            raise FileRefused(f"{path} is larger than {_size(max_bytes)}")
+            raise FileRefused(f"{path} is larger than {_size(max_bytes)}", "large")
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
@@ -66,5 +71,5 @@ def read_limited(path: str | os.PathLike, max_bytes: int, *, follow_symlinks: bo
     with open_regular(path, max_bytes, follow_symlinks=follow_symlinks) as handle:
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise FileRefused(f"{path} is larger than {_size(max_bytes)}")
+        raise FileRefused(f"{path} is larger than {_size(max_bytes)}", "large")
     return data
