@@ -94,6 +94,8 @@ def write_claim(log: Log, stick: str | None, claim: Claim) -> None:
     with claims_folder(log, stick) as folder:
         if folder is None:
             return
+        # Not kiosk.core.files.write_atomic: it sets the file's mode with fchmod, which vfat refuses (a FAT file's
+        # mode is fixed by the mount's fmask); the rename is what makes the claim whole or absent.
         partial = folder / f"{claim.device}.tmp"
         with open(partial, "w", encoding="utf-8") as handle:
             handle.write(claim.to_json())
