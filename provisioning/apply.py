@@ -18,7 +18,7 @@ from pathlib import Path
 from kiosk.core.files import write_atomic
 
 from .bundle import MANIFEST, SSHD_DROPIN, Bundle, BundleFile
-from .devicelist import Loaded, Target, match_targets
+from .devicelist import Loaded, Target, match_targets, placeholder_serial
 from .sshdropins import dropin_note
 from .steps import Runner, SkipRunner, StepResult
 
@@ -357,32 +357,9 @@ def _backup(root: Path, change: Change, report: Report, stamp: str) -> None:
     report.backups.append(change.file.path)
 
 
-# A DMI serial is no serial when the maker left the firmware's template in the field: every machine of that model (or
-# of that board maker) shows the same text, so matching on it would make them all one device. The rule, after
-# stripping and ignoring case:
-# - the template's own words or a "no value" word (this set);
-_NO_SERIAL = {"", "none", "null", "n/a", "na", "not specified", "not applicable", "not available", "unknown", "invalid",
-              "oem", "o.e.m.", "default", "default string", "empty", "system serial number", "chassis serial number",
-              "base board serial number", "serial number", "serialnumber", "to be filled by o.e.m.",
-              "to be filled by oem"}
-# - text that only fills in a template ("To Be Filled By O.E.M. 1", "Default string 2", "Serial Number Here");
-_NO_SERIAL_WORDS = re.compile(r"to be filled|filled by o\.?e\.?m|default string|serial ?number")
-# - one character repeated, separators aside ("0", "0000000000", "XXXXXXXXXX", "FF-FF-FF-FF", "...");
-# - a run of ascending digits of six or more ("123456789", "0123456789", "1234567890").
-_ASCENDING = "01234567890123456789"
-
-
-def _placeholder_serial(text: str) -> bool:
-    """True when a DMI serial is a placeholder by the rule above, not this machine's own."""
-    value = text.strip().lower()
-    bare = re.sub(r"[\s.:_/-]", "", value)
-    return (value in _NO_SERIAL or bool(_NO_SERIAL_WORDS.search(value)) or len(set(bare)) <= 1
-            or (bare.isdigit() and len(bare) >= 6 and bare in _ASCENDING))
-
-
 def local_identity(dmi: Path = Path("/sys/class/dmi/id")) -> tuple[set[str], str | None]:
     """This machine's MAC addresses (psutil) and DMI serial number: the product's, or the mainboard's when the
-    product's is a placeholder (`_placeholder_serial`); None when neither is readable and real."""
+    product's is a placeholder (devicelist.placeholder_serial); None when neither is readable and real."""
     import psutil
 
     macs = set()
@@ -395,7 +372,7 @@ def local_identity(dmi: Path = Path("/sys/class/dmi/id")) -> tuple[set[str], str
             serial = (dmi / field_name).read_text(encoding="utf-8", errors="replace").strip().strip("\x00").strip()
         except OSError:
             continue
-        if not _placeholder_serial(serial):
+        if not placeholder_serial(serial):
             return macs, serial
     return macs, None
 

@@ -14,18 +14,12 @@ from datetime import datetime, timezone
 
 from kiosk.core.fields import HOSTNAME, one_line_text
 
-from .devicelist import MAC, Target
+from .devicelist import MAC, Target, placeholder_serial
 
 FORMAT = 1
 CLAIMS_LABEL = "PALIMCLAIMS"  # the FAT partition's label (FAT allows 11 characters)
 CLAIMS_DIR = "palim-claims"  # the folder on that partition
 CLAIM_MAX_BYTES = 16 * 1024
-# DMI serials that firmware fills in when the maker left the field empty: shared by many laptops, so never a match.
-PLACEHOLDER_SERIALS = frozenset(s.lower() for s in (
-    "", "0", "00000000", "0123456789", "1234567890", "123456789", "none", "n/a", "na", "not specified",
-    "not applicable", "not available", "default string", "to be filled by o.e.m.", "to be filled by oem",
-    "system serial number", "chassis serial number", "invalid", "unknown", "oem", "empty", "serial#",
-))
 
 
 class ClaimError(ValueError):
@@ -66,8 +60,8 @@ class Claim:
 
 
 def usable_serial(serial: str | None) -> bool:
-    """A serial that names one laptop: not empty and not one of the firmware placeholders."""
-    return serial is not None and serial.strip().lower() not in PLACEHOLDER_SERIALS
+    """A serial that names one laptop: not empty and not a firmware placeholder (the rule apply recognises by)."""
+    return serial is not None and not placeholder_serial(serial)
 
 
 def _text(data: dict, key: str, source: str, *, required: bool, limit: int = 200) -> str | None:

@@ -861,6 +861,29 @@ def psk_problem(value: str, source: str) -> str:
             f"digits): check that the whole password is there")
 
 
+# A DMI serial is no serial when the maker left the firmware's template in the field: every machine of that model (or
+# of that board maker) shows the same text, so matching on it would make them all one device. The rule, after
+# stripping and ignoring case:
+# - the template's own words or a "no value" word (this set);
+_NO_SERIAL = {"", "none", "null", "n/a", "na", "not specified", "not applicable", "not available", "unknown", "invalid",
+              "oem", "o.e.m.", "default", "default string", "empty", "system serial number", "chassis serial number",
+              "base board serial number", "serial number", "serialnumber", "to be filled by o.e.m.",
+              "to be filled by oem", "serial#"}
+# - text that only fills in a template ("To Be Filled By O.E.M. 1", "Default string 2", "Serial Number Here");
+_NO_SERIAL_WORDS = re.compile(r"to be filled|filled by o\.?e\.?m|default string|serial ?number")
+# - one character repeated, separators aside ("0", "0000000000", "XXXXXXXXXX", "FF-FF-FF-FF", "...");
+# - a run of ascending digits of six or more ("123456789", "0123456789", "1234567890").
+_ASCENDING = "01234567890123456789"
+
+
+def placeholder_serial(text: str) -> bool:
+    """True when a DMI serial is a placeholder by the rule above, not this machine's own."""
+    value = text.strip().lower()
+    bare = re.sub(r"[\s.:_/-]", "", value)
+    return (value in _NO_SERIAL or bool(_NO_SERIAL_WORDS.search(value)) or len(set(bare)) <= 1
+            or (bare.isdigit() and len(bare) >= 6 and bare in _ASCENDING))
+
+
 def match_targets(targets: list[Target], macs: set[str], serial: str | None) -> list[Target]:
     """The devices whose match fits this machine's MAC addresses or serial number (an open place, without match:,
     fits no machine)."""
@@ -909,4 +932,4 @@ def summary(loaded: Loaded) -> str:
 
 
 __all__ = ["DeviceList", "Device", "Home", "AlertMail", "Wifi", "Match", "Target", "Loaded", "DeviceListError", "load_text",
-           "load_file", "resolve_secrets", "read_secrets", "match_targets", "presence_warnings", "summary", "format_path"]
+           "load_file", "resolve_secrets", "read_secrets", "match_targets", "placeholder_serial", "presence_warnings", "summary", "format_path"]
